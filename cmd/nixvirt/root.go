@@ -1,0 +1,65 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"nixvirt.dev/nixvirt/compiler"
+	"github.com/spf13/cobra"
+)
+
+// Command holds what every subcommand shares: its streams and working
+// directory. Tests build a fresh tree per run; there are no globals.
+type Command struct {
+	root   *cobra.Command
+	stdout io.Writer
+	stderr io.Writer
+	dir    string
+}
+
+// errPrinted marks a failure already reported to the user.
+var errPrinted = errors.New("error already printed")
+
+func newRootCmd(stdout, stderr io.Writer, dir string) *Command {
+	c := &Command{stdout: stdout, stderr: stderr, dir: dir}
+	c.root = &cobra.Command{
+		Use:   "nixvirt",
+		Short: "declare libvirt machines, networks, pools and volumes in CUE",
+		Long: `nixvirt checks libvirt domains, networks, storage pools and volumes written
+in CUE (or NixVirt's JSON), compiles them to libvirt XML, and reconciles hosts.
+
+Arguments are .cue files, package directories (default ".") or .json files.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	c.root.SetOut(stdout)
+	c.root.SetErr(stderr)
+	c.root.AddCommand(newVetCmd(c), newExportCmd(c), newVersionCmd(c))
+	return c
+}
+
+// Main runs nixvirt with os.Args and returns the exit code.
+func Main() int {
+	dir, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "nixvirt:", err)
+		return 1
+	}
+	c := newRootCmd(os.Stdout, os.Stderr, dir)
+	c.root.SetArgs(os.Args[1:])
+	if err := c.root.Execute(); err != nil {
+		if err != errPrinted {
+			c.printError(err)
+		}
+		return 1
+	}
+	return 0
+}
+
+// printError prints an error once, in cue's format: the value path and
+// message, then the positions relative to the working directory.
+func (c *Command) printError(err error) {
+	compiler.PrintError(c.stderr, err, c.dir)
+}

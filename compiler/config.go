@@ -1,0 +1,173 @@
+package compiler
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"cuelang.org/go/cue"
+)
+
+// Object is one libvirt object of a whole-host configuration.
+type Object struct {
+	Connection string
+	Kind       Kind
+	Name       string
+	Pool       string    // for volumes: the pool they belong to
+	Entry      cue.Value // the entry: definition, active, restart, …
+	// Definition is the checked CUE definition, or, when the entry names
+	// an XML file, the zero Value and XMLFile set.
+	Definition cue.Value
+	XMLFile    string
+}
+
+// CheckConfig unifies v with #Config and validates it.
+func (s *Schema) CheckConfig(v cue.Value) (cue.Value, error) {
+	u := v.Unify(s.Def("#Config"))
+	if err := u.Validate(cue.Concrete(true)); err != nil {
+		return u, err
+	}
+	return u, nil
+}
+
+// Objects lists the objects of a checked configuration in apply order
+// (networks, pools, volumes, domains), connections sorted by URI. dir
+// resolves relative XML file paths.
+func Objects(u cue.Value, dir string) ([]Object, error) {
+	var out []Object
+	conns := u.LookupPath(cue.ParsePath("connections"))
+	var uris []string
+	it, err := conns.Fields()
+	if err != nil {
+		return nil, err
+	}
+	for it.Next() {
+		uris = append(uris, it.Selector().Unquoted())
+	}
+	sort.Strings(uris)
+	for _, k := range Kinds {
+		for _, uri := range uris {
+			c := conns.LookupPath(cue.MakePath(cue.Str(uri)))
+			var objs []Object
+			var err error
+			switch k {
+			case KindVolume:
+				objs, err = volumes(c, uri, dir)
+			default:
+				objs, err = entries(c.LookupPath(cue.ParsePath(string(k)+"s")), uri, k, "", dir)
+			}
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, objs...)
+		}
+	}
+	return out, nil
+}
+
+func volumes(c cue.Value, uri, dir string) ([]Object, error) {
+	pools, err := entries(c.LookupPath(cue.ParsePath("pools")), uri, KindPool, "", dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []Object
+	for _, p := range pools {
+		vs, err := entries(p.Entry.LookupPath(cue.ParsePath("volumes")), uri, KindVolume, p.Name, dir)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, vs...)
+	}
+	return out, nil
+}
+
+// entries reads a keyed struct or a NixVirt list of entries.
+func entries(v cue.Value, uri string, k Kind, pool, dir string) ([]Object, error) {
+	if !v.Exists() {
+		return nil, nil
+	}
+	var items []cue.Value
+	switch v.Kind() {
+	case cue.ListKind:
+		li, _ := v.List()
+		for li.Next() {
+			items = append(items, li.Value())
+		}
+	case cue.StructKind:
+		it, _ := v.Fields()
+		for it.Next() {
+			items = append(items, it.Value())
+		}
+	}
+	var out []Object
+	seen := map[string]cue.Value{}
+	for _, e := range items {
+		o := Object{Connection: uri, Kind: k, Pool: pool, Entry: e}
+		def := e.LookupPath(cue.ParsePath("definition"))
+		switch def.Kind() {
+		case cue.StringKind:
+			p, _ := def.String()
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(dir, p)
+			}
+			if _, err := os.Stat(p); err != nil {
+				return nil, newPathError(def, "cannot read the %s definition: %s: no such file", k, p)
+			}
+			o.XMLFile = p
+			name, err := xmlName(p, k)
+			if err != nil {
+				return nil, newPathError(def, "%v", err)
+			}
+			o.Name = name
+		case cue.StructKind:
+			o.Definition = def
+			o.Name, _ = def.LookupPath(cue.ParsePath("name")).String()
+		default:
+			if k == KindVolume {
+				// A volume entry with present: false needs only its name.
+				o.Name, _ = e.LookupPath(cue.ParsePath("name")).String()
+				if o.Name != "" {
+					break
+				}
+			}
+			return nil, newPathError(e, "the entry has no definition")
+		}
+		if prev, ok := seen[o.Name]; ok {
+			return nil, newPathError(e, "%s %q is declared twice on %s (also at %s)", k, o.Name, uri, prev.Pos())
+		}
+		seen[o.Name] = e
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// xmlName reads the name of an object from its XML file.
+func xmlName(path string, k Kind) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	name, _, err := ReadXML(string(data), k)
+	if err != nil {
+		return "", fmt.Errorf("%s: %v", path, err)
+	}
+	return name, nil
+}
+
+// ReadXML parses a libvirt XML document of kind k through libvirtxml and
+// returns its name and its XML as libvirtxml writes it.
+func ReadXML(data string, k Kind) (name, xml string, err error) {
+	doc := newDocument(k)
+	if err := doc.Unmarshal(data); err != nil {
+		return "", "", fmt.Errorf("not a libvirt %s document: %v", k, err)
+	}
+	switch d := doc.(type) {
+	case interface{ GetName() string }:
+		name = d.GetName()
+	default:
+		name = docName(doc)
+	}
+	out, err := doc.Marshal()
+	return name, out + "\n", err
+}

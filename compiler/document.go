@@ -1,0 +1,188 @@
+package compiler
+
+import (
+	"encoding/xml"
+	"fmt"
+	"sort"
+	"strings"
+
+	"cuelang.org/go/cue"
+	"libvirt.org/go/libvirtxml"
+)
+
+// Check unifies v with the kind's closed definition and validates it to
+// concrete values. The result is what Export converts.
+func (s *Schema) Check(v cue.Value, k Kind) (cue.Value, error) {
+	u := v.Unify(s.Def(k.Definition()))
+	if err := u.Validate(cue.Concrete(true)); err != nil {
+		return u, err
+	}
+	return u, nil
+}
+
+// document is the libvirtxml type of each kind.
+type document interface {
+	Unmarshal(string) error
+	Marshal() (string, error)
+}
+
+func newDocument(k Kind) document {
+	switch k {
+	case KindDomain:
+		return &libvirtxml.Domain{}
+	case KindNetwork:
+		return &libvirtxml.Network{}
+	case KindPool:
+		return &libvirtxml.StoragePool{}
+	case KindVolume:
+		return &libvirtxml.StorageVolume{}
+	}
+	panic("unknown kind " + string(k))
+}
+
+var rootElement = map[Kind]string{
+	KindDomain: "domain", KindNetwork: "network", KindPool: "pool", KindVolume: "volume",
+}
+
+// Export converts a checked value (from Check) to libvirt XML. The XML
+// goes through libvirtxml, which writes it in libvirt's element order; any
+// attribute or element that libvirtxml would not keep is an error at the
+// value that wrote it, so nothing the user wrote is dropped silently.
+func Export(u cue.Value, k Kind) (string, error) {
+	root := &xmlNode{name: rootElement[k], src: u}
+	if err := buildNode(u, root); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	root.write(&b)
+	doc := newDocument(k)
+	if err := doc.Unmarshal(b.String()); err != nil {
+		return "", newPathError(u, "libvirtxml cannot read the %s: %v", k, err)
+	}
+	out, err := doc.Marshal()
+	if err != nil {
+		return "", newPathError(u, "libvirtxml cannot write the %s: %v", k, err)
+	}
+	if err := checkKept(root, out); err != nil {
+		return "", err
+	}
+	return out + "\n", nil
+}
+
+// checkKept compares what was written with what libvirtxml kept, as
+// multisets of element paths, attribute names and texts.
+func checkKept(root *xmlNode, out string) error {
+	kept, err := xmlKeys(out)
+	if err != nil {
+		return err
+	}
+	wrote := map[string][]cue.Value{}
+	var walk func(n *xmlNode, path string)
+	walk = func(n *xmlNode, path string) {
+		path += "/" + n.name
+		wrote[path] = append(wrote[path], n.src)
+		for _, a := range n.attrs {
+			wrote[path+"@"+a.name] = append(wrote[path+"@"+a.name], a.src)
+		}
+		if n.hasText && strings.TrimSpace(n.text) != "" {
+			wrote[path+"#text"] = append(wrote[path+"#text"], n.textSrc)
+		}
+		if n.raw != "" {
+			return
+		}
+		for _, c := range n.children {
+			walk(c, path)
+		}
+	}
+	walk(root, "")
+	keys := make([]string, 0, len(wrote))
+	for k := range wrote {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		srcs := wrote[k]
+		if len(srcs) > kept[k] {
+			return newPathError(srcs[len(srcs)-1], "libvirt has no place for %s here: %s",
+				describeKey(k), "check that it fits the element's type (libvirtxml "+libvirtxmlVersion+" drops it)")
+		}
+	}
+	return nil
+}
+
+const libvirtxmlVersion = "v1.12008.0"
+
+func describeKey(k string) string {
+	if i := strings.LastIndexByte(k, '@'); i >= 0 {
+		return fmt.Sprintf("attribute %q of <%s>", k[i+1:], k[strings.LastIndexByte(k[:i], '/')+1:i])
+	}
+	if strings.HasSuffix(k, "#text") {
+		p := strings.TrimSuffix(k, "#text")
+		return fmt.Sprintf("the text of <%s>", p[strings.LastIndexByte(p, '/')+1:])
+	}
+	return fmt.Sprintf("element <%s>", k[strings.LastIndexByte(k, '/')+1:])
+}
+
+// xmlKeys counts the element paths, attributes and texts of a document.
+func xmlKeys(doc string) (map[string]int, error) {
+	keys := map[string]int{}
+	d := xml.NewDecoder(strings.NewReader(doc))
+	var stack []string
+	rawDepth := 0
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			if err.Error() == "EOF" {
+				return keys, nil
+			}
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if rawDepth > 0 {
+				rawDepth++
+				continue
+			}
+			path := "/" + t.Name.Local
+			if len(stack) > 0 {
+				path = stack[len(stack)-1] + path
+			}
+			stack = append(stack, path)
+			keys[path]++
+			for _, a := range t.Attr {
+				if a.Name.Space == "xmlns" || a.Name.Local == "xmlns" {
+					continue
+				}
+				keys[path+"@"+a.Name.Local]++
+			}
+			if t.Name.Local == "metadata" {
+				rawDepth = 1
+			}
+		case xml.EndElement:
+			if rawDepth > 1 {
+				rawDepth--
+				continue
+			}
+			rawDepth = 0
+			stack = stack[:len(stack)-1]
+		case xml.CharData:
+			if rawDepth == 0 && len(stack) > 0 && strings.TrimSpace(string(t)) != "" {
+				keys[stack[len(stack)-1]+"#text"]++
+			}
+		}
+	}
+}
+
+func docName(d document) string {
+	switch x := d.(type) {
+	case *libvirtxml.Domain:
+		return x.Name
+	case *libvirtxml.Network:
+		return x.Name
+	case *libvirtxml.StoragePool:
+		return x.Name
+	case *libvirtxml.StorageVolume:
+		return x.Name
+	}
+	return ""
+}

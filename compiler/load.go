@@ -1,0 +1,172 @@
+package compiler
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/load"
+	"cuelang.org/go/cue/token"
+	"cuelang.org/go/encoding/json"
+
+	"nixvirt.dev/nixvirt/schemas"
+)
+
+// Load builds the value of the user's arguments: .cue files, package
+// directories (default "."), or .json files. expr, if set, selects a value
+// inside it, as cue's -e does.
+func (s *Schema) Load(dir string, args []string, expr string) (cue.Value, error) {
+	if len(args) == 0 {
+		args = []string{"."}
+	}
+	var v cue.Value
+	var err error
+	if allJSON(args) {
+		v, err = s.loadJSON(dir, args)
+	} else {
+		v, err = s.loadCUE(dir, args)
+	}
+	if err != nil {
+		return v, err
+	}
+	if expr != "" {
+		x := s.ctx.CompileString(expr, cue.Scope(v), cue.InferBuiltins(true), cue.Filename("<-e>"))
+		if x.Err() != nil {
+			return x, x.Err()
+		}
+		if !x.Exists() {
+			return x, fmt.Errorf("-e %s: no such value", expr)
+		}
+		v = x
+	}
+	return v, nil
+}
+
+func allJSON(args []string) bool {
+	for _, a := range args {
+		if !strings.HasSuffix(a, ".json") {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Schema) loadJSON(dir string, args []string) (cue.Value, error) {
+	v := s.ctx.CompileString("_")
+	for _, a := range args {
+		name := a
+		if !filepath.IsAbs(name) {
+			name = filepath.Join(dir, name)
+		}
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return v, fileError(a, err)
+		}
+		x, err := json.Extract(name, data)
+		if err != nil {
+			return v, err
+		}
+		jv := s.ctx.BuildExpr(x)
+		if jv.Err() != nil {
+			return v, jv.Err()
+		}
+		v = v.Unify(jv)
+	}
+	return v, v.Err()
+}
+
+// fileError says which argument could not be read, without Go's "open"
+// wording.
+func fileError(arg string, err error) error {
+	if os.IsNotExist(err) {
+		return fmt.Errorf("%s: no such file", arg)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %v", arg, pe.Err)
+	}
+	return err
+}
+
+// loadCUE loads CUE files or packages. The embedded schemas are placed,
+// through the loader's overlay, where `import "nixvirt.dev/nixvirt/schemas"`
+// finds them, so user packages need no registry and no copy of the schemas.
+func (s *Schema) loadCUE(dir string, args []string) (cue.Value, error) {
+	for _, a := range args {
+		p := a
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		if _, err := os.Stat(p); err != nil && (strings.HasSuffix(a, ".cue") || strings.HasPrefix(a, ".")) {
+			return cue.Value{}, fileError(a, err)
+		}
+	}
+	root, own := moduleRoot(dir)
+	overlay := map[string]load.Source{}
+	if root == "" {
+		// No module: a virtual one at the working directory.
+		root = dir
+		overlay[filepath.Join(root, "cue.mod", "module.cue")] = load.FromString(
+			"module: \"nixvirt.local/user@v0\"\nlanguage: version: \"v0.17.0\"\n")
+	}
+	if !own {
+		for _, name := range schemaFiles() {
+			src, err := fs.ReadFile(schemas.Files, name)
+			if err != nil {
+				return cue.Value{}, err
+			}
+			overlay[filepath.Join(root, "cue.mod", "pkg", filepath.FromSlash(SchemaImportPath), name)] = load.FromBytes(src)
+		}
+	}
+	insts := load.Instances(args, &load.Config{Dir: dir, Overlay: overlay})
+	if len(insts) != 1 {
+		return cue.Value{}, fmt.Errorf("%d packages given; give one package or a list of files of one package", len(insts))
+	}
+	if err := insts[0].Err; err != nil {
+		return cue.Value{}, err
+	}
+	v := s.ctx.BuildInstance(insts[0])
+	return v, v.Err()
+}
+
+// moduleRoot finds the enclosing CUE module and whether it is nixvirt's own
+// (whose schemas directory is the real package).
+func moduleRoot(dir string) (root string, own bool) {
+	for d := dir; ; d = filepath.Dir(d) {
+		if fi, err := os.Stat(filepath.Join(d, "cue.mod")); err == nil && fi.IsDir() {
+			data, _ := os.ReadFile(filepath.Join(d, "cue.mod", "module.cue"))
+			return d, strings.Contains(string(data), "\""+ModulePath+"@")
+		}
+		if filepath.Dir(d) == d {
+			return "", false
+		}
+	}
+}
+
+// pathError is an error about one value, printed as cue prints its own:
+// the value path, the message, then the position in the user's file.
+type pathError struct {
+	path []string
+	pos  token.Pos
+	msg  string
+}
+
+func (e *pathError) Position() token.Pos         { return e.pos }
+func (e *pathError) InputPositions() []token.Pos { return nil }
+func (e *pathError) Error() string {
+	return errors.String(e)
+}
+func (e *pathError) Path() []string              { return e.path }
+func (e *pathError) Msg() (string, []interface{}) { return "%s", []interface{}{e.msg} }
+
+func newPathError(v cue.Value, msg string, args ...interface{}) *pathError {
+	var path []string
+	for _, sel := range v.Path().Selectors() {
+		path = append(path, sel.String())
+	}
+	return &pathError{path: path, pos: userPos(v), msg: fmt.Sprintf(msg, args...)}
+}

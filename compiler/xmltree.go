@@ -1,0 +1,235 @@
+package compiler
+
+import (
+	"encoding/xml"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"cuelang.org/go/cue"
+)
+
+// xmlNode is an element being written from a CUE value. Every attribute,
+// text and element remembers the value it came from, so that anything
+// libvirtxml would drop can be reported at the user's line.
+type xmlNode struct {
+	name     string
+	ns       string
+	attrs    []xmlAttr
+	children []*xmlNode
+	text     string
+	hasText  bool
+	raw      string
+	src      cue.Value
+	textSrc  cue.Value
+}
+
+type xmlAttr struct {
+	name, ns, value string
+	src             cue.Value
+}
+
+// fieldSpec is a field's @xml(...) attribute from the schema.
+type fieldSpec struct {
+	kind  string // attr, text, elem, empty, raw
+	style string // yesno, onoff or ""
+	child string // lifted child element the attribute or text belongs to
+	ns    string
+	name  string // XML name when it differs from the field name
+}
+
+func specOf(v cue.Value) (fieldSpec, bool) {
+	a := v.Attribute("xml")
+	if a.Err() != nil || a.NumArgs() == 0 {
+		return fieldSpec{}, false
+	}
+	var fs fieldSpec
+	for i := 0; i < a.NumArgs(); i++ {
+		k, val := a.Arg(i)
+		switch {
+		case i == 0:
+			fs.kind = k
+		case k == "yesno" || k == "onoff":
+			fs.style = k
+		case k == "child":
+			fs.child = val
+		case k == "ns":
+			fs.ns = val
+		case k == "name":
+			fs.name = val
+		}
+	}
+	return fs, true
+}
+
+// build writes the fields of struct value v into n.
+func buildNode(v cue.Value, n *xmlNode) error {
+	it, err := v.Fields()
+	if err != nil {
+		return err
+	}
+	for it.Next() {
+		fv := it.Value()
+		field := it.Selector().Unquoted()
+		spec, ok := specOf(fv)
+		if !ok {
+			return newPathError(fv, "field has no XML mapping in the schema (internal error)")
+		}
+		target := n
+		if spec.child != "" {
+			target = n.child(spec.child)
+		}
+		name := field
+		if spec.name != "" {
+			name = spec.name
+		}
+		switch spec.kind {
+		case "attr":
+			s, err := scalar(fv, spec.style)
+			if err != nil {
+				return err
+			}
+			target.attrs = append(target.attrs, xmlAttr{name: name, ns: spec.ns, value: s, src: fv})
+		case "text":
+			s, err := scalar(fv, spec.style)
+			if err != nil {
+				return err
+			}
+			target.text, target.hasText, target.textSrc = s, true, fv
+		case "raw":
+			s, err := fv.String()
+			if err != nil {
+				return err
+			}
+			c := &xmlNode{name: name, ns: spec.ns, raw: s, src: fv}
+			if err := checkRaw(fv, s); err != nil {
+				return err
+			}
+			target.children = append(target.children, c)
+		case "elem", "empty":
+			items := []cue.Value{fv}
+			if fv.Kind() == cue.ListKind {
+				items = items[:0]
+				li, _ := fv.List()
+				for li.Next() {
+					items = append(items, li.Value())
+				}
+			}
+			for _, item := range items {
+				c := &xmlNode{name: name, ns: spec.ns, src: item}
+				switch item.Kind() {
+				case cue.StructKind:
+					if err := buildNode(item, c); err != nil {
+						return err
+					}
+				case cue.BoolKind:
+					if spec.kind == "empty" {
+						// true writes the element; the schema admits no false.
+						break
+					}
+					fallthrough
+				default:
+					s, err := scalar(item, spec.style)
+					if err != nil {
+						return err
+					}
+					c.text, c.hasText, c.textSrc = s, true, item
+				}
+				target.children = append(target.children, c)
+			}
+		default:
+			return newPathError(fv, "unknown XML mapping %q (internal error)", spec.kind)
+		}
+	}
+	return nil
+}
+
+// child returns the named child element, creating it first.
+func (n *xmlNode) child(name string) *xmlNode {
+	for _, c := range n.children {
+		if c.name == name {
+			return c
+		}
+	}
+	c := &xmlNode{name: name, src: n.src}
+	n.children = append(n.children, c)
+	return c
+}
+
+func scalar(v cue.Value, style string) (string, error) {
+	switch v.Kind() {
+	case cue.StringKind:
+		return v.String()
+	case cue.IntKind:
+		i, err := v.Int64()
+		if err != nil {
+			u, uerr := v.Uint64()
+			if uerr != nil {
+				return "", err
+			}
+			return strconv.FormatUint(u, 10), nil
+		}
+		return strconv.FormatInt(i, 10), nil
+	case cue.FloatKind, cue.NumberKind:
+		f, err := v.Float64()
+		return strconv.FormatFloat(f, 'f', -1, 64), err
+	case cue.BoolKind:
+		b, _ := v.Bool()
+		yes, no := "yes", "no"
+		if style == "onoff" {
+			yes, no = "on", "off"
+		}
+		if b {
+			return yes, nil
+		}
+		return no, nil
+	}
+	return "", newPathError(v, "want a single value here, found %v", v.Kind())
+}
+
+// checkRaw makes sure raw XML (metadata) is well formed before it is
+// spliced into the document.
+func checkRaw(v cue.Value, s string) error {
+	d := xml.NewDecoder(strings.NewReader("<x>" + s + "</x>"))
+	for {
+		_, err := d.Token()
+		if err != nil {
+			if err.Error() == "EOF" {
+				return nil
+			}
+			return newPathError(v, "not well-formed XML: %v", err)
+		}
+	}
+}
+
+// write serialises the tree. Its layout does not matter: the document is
+// parsed by libvirtxml and written again in libvirt's own order.
+func (n *xmlNode) write(b *strings.Builder) {
+	b.WriteByte('<')
+	b.WriteString(n.name)
+	if n.ns != "" {
+		fmt.Fprintf(b, " xmlns=%q", n.ns)
+	}
+	for _, a := range n.attrs {
+		b.WriteByte(' ')
+		b.WriteString(a.name)
+		b.WriteString(`="`)
+		xml.EscapeText(b2w{b}, []byte(a.value))
+		b.WriteByte('"')
+	}
+	b.WriteByte('>')
+	if n.hasText {
+		xml.EscapeText(b2w{b}, []byte(n.text))
+	}
+	b.WriteString(n.raw)
+	for _, c := range n.children {
+		c.write(b)
+	}
+	b.WriteString("</")
+	b.WriteString(n.name)
+	b.WriteByte('>')
+}
+
+type b2w struct{ b *strings.Builder }
+
+func (w b2w) Write(p []byte) (int, error) { return w.b.Write(p) }
