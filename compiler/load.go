@@ -160,7 +160,7 @@ func (e *pathError) InputPositions() []token.Pos { return nil }
 func (e *pathError) Error() string {
 	return errors.String(e)
 }
-func (e *pathError) Path() []string              { return e.path }
+func (e *pathError) Path() []string               { return e.path }
 func (e *pathError) Msg() (string, []interface{}) { return "%s", []interface{}{e.msg} }
 
 func newPathError(v cue.Value, msg string, args ...interface{}) *pathError {

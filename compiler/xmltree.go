@@ -33,6 +33,9 @@ type xmlAttr struct {
 type fieldSpec struct {
 	kind  string // attr, text, elem, empty, raw
 	style string // yesno, onoff or ""
+	// orElem: an attribute or text whose name is also a child element's;
+	// a struct or list value is the element.
+	orElem bool
 	child string // lifted child element the attribute or text belongs to
 	ns    string
 	name  string // XML name when it differs from the field name
@@ -51,6 +54,8 @@ func specOf(v cue.Value) (fieldSpec, bool) {
 			fs.kind = k
 		case k == "yesno" || k == "onoff":
 			fs.style = k
+		case k == "elem":
+			fs.orElem = true
 		case k == "child":
 			fs.child = val
 		case k == "ns":
@@ -83,7 +88,11 @@ func buildNode(v cue.Value, n *xmlNode) error {
 		if spec.name != "" {
 			name = spec.name
 		}
-		switch spec.kind {
+		kind := spec.kind
+		if spec.orElem && (fv.Kind() == cue.StructKind || fv.Kind() == cue.ListKind) {
+			kind = "elem"
+		}
+		switch kind {
 		case "attr":
 			s, err := scalar(fv, spec.style)
 			if err != nil {

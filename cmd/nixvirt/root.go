@@ -6,8 +6,8 @@ import (
 	"io"
 	"os"
 
-	"nixvirt.dev/nixvirt/compiler"
 	"github.com/spf13/cobra"
+	"nixvirt.dev/nixvirt/compiler"
 )
 
 // Command holds what every subcommand shares: its streams and working

@@ -186,22 +186,36 @@ func (e *emitter) emitShape(buf *bytes.Buffer, s *shape) {
 	if s.text != nil {
 		taken[e.textName(s, s.text)] = true
 	}
+	// A clashing field takes either: a scalar is the attribute (or text),
+	// a struct or list is the element.
+	clashType := func(name string) string {
+		for _, ch := range s.children {
+			if lifted[s.elemName] != ch.name && e.fieldName(ch) == name {
+				return e.childType(s, ch)
+			}
+		}
+		return ""
+	}
 	for _, a := range s.attrs {
 		claim(a.name, "an attribute")
-		e.emitAttr(buf, a, "")
+		e.emitAttr(buf, a, "", clashType(a.name))
 	}
 	if s.text != nil {
 		name := e.textName(s, s.text)
 		claim(name, "the text")
 		expr, style := valueExpr(s.text)
-		fmt.Fprintf(buf, "\t%s?: %s @xml(text%s)\n", label(name), expr, styleArg(style))
+		args := "text" + styleArg(style)
+		if ct := clashType(name); ct != "" {
+			expr, args = paren(expr)+" | "+ct, args+",elem"
+		}
+		fmt.Fprintf(buf, "\t%s?: %s @xml(%s)\n", label(name), expr, args)
 	}
 	for _, ch := range s.children {
 		cs := e.w.shapeOf(ch.name, ch.ns, ch.nodes, e.shapes)
 		if lifted[s.elemName] == ch.name {
 			for _, a := range cs.attrs {
 				claim(a.name, "an attribute of <"+ch.name+">")
-				e.emitAttr(buf, a, ch.name)
+				e.emitAttr(buf, a, ch.name, "")
 			}
 			if cs.text != nil {
 				claim(ch.name, "the text of <"+ch.name+">")
@@ -224,9 +238,12 @@ func (e *emitter) emitShape(buf *bytes.Buffer, s *shape) {
 	buf.WriteString("}\n\n")
 }
 
-func (e *emitter) emitAttr(buf *bytes.Buffer, a *attrUse, child string) {
+func (e *emitter) emitAttr(buf *bytes.Buffer, a *attrUse, child, clash string) {
 	expr, style := valueExpr(a.vt)
 	args := "attr" + styleArg(style)
+	if clash != "" {
+		expr, args = paren(expr)+" | "+clash, args+",elem"
+	}
 	if child != "" {
 		args += ",child=" + child
 	}
@@ -236,25 +253,34 @@ func (e *emitter) emitAttr(buf *bytes.Buffer, a *attrUse, child string) {
 	fmt.Fprintf(buf, "\t%s%s: %s @xml(%s)\n", label(a.name), opt(a.required), expr, args)
 }
 
-func (e *emitter) emitChild(buf *bytes.Buffer, parent *shape, ch *childUse, field string) {
+// childType is the CUE type of a child element field, and its @xml kind.
+func (e *emitter) childType(parent *shape, ch *childUse) string {
+	typ, _ := e.childTypeArgs(parent, ch)
+	if ch.multiple {
+		typ = fmt.Sprintf("%s | [...%s]", paren(typ), paren(typ))
+	}
+	return typ
+}
+
+func (e *emitter) childTypeArgs(parent *shape, ch *childUse) (typ, args string) {
 	cs := e.w.shapeOf(ch.name, ch.ns, ch.nodes, e.shapes)
-	var typ, args string
 	switch {
 	case cs.raw:
-		typ, args = "string", "raw"
+		return "string", "raw"
 	case cs.empty():
-		typ, args = "#Empty", "empty"
+		return "#Empty", "empty"
 	case cs.textOnly():
 		expr, style := valueExpr(cs.text)
 		if name, ok := textNames[parent.elemName+"/"+ch.name]; ok {
-			typ = fmt.Sprintf("{%s?: %s @xml(text%s)}", label(name), expr, styleArg(style))
-			args = "elem"
-		} else {
-			typ, args = expr, "elem"+styleArg(style)
+			return fmt.Sprintf("{%s?: %s @xml(text%s)}", label(name), expr, styleArg(style)), "elem"
 		}
-	default:
-		typ, args = cs.defName, "elem"
+		return expr, "elem" + styleArg(style)
 	}
+	return cs.defName, "elem"
+}
+
+func (e *emitter) emitChild(buf *bytes.Buffer, parent *shape, ch *childUse, field string) {
+	typ, args := e.childTypeArgs(parent, ch)
 	if ch.ns != "" {
 		args += fmt.Sprintf(",ns=%q", ch.ns)
 	}
@@ -334,6 +360,11 @@ func valueExpr(vt *valueType) (expr, style string) {
 		alts = append(alts, "number")
 	}
 	if vt.anyString {
+		// Free text: libvirt leaves some numbers untyped (<target port>),
+		// and NixVirt writes them as integers.
+		if len(alts) == 0 {
+			alts = append(alts, "int")
+		}
 		alts = append(alts, "string")
 		return strings.Join(alts, " | "), ""
 	}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"nixvirt.dev/nixvirt/compiler"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"nixvirt": func() { os.Exit(Main()) },
+	})
+}
+
+// TestScripts runs testdata/script/*.txtar against the real binary.
+// NIXVIRT_UPDATE=1 rewrites the golden files in the scripts.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:           filepath.Join("..", "..", "testdata", "script"),
+		UpdateScripts: os.Getenv("NIXVIRT_UPDATE") != "",
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"validate":  cmdValidate,
+			"roundtrip": cmdRoundtrip,
+		},
+		RequireExplicitExec: true,
+	})
+}
+
+// cmdValidate runs libvirt's own virt-xml-validate: validate KIND FILE.
+func cmdValidate(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: validate KIND FILE")
+	}
+	schema := map[string]string{"domain": "domain", "network": "network", "pool": "storagepool", "volume": "storagevol"}[args[0]]
+	if schema == "" {
+		ts.Fatalf("validate: unknown kind %q", args[0])
+	}
+	out, err := exec.Command("virt-xml-validate", ts.MkAbs(args[1]), schema).CombinedOutput()
+	if (err != nil) != neg {
+		ts.Fatalf("virt-xml-validate %s %s: %v\n%s", args[1], schema, err, out)
+	}
+}
+
+// cmdRoundtrip checks that libvirtxml parses and writes FILE unchanged.
+func cmdRoundtrip(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: roundtrip KIND FILE")
+	}
+	k, err := compiler.ParseKind(args[0])
+	ts.Check(err)
+	data := ts.ReadFile(args[1])
+	_, again, err := compiler.ReadXML(data, k)
+	ts.Check(err)
+	if (strings.TrimSpace(again) != strings.TrimSpace(data)) != neg {
+		ts.Fatalf("libvirtxml does not write %s back unchanged:\n%s", args[1], again)
+	}
+}
