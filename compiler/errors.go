@@ -23,6 +23,10 @@ const schemaFilePrefix = "$nixvirt/"
 // error says what is wrong.
 func PrintError(w io.Writer, err error, cwd string) {
 	all := errors.Errors(err)
+	if len(all) == 0 {
+		fmt.Fprintln(w, err)
+		return
+	}
 	var keep []errors.Error
 	for _, e := range all {
 		if !isNoise(e) {
@@ -34,8 +38,7 @@ func PrintError(w io.Writer, err error, cwd string) {
 	}
 	seen := map[string]bool{}
 	for _, e := range keep {
-		format, args := e.Msg()
-		msg := fmt.Sprintf(format, args...)
+		msg := message(e)
 		line := msg
 		if p := e.Path(); len(p) > 0 {
 			line = strings.Join(p, ".") + ": " + msg
@@ -57,13 +60,21 @@ func PrintError(w io.Writer, err error, cwd string) {
 	}
 }
 
-func isNoise(e errors.Error) bool {
+func message(e errors.Error) string {
 	format, args := e.Msg()
-	msg := fmt.Sprintf(format, args...)
+	if msg := fmt.Sprintf(format, args...); msg != "" {
+		return msg
+	}
+	// A Go error promoted by errors.Errors has an empty message of its own.
+	return e.Error()
+}
+
+// isNoise reports the errors that only say that a value is not the other
+// alternative of a disjunction (a struct is not a list, not a string).
+func isNoise(e errors.Error) bool {
+	msg := message(e)
 	return strings.Contains(msg, "errors in empty disjunction") ||
-		strings.Contains(msg, "mismatched types struct and list") ||
-		strings.Contains(msg, "mismatched types list and struct") ||
-		(strings.Contains(msg, "conflicting values") && strings.Contains(msg, "mismatched types") && strings.Contains(msg, "[..."))
+		(strings.Contains(msg, "conflicting values") && strings.Contains(msg, "(mismatched types"))
 }
 
 func userPositions(all []token.Pos) []token.Pos {
@@ -74,7 +85,7 @@ func userPositions(all []token.Pos) []token.Pos {
 			continue
 		}
 		seen[p.String()] = true
-		if strings.HasPrefix(p.Filename(), schemaFilePrefix) {
+		if isSchemaFile(p.Filename()) {
 			schema = append(schema, p)
 		} else {
 			user = append(user, p)
@@ -86,6 +97,13 @@ func userPositions(all []token.Pos) []token.Pos {
 	return schema
 }
 
+// isSchemaFile reports positions in the embedded schemas, whether compiled
+// on their own or placed in a user's module by the loader's overlay.
+func isSchemaFile(name string) bool {
+	return strings.HasPrefix(name, schemaFilePrefix) ||
+		strings.Contains(filepath.ToSlash(name), "/cue.mod/pkg/"+SchemaImportPath+"/")
+}
+
 func relPos(p token.Pos, cwd string) string {
 	name := p.Filename()
 	if filepath.IsAbs(name) && cwd != "" {
@@ -95,6 +113,8 @@ func relPos(p token.Pos, cwd string) string {
 			}
 			name = r
 		}
+	} else if !filepath.IsAbs(name) && !strings.HasPrefix(name, ".") && !strings.HasPrefix(name, "$") {
+		name = "./" + name
 	}
 	return fmt.Sprintf("%s:%d:%d", filepath.ToSlash(name), p.Line(), p.Column())
 }
@@ -102,7 +122,7 @@ func relPos(p token.Pos, cwd string) string {
 // userPos finds the position of a value in the user's files rather than
 // in the schema it was unified with.
 func userPos(v cue.Value) token.Pos {
-	if p := v.Pos(); p.IsValid() && !strings.HasPrefix(p.Filename(), schemaFilePrefix) {
+	if p := v.Pos(); p.IsValid() && !isSchemaFile(p.Filename()) {
 		return p
 	}
 	if op, parts := v.Expr(); op == cue.AndOp {

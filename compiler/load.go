@@ -66,7 +66,9 @@ func (s *Schema) loadJSON(dir string, args []string) (cue.Value, error) {
 		if err != nil {
 			return v, fileError(a, err)
 		}
-		x, err := json.Extract(name, data)
+		// Positions use the argument as given, so messages do not depend
+		// on where the command ran.
+		x, err := json.Extract(a, data)
 		if err != nil {
 			return v, err
 		}

@@ -36,9 +36,9 @@ type fieldSpec struct {
 	// orElem: an attribute or text whose name is also a child element's;
 	// a struct or list value is the element.
 	orElem bool
-	child string // lifted child element the attribute or text belongs to
-	ns    string
-	name  string // XML name when it differs from the field name
+	child  string // lifted child element the attribute or text belongs to
+	ns     string
+	name   string // XML name when it differs from the field name
 }
 
 func specOf(v cue.Value) (fieldSpec, bool) {

@@ -50,6 +50,14 @@ var lifted = map[string]string{
 	"os": "type",
 }
 
+// optionalAnyway are fields libvirt's grammar requires but libvirt's own
+// parser does not, where requiring them would refuse NixVirt's documents.
+var optionalAnyway = map[string]bool{
+	// storagevol.rng requires <target>; virStorageVolDefParseXML fills it
+	// from the pool, and NixVirt's volume definitions leave it out.
+	"#Volume.target": true,
+}
+
 // nsPrefixes name the field of a namespaced element: NixVirt writes
 // <qemu:commandline> as `qemu-commandline`.
 var nsPrefix = regexp.MustCompile(`/schemas/[a-z]+/([a-z]+)/[0-9.]+$`)
@@ -290,7 +298,7 @@ func (e *emitter) emitChild(buf *bytes.Buffer, parent *shape, ch *childUse, fiel
 	if ch.multiple {
 		typ = fmt.Sprintf("%s | [...%s]", paren(typ), paren(typ))
 	}
-	fmt.Fprintf(buf, "\t%s%s: %s @xml(%s)\n", label(field), opt(ch.required), typ, args)
+	fmt.Fprintf(buf, "\t%s%s: %s @xml(%s)\n", label(field), opt(ch.required && !optionalAnyway[parent.defName+"."+field]), typ, args)
 }
 
 // textName names the field for an element's text (DESIGN.md §3): NixVirt's
