@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite: generated files up to date, formatting, vet, and
+# every Go test and testscript script (exported XML is checked by
+# virt-xml-validate from libvirt-clients).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+go generate ./...
+if ! git diff --quiet -- schemas; then
+	echo "go generate changed the generated schemas; run it and commit the result:" >&2
+	git diff --stat -- schemas >&2
+	exit 1
+fi
+unformatted=$(gofmt -l . || true)
+if [ -n "$unformatted" ]; then
+	echo "not gofmt-formatted:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+go vet ./...
+go test -count=1 ./...
