@@ -27,7 +27,7 @@ devices: disk: {type: "file", device: "disk", source: dev: "/dev/sda", target: d
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Export(u, KindDomain)
+	_, err = s.Export(u, KindDomain)
 	if err == nil || !strings.Contains(err.Error(), "no place for") {
 		t.Fatalf("want a 'no place for' error, got %v", err)
 	}
@@ -48,7 +48,7 @@ connections: "test:///default": {
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, err := Objects(u, t.TempDir())
+	objs, err := s.Objects(u, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,12 +104,12 @@ func BenchmarkVetExport(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				objs, err := Objects(u, ".")
+				objs, err := s.Objects(u, ".")
 				if err != nil {
 					b.Fatal(err)
 				}
 				for _, o := range objs {
-					if _, err := Export(o.Definition, o.Kind); err != nil {
+					if _, err := s.Compile(o); err != nil {
 						b.Fatal(err)
 					}
 				}

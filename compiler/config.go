@@ -16,10 +16,36 @@ type Object struct {
 	Name       string
 	Pool       string    // for volumes: the pool they belong to
 	Entry      cue.Value // the entry: definition, active, restart, …
-	// Definition is the checked CUE definition, or, when the entry names
-	// an XML file, the zero Value and XMLFile set.
+	// Definition is the CUE definition, not yet checked against its kind
+	// (Compile does that, one object at a time, so that a large
+	// configuration never holds every checked document at once); or, when
+	// the entry names an XML file, the zero Value and XMLFile set.
 	Definition cue.Value
 	XMLFile    string
+}
+
+// Compile checks an object's definition against its kind and returns its
+// libvirt XML; "" for a volume entry that only says present: false.
+func (s *Schema) Compile(o Object) (string, error) {
+	switch {
+	case o.XMLFile != "":
+		data, err := os.ReadFile(o.XMLFile)
+		if err != nil {
+			return "", err
+		}
+		_, x, err := ReadXML(string(data), o.Kind)
+		if err != nil {
+			return "", fmt.Errorf("%s: %v", o.XMLFile, err)
+		}
+		return x, nil
+	case o.Definition.Exists():
+		u, err := s.Check(o.Definition, o.Kind)
+		if err != nil {
+			return "", err
+		}
+		return s.Export(u, o.Kind)
+	}
+	return "", nil
 }
 
 // CheckConfig unifies v with #Config and validates it.
@@ -34,7 +60,7 @@ func (s *Schema) CheckConfig(v cue.Value) (cue.Value, error) {
 // Objects lists the objects of a checked configuration in apply order
 // (networks, pools, volumes, domains), connections sorted by URI. dir
 // resolves relative XML file paths.
-func Objects(u cue.Value, dir string) ([]Object, error) {
+func (s *Schema) Objects(u cue.Value, dir string) ([]Object, error) {
 	var out []Object
 	conns := u.LookupPath(cue.ParsePath("connections"))
 	var uris []string
@@ -53,9 +79,9 @@ func Objects(u cue.Value, dir string) ([]Object, error) {
 			var err error
 			switch k {
 			case KindVolume:
-				objs, err = volumes(c, uri, dir)
+				objs, err = s.volumes(c, uri, dir)
 			default:
-				objs, err = entries(c.LookupPath(cue.ParsePath(string(k)+"s")), uri, k, "", dir)
+				objs, err = s.entries(c.LookupPath(cue.ParsePath(string(k)+"s")), uri, k, "", dir)
 			}
 			if err != nil {
 				return nil, err
@@ -66,14 +92,14 @@ func Objects(u cue.Value, dir string) ([]Object, error) {
 	return out, nil
 }
 
-func volumes(c cue.Value, uri, dir string) ([]Object, error) {
-	pools, err := entries(c.LookupPath(cue.ParsePath("pools")), uri, KindPool, "", dir)
+func (s *Schema) volumes(c cue.Value, uri, dir string) ([]Object, error) {
+	pools, err := s.entries(c.LookupPath(cue.ParsePath("pools")), uri, KindPool, "", dir)
 	if err != nil {
 		return nil, err
 	}
 	var out []Object
 	for _, p := range pools {
-		vs, err := entries(p.Entry.LookupPath(cue.ParsePath("volumes")), uri, KindVolume, p.Name, dir)
+		vs, err := s.entries(p.Entry.LookupPath(cue.ParsePath("volumes")), uri, KindVolume, p.Name, dir)
 		if err != nil {
 			return nil, err
 		}
@@ -82,28 +108,38 @@ func volumes(c cue.Value, uri, dir string) ([]Object, error) {
 	return out, nil
 }
 
-// entries reads a keyed struct or a NixVirt list of entries.
-func entries(v cue.Value, uri string, k Kind, pool, dir string) ([]Object, error) {
+// entries reads a keyed struct or a NixVirt list of entries. In the keyed
+// form the key names the object: a definition without a name takes it,
+// one with another name is an error.
+func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string) ([]Object, error) {
 	if !v.Exists() {
 		return nil, nil
 	}
-	var items []cue.Value
+	type item struct {
+		key   string
+		entry cue.Value
+	}
+	var items []item
 	switch v.Kind() {
 	case cue.ListKind:
 		li, _ := v.List()
 		for li.Next() {
-			items = append(items, li.Value())
+			items = append(items, item{entry: li.Value()})
 		}
 	case cue.StructKind:
 		it, _ := v.Fields()
 		for it.Next() {
-			items = append(items, it.Value())
+			items = append(items, item{key: it.Selector().Unquoted(), entry: it.Value()})
 		}
 	}
 	var out []Object
 	seen := map[string]cue.Value{}
-	for _, e := range items {
-		o := Object{Connection: uri, Kind: k, Pool: pool, Entry: e}
+	for _, it := range items {
+		e := it.entry
+		o := Object{Connection: uri, Kind: k, Pool: pool, Entry: e, Name: it.key}
+		if k == KindVolume && o.Name == "" {
+			o.Name, _ = e.LookupPath(cue.ParsePath("name")).String()
+		}
 		def := e.LookupPath(cue.ParsePath("definition"))
 		switch def.Kind() {
 		case cue.StringKind:
@@ -119,19 +155,26 @@ func entries(v cue.Value, uri string, k Kind, pool, dir string) ([]Object, error
 			if err != nil {
 				return nil, newPathError(def, "%v", err)
 			}
+			if o.Name != "" && name != o.Name {
+				return nil, newPathError(def, "%s declares the name %q, but its entry is %q", p, name, o.Name)
+			}
 			o.Name = name
 		case cue.StructKind:
-			o.Definition = def
-			o.Name, _ = def.LookupPath(cue.ParsePath("name")).String()
-		default:
-			if k == KindVolume {
-				// A volume entry with present: false needs only its name.
-				o.Name, _ = e.LookupPath(cue.ParsePath("name")).String()
-				if o.Name != "" {
-					break
+			nv := def.LookupPath(cue.ParsePath("name"))
+			if name, err := nv.String(); err == nil {
+				if o.Name != "" && name != o.Name {
+					return nil, newPathError(nv, "the definition is named %q, but its entry is %q", name, o.Name)
 				}
+				o.Name = name
+			} else if o.Name != "" {
+				def = def.FillPath(cue.ParsePath("name"), o.Name)
 			}
-			return nil, newPathError(e, "the entry has no definition")
+			o.Definition = def
+		default:
+			// A volume entry with present: false needs only its name.
+			if k != KindVolume || o.Name == "" {
+				return nil, newPathError(e, "the entry has no definition")
+			}
 		}
 		if prev, ok := seen[o.Name]; ok {
 			return nil, newPathError(e, "%s %q is declared twice on %s (also at %s)", k, o.Name, uri, prev.Pos())

@@ -48,9 +48,10 @@ var rootElement = map[Kind]string{
 // goes through libvirtxml, which writes it in libvirt's element order; any
 // attribute or element that libvirtxml would not keep is an error at the
 // value that wrote it, so nothing the user wrote is dropped silently.
-func Export(u cue.Value, k Kind) (string, error) {
+func (s *Schema) Export(u cue.Value, k Kind) (string, error) {
 	root := &xmlNode{name: rootElement[k], src: u}
-	if err := buildNode(u, root); err != nil {
+	w := &writer{schema: s}
+	if err := w.buildNode(u, s.Def(k.Definition()), k.Definition(), root); err != nil {
 		return "", err
 	}
 	var b strings.Builder

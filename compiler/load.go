@@ -12,8 +12,6 @@ import (
 	"cuelang.org/go/cue/load"
 	"cuelang.org/go/cue/token"
 	"cuelang.org/go/encoding/json"
-
-	"nixvirt.dev/nixvirt/schemas"
 )
 
 // Load builds the value of the user's arguments: .cue files, package
@@ -115,14 +113,15 @@ func (s *Schema) loadCUE(dir string, args []string) (cue.Value, error) {
 		overlay[filepath.Join(root, "cue.mod", "module.cue")] = load.FromString(
 			"module: \"nixvirt.local/user@v0\"\nlanguage: version: \"v0.17.0\"\n")
 	}
-	if !own {
-		for _, name := range schemaFiles() {
-			src, err := fs.ReadFile(schemas.Files, name)
-			if err != nil {
-				return cue.Value{}, err
-			}
-			overlay[filepath.Join(root, "cue.mod", "pkg", filepath.FromSlash(SchemaImportPath), name)] = load.FromBytes(src)
-		}
+	// In nixvirt's own module (its examples) the schemas directory is the
+	// package itself; elsewhere it is placed in cue.mod/pkg. Either way the
+	// overlay holds this variant's sources.
+	schemaDir := filepath.Join(root, "cue.mod", "pkg", filepath.FromSlash(SchemaImportPath))
+	if own {
+		schemaDir = filepath.Join(root, "schemas")
+	}
+	for name, src := range s.files {
+		overlay[filepath.Join(schemaDir, name)] = load.FromBytes(src)
 	}
 	insts := load.Instances(args, &load.Config{Dir: dir, Overlay: overlay})
 	if len(insts) != 1 {

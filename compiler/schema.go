@@ -11,9 +11,9 @@ import (
 	"sync"
 
 	"cuelang.org/go/cue"
-	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/cuecontext"
+	"cuelang.org/go/cue/format"
 	"cuelang.org/go/cue/parser"
 
 	"nixvirt.dev/nixvirt/schemas"
@@ -63,57 +63,99 @@ func ParseKind(s string) (Kind, error) {
 	return "", fmt.Errorf("unknown kind %q: want domain, network, pool or volume", s)
 }
 
-// Schema is the compiled schema package. One is built per cue.Context.
+// Schema is one compiled variant of the schema package. Like the
+// cue.Context it holds, it is not safe for concurrent use.
+//
+// There are two variants of the same definitions. The exact one is the
+// package as written: "one element or a list" is the disjunction
+// `X | [...X]`, which gives the best error messages but makes CUE clone
+// the enclosing document for each alternative. The fast one, used first,
+// checks the same fields with matchN validators, which do not clone; when
+// anything fails, the input is evaluated again with the exact variant so
+// that the user sees its messages (see Run).
 type Schema struct {
-	ctx   *cue.Context
-	value cue.Value
+	ctx     *cue.Context
+	value   cue.Value
+	files   map[string][]byte // sources, for the loader's overlay
+	precise bool
+	defs    map[string]cue.Value
+	layouts map[string]*layout // the XML writer's view of each definition
 }
 
 var (
-	schemaOnce sync.Once
-	schemaVal  *Schema
-	schemaErr  error
+	schemaOnce  sync.Once
+	preciseOnce sync.Once
+	fastSchema  *Schema
+	exactSchema *Schema
+	schemaErr   error
+	preciseErr  error
 )
 
-// LoadSchema compiles the embedded schema package once per process. A
-// broken embedded schema is an internal error, not a user error.
+// LoadSchema returns the fast variant, compiled once per process. A broken
+// embedded schema is an internal error, not a user error.
 func LoadSchema() (*Schema, error) {
 	schemaOnce.Do(func() {
-		ctx := cuecontext.New()
-		inst := build.NewContext().NewInstance("", nil)
-		inst.ImportPath = SchemaImportPath
-		inst.PkgName = "schemas"
-		for _, name := range schemaFiles() {
-			src, err := fs.ReadFile(schemas.Files, name)
-			if err != nil {
-				schemaErr = err
-				return
-			}
-			f, err := parser.ParseFile(path.Join("$nixvirt/schemas", name), src, parser.ParseComments)
-			if err != nil {
-				schemaErr = fmt.Errorf("internal error: embedded schema: %v", err)
-				return
-			}
-			if err := inst.AddSyntax(f); err != nil {
-				schemaErr = err
-				return
-			}
-		}
-		v := ctx.BuildInstance(inst)
-		if err := v.Err(); err != nil {
-			schemaErr = fmt.Errorf("internal error: embedded schema: %v", err)
-			return
-		}
-		schemaVal = &Schema{ctx: ctx, value: v}
+		fastSchema, schemaErr = compileSchema(cuecontext.New(), false)
 	})
-	return schemaVal, schemaErr
+	return fastSchema, schemaErr
+}
+
+// Precise returns the exact variant, in the same cue.Context.
+func (s *Schema) Precise() (*Schema, error) {
+	if s.precise {
+		return s, nil
+	}
+	preciseOnce.Do(func() {
+		exactSchema, preciseErr = compileSchema(s.ctx, true)
+	})
+	return exactSchema, preciseErr
+}
+
+// IsPrecise reports whether this is the exact variant.
+func (s *Schema) IsPrecise() bool { return s.precise }
+
+func compileSchema(ctx *cue.Context, precise bool) (*Schema, error) {
+	inst := build.NewContext().NewInstance("", nil)
+	inst.ImportPath = SchemaImportPath
+	inst.PkgName = "schemas"
+	files := map[string][]byte{}
+	for _, name := range schemaFiles() {
+		src, err := fs.ReadFile(schemas.Files, name)
+		if err != nil {
+			return nil, err
+		}
+		f, err := parser.ParseFile(path.Join("$nixvirt/schemas", name), src, parser.ParseComments)
+		if err != nil {
+			return nil, fmt.Errorf("internal error: embedded schema: %v", err)
+		}
+		if !precise {
+			if err := fastVariant(f); err != nil {
+				return nil, fmt.Errorf("internal error: embedded schema %s: %v", name, err)
+			}
+			if src, err = format.Node(f); err != nil {
+				return nil, fmt.Errorf("internal error: embedded schema %s: %v", name, err)
+			}
+		}
+		files[name] = src
+		if err := inst.AddSyntax(f); err != nil {
+			return nil, err
+		}
+	}
+	v := ctx.BuildInstance(inst)
+	if err := v.Err(); err != nil {
+		return nil, fmt.Errorf("internal error: embedded schema: %v", err)
+	}
+	return &Schema{ctx: ctx, value: v, files: files, precise: precise,
+		defs: map[string]cue.Value{}, layouts: map[string]*layout{}}, nil
 }
 
 func schemaFiles() []string {
 	entries, _ := fs.ReadDir(schemas.Files, ".")
 	var names []string
 	for _, e := range entries {
-		names = append(names, e.Name())
+		if path.Ext(e.Name()) == ".cue" {
+			names = append(names, e.Name())
+		}
 	}
 	sort.Strings(names)
 	return names
@@ -124,7 +166,10 @@ func (s *Schema) Context() *cue.Context { return s.ctx }
 
 // Def returns a definition of the schema package, such as "#Domain".
 func (s *Schema) Def(name string) cue.Value {
-	return s.value.LookupPath(cue.ParsePath(name))
+	d, ok := s.defs[name]
+	if !ok {
+		d = s.value.LookupPath(cue.ParsePath(name))
+		s.defs[name] = d
+	}
+	return d
 }
-
-var _ ast.Node

@@ -39,6 +39,7 @@ type fieldSpec struct {
 	child  string // lifted child element the attribute or text belongs to
 	ns     string
 	name   string // XML name when it differs from the field name
+	def    string // the definition of a child element, when it has one
 }
 
 func specOf(v cue.Value) (fieldSpec, bool) {
@@ -62,29 +63,90 @@ func specOf(v cue.Value) (fieldSpec, bool) {
 			fs.ns = val
 		case k == "name":
 			fs.name = val
+		case k == "def":
+			fs.def = val
 		}
 	}
 	return fs, true
 }
 
-// build writes the fields of struct value v into n.
-func buildNode(v cue.Value, n *xmlNode) error {
-	it, err := v.Fields()
+// writer turns checked values into XML trees. It reads how each field is
+// written from the schema, not from the value, so it does not depend on
+// what unification kept of the schema's attributes.
+type writer struct {
+	schema *Schema
+}
+
+// layout is what the writer knows of one schema struct: its fields in
+// schema order, each with how it is written.
+type layout struct {
+	fields []fieldInfo
+}
+
+type fieldInfo struct {
+	sel  cue.Selector
+	name string // the field's label
+	spec fieldSpec
+	// elem is the schema of the child element: its definition, or the
+	// field's own struct type.
+	elem cue.Value
+	// checkItems: in the fast variant the field is `_` and each item is
+	// checked here against elem, once (see fastVariant).
+	checkItems bool
+}
+
+// layoutOf returns the layout of a schema struct; key caches it ("" for
+// inline structs, which are rare and small).
+func (w *writer) layoutOf(sch cue.Value, key string) (*layout, error) {
+	if key != "" {
+		if l, ok := w.schema.layouts[key]; ok {
+			return l, nil
+		}
+	}
+	l := &layout{}
+	it, err := sch.Fields(cue.Optional(true))
+	if err != nil {
+		return nil, err
+	}
+	for it.Next() {
+		sf := it.Value()
+		name := it.Selector().Unquoted()
+		spec, ok := specOf(sf)
+		if !ok {
+			return nil, fmt.Errorf("internal error: schema field %s has no @xml mapping", sf.Path())
+		}
+		f := fieldInfo{sel: cue.Str(name), name: name, spec: spec, elem: sf}
+		if spec.def != "" {
+			f.elem = w.schema.Def(spec.def)
+			f.checkItems = !w.schema.precise && sf.IncompleteKind() == cue.TopKind
+		}
+		l.fields = append(l.fields, f)
+	}
+	if key != "" {
+		w.schema.layouts[key] = l
+	}
+	return l, nil
+}
+
+// buildNode writes the fields of struct value v, whose schema is sch
+// (cached under key), into n.
+func (w *writer) buildNode(v, sch cue.Value, key string, n *xmlNode) error {
+	l, err := w.layoutOf(sch, key)
 	if err != nil {
 		return err
 	}
-	for it.Next() {
-		fv := it.Value()
-		field := it.Selector().Unquoted()
-		spec, ok := specOf(fv)
-		if !ok {
-			return newPathError(fv, "field has no XML mapping in the schema (internal error)")
+	for i := range l.fields {
+		f := &l.fields[i]
+		fv := v.LookupPath(cue.MakePath(f.sel))
+		if !fv.Exists() {
+			continue
 		}
+		spec := &f.spec
 		target := n
 		if spec.child != "" {
 			target = n.child(spec.child)
 		}
-		name := field
+		name := f.name
 		if spec.name != "" {
 			name = spec.name
 		}
@@ -125,18 +187,20 @@ func buildNode(v cue.Value, n *xmlNode) error {
 				}
 			}
 			for _, item := range items {
-				c := &xmlNode{name: name, ns: spec.ns, src: item}
-				switch item.Kind() {
-				case cue.StructKind:
-					if err := buildNode(item, c); err != nil {
+				if f.checkItems {
+					item = item.Unify(f.elem)
+					if err := item.Validate(cue.Concrete(true)); err != nil {
 						return err
 					}
-				case cue.BoolKind:
-					if spec.kind == "empty" {
-						// true writes the element; the schema admits no false.
-						break
+				}
+				c := &xmlNode{name: name, ns: spec.ns, src: item}
+				switch {
+				case spec.kind == "empty":
+					// {} or true: the element, with no content.
+				case item.Kind() == cue.StructKind:
+					if err := w.buildNode(item, f.elem, spec.def, c); err != nil {
+						return err
 					}
-					fallthrough
 				default:
 					s, err := scalar(item, spec.style)
 					if err != nil {

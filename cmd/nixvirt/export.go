@@ -55,62 +55,27 @@ func doExport(c *Command, f *inputFlags, out string, args []string) error {
 	if f.kind != "" && out != "" {
 		return fmt.Errorf("export: --kind and --out do not go together: --kind writes one document to stdout")
 	}
-	_, in, err := f.load(c, args)
+	docs, err := f.compile(c, args)
 	if err != nil {
 		return err
 	}
-	if in.kind != "" {
-		x, err := compiler.Export(in.value, in.kind)
-		if err != nil {
-			return err
-		}
-		_, err = io.WriteString(c.stdout, x)
-		return err
-	}
-	objs, err := compiler.Objects(in.value, c.dir)
-	if err != nil {
+	if f.kind != "" {
+		_, err := io.WriteString(c.stdout, docs[0].xml)
 		return err
 	}
 	if !filepath.IsAbs(out) {
 		out = filepath.Join(c.dir, out)
 	}
-	for _, o := range objs {
-		x, err := exportObject(o)
-		if err != nil {
+	for _, d := range docs {
+		name := filepath.Join(out, d.file)
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 			return err
 		}
-		if x == "" {
-			continue
-		}
-		dir := filepath.Join(out, connDir(o.Connection), string(o.Kind)+"s", o.Pool)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(dir, o.Name+".xml"), []byte(x), 0o644); err != nil {
+		if err := os.WriteFile(name, []byte(d.xml), 0o644); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// exportObject returns the XML of one configuration object; "" for a
-// volume entry that only says present: false.
-func exportObject(o compiler.Object) (string, error) {
-	switch {
-	case o.XMLFile != "":
-		data, err := os.ReadFile(o.XMLFile)
-		if err != nil {
-			return "", err
-		}
-		_, x, err := compiler.ReadXML(string(data), o.Kind)
-		if err != nil {
-			return "", fmt.Errorf("%s: %v", o.XMLFile, err)
-		}
-		return x, nil
-	case o.Definition.Exists():
-		return compiler.Export(o.Definition, o.Kind)
-	}
-	return "", nil
 }
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)

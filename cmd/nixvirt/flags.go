@@ -1,6 +1,8 @@
 package main
 
 import (
+	"path/filepath"
+
 	"github.com/spf13/cobra"
 
 	"nixvirt.dev/nixvirt/compiler"
@@ -19,23 +21,62 @@ func (f *inputFlags) add(cmd *cobra.Command) {
 
 // load reads the arguments and checks them against the schema: a single
 // document with --kind, a whole-host #Config without.
-func (f *inputFlags) load(c *Command, args []string) (*compiler.Schema, checked, error) {
-	s, err := compiler.LoadSchema()
-	if err != nil {
-		return nil, checked{}, err
+func (f *inputFlags) load(c *Command, s *compiler.Schema, args []string) (checked, error) {
+	var k compiler.Kind
+	if f.kind != "" {
+		var err error
+		if k, err = compiler.ParseKind(f.kind); err != nil {
+			return checked{}, err
+		}
 	}
 	v, err := s.Load(c.dir, args, f.expr)
 	if err != nil {
-		return nil, checked{}, err
+		return checked{}, err
 	}
-	if f.kind == "" {
+	if k == "" {
 		u, err := s.CheckConfig(v)
-		return s, checked{value: u}, err
-	}
-	k, err := compiler.ParseKind(f.kind)
-	if err != nil {
-		return nil, checked{}, err
+		return checked{value: u}, err
 	}
 	u, err := s.Check(v, k)
-	return s, checked{value: u, kind: k}, err
+	return checked{value: u, kind: k}, err
+}
+
+// document is one XML document to write: to stdout (file "") or a file.
+type document struct {
+	file string
+	xml  string
+}
+
+// compile checks the input and returns its XML documents: one for --kind,
+// one per object of a whole-host configuration otherwise.
+func (f *inputFlags) compile(c *Command, args []string) ([]document, error) {
+	var docs []document
+	err := compiler.Run(func(s *compiler.Schema) error {
+		docs = docs[:0]
+		in, err := f.load(c, s, args)
+		if err != nil {
+			return err
+		}
+		if in.kind != "" {
+			x, err := s.Export(in.value, in.kind)
+			docs = append(docs, document{xml: x})
+			return err
+		}
+		objs, err := s.Objects(in.value, c.dir)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			x, err := s.Compile(o)
+			if err != nil {
+				return err
+			}
+			if x != "" {
+				file := filepath.Join(connDir(o.Connection), string(o.Kind)+"s", o.Pool, o.Name+".xml")
+				docs = append(docs, document{file: file, xml: x})
+			}
+		}
+		return nil
+	})
+	return docs, err
 }

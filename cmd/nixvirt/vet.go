@@ -2,8 +2,6 @@ package main
 
 import (
 	"github.com/spf13/cobra"
-
-	"nixvirt.dev/nixvirt/compiler"
 )
 
 func newVetCmd(c *Command) *cobra.Command {
@@ -27,22 +25,6 @@ also converted to libvirt XML, so vet catches what export would refuse.`,
 }
 
 func doVet(c *Command, f *inputFlags, args []string) error {
-	_, in, err := f.load(c, args)
-	if err != nil {
-		return err
-	}
-	if in.kind != "" {
-		_, err := compiler.Export(in.value, in.kind)
-		return err
-	}
-	objs, err := compiler.Objects(in.value, c.dir)
-	if err != nil {
-		return err
-	}
-	for _, o := range objs {
-		if _, err := exportObject(o); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := f.compile(c, args)
+	return err
 }

@@ -196,25 +196,29 @@ func (e *emitter) emitShape(buf *bytes.Buffer, s *shape) {
 	}
 	// A clashing field takes either: a scalar is the attribute (or text),
 	// a struct or list is the element.
-	clashType := func(name string) string {
+	// clash returns the type of the element that shares a field's name and
+	// the @xml arguments that say so.
+	clash := func(name string) (typ, args string) {
 		for _, ch := range s.children {
 			if lifted[s.elemName] != ch.name && e.fieldName(ch) == name {
-				return e.childType(s, ch)
+				_, a := e.childTypeArgs(s, ch)
+				return e.childType(s, ch), strings.Replace(a, "elem", ",elem", 1)
 			}
 		}
-		return ""
+		return "", ""
 	}
 	for _, a := range s.attrs {
 		claim(a.name, "an attribute")
-		e.emitAttr(buf, a, "", clashType(a.name))
+		ct, cargs := clash(a.name)
+		e.emitAttr(buf, a, "", ct, cargs)
 	}
 	if s.text != nil {
 		name := e.textName(s, s.text)
 		claim(name, "the text")
 		expr, style := valueExpr(s.text)
 		args := "text" + styleArg(style)
-		if ct := clashType(name); ct != "" {
-			expr, args = paren(expr)+" | "+ct, args+",elem"
+		if ct, cargs := clash(name); ct != "" {
+			expr, args = paren(expr)+" | "+ct, args+cargs
 		}
 		fmt.Fprintf(buf, "\t%s?: %s @xml(%s)\n", label(name), expr, args)
 	}
@@ -223,7 +227,7 @@ func (e *emitter) emitShape(buf *bytes.Buffer, s *shape) {
 		if lifted[s.elemName] == ch.name {
 			for _, a := range cs.attrs {
 				claim(a.name, "an attribute of <"+ch.name+">")
-				e.emitAttr(buf, a, ch.name, "")
+				e.emitAttr(buf, a, ch.name, "", "")
 			}
 			if cs.text != nil {
 				claim(ch.name, "the text of <"+ch.name+">")
@@ -246,11 +250,11 @@ func (e *emitter) emitShape(buf *bytes.Buffer, s *shape) {
 	buf.WriteString("}\n\n")
 }
 
-func (e *emitter) emitAttr(buf *bytes.Buffer, a *attrUse, child, clash string) {
+func (e *emitter) emitAttr(buf *bytes.Buffer, a *attrUse, child, clashType, clashArgs string) {
 	expr, style := valueExpr(a.vt)
 	args := "attr" + styleArg(style)
-	if clash != "" {
-		expr, args = paren(expr)+" | "+clash, args+",elem"
+	if clashType != "" {
+		expr, args = paren(expr)+" | "+clashType, args+clashArgs
 	}
 	if child != "" {
 		args += ",child=" + child
@@ -284,7 +288,7 @@ func (e *emitter) childTypeArgs(parent *shape, ch *childUse) (typ, args string) 
 		}
 		return expr, "elem" + styleArg(style)
 	}
-	return cs.defName, "elem"
+	return cs.defName, "elem,def=" + cs.defName
 }
 
 func (e *emitter) emitChild(buf *bytes.Buffer, parent *shape, ch *childUse, field string) {

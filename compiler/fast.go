@@ -1,0 +1,110 @@
+package compiler
+
+import (
+	"fmt"
+	"strconv"
+
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/ast/astutil"
+	"cuelang.org/go/cue/format"
+	"cuelang.org/go/cue/parser"
+	"cuelang.org/go/cue/token"
+)
+
+// fastVariant rewrites a schema file into the fast variant (see Schema):
+//
+//   - a field `X | [...X]` of a definition X becomes `_`: the XML writer
+//     checks each of its items against X;
+//   - any other field whose value is a disjunction without defaults, such as
+//     `X | [...X]` or `int | string & =~"…"`, becomes
+//     `matchN(>=1, [X, [...X]])`: the same check, as a validator;
+//   - a field with a `@fast(EXPR)` attribute takes EXPR as its value (the
+//     hand-written #Config uses this to leave definitions to per-object
+//     checks).
+func fastVariant(f *ast.File) error {
+	var err error
+	astutil.Apply(f, func(c astutil.Cursor) bool {
+		field, ok := c.Node().(*ast.Field)
+		if !ok {
+			return true
+		}
+		for _, a := range field.Attrs {
+			k, body := a.Split()
+			if k != "fast" {
+				continue
+			}
+			x, perr := parser.ParseExpr("@fast", body)
+			if perr != nil {
+				err = fmt.Errorf("%s: %v", a.Pos(), perr)
+				return false
+			}
+			field.Value = x
+			return true
+		}
+		if or, ok := field.Value.(*ast.BinaryExpr); ok && or.Op == token.OR && isDefinition(or.X) && isListOf(or.Y, or.X) {
+			// One element or a list of a definition: the XML writer checks
+			// each item against the definition (see writer.layoutOf), so
+			// that it is evaluated once rather than in its parent and again
+			// in a validator.
+			field.Value = ast.NewIdent("_")
+			return true
+		}
+		if alts := alternatives(field.Value); len(alts) > 1 {
+			field.Value = &ast.CallExpr{
+				Fun: ast.NewIdent("matchN"),
+				Args: []ast.Expr{
+					&ast.UnaryExpr{Op: token.GEQ, X: &ast.BasicLit{Kind: token.INT, Value: strconv.Itoa(1)}},
+					ast.NewList(alts...),
+				},
+			}
+		}
+		return true
+	}, nil)
+	return err
+}
+
+// alternatives flattens a disjunction without defaults into its
+// alternatives; it returns nil for anything else (a default must unify, so
+// it cannot become a validator).
+func alternatives(x ast.Expr) []ast.Expr {
+	switch x := x.(type) {
+	case *ast.ParenExpr:
+		return alternatives(x.X)
+	case *ast.BinaryExpr:
+		if x.Op != token.OR {
+			return nil
+		}
+		var out []ast.Expr
+		for _, side := range []ast.Expr{x.X, x.Y} {
+			if sub := alternatives(side); sub != nil {
+				out = append(out, sub...)
+			} else if u, ok := side.(*ast.UnaryExpr); ok && u.Op == token.MUL {
+				return nil
+			} else {
+				out = append(out, side)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func isDefinition(x ast.Expr) bool {
+	id, ok := x.(*ast.Ident)
+	return ok && len(id.Name) > 1 && id.Name[0] == '#'
+}
+
+// isListOf reports whether list is `[...x]`.
+func isListOf(list, x ast.Expr) bool {
+	l, ok := list.(*ast.ListLit)
+	if !ok || len(l.Elts) != 1 {
+		return false
+	}
+	e, ok := l.Elts[0].(*ast.Ellipsis)
+	if !ok || e.Type == nil {
+		return false
+	}
+	a, err1 := format.Node(e.Type)
+	b, err2 := format.Node(x)
+	return err1 == nil && err2 == nil && string(a) == string(b)
+}
