@@ -5,11 +5,18 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-go generate ./...
-if ! git diff --quiet -- schemas; then
-	echo "go generate changed the generated schemas; run it and commit the result:" >&2
-	git diff --stat -- schemas >&2
-	exit 1
+# Regenerating needs the pinned libvirt grammars from Debian's archive
+# (internal/cmd/schemagen/libvirt-rng.sh). If they cannot be had, the tests
+# still run on the committed schemas and only this check is skipped.
+if sh internal/cmd/schemagen/libvirt-rng.sh >/dev/null; then
+	go generate ./...
+	if ! git diff --quiet -- schemas; then
+		echo "go generate changed the generated schemas; run it and commit the result:" >&2
+		git diff --stat -- schemas >&2
+		exit 1
+	fi
+else
+	echo "warning: libvirt's grammars could not be fetched; regeneration not checked" >&2
 fi
 unformatted=$(gofmt -l . || true)
 if [ -n "$unformatted" ]; then

@@ -15,7 +15,7 @@ import (
 func (s *Schema) Check(v cue.Value, k Kind) (cue.Value, error) {
 	u := v.Unify(s.Def(k.Definition()))
 	if err := u.Validate(cue.Concrete(true)); err != nil {
-		return u, err
+		return u, withUserPositions(err, v)
 	}
 	return u, nil
 }

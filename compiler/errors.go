@@ -134,3 +134,39 @@ func userPos(v cue.Value) token.Pos {
 	}
 	return v.Pos()
 }
+
+// withUserPositions gives errors that only point into the schema (a
+// required field that is missing) the position of the nearest enclosing
+// value in the user's input, so that every message names the user's file.
+func withUserPositions(err error, user cue.Value) error {
+	if err == nil {
+		return nil
+	}
+	prefix := len(user.Path().Selectors())
+	var out errors.Error
+	for _, e := range errors.Errors(err) {
+		hasUser := false
+		for _, p := range errors.Positions(e) {
+			hasUser = hasUser || (p.IsValid() && !isSchemaFile(p.Filename()))
+		}
+		path := e.Path()
+		if hasUser || len(path) < prefix {
+			out = errors.Append(out, e)
+			continue
+		}
+		rel := path[prefix:]
+		var pos token.Pos
+		for i := len(rel) - 1; i >= 0 && !pos.IsValid(); i-- {
+			uv := user.LookupPath(cue.ParsePath(strings.Join(rel[:i], ".")))
+			if p := userPos(uv); uv.Exists() && p.IsValid() && !isSchemaFile(p.Filename()) {
+				pos = p
+			}
+		}
+		if !pos.IsValid() {
+			out = errors.Append(out, e)
+			continue
+		}
+		out = errors.Append(out, &pathError{path: path, pos: pos, msg: message(e)})
+	}
+	return out
+}

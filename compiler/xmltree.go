@@ -197,6 +197,8 @@ func (w *writer) buildNode(v, sch cue.Value, key string, n *xmlNode) error {
 				switch {
 				case spec.kind == "empty":
 					// {} or true: the element, with no content.
+				case spec.def != "" && item.Kind() == cue.BoolKind:
+					// true for an element that may also have attributes.
 				case item.Kind() == cue.StructKind:
 					if err := w.buildNode(item, f.elem, spec.def, c); err != nil {
 						return err

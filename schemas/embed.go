@@ -1,12 +1,13 @@
 // Package schemas embeds nixvirt's CUE definitions (#Domain, #Network,
 // #Pool, #Volume, #Config) so that the binary is self-contained. The
-// *_gen.cue files come from libvirt's RelaxNG grammars; regenerate them
-// with `go generate ./schemas`.
+// *_gen.cue files come from libvirt 11.3's RelaxNG grammars (Debian
+// bookworm-backports, fetched by internal/cmd/schemagen/libvirt-rng.sh)
+// and libvirtxml; regenerate them with `go generate ./schemas`.
 package schemas
 
 import "embed"
 
-//go:generate go run ../internal/cmd/schemagen -rng /usr/share/libvirt/schemas -out .
+//go:generate sh -c "go run ../internal/cmd/schemagen -rng \"$(sh ../internal/cmd/schemagen/libvirt-rng.sh)\" -out ."
 
 // Files holds the schema package's CUE sources.
 //

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	"cuelang.org/go/cue"
 	"github.com/spf13/cobra"
@@ -66,16 +67,51 @@ func doExport(c *Command, f *inputFlags, out string, args []string) error {
 	if !filepath.IsAbs(out) {
 		out = filepath.Join(c.dir, out)
 	}
+	return writeFiles(out, docs)
+}
+
+// writeFiles writes the documents under dir. Creating a file costs more
+// than compiling its XML on some filesystems, so a few goroutines write at
+// once; the directories are made first, each once.
+func writeFiles(dir string, docs []document) error {
+	made := map[string]bool{}
 	for _, d := range docs {
-		name := filepath.Join(out, d.file)
-		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(name, []byte(d.xml), 0o644); err != nil {
-			return err
+		sub := filepath.Dir(filepath.Join(dir, d.file))
+		if !made[sub] {
+			if err := os.MkdirAll(sub, 0o755); err != nil {
+				return err
+			}
+			made[sub] = true
 		}
 	}
-	return nil
+	work := make(chan document)
+	errs := make(chan error, 1)
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for d := range work {
+				if err := os.WriteFile(filepath.Join(dir, d.file), []byte(d.xml), 0o644); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	for _, d := range docs {
+		work <- d
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
 }
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)

@@ -105,6 +105,7 @@ type attrUse struct {
 	name, ns string
 	vt       *valueType
 	required bool
+	newer    bool // from libvirtxml: newer than the grammar
 }
 
 type childUse struct {
@@ -112,6 +113,8 @@ type childUse struct {
 	nodes    []*rng.Node
 	multiple bool
 	required bool
+	synth    *shape // an element only libvirtxml has
+	newer    bool
 }
 
 // content is what one element pattern (or one branch of a choice) holds.
@@ -436,6 +439,12 @@ type shape struct {
 	raw      bool
 	defName  string // CUE definition name, once assigned
 	path     string // first document path it was reached by, for naming
+	// synthFrom names the libvirtxml type of an element the grammar lacks.
+	synthFrom string
+	newerText bool
+	// wasEmpty: the grammar has the element empty and libvirtxml gives it
+	// attributes; `true` still writes it empty.
+	wasEmpty bool
 }
 
 func (s *shape) empty() bool {

@@ -16,8 +16,13 @@ func main() {
 	rngDir := flag.String("rng", "/usr/share/libvirt/schemas", "directory of libvirt's RelaxNG grammars")
 	out := flag.String("out", ".", "directory to write the generated CUE files to")
 	flag.Parse()
+	// The directory libvirt-rng.sh prepares names the version.
+	from := "libvirt"
+	if v, ok := strings.CutPrefix(filepath.Base(filepath.Clean(*rngDir)), "libvirt-rng-"); ok {
+		from = "libvirt " + v
+	}
 	for _, k := range schemagen.Kinds {
-		src, err := schemagen.Generate(*rngDir, k)
+		src, err := schemagen.Generate(*rngDir, from, k)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "schemagen:", err)
 			os.Exit(1)
