@@ -135,12 +135,12 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string) ([]O
 	var out []Object
 	seen := map[string]cue.Value{}
 	for _, it := range items {
-		e := it.entry
+		e, _ := it.entry.Default()
 		o := Object{Connection: uri, Kind: k, Pool: pool, Entry: e, Name: it.key}
 		if k == KindVolume && o.Name == "" {
 			o.Name, _ = e.LookupPath(cue.ParsePath("name")).String()
 		}
-		def := e.LookupPath(cue.ParsePath("definition"))
+		def, _ := e.LookupPath(cue.ParsePath("definition")).Default()
 		switch def.Kind() {
 		case cue.StringKind:
 			p, _ := def.String()

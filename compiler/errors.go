@@ -85,7 +85,9 @@ func userPositions(all []token.Pos) []token.Pos {
 			continue
 		}
 		seen[p.String()] = true
-		if isSchemaFile(p.Filename()) {
+		if isSchemaFile(p.Filename()) || strings.HasPrefix(p.Filename(), "<") {
+			// Schemas, templates, and the -e expression: not where a
+			// mistake is made.
 			schema = append(schema, p)
 		} else {
 			user = append(user, p)
@@ -97,11 +99,14 @@ func userPositions(all []token.Pos) []token.Pos {
 	return schema
 }
 
-// isSchemaFile reports positions in the embedded schemas, whether compiled
-// on their own or placed in a user's module by the loader's overlay.
+// isSchemaFile reports positions in the embedded schemas and templates,
+// whether compiled on their own or placed in a user's module by the
+// loader's overlay.
 func isSchemaFile(name string) bool {
+	slash := filepath.ToSlash(name)
 	return strings.HasPrefix(name, schemaFilePrefix) ||
-		strings.Contains(filepath.ToSlash(name), "/cue.mod/pkg/"+SchemaImportPath+"/")
+		strings.Contains(slash, "/cue.mod/pkg/"+SchemaImportPath+"/") ||
+		strings.Contains(slash, "/cue.mod/pkg/"+ModulePath+"/templates/")
 }
 
 func relPos(p token.Pos, cwd string) string {
@@ -122,7 +127,7 @@ func relPos(p token.Pos, cwd string) string {
 // userPos finds the position of a value in the user's files rather than
 // in the schema it was unified with.
 func userPos(v cue.Value) token.Pos {
-	if p := v.Pos(); p.IsValid() && !isSchemaFile(p.Filename()) {
+	if p := v.Pos(); p.IsValid() && !isSchemaFile(p.Filename()) && !strings.HasPrefix(p.Filename(), "<") {
 		return p
 	}
 	if op, parts := v.Expr(); op == cue.AndOp {
@@ -147,7 +152,7 @@ func withUserPositions(err error, user cue.Value) error {
 	for _, e := range errors.Errors(err) {
 		hasUser := false
 		for _, p := range errors.Positions(e) {
-			hasUser = hasUser || (p.IsValid() && !isSchemaFile(p.Filename()))
+			hasUser = hasUser || (p.IsValid() && !isSchemaFile(p.Filename()) && !strings.HasPrefix(p.Filename(), "<"))
 		}
 		path := e.Path()
 		if hasUser || len(path) < prefix {
@@ -158,7 +163,7 @@ func withUserPositions(err error, user cue.Value) error {
 		var pos token.Pos
 		for i := len(rel) - 1; i >= 0 && !pos.IsValid(); i-- {
 			uv := user.LookupPath(cue.ParsePath(strings.Join(rel[:i], ".")))
-			if p := userPos(uv); uv.Exists() && p.IsValid() && !isSchemaFile(p.Filename()) {
+			if p := userPos(uv); uv.Exists() && p.IsValid() && !isSchemaFile(p.Filename()) && !strings.HasPrefix(p.Filename(), "<") {
 				pos = p
 			}
 		}

@@ -6,12 +6,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/load"
 	"cuelang.org/go/cue/token"
 	"cuelang.org/go/encoding/json"
+
+	"nixvirt.dev/nixvirt/templates"
 )
 
 // Load builds the value of the user's arguments: .cue files, package
@@ -92,9 +95,10 @@ func fileError(arg string, err error) error {
 	return err
 }
 
-// loadCUE loads CUE files or packages. The embedded schemas are placed,
-// through the loader's overlay, where `import "nixvirt.dev/nixvirt/schemas"`
-// finds them, so user packages need no registry and no copy of the schemas.
+// loadCUE loads CUE files or packages. The embedded schemas and templates
+// are placed, through the loader's overlay, where
+// `import "nixvirt.dev/nixvirt/schemas"` (and …/templates) finds them, so
+// user packages need no registry and no copy of them.
 func (s *Schema) loadCUE(dir string, args []string) (cue.Value, error) {
 	for _, a := range args {
 		p := a
@@ -116,12 +120,15 @@ func (s *Schema) loadCUE(dir string, args []string) (cue.Value, error) {
 	// In nixvirt's own module (its examples) the schemas directory is the
 	// package itself; elsewhere it is placed in cue.mod/pkg. Either way the
 	// overlay holds this variant's sources.
-	schemaDir := filepath.Join(root, "cue.mod", "pkg", filepath.FromSlash(SchemaImportPath))
+	pkgDir := filepath.Join(root, "cue.mod", "pkg", filepath.FromSlash(ModulePath))
 	if own {
-		schemaDir = filepath.Join(root, "schemas")
+		pkgDir = root
 	}
 	for name, src := range s.files {
-		overlay[filepath.Join(schemaDir, name)] = load.FromBytes(src)
+		overlay[filepath.Join(pkgDir, "schemas", name)] = load.FromBytes(src)
+	}
+	for name, src := range templateFiles() {
+		overlay[filepath.Join(pkgDir, "templates", name)] = load.FromBytes(src)
 	}
 	insts := load.Instances(args, &load.Config{Dir: dir, Overlay: overlay})
 	if len(insts) != 1 {
@@ -133,6 +140,21 @@ func (s *Schema) loadCUE(dir string, args []string) (cue.Value, error) {
 	v := s.ctx.BuildInstance(insts[0])
 	return v, v.Err()
 }
+
+// templateFiles are the embedded templates, read once.
+var templateFiles = sync.OnceValue(func() map[string][]byte {
+	out := map[string][]byte{}
+	entries, _ := fs.ReadDir(templates.Files, ".")
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".cue") {
+			src, err := fs.ReadFile(templates.Files, e.Name())
+			if err == nil {
+				out[e.Name()] = src
+			}
+		}
+	}
+	return out
+})
 
 // moduleRoot finds the enclosing CUE module and whether it is nixvirt's own
 // (whose schemas directory is the real package).

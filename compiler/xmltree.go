@@ -141,6 +141,8 @@ func (w *writer) buildNode(v, sch cue.Value, key string, n *xmlNode) error {
 		if !fv.Exists() {
 			continue
 		}
+		// Templates set defaults (`*"kvm" | _`): the value is the default.
+		fv, _ = fv.Default()
 		spec := &f.spec
 		target := n
 		if spec.child != "" {
@@ -187,6 +189,7 @@ func (w *writer) buildNode(v, sch cue.Value, key string, n *xmlNode) error {
 				}
 			}
 			for _, item := range items {
+				item, _ = item.Default()
 				if f.checkItems {
 					item = item.Unify(f.elem)
 					if err := item.Validate(cue.Concrete(true)); err != nil {

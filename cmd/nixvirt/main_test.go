@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,5 +60,34 @@ func cmdRoundtrip(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	if (strings.TrimSpace(again) != strings.TrimSpace(data)) != neg {
 		ts.Fatalf("libvirtxml does not write %s back unchanged:\n%s", args[1], again)
+	}
+}
+
+// TestExample runs what the README's first command runs: vet and export of
+// examples/host, each document validated by libvirt.
+func TestExample(t *testing.T) {
+	dir, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	for _, args := range [][]string{{"vet", "./examples/host"}, {"export", "--out", out, "./examples/host"}} {
+		var stderr strings.Builder
+		c := newRootCmd(io.Discard, &stderr, dir)
+		c.root.SetArgs(args)
+		if err := c.root.Execute(); err != nil {
+			compiler.PrintError(&stderr, err, dir)
+			t.Fatalf("nixvirt %s: %s", strings.Join(args, " "), stderr.String())
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "*", "*", "*.xml"))
+	if len(files) != 4 {
+		t.Fatalf("want 4 documents besides volumes, got %v", files)
+	}
+	for _, f := range files {
+		kind := map[string]string{"domains": "domain", "networks": "network", "pools": "storagepool"}[filepath.Base(filepath.Dir(f))]
+		if o, err := exec.Command("virt-xml-validate", f, kind).CombinedOutput(); err != nil {
+			t.Errorf("%s: %v\n%s", f, err, o)
+		}
 	}
 }

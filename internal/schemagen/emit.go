@@ -393,6 +393,20 @@ func valueExpr(vt *valueType) (expr, style string) {
 		return fmt.Sprintf("bool | %q | %q", a, b), st
 	}
 	var alts []string
+	// An enumeration that has some of yes/no or on/off also takes the
+	// booleans for them (NixVirt writes <image compression='off'> as
+	// compression: false).
+	for _, pair := range [][3]string{{"yes", "no", "yesno"}, {"on", "off", "onoff"}} {
+		if style != "" {
+			break
+		}
+		for i, b := range []string{"true", "false"} {
+			if contains(vt.enums, pair[i]) {
+				alts = append(alts, b)
+				style = pair[2]
+			}
+		}
+	}
 	numeric := vt.float
 	if len(vt.ints) > 0 && !vt.float {
 		alts = append(alts, intExpr(vt.ints))
@@ -407,7 +421,7 @@ func valueExpr(vt *valueType) (expr, style string) {
 			alts = append(alts, "int")
 		}
 		alts = append(alts, "string")
-		return strings.Join(alts, " | "), ""
+		return strings.Join(alts, " | "), style
 	}
 	var res []string
 	var enumInts []string
@@ -437,7 +451,7 @@ func valueExpr(vt *valueType) (expr, style string) {
 	if len(alts) == 0 {
 		return "string", ""
 	}
-	return strings.Join(alts, " | "), ""
+	return strings.Join(alts, " | "), style
 }
 
 func intExpr(ranges []intRange) string {
