@@ -57,6 +57,21 @@ func (s *Schema) CheckConfig(v cue.Value) (cue.Value, error) {
 	return u, nil
 }
 
+// Connections lists the URIs of a checked configuration, sorted, including
+// those with no objects (whose owned objects are to be pruned).
+func Connections(u cue.Value) []string {
+	var uris []string
+	it, err := u.LookupPath(cue.ParsePath("connections")).Fields()
+	if err != nil {
+		return nil
+	}
+	for it.Next() {
+		uris = append(uris, it.Selector().Unquoted())
+	}
+	sort.Strings(uris)
+	return uris
+}
+
 // Objects lists the objects of a checked configuration in apply order
 // (networks, pools, volumes, domains), connections sorted by URI. dir
 // resolves relative XML file paths.

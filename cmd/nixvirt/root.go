@@ -36,7 +36,7 @@ Arguments are .cue files, package directories (default ".") or .json files.`,
 	}
 	c.root.SetOut(stdout)
 	c.root.SetErr(stderr)
-	c.root.AddCommand(newVetCmd(c), newExportCmd(c), newVersionCmd(c))
+	c.root.AddCommand(newVetCmd(c), newExportCmd(c), newPlanCmd(c), newApplyCmd(c), newVersionCmd(c))
 	return c
 }
 
@@ -50,6 +50,10 @@ func Main() int {
 	c := newRootCmd(os.Stdout, os.Stderr, dir)
 	c.root.SetArgs(os.Args[1:])
 	if err := c.root.Execute(); err != nil {
+		var code exitCode
+		if errors.As(err, &code) {
+			return int(code)
+		}
 		if err != errPrinted {
 			c.printError(err)
 		}

@@ -1,0 +1,388 @@
+// Package apply is nixvirt's last stage: it reads the live state of
+// libvirt hosts, plans what makes them match a configuration, renders the
+// plan, and executes it. Planning, rendering and executing are separate:
+// a Plan is plain data.
+package apply
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"libvirt.org/go/libvirt"
+
+	"nixvirt.dev/nixvirt/compiler"
+)
+
+// Live is one object as the host has it.
+type Live struct {
+	UUID      string
+	Name      string
+	XML       string // XMLDesc(INACTIVE)
+	Active    bool
+	Autostart bool
+}
+
+// LiveVolume is one volume of a pool.
+type LiveVolume struct {
+	Name string
+	XML  string
+}
+
+// Host is what apply needs of a libvirt connection. Every method that
+// changes the host counts as a write (Writes), so tests and benchmarks can
+// check that an unchanged configuration makes none.
+type Host interface {
+	URI() string
+	List(k compiler.Kind) ([]Live, error)
+	Volumes(pool string) ([]LiveVolume, error)
+	Define(k compiler.Kind, xml string) error
+	Undefine(k compiler.Kind, uuid string) error
+	Start(k compiler.Kind, uuid string) error
+	// Stop stops an object; a domain is asked to shut down and is forced
+	// off when it has not within timeout.
+	Stop(k compiler.Kind, uuid string, timeout time.Duration) error
+	SetAutostart(k compiler.Kind, uuid string, on bool) error
+	CreateVolume(pool, xml string) error
+	DeleteVolume(pool, name string) error
+	Writes() int64
+	Close() error
+}
+
+// Connect opens a libvirt connection.
+func Connect(uri string) (Host, error) {
+	c, err := libvirt.NewConnect(uri)
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect to %s: %s", uri, libvirtMessage(err))
+	}
+	return &libvirtHost{uri: uri, conn: c}, nil
+}
+
+type libvirtHost struct {
+	uri    string
+	conn   *libvirt.Connect
+	writes atomic.Int64
+}
+
+func (h *libvirtHost) URI() string   { return h.uri }
+func (h *libvirtHost) Writes() int64 { return h.writes.Load() }
+func (h *libvirtHost) Close() error {
+	_, err := h.conn.Close()
+	return err
+}
+
+// libvirtMessage is libvirt's own message, not virError(Code=…).
+func libvirtMessage(err error) string {
+	var le libvirt.Error
+	if errors.As(err, &le) {
+		return le.Message
+	}
+	return err.Error()
+}
+
+func isNotFound(err error) bool {
+	var le libvirt.Error
+	if !errors.As(err, &le) {
+		return false
+	}
+	switch le.Code {
+	case libvirt.ERR_NO_DOMAIN, libvirt.ERR_NO_NETWORK, libvirt.ERR_NO_STORAGE_POOL, libvirt.ERR_NO_STORAGE_VOL:
+		return true
+	}
+	return false
+}
+
+// inactiveXML asks for the persistent definition, and for the only one a
+// driver has where it does not know the flag (the test driver's networks).
+func inactiveXML(desc func(flags uint32) (string, error), flag uint32) func() (string, error) {
+	return func() (string, error) {
+		x, err := desc(flag)
+		var le libvirt.Error
+		if errors.As(err, &le) && (le.Code == libvirt.ERR_INVALID_ARG || le.Code == libvirt.ERR_NO_SUPPORT) {
+			return desc(0)
+		}
+		return x, err
+	}
+}
+
+func (h *libvirtHost) List(k compiler.Kind) ([]Live, error) {
+	var out []Live
+	switch k {
+	case compiler.KindDomain:
+		doms, err := h.conn.ListAllDomains(0)
+		if err != nil {
+			return nil, err
+		}
+		for i := range doms {
+			d := &doms[i]
+			l, err := liveOf(d.GetUUIDString, d.GetName, inactiveXML(func(f uint32) (string, error) { return d.GetXMLDesc(libvirt.DomainXMLFlags(f)) }, uint32(libvirt.DOMAIN_XML_INACTIVE)), d.IsActive, d.GetAutostart)
+			d.Free()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, l)
+		}
+	case compiler.KindNetwork:
+		nets, err := h.conn.ListAllNetworks(0)
+		if err != nil {
+			return nil, err
+		}
+		for i := range nets {
+			n := &nets[i]
+			l, err := liveOf(n.GetUUIDString, n.GetName, inactiveXML(func(f uint32) (string, error) { return n.GetXMLDesc(libvirt.NetworkXMLFlags(f)) }, uint32(libvirt.NETWORK_XML_INACTIVE)), n.IsActive, n.GetAutostart)
+			n.Free()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, l)
+		}
+	case compiler.KindPool:
+		pools, err := h.conn.ListAllStoragePools(0)
+		if err != nil {
+			return nil, err
+		}
+		for i := range pools {
+			p := &pools[i]
+			l, err := liveOf(p.GetUUIDString, p.GetName, inactiveXML(func(f uint32) (string, error) { return p.GetXMLDesc(libvirt.StorageXMLFlags(f)) }, uint32(libvirt.STORAGE_XML_INACTIVE)), p.IsActive, p.GetAutostart)
+			p.Free()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+func liveOf(uuid, name, xml func() (string, error), active, autostart func() (bool, error)) (Live, error) {
+	var l Live
+	var err error
+	if l.UUID, err = uuid(); err != nil {
+		return l, err
+	}
+	if l.Name, err = name(); err != nil {
+		return l, err
+	}
+	if l.XML, err = xml(); err != nil {
+		return l, err
+	}
+	if l.Active, err = active(); err != nil {
+		return l, err
+	}
+	l.Autostart, err = autostart()
+	return l, err
+}
+
+func (h *libvirtHost) Volumes(pool string) ([]LiveVolume, error) {
+	p, err := h.conn.LookupStoragePoolByName(pool)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Free()
+	if active, _ := p.IsActive(); !active {
+		// An inactive pool lists no volumes; apply starts it first.
+		return nil, nil
+	}
+	vols, err := p.ListAllStorageVolumes(0)
+	if err != nil {
+		return nil, err
+	}
+	var out []LiveVolume
+	for i := range vols {
+		name, _ := vols[i].GetName()
+		x, _ := vols[i].GetXMLDesc(0)
+		vols[i].Free()
+		out = append(out, LiveVolume{Name: name, XML: x})
+	}
+	return out, nil
+}
+
+func (h *libvirtHost) Define(k compiler.Kind, xml string) error {
+	h.writes.Add(1)
+	var err error
+	switch k {
+	case compiler.KindDomain:
+		var d *libvirt.Domain
+		if d, err = h.conn.DomainDefineXML(xml); err == nil {
+			d.Free()
+		}
+	case compiler.KindNetwork:
+		var n *libvirt.Network
+		if n, err = h.conn.NetworkDefineXML(xml); err == nil {
+			n.Free()
+		}
+	case compiler.KindPool:
+		var p *libvirt.StoragePool
+		if p, err = h.conn.StoragePoolDefineXML(xml, 0); err == nil {
+			p.Free()
+		}
+	}
+	return err
+}
+
+func (h *libvirtHost) Undefine(k compiler.Kind, uuid string) error {
+	h.writes.Add(1)
+	switch k {
+	case compiler.KindDomain:
+		d, err := h.conn.LookupDomainByUUIDString(uuid)
+		if err != nil {
+			return err
+		}
+		defer d.Free()
+		// Keep a managed save image, NVRAM and TPM state: removing a domain
+		// from the configuration never loses them.
+		err = d.UndefineFlags(libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.DOMAIN_UNDEFINE_KEEP_NVRAM | libvirt.DOMAIN_UNDEFINE_KEEP_TPM)
+		var le libvirt.Error
+		if errors.As(err, &le) && (le.Code == libvirt.ERR_INVALID_ARG || le.Code == libvirt.ERR_NO_SUPPORT) {
+			// Drivers without those flags (LXC, test) keep nothing anyway.
+			err = d.Undefine()
+		}
+		return err
+	case compiler.KindNetwork:
+		n, err := h.conn.LookupNetworkByUUIDString(uuid)
+		if err != nil {
+			return err
+		}
+		defer n.Free()
+		return n.Undefine()
+	case compiler.KindPool:
+		p, err := h.conn.LookupStoragePoolByUUIDString(uuid)
+		if err != nil {
+			return err
+		}
+		defer p.Free()
+		// Undefine only: a pool's files are never deleted.
+		return p.Undefine()
+	}
+	return nil
+}
+
+func (h *libvirtHost) Start(k compiler.Kind, uuid string) error {
+	h.writes.Add(1)
+	switch k {
+	case compiler.KindDomain:
+		d, err := h.conn.LookupDomainByUUIDString(uuid)
+		if err != nil {
+			return err
+		}
+		defer d.Free()
+		return d.Create()
+	case compiler.KindNetwork:
+		n, err := h.conn.LookupNetworkByUUIDString(uuid)
+		if err != nil {
+			return err
+		}
+		defer n.Free()
+		return n.Create()
+	case compiler.KindPool:
+		p, err := h.conn.LookupStoragePoolByUUIDString(uuid)
+		if err != nil {
+			return err
+		}
+		defer p.Free()
+		return p.Create(0)
+	}
+	return nil
+}
+
+func (h *libvirtHost) Stop(k compiler.Kind, uuid string, timeout time.Duration) error {
+	h.writes.Add(1)
+	switch k {
+	case compiler.KindDomain:
+		d, err := h.conn.LookupDomainByUUIDString(uuid)
+		if err != nil {
+			return err
+		}
+		defer d.Free()
+		if err := d.Shutdown(); err == nil {
+			deadline := time.Now().Add(timeout)
+			for time.Now().Before(deadline) {
+				if active, err := d.IsActive(); err == nil && !active {
+					return nil
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+		}
+		if active, err := d.IsActive(); err == nil && !active {
+			return nil
+		}
+		// The guest did not shut down in time (or cannot be asked to).
+		return d.Destroy()
+	case compiler.KindNetwork:
+		n, err := h.conn.LookupNetworkByUUIDString(uuid)
+		if err != nil {
+			return err
+		}
+		defer n.Free()
+		return n.Destroy()
+	case compiler.KindPool:
+		p, err := h.conn.LookupStoragePoolByUUIDString(uuid)
+		if err != nil {
+			return err
+		}
+		defer p.Free()
+		return p.Destroy()
+	}
+	return nil
+}
+
+func (h *libvirtHost) SetAutostart(k compiler.Kind, uuid string, on bool) error {
+	h.writes.Add(1)
+	switch k {
+	case compiler.KindDomain:
+		d, err := h.conn.LookupDomainByUUIDString(uuid)
+		if err != nil {
+			return err
+		}
+		defer d.Free()
+		return d.SetAutostart(on)
+	case compiler.KindNetwork:
+		n, err := h.conn.LookupNetworkByUUIDString(uuid)
+		if err != nil {
+			return err
+		}
+		defer n.Free()
+		return n.SetAutostart(on)
+	case compiler.KindPool:
+		p, err := h.conn.LookupStoragePoolByUUIDString(uuid)
+		if err != nil {
+			return err
+		}
+		defer p.Free()
+		return p.SetAutostart(on)
+	}
+	return nil
+}
+
+func (h *libvirtHost) CreateVolume(pool, xml string) error {
+	h.writes.Add(1)
+	p, err := h.conn.LookupStoragePoolByName(pool)
+	if err != nil {
+		return err
+	}
+	defer p.Free()
+	v, err := p.StorageVolCreateXML(xml, 0)
+	if err != nil {
+		return err
+	}
+	return v.Free()
+}
+
+func (h *libvirtHost) DeleteVolume(pool, name string) error {
+	h.writes.Add(1)
+	p, err := h.conn.LookupStoragePoolByName(pool)
+	if err != nil {
+		return err
+	}
+	defer p.Free()
+	v, err := p.LookupStorageVolByName(name)
+	if err != nil {
+		return err
+	}
+	defer v.Free()
+	return v.Delete(0)
+}
+
+var _ = strings.TrimSpace

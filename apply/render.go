@@ -1,0 +1,89 @@
+package apply
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+var symbols = map[Action]string{
+	Create: "+", CreateVolume: "+", Redefine: "~", Adopt: "~", Rename: "~", Autostart: "~",
+	Start: "▶", Stop: "■", Restart: "↻", Delete: "-", DeleteVolume: "-",
+}
+
+var verbs = map[Action]string{
+	Create: "will be created", Redefine: "will be redefined", Adopt: "will be taken over",
+	Rename: "will be renamed", Start: "will be started", Stop: "will be stopped",
+	Restart: "will restart", Delete: "will be deleted",
+}
+
+// RenderText writes the plan as people read terraform's: a heading per
+// change, its reasons, the diff of its definition, and a summary line.
+func RenderText(w io.Writer, p *Plan) {
+	conn := ""
+	for _, c := range p.Changes {
+		if len(c.Steps) == 0 && c.Error == "" {
+			continue
+		}
+		if c.Connection != conn {
+			conn = c.Connection
+			fmt.Fprintf(w, "%s\n", conn)
+		}
+		if c.Error != "" {
+			fmt.Fprintf(w, "  ! %s %q cannot be planned: %s\n", c.Kind, c.Name, c.Error)
+			continue
+		}
+		for _, s := range c.Steps {
+			switch s.Action {
+			case CreateVolume:
+				fmt.Fprintf(w, "  + volume %q in pool %q will be created\n", s.Volume, c.Name)
+			case DeleteVolume:
+				fmt.Fprintf(w, "  - volume %q in pool %q will be deleted\n", s.Volume, c.Name)
+			case Autostart:
+				fmt.Fprintf(w, "  ~ %s %q autostart will be set to %v\n", c.Kind, c.Name, *s.On)
+			default:
+				fmt.Fprintf(w, "  %s %s %q %s\n", symbols[s.Action], c.Kind, c.Name, verbs[s.Action])
+			}
+			if s.Reason != "" && s.Action != Autostart {
+				fmt.Fprintf(w, "      # (%s)\n", s.Reason)
+			}
+		}
+		if c.Diff != "" {
+			for _, line := range strings.Split(strings.TrimSuffix(c.Diff, "\n"), "\n") {
+				fmt.Fprintf(w, "      %s\n", line)
+			}
+		}
+	}
+	for _, u := range p.Unmanaged {
+		fmt.Fprintf(w, "  · %s %q on %s is not nixvirt's and is left alone\n", u.Kind, u.Name, u.Connection)
+	}
+	for _, e := range p.Errors {
+		fmt.Fprintf(w, "error: %s\n", e)
+	}
+	add, change, destroy := p.Counts()
+	if len(p.Errors) > 0 {
+		fmt.Fprintf(w, "Plan incomplete: %d connection(s) could not be read; %d to add, %d to change, %d to destroy on the others.\n", len(p.Errors), add, change, destroy)
+		return
+	}
+	if add+change+destroy == 0 {
+		fmt.Fprintln(w, "No changes. The hosts match the configuration.")
+		return
+	}
+	fmt.Fprintf(w, "Plan: %d to add, %d to change, %d to destroy.\n", add, change, destroy)
+}
+
+// RenderJSON writes the plan as JSON for scripts.
+func RenderJSON(w io.Writer, p *Plan) error {
+	add, change, destroy := p.Counts()
+	out := struct {
+		*Plan
+		Summary map[string]int `json:"summary"`
+	}{p, map[string]int{"add": add, "change": change, "destroy": destroy}}
+	if out.Changes == nil {
+		out.Changes = []*Change{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

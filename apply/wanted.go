@@ -1,0 +1,217 @@
+package apply
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"libvirt.org/go/libvirtxml"
+
+	"nixvirt.dev/nixvirt/compiler"
+)
+
+// markNS is the namespace of nixvirt's ownership mark in <metadata>.
+const markNS = "https://nixvirt.dev/xmlns/managed/1"
+
+// Wanted is one object of the configuration, ready to compare and define.
+type Wanted struct {
+	Kind compiler.Kind
+	Name string
+	UUID string
+	// XML is the definition with the filled-in UUID and MACs and, for
+	// domains and networks, nixvirt's ownership mark.
+	XML string
+	// Definition is XML without the mark: what the mark records.
+	Definition string
+	// UserXML is the definition as compiled, before nixvirt fills in a
+	// UUID or MACs: what an object nixvirt does not own is compared with.
+	UserXML string
+	// Hash identifies the definition (without the mark): an owned object
+	// whose mark has this hash is unchanged.
+	Hash string
+
+	Active          *bool // nil: leave as is
+	Restart         *bool // nil: only when the definition changed
+	Autostart       *bool // nil: leave as is
+	ShutdownTimeout int   // seconds
+
+	Volumes []WantedVolume // pools only
+}
+
+// WantedVolume is one volume entry of a pool.
+type WantedVolume struct {
+	Name    string
+	Present bool
+	XML     string // "" when the entry only says present: false
+}
+
+// prepare fills in what the user may leave out and libvirt would choose
+// differently on every define: the UUID (derived from the connection and
+// name) and, as NixVirt does, each interface's MAC (derived from the UUID
+// and the interface's index), so that a definition is stable across runs.
+func prepare(uri string, k compiler.Kind, docXML string) (name, uuid, out string, err error) {
+	switch k {
+	case compiler.KindDomain:
+		var d libvirtxml.Domain
+		if err = d.Unmarshal(docXML); err != nil {
+			return
+		}
+		if d.UUID == "" {
+			d.UUID = derivedUUID(uri, k, d.Name)
+		}
+		if d.Devices != nil {
+			for i := range d.Devices.Interfaces {
+				iface := &d.Devices.Interfaces[i]
+				if iface.MAC == nil || iface.MAC.Address == "" {
+					iface.MAC = &libvirtxml.DomainInterfaceMAC{Address: derivedMAC(d.UUID, uint32(i))}
+				}
+			}
+		}
+		name, uuid = d.Name, d.UUID
+		out, err = d.Marshal()
+	case compiler.KindNetwork:
+		var n libvirtxml.Network
+		if err = n.Unmarshal(docXML); err != nil {
+			return
+		}
+		if n.UUID == "" {
+			n.UUID = derivedUUID(uri, k, n.Name)
+		}
+		mode := ""
+		if n.Forward != nil {
+			mode = n.Forward.Mode
+		}
+		if n.MAC == nil && (mode == "" || mode == "nat" || mode == "route") {
+			n.MAC = &libvirtxml.NetworkMAC{Address: derivedMAC(n.UUID, 0)}
+		}
+		name, uuid = n.Name, n.UUID
+		out, err = n.Marshal()
+	case compiler.KindPool:
+		var p libvirtxml.StoragePool
+		if err = p.Unmarshal(docXML); err != nil {
+			return
+		}
+		if p.UUID == "" {
+			p.UUID = derivedUUID(uri, k, p.Name)
+		}
+		name, uuid = p.Name, p.UUID
+		out, err = p.Marshal()
+	}
+	uuid = canonicalUUID(uuid)
+	return
+}
+
+// derivedMAC is NixVirt's: 52:54:00 and the first three bytes of
+// sha256(UUID bytes, index as 4 bytes big-endian).
+func derivedMAC(uuid string, index uint32) string {
+	raw, _ := hex.DecodeString(strings.ReplaceAll(uuid, "-", ""))
+	h := sha256.New()
+	h.Write(raw)
+	h.Write([]byte{byte(index >> 24), byte(index >> 16), byte(index >> 8), byte(index)})
+	b := h.Sum(nil)
+	return fmt.Sprintf("52:54:00:%02x:%02x:%02x", b[0], b[1], b[2])
+}
+
+// derivedUUID is a stable UUID (version 5 layout) for an object the user
+// gave no UUID, so that its identity does not change between runs.
+func derivedUUID(uri string, k compiler.Kind, name string) string {
+	b := sha256.Sum256([]byte("nixvirt\x00" + uri + "\x00" + string(k) + "\x00" + name))
+	b[6] = b[6]&0x0f | 0x50
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+var dashless = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
+
+func canonicalUUID(u string) string {
+	u = strings.ToLower(u)
+	if dashless.MatchString(u) {
+		return u[0:8] + "-" + u[8:12] + "-" + u[12:16] + "-" + u[16:20] + "-" + u[20:32]
+	}
+	return u
+}
+
+func hashOf(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:16])
+}
+
+// mark is nixvirt's ownership element: the hash of the definition it
+// gave the object, and that definition, so that a later plan can show
+// what changed in the user's terms rather than against libvirt's
+// expanded XML.
+type mark struct {
+	XMLName    xml.Name `xml:"https://nixvirt.dev/xmlns/managed/1 managed"`
+	Hash       string   `xml:"hash,attr"`
+	Definition string   `xml:",chardata"`
+}
+
+// withMark adds the ownership mark to a domain's or network's metadata.
+func withMark(k compiler.Kind, docXML, hash string) (string, error) {
+	var esc strings.Builder
+	xml.EscapeText(&esc, []byte(docXML))
+	m := fmt.Sprintf(`<nixvirt:managed xmlns:nixvirt=%q hash=%q>%s</nixvirt:managed>`, markNS, hash, esc.String())
+	switch k {
+	case compiler.KindDomain:
+		var d libvirtxml.Domain
+		if err := d.Unmarshal(docXML); err != nil {
+			return "", err
+		}
+		if d.Metadata == nil {
+			d.Metadata = &libvirtxml.DomainMetadata{}
+		}
+		d.Metadata.XML = stripMark(d.Metadata.XML) + m
+		return d.Marshal()
+	case compiler.KindNetwork:
+		var n libvirtxml.Network
+		if err := n.Unmarshal(docXML); err != nil {
+			return "", err
+		}
+		if n.Metadata == nil {
+			n.Metadata = &libvirtxml.NetworkMetadata{}
+		}
+		n.Metadata.XML = stripMark(n.Metadata.XML) + m
+		return n.Marshal()
+	}
+	return docXML, nil
+}
+
+var markRE = regexp.MustCompile(`(?s)<([A-Za-z0-9_.-]+:)?managed\b[^>]*` + regexp.QuoteMeta(markNS) + `[^>]*?(/>|>.*?</([A-Za-z0-9_.-]+:)?managed>)`)
+
+func stripMark(metadata string) string { return markRE.ReplaceAllString(metadata, "") }
+
+// markOf reads the ownership mark of a live domain or network: its hash,
+// or "" when nixvirt does not own the object.
+func markOf(k compiler.Kind, liveXML string) string {
+	return readMark(k, liveXML).Hash
+}
+
+// readMark reads the whole mark; its Hash is "" when there is none.
+func readMark(k compiler.Kind, liveXML string) mark {
+	var inner string
+	switch k {
+	case compiler.KindDomain:
+		var d libvirtxml.Domain
+		if d.Unmarshal(liveXML) != nil || d.Metadata == nil {
+			return mark{}
+		}
+		inner = d.Metadata.XML
+	case compiler.KindNetwork:
+		var n libvirtxml.Network
+		if n.Unmarshal(liveXML) != nil || n.Metadata == nil {
+			return mark{}
+		}
+		inner = n.Metadata.XML
+	default:
+		return mark{}
+	}
+	found := markRE.FindString(inner)
+	var m mark
+	if found == "" || xml.Unmarshal([]byte(found), &m) != nil {
+		return mark{}
+	}
+	return m
+}

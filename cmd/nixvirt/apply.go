@@ -1,0 +1,68 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"nixvirt.dev/nixvirt/apply"
+)
+
+func newApplyCmd(c *Command) *cobra.Command {
+	var f hostFlags
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "apply [ARGS]",
+		Short: "make the hosts match the configuration",
+		Long: `apply does what plan shows: networks and pools first, then volumes, then
+domains, every stop before any start, deletions last. It prints one line per
+object as it goes and a summary at the end. One failing object does not stop
+the others; the exit code reports it. Connections are reconciled in parallel,
+and two applies against one host from this machine run one after the other.
+
+Domains a configuration no longer names are deleted only if nixvirt defined
+them (--no-prune keeps them); their disks, NVRAM and TPM state are kept. Pools
+are undefined, never emptied; a volume is deleted only by present: false.`,
+		Example: `  nixvirt apply ./host
+  nixvirt apply --connect qemu:///system settings.json   # what the Nix modules run`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			wanted, err := f.wanted(c, args)
+			if err != nil {
+				return err
+			}
+			if dryRun {
+				p := apply.MakePlan(wanted, connector(), f.options())
+				apply.RenderText(c.stdout, p)
+				return nil
+			}
+			report := func(line string) {
+				if f.output == "text" {
+					fmt.Fprintln(c.stdout, line)
+				}
+			}
+			res := apply.Apply(wanted, connector(), f.options(), report)
+			if f.output == "json" {
+				enc := json.NewEncoder(c.stdout)
+				enc.SetIndent("", "  ")
+				enc.Encode(map[string]any{
+					"plan": res.Plan, "added": res.Added, "changed": res.Changed,
+					"destroyed": res.Destroyd, "failed": res.Failed,
+				})
+			} else {
+				for _, e := range res.Plan.Errors {
+					fmt.Fprintln(c.stderr, "error:", e)
+				}
+				fmt.Fprintf(c.stdout, "Apply complete: %d added, %d changed, %d destroyed, %d failed.\n",
+					res.Added, res.Changed, res.Destroyd, len(res.Failed))
+			}
+			if len(res.Failed) > 0 {
+				return errPrinted
+			}
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "only show the plan")
+	return cmd
+}

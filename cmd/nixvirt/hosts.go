@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"cuelang.org/go/cue"
+	"github.com/spf13/cobra"
+
+	"nixvirt.dev/nixvirt/apply"
+	"nixvirt.dev/nixvirt/compiler"
+)
+
+// hostFlags are the flags plan and apply share.
+type hostFlags struct {
+	expr    string
+	connect string
+	output  string
+	noPrune bool
+}
+
+func (f *hostFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&f.expr, "expression", "e", "", "evaluate this expression and use its value as the configuration")
+	cmd.Flags().StringVar(&f.connect, "connect", "", "take NixVirt's per-connection settings file (JSON) for this libvirt URI")
+	cmd.Flags().StringVar(&f.output, "output", "text", "text or json")
+	cmd.Flags().BoolVar(&f.noPrune, "no-prune", false, "keep objects nixvirt defined that left the configuration")
+}
+
+// wanted compiles the configuration: a CUE #Config, or with --connect
+// NixVirt's settings file for one connection.
+func (f *hostFlags) wanted(c *Command, args []string) (map[string][]*apply.Wanted, error) {
+	if f.output != "text" && f.output != "json" {
+		return nil, fmt.Errorf("--output %q: want text or json", f.output)
+	}
+	var wanted map[string][]*apply.Wanted
+	err := compiler.Run(func(s *compiler.Schema) error {
+		var v cue.Value
+		var err error
+		dir := c.dir
+		if f.connect != "" {
+			if len(args) != 1 {
+				return fmt.Errorf("--connect %s takes one settings file (JSON)", f.connect)
+			}
+			v, err = s.Load(c.dir, args, f.expr)
+			if err != nil {
+				return err
+			}
+			// NixVirt's file is one connection's entries; its XML paths are
+			// relative to the file.
+			v = s.Context().CompileString("{}").FillPath(cue.MakePath(cue.Str("connections"), cue.Str(f.connect)), v)
+			if p := args[0]; !filepath.IsAbs(p) {
+				dir = filepath.Dir(filepath.Join(c.dir, p))
+			} else {
+				dir = filepath.Dir(p)
+			}
+		} else if v, err = s.Load(c.dir, args, f.expr); err != nil {
+			return err
+		}
+		u, err := s.CheckConfig(v)
+		if err != nil {
+			return err
+		}
+		objs, err := s.Objects(u, dir)
+		if err != nil {
+			return err
+		}
+		wanted, err = apply.Build(s, compiler.Connections(u), objs)
+		return err
+	})
+	return wanted, err
+}
+
+func (f *hostFlags) options() apply.Options {
+	return apply.Options{Prune: !f.noPrune, State: apply.OpenState(apply.StateDir())}
+}
+
+// connector opens libvirt connections; NIXVIRT_TEST_HOST maps a URI to a
+// test driver host file in the testscript goldens.
+func connector() apply.Connector {
+	return func(uri string) (apply.Host, error) {
+		return apply.Connect(uri)
+	}
+}
+
+var _ = os.Getenv

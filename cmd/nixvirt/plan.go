@@ -1,0 +1,52 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"nixvirt.dev/nixvirt/apply"
+)
+
+// errChanges is plan's exit code 2 with --detailed-exitcode.
+type exitCode int
+
+func (e exitCode) Error() string { return "exit" }
+
+func newPlanCmd(c *Command) *cobra.Command {
+	var f hostFlags
+	var detailed bool
+	cmd := &cobra.Command{
+		Use:   "plan [ARGS]",
+		Short: "show what apply would change on the hosts, and why",
+		Long: `plan compares a whole-host configuration with the live hosts and prints, per
+object, what apply will do and why, with a unified diff of each definition that
+changes. It changes nothing. Objects nixvirt did not define are listed and never
+touched. Connections are read in parallel.`,
+		Example: `  nixvirt plan ./host
+  nixvirt plan --output json ./host
+  nixvirt plan --connect qemu:///system settings.json   # NixVirt's settings file`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			wanted, err := f.wanted(c, args)
+			if err != nil {
+				return err
+			}
+			p := apply.MakePlan(wanted, connector(), f.options())
+			if f.output == "json" {
+				if err := apply.RenderJSON(c.stdout, p); err != nil {
+					return err
+				}
+			} else {
+				apply.RenderText(c.stdout, p)
+			}
+			if len(p.Errors) > 0 {
+				return errPrinted
+			}
+			if detailed && p.HasChanges() {
+				return exitCode(2)
+			}
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes (0: none, 1: error)")
+	return cmd
+}
