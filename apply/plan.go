@@ -67,7 +67,9 @@ func (c *Change) has(a Action) bool {
 	return false
 }
 
-func (c *Change) add(a Action, reason string) { c.Steps = append(c.Steps, Step{Action: a, Reason: reason}) }
+func (c *Change) add(a Action, reason string) {
+	c.Steps = append(c.Steps, Step{Action: a, Reason: reason})
+}
 
 // Plan is what apply does to the hosts of a configuration.
 type Plan struct {
