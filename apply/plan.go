@@ -56,6 +56,7 @@ type Change struct {
 	oldName    string
 	dependents []string // running domains to stop and start around a network restart
 	timeout    int
+	failed     bool // apply could not complete it
 }
 
 func (c *Change) has(a Action) bool {

@@ -20,6 +20,8 @@ var verbs = map[Action]string{
 
 // RenderText writes the plan as people read terraform's: a heading per
 // change, its reasons, the diff of its definition, and a summary line.
+// The connections that could not be planned (p.Errors) are for the caller
+// to print where errors go.
 func RenderText(w io.Writer, p *Plan) {
 	conn := ""
 	for _, c := range p.Changes {
@@ -58,9 +60,6 @@ func RenderText(w io.Writer, p *Plan) {
 	for _, u := range p.Unmanaged {
 		fmt.Fprintf(w, "  · %s %q on %s is not nixvirt's and is left alone\n", u.Kind, u.Name, u.Connection)
 	}
-	for _, e := range p.Errors {
-		fmt.Fprintf(w, "error: %s\n", e)
-	}
 	add, change, destroy := p.Counts()
 	if len(p.Errors) > 0 {
 		fmt.Fprintf(w, "Plan incomplete: %d connection(s) could not be read; %d to add, %d to change, %d to destroy on the others.\n", len(p.Errors), add, change, destroy)
@@ -85,5 +84,6 @@ func RenderJSON(w io.Writer, p *Plan) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(out)
 }

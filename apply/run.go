@@ -122,7 +122,14 @@ func Apply(wanted map[string][]*Wanted, connect Connector, opts Options, report 
 	wg.Wait()
 	res.Plan.sort()
 	sort.Strings(res.Failed)
-	res.Added, res.Changed, res.Destroyd = res.Plan.Counts()
+	// The summary counts what was done: not the steps of failed objects.
+	done := &Plan{}
+	for _, c := range res.Plan.Changes {
+		if !c.failed {
+			done.Changes = append(done.Changes, c)
+		}
+	}
+	res.Added, res.Changed, res.Destroyd = done.Counts()
 	return res
 }
 
@@ -225,6 +232,7 @@ func execute(h Host, changes []*Change, st *State, report func(string)) []string
 	var failed []string
 	for _, c := range changes {
 		if msg := failedObj[c]; msg != "" {
+			c.failed = true
 			failed = append(failed, msg)
 			continue
 		}

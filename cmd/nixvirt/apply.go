@@ -45,6 +45,7 @@ are undefined, never emptied; a volume is deleted only by present: false.`,
 			if f.output == "json" {
 				enc := json.NewEncoder(c.stdout)
 				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false)
 				enc.Encode(map[string]any{
 					"plan": res.Plan, "added": res.Added, "changed": res.Changed,
 					"destroyed": res.Destroyd, "failed": res.Failed,

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"nixvirt.dev/nixvirt/apply"
 	"nixvirt.dev/nixvirt/compiler"
 )
 
@@ -71,13 +71,22 @@ func TestExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	for _, args := range [][]string{{"vet", "./examples/host"}, {"export", "--out", out, "./examples/host"}} {
-		var stderr strings.Builder
-		c := newRootCmd(io.Discard, &stderr, dir)
+	t.Setenv("NIXVIRT_STATE_DIR", t.TempDir())
+	// apply, then plan: nothing left to do. test:///default keeps its state
+	// while a connection is open, so the test holds one.
+	keep, err := apply.Connect("test:///default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer keep.Close()
+	for _, args := range [][]string{{"vet", "./examples/host"}, {"export", "--out", out, "./examples/host"},
+		{"apply", "./examples/host"}, {"plan", "--detailed-exitcode", "./examples/host"}} {
+		var stdout, stderr strings.Builder
+		c := newRootCmd(&stdout, &stderr, dir)
 		c.root.SetArgs(args)
 		if err := c.root.Execute(); err != nil {
 			compiler.PrintError(&stderr, err, dir)
-			t.Fatalf("nixvirt %s: %s", strings.Join(args, " "), stderr.String())
+			t.Fatalf("nixvirt %s: %v\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
 		}
 	}
 	files, _ := filepath.Glob(filepath.Join(out, "*", "*", "*.xml"))

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"nixvirt.dev/nixvirt/apply"
@@ -38,6 +40,9 @@ touched. Connections are read in parallel.`,
 				apply.RenderText(c.stdout, p)
 			}
 			if len(p.Errors) > 0 {
+				for _, e := range p.Errors {
+					fmt.Fprintln(c.stderr, "error:", e)
+				}
 				return errPrinted
 			}
 			if detailed && p.HasChanges() {
