@@ -117,3 +117,159 @@ guest: templates.#Linux & {
 		}
 	}
 }
+
+// run runs nixvirt in-process and returns its output and exit error.
+func run(t *testing.T, dir string, args ...string) (string, error) {
+	t.Helper()
+	var out strings.Builder
+	c := newRootCmd(&out, &out, dir)
+	c.root.SetArgs(args)
+	err := c.root.Execute()
+	return out.String(), err
+}
+
+// TestE2EApply applies a configuration with an isolated network, a dir
+// pool with qcow2 volumes and two domains on them to a real libvirtd,
+// changes it (memory, a new disk) and applies again, restarting only the
+// domain whose policy says so, then removes it; every step is checked
+// through virsh.
+func TestE2EApply(t *testing.T) {
+	uri := e2eURI(t)
+	id := fmt.Sprintf("nvx%d", os.Getpid()%100000)
+	dir := t.TempDir()
+	t.Setenv("NIXVIRT_STATE_DIR", filepath.Join(dir, "state"))
+	poolDir, err := os.MkdirTemp("", "nvx-e2e-pool-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(poolDir, 0o755)
+	t.Cleanup(func() {
+		for _, d := range []string{id + "-a", id + "-b"} {
+			exec.Command("virsh", "-c", uri, "destroy", d).Run()
+			exec.Command("virsh", "-c", uri, "undefine", d).Run()
+		}
+		exec.Command("virsh", "-c", uri, "pool-destroy", id).Run()
+		exec.Command("virsh", "-c", uri, "pool-undefine", id).Run()
+		exec.Command("virsh", "-c", uri, "net-destroy", id).Run()
+		exec.Command("virsh", "-c", uri, "net-undefine", id).Run()
+		os.RemoveAll(poolDir)
+	})
+
+	config := func(memA, memB int, extraDisk bool) string {
+		disk := func(vol, dev string) string {
+			return fmt.Sprintf(`{type: "volume", device: "disk", driver: {name: "qemu", type: "qcow2"}, source: {pool: %q, volume: %q}, target: {dev: %q, bus: "virtio"}}`, id, vol, dev)
+		}
+		domain := func(name string, mem int, restart string, disks ...string) string {
+			return fmt.Sprintf(`%q: {
+				definition: {
+					type: "qemu"
+					memory: {count: %d, unit: "MiB"}
+					os: type: "hvm"
+					devices: {
+						disk: [%s]
+						interface: {type: "network", source: network: %q, model: type: "virtio"}
+						graphics: []
+					}
+				}
+				active: true
+				restart: %s
+				shutdownTimeout: 1
+			}`, name, mem, strings.Join(disks, ", "), id, restart)
+		}
+		disksA := []string{disk("a.qcow2", "vda")}
+		if extraDisk {
+			disksA = append(disksA, disk("c.qcow2", "vdb"))
+		}
+		return fmt.Sprintf(`connections: %q: {
+	networks: %q: {definition: {bridge: name: "virbr-%s"}, active: true}
+	pools: %q: {
+		definition: {type: "dir", target: path: %q}
+		active: true
+		volumes: {
+			"a.qcow2": definition: {capacity: {count: 64, unit: "MiB"}, target: format: type: "qcow2"}
+			"b.qcow2": definition: {capacity: {count: 64, unit: "MiB"}, target: format: type: "qcow2"}
+			"c.qcow2": definition: {capacity: {count: 64, unit: "MiB"}, target: format: type: "qcow2"}
+		}
+	}
+	domains: {
+		%s
+		%s
+	}
+}
+`, uri, id, id, id, poolDir, domain(id+"-a", memA, "null", disksA...), domain(id+"-b", memB, "false", disk("b.qcow2", "vda")))
+	}
+	write := func(s string) {
+		if err := os.WriteFile(filepath.Join(dir, "host.cue"), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	maxMem := func(dom string) string {
+		for _, line := range strings.Split(virsh(t, uri, "dominfo", dom), "\n") {
+			if strings.HasPrefix(line, "Max memory:") {
+				return strings.TrimSpace(strings.TrimPrefix(line, "Max memory:"))
+			}
+		}
+		return ""
+	}
+
+	// 1. Apply from nothing: everything is created and started.
+	write(config(128, 128, false))
+	if out, err := run(t, dir, "apply", "host.cue"); err != nil {
+		t.Fatalf("first apply: %v\n%s", err, out)
+	}
+	for _, d := range []string{id + "-a", id + "-b"} {
+		if s := virsh(t, uri, "domstate", d); s != "running" {
+			t.Fatalf("%s is %s", d, s)
+		}
+	}
+	if !strings.Contains(virsh(t, uri, "net-info", id), "Active:         yes") {
+		t.Fatal("network not active")
+	}
+	if vols := virsh(t, uri, "vol-list", id); !strings.Contains(vols, "a.qcow2") || !strings.Contains(vols, "c.qcow2") {
+		t.Fatalf("volumes: %s", vols)
+	}
+
+	// 2. Nothing to do the second time.
+	if out, err := run(t, dir, "plan", "--detailed-exitcode", "host.cue"); err != nil {
+		t.Fatalf("second plan has changes or failed: %v\n%s", err, out)
+	}
+
+	// 3. More memory for both, a new disk for a: a restarts (restart:
+	// null), b is redefined but keeps running as it was (restart: false).
+	write(config(192, 192, true))
+	out, err := run(t, dir, "apply", "host.cue")
+	if err != nil {
+		t.Fatalf("second apply: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "domain/"+id+"-a redefined, restarted") || !strings.Contains(out, "domain/"+id+"-b redefined\n") {
+		t.Fatalf("second apply:\n%s", out)
+	}
+	if m := maxMem(id + "-a"); m != "196608 KiB" {
+		t.Errorf("a runs with %s, want its new 196608 KiB", m)
+	}
+	if m := maxMem(id + "-b"); m != "131072 KiB" {
+		t.Errorf("b runs with %s, want its old 131072 KiB (restart: false)", m)
+	}
+	if !strings.Contains(virsh(t, uri, "dumpxml", "--inactive", id+"-b"), "196608") {
+		t.Error("b's definition was not updated")
+	}
+	if !strings.Contains(virsh(t, uri, "dumpxml", id+"-a"), "c.qcow2") {
+		t.Error("a's new disk is missing")
+	}
+
+	// 4. Removed from the configuration: deleted, volumes' files kept.
+	write(fmt.Sprintf("connections: %q: {}\n", uri))
+	if out, err := run(t, dir, "apply", "host.cue"); err != nil {
+		t.Fatalf("removing apply: %v\n%s", err, out)
+	}
+	all := virsh(t, uri, "list", "--all", "--name")
+	if strings.Contains(all, id) {
+		t.Fatalf("domains left: %s", all)
+	}
+	if strings.Contains(virsh(t, uri, "net-list", "--all", "--name"), id) || strings.Contains(virsh(t, uri, "pool-list", "--all", "--name"), id) {
+		t.Fatal("network or pool left")
+	}
+	if _, err := os.Stat(filepath.Join(poolDir, "a.qcow2")); err != nil {
+		t.Fatalf("a pool's files must be kept: %v", err)
+	}
+}
