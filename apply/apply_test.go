@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -95,7 +96,7 @@ func (th *testHost) plan(body string) *Plan {
 func (th *testHost) apply(body string) (*Result, []string) {
 	th.t.Helper()
 	var lines []string
-	res := Apply(th.wanted(body), th.connect, Options{Prune: true, State: th.st}, func(l string) { lines = append(lines, l) })
+	res := Apply(context.Background(), th.wanted(body), th.connect, Options{Prune: true, State: th.st}, func(l string) { lines = append(lines, l) })
 	if len(res.Failed) > 0 {
 		th.t.Fatalf("apply failed: %v", res.Failed)
 	}
@@ -281,7 +282,7 @@ func TestNameTakenByAnotherUUID(t *testing.T) {
 	if !strings.Contains(p.Changes[0].Error, "exists with UUID 11111111-2222-4333-8444-555555555555") {
 		t.Fatalf("error: %s", p.Changes[0].Error)
 	}
-	res := Apply(th.wanted(body), th.connect, Options{Prune: true, State: th.st}, func(string) {})
+	res := Apply(context.Background(), th.wanted(body), th.connect, Options{Prune: true, State: th.st}, func(string) {})
 	if len(res.Failed) != 1 || th.live(compiler.KindDomain, "other") == nil {
 		t.Fatalf("one failing object must not stop the others: %+v", res)
 	}

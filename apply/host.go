@@ -55,7 +55,7 @@ type Host interface {
 func Connect(uri string) (Host, error) {
 	c, err := libvirt.NewConnect(uri)
 	if err != nil {
-		return nil, fmt.Errorf("cannot connect to %s: %s", uri, libvirtMessage(err))
+		return nil, fmt.Errorf("cannot connect to %s: %s (check the URI, that libvirtd runs there, and that this user may use it)", uri, libvirtMessage(err))
 	}
 	return &libvirtHost{uri: uri, conn: c}, nil
 }

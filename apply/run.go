@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -88,8 +89,10 @@ type Result struct {
 
 // Apply plans and executes every connection, in parallel, each under its
 // lock. report receives one line per object as it is done. One failing
-// object does not stop the others.
-func Apply(wanted map[string][]*Wanted, connect Connector, opts Options, report func(string)) *Result {
+// object does not stop the others. When ctx is cancelled (Ctrl-C), every
+// object apply has begun to change is finished and the others are left
+// as they are, so that none is left half-changed.
+func Apply(ctx context.Context, wanted map[string][]*Wanted, connect Connector, opts Options, report func(string)) *Result {
 	res := &Result{Plan: &Plan{}}
 	var mu sync.Mutex
 	say := func(uri, line string) {
@@ -105,7 +108,7 @@ func Apply(wanted map[string][]*Wanted, connect Connector, opts Options, report 
 		wg.Add(1)
 		go func(uri string) {
 			defer wg.Done()
-			changes, unmanaged, writes, failed, err := applyURI(uri, wanted[uri], connect, opts, func(l string) { say(uri, l) })
+			changes, unmanaged, writes, failed, err := applyURI(ctx, uri, wanted[uri], connect, opts, func(l string) { say(uri, l) })
 			mu.Lock()
 			defer mu.Unlock()
 			res.Writes += writes
@@ -133,7 +136,7 @@ func Apply(wanted map[string][]*Wanted, connect Connector, opts Options, report 
 	return res
 }
 
-func applyURI(uri string, wanted []*Wanted, connect Connector, opts Options, report func(string)) ([]*Change, []Unmanaged, int64, []string, error) {
+func applyURI(ctx context.Context, uri string, wanted []*Wanted, connect Connector, opts Options, report func(string)) ([]*Change, []Unmanaged, int64, []string, error) {
 	if opts.State == nil {
 		opts.State = OpenState(StateDir())
 	}
@@ -152,19 +155,38 @@ func applyURI(uri string, wanted []*Wanted, connect Connector, opts Options, rep
 		return nil, nil, h.Writes(), nil, err
 	}
 	sortChanges(changes)
-	failed := execute(h, changes, opts.State, report)
+	failed := execute(ctx, h, changes, opts.State, report)
 	return changes, unmanaged, h.Writes(), failed, nil
 }
 
 // execute runs a connection's changes: every stop first (domains before
 // the networks and pools they use), then networks and pools, their
 // volumes, and domains, each defined and started; deletions last.
-func execute(h Host, changes []*Change, st *State, report func(string)) []string {
+func execute(ctx context.Context, h Host, changes []*Change, st *State, report func(string)) []string {
 	uri := h.URI()
-	failedObj := map[*Change]string{}
+	// begun are the objects apply has started to change: once begun, an
+	// object is finished even after an interrupt.
+	begun := map[*Change]bool{}
+	failedMsg := map[*Change]string{}
+	failedObj := func(c *Change) string { return failedMsg[c] }
+	setFailed := func(c *Change, msg string) { failedMsg[c] = msg }
+	skip := func(c *Change) bool {
+		if begun[c] {
+			return false
+		}
+		if ctx.Err() != nil {
+			if len(c.Steps) > 0 && failedObj(c) == "" {
+				setFailed(c, fmt.Sprintf("%s %s %q: not changed: interrupted", uri, c.Kind, c.Name))
+				report(fmt.Sprintf("%s/%s not changed: interrupted", c.Kind, c.Name))
+			}
+			return true
+		}
+		begun[c] = true
+		return false
+	}
 	fail := func(c *Change, what string, err error) {
 		msg := fmt.Sprintf("%s %s %q: %s failed: %s", uri, c.Kind, c.Name, what, libvirtMessage(err))
-		failedObj[c] = msg
+		failedMsg[c] = msg
 		report(fmt.Sprintf("%s/%s failed: %s failed: %s", c.Kind, c.Name, what, libvirtMessage(err)))
 	}
 	var done = map[*Change][]string{}
@@ -172,17 +194,17 @@ func execute(h Host, changes []*Change, st *State, report func(string)) []string
 
 	for _, c := range changes {
 		if c.Error != "" {
-			failedObj[c] = fmt.Sprintf("%s %s %q: %s", uri, c.Kind, c.Name, c.Error)
+			setFailed(c, fmt.Sprintf("%s %s %q: %s", uri, c.Kind, c.Name, c.Error))
 			report(fmt.Sprintf("%s/%s not changed: %s", c.Kind, c.Name, c.Error))
 		}
 	}
 	// Stops, domains first.
 	for _, k := range []compiler.Kind{compiler.KindDomain, compiler.KindNetwork, compiler.KindPool} {
 		for _, c := range changes {
-			if c.Kind != k || failedObj[c] != "" || c.live == nil || !c.live.Active {
+			if c.Kind != k || failedObj(c) != "" || c.live == nil || !c.live.Active {
 				continue
 			}
-			if !(c.has(Stop) || c.has(Restart) || c.has(Delete)) {
+			if !(c.has(Stop) || c.has(Restart) || c.has(Delete)) || skip(c) {
 				continue
 			}
 			for _, dep := range c.dependents {
@@ -190,7 +212,7 @@ func execute(h Host, changes []*Change, st *State, report func(string)) []string
 					fail(c, "stopping an attached domain", err)
 				}
 			}
-			if failedObj[c] != "" {
+			if failedObj(c) != "" {
 				continue
 			}
 			if err := h.Stop(c.Kind, c.UUID, time.Duration(c.timeout)*time.Second); err != nil {
@@ -204,11 +226,11 @@ func execute(h Host, changes []*Change, st *State, report func(string)) []string
 	}
 	for _, k := range []compiler.Kind{compiler.KindNetwork, compiler.KindPool, compiler.KindDomain} {
 		for _, c := range changes {
-			if c.Kind != k || failedObj[c] != "" || c.has(Delete) {
+			if c.Kind != k || failedObj(c) != "" || c.has(Delete) || len(c.Steps) == 0 || skip(c) {
 				continue
 			}
 			defineAndStart(h, c, st, fail, note)
-			if c.Kind == compiler.KindPool && failedObj[c] == "" {
+			if c.Kind == compiler.KindPool && failedObj(c) == "" {
 				volumes(h, c, fail, note)
 			}
 		}
@@ -216,7 +238,7 @@ func execute(h Host, changes []*Change, st *State, report func(string)) []string
 	// Deletions, domains first.
 	for _, k := range []compiler.Kind{compiler.KindDomain, compiler.KindNetwork, compiler.KindPool} {
 		for _, c := range changes {
-			if c.Kind != k || failedObj[c] != "" || !c.has(Delete) {
+			if c.Kind != k || failedObj(c) != "" || !c.has(Delete) || skip(c) {
 				continue
 			}
 			if err := h.Undefine(c.Kind, c.UUID); err != nil {
@@ -231,7 +253,7 @@ func execute(h Host, changes []*Change, st *State, report func(string)) []string
 	}
 	var failed []string
 	for _, c := range changes {
-		if msg := failedObj[c]; msg != "" {
+		if msg := failedObj(c); msg != "" {
 			c.failed = true
 			failed = append(failed, msg)
 			continue
@@ -266,6 +288,11 @@ func defineAndStart(h Host, c *Change, st *State, fail func(*Change, string, err
 	case c.has(Create) || c.has(Redefine) || c.has(Adopt):
 		if err := h.Define(c.Kind, w.XML); err != nil {
 			fail(c, "define", err)
+			// A define is atomic: the old definition stands. An object
+			// stopped to restart runs again as it was.
+			if c.live != nil && c.live.Active && c.has(Restart) {
+				h.Start(c.Kind, c.UUID)
+			}
 			return
 		}
 		switch {

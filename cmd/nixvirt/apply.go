@@ -3,6 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -41,7 +44,10 @@ are undefined, never emptied; a volume is deleted only by present: false.`,
 					fmt.Fprintln(c.stdout, line)
 				}
 			}
-			res := apply.Apply(wanted, connector(), f.options(), report)
+			// Ctrl-C finishes the objects apply has begun and leaves the rest.
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			res := apply.Apply(ctx, wanted, connector(), f.options(), report)
 			if f.output == "json" {
 				enc := json.NewEncoder(c.stdout)
 				enc.SetIndent("", "  ")
