@@ -29,7 +29,6 @@ func (f faultHost) Define(k compiler.Kind, xml string) error {
 	return err
 }
 
-
 // A redefine that libvirt refuses leaves the running domain as it was:
 // still running, with its old definition.
 func TestFailedRedefineLeavesDomainAsItWas(t *testing.T) {
