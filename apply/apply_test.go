@@ -319,3 +319,23 @@ func TestNetworkRestartStopsAttachedDomains(t *testing.T) {
 		t.Fatal("web was not started again")
 	}
 }
+
+func TestPresentFalseDeletesOnlyOwned(t *testing.T) {
+	th := newTestHost(t)
+	th.apply(web)
+	body := strings.Replace(web, "domains: web: {", "domains: manual: present: false\n\tdomains: gone: {present: false}\n\tdomains: web: {", 1)
+	body = strings.Replace(body, "domains: web: {\n\t\tdefinition:", "domains: web: {\n\t\tpresent: false, keepNvram: false\n\t\tdefinition:", 1)
+	p := th.plan(body)
+	if got := actions(p); got != "domain/manual:error domain/web:stop domain/web:delete" {
+		t.Fatalf("got %q", got)
+	}
+	for _, c := range p.Changes {
+		if c.Name == "web" && !strings.Contains(c.Steps[1].Reason, "its NVRAM is deleted") {
+			t.Errorf("reason: %q", c.Steps[1].Reason)
+		}
+	}
+	res := Apply(context.Background(), th.wanted(body), th.connect, Options{Prune: true, State: th.st}, func(string) {})
+	if len(res.Failed) != 1 || th.live(compiler.KindDomain, "web") != nil || th.live(compiler.KindDomain, "manual") == nil {
+		t.Fatalf("%+v", res)
+	}
+}

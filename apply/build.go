@@ -37,6 +37,17 @@ func Build(s *compiler.Schema, uris []string, objs []compiler.Object) (map[strin
 			p.Volumes = append(p.Volumes, WantedVolume{Name: o.Name, Present: present, XML: docXML})
 			continue
 		}
+		if o.Absent {
+			w := &Wanted{Kind: o.Kind, Name: o.Name, Absent: true, KeepNvram: true, KeepTPM: true, ShutdownTimeout: 60}
+			if b, ok := boolField(o.Entry, "keepNvram"); ok {
+				w.KeepNvram = *b
+			}
+			if b, ok := boolField(o.Entry, "keepTpm"); ok {
+				w.KeepTPM = *b
+			}
+			out[o.Connection] = append(out[o.Connection], w)
+			continue
+		}
 		name, uuid, prepared, err := prepare(o.Connection, o.Kind, docXML)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s %q: %v", o.Connection, o.Kind, o.Name, err)

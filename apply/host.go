@@ -39,7 +39,9 @@ type Host interface {
 	List(k compiler.Kind) ([]Live, error)
 	Volumes(pool string) ([]LiveVolume, error)
 	Define(k compiler.Kind, xml string) error
-	Undefine(k compiler.Kind, uuid string) error
+	// Undefine removes a definition. A domain keeps its managed save
+	// image, and its NVRAM and TPM state unless removeNvram or removeTPM.
+	Undefine(k compiler.Kind, uuid string, removeNvram, removeTPM bool) error
 	Start(k compiler.Kind, uuid string) error
 	// Stop stops an object; a domain is asked to shut down and is forced
 	// off when it has not within timeout.
@@ -222,7 +224,7 @@ func (h *libvirtHost) Define(k compiler.Kind, xml string) error {
 	return err
 }
 
-func (h *libvirtHost) Undefine(k compiler.Kind, uuid string) error {
+func (h *libvirtHost) Undefine(k compiler.Kind, uuid string, removeNvram, removeTPM bool) error {
 	h.writes.Add(1)
 	switch k {
 	case compiler.KindDomain:
@@ -231,9 +233,16 @@ func (h *libvirtHost) Undefine(k compiler.Kind, uuid string) error {
 			return err
 		}
 		defer d.Free()
-		// Keep a managed save image, NVRAM and TPM state: removing a domain
-		// from the configuration never loses them.
-		err = d.UndefineFlags(libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.DOMAIN_UNDEFINE_KEEP_NVRAM | libvirt.DOMAIN_UNDEFINE_KEEP_TPM)
+		// Keep a managed save image, and NVRAM and TPM state unless the
+		// entry says otherwise: a removal never loses them by default.
+		flags := libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.DOMAIN_UNDEFINE_KEEP_NVRAM | libvirt.DOMAIN_UNDEFINE_KEEP_TPM
+		if removeNvram {
+			flags = flags&^libvirt.DOMAIN_UNDEFINE_KEEP_NVRAM | libvirt.DOMAIN_UNDEFINE_NVRAM
+		}
+		if removeTPM {
+			flags = flags&^libvirt.DOMAIN_UNDEFINE_KEEP_TPM | libvirt.DOMAIN_UNDEFINE_TPM
+		}
+		err = d.UndefineFlags(flags)
 		var le libvirt.Error
 		if errors.As(err, &le) && (le.Code == libvirt.ERR_INVALID_ARG || le.Code == libvirt.ERR_NO_SUPPORT) {
 			// Drivers without those flags (LXC, test) keep nothing anyway.

@@ -57,6 +57,8 @@ type Change struct {
 	dependents []string // running domains to stop and start around a network restart
 	timeout    int
 	failed     bool // apply could not complete it
+	// removeNvram and removeTPM: a domain's deletion also removes them.
+	removeNvram, removeTPM bool
 }
 
 func (c *Change) has(a Action) bool {
@@ -138,7 +140,7 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*Change, []Unmana
 		if c.live != nil {
 			seen[string(w.Kind)+"/"+c.live.UUID] = true
 		}
-		if w.Kind == compiler.KindPool && c.Error == "" {
+		if w.Kind == compiler.KindPool && c.Error == "" && !w.Absent {
 			planVolumes(h, c, w)
 		}
 		changes = append(changes, c)
@@ -185,7 +187,45 @@ func owned(k compiler.Kind, l *Live, st *State, uri string) bool {
 	return markOf(k, l.XML) != ""
 }
 
+// planAbsent plans an entry with present: false.
+func planAbsent(uri string, w *Wanted, live []Live, opts Options) *Change {
+	c := &Change{Connection: uri, Kind: w.Kind, Name: w.Name, timeout: w.ShutdownTimeout, removeNvram: !w.KeepNvram, removeTPM: !w.KeepTPM}
+	for i := range live {
+		if live[i].Name != w.Name {
+			continue
+		}
+		l := &live[i]
+		c.UUID, c.live = canonicalUUID(l.UUID), l
+		if !owned(w.Kind, l, opts.State, uri) {
+			c.Error = fmt.Sprintf("present: false, but nixvirt did not define this %s and never deletes what it does not own", w.Kind)
+			return c
+		}
+		if l.Active {
+			c.add(Stop, "before it is deleted")
+		}
+		reason := "present: false"
+		if w.Kind == compiler.KindDomain {
+			switch {
+			case w.KeepNvram && w.KeepTPM:
+				reason += "; its disks, NVRAM and TPM state are kept"
+			case w.KeepNvram:
+				reason += "; its disks and NVRAM are kept, its TPM state is deleted"
+			case w.KeepTPM:
+				reason += "; its disks and TPM state are kept, its NVRAM is deleted"
+			default:
+				reason += "; its NVRAM and TPM state are deleted, its disks kept"
+			}
+		}
+		c.add(Delete, reason)
+		c.Before = readable(w.Kind, l.XML)
+	}
+	return c
+}
+
 func planObject(uri string, w *Wanted, live []Live, opts Options) *Change {
+	if w.Absent {
+		return planAbsent(uri, w, live, opts)
+	}
 	c := &Change{Connection: uri, Kind: w.Kind, Name: w.Name, UUID: w.UUID, wanted: w, timeout: w.ShutdownTimeout}
 	var l *Live
 	for i := range live {

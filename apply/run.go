@@ -241,7 +241,7 @@ func execute(ctx context.Context, h Host, changes []*Change, st *State, report f
 			if c.Kind != k || failedObj(c) != "" || !c.has(Delete) || skip(c) {
 				continue
 			}
-			if err := h.Undefine(c.Kind, c.UUID); err != nil {
+			if err := h.Undefine(c.Kind, c.UUID, c.removeNvram, c.removeTPM); err != nil {
 				fail(c, "delete", err)
 				continue
 			}
@@ -275,7 +275,7 @@ func defineAndStart(h Host, c *Change, st *State, fail func(*Change, string, err
 	case c.has(Rename):
 		// libvirt keys definitions by name: the old one goes first. If the
 		// new one is refused, the old one is put back.
-		if err := h.Undefine(c.Kind, c.UUID); err != nil {
+		if err := h.Undefine(c.Kind, c.UUID, false, false); err != nil {
 			fail(c, "rename", err)
 			return
 		}

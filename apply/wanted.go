@@ -39,6 +39,13 @@ type Wanted struct {
 	ShutdownTimeout int   // seconds
 
 	Volumes []WantedVolume // pools only
+
+	// Absent: the entry says present: false; the object is deleted if
+	// nixvirt owns it. Removing a domain keeps NVRAM and TPM state unless
+	// KeepNvram or KeepTPM is false.
+	Absent    bool
+	KeepNvram bool
+	KeepTPM   bool
 }
 
 // WantedVolume is one volume entry of a pool.

@@ -22,6 +22,8 @@ type Object struct {
 	// the entry names an XML file, the zero Value and XMLFile set.
 	Definition cue.Value
 	XMLFile    string
+	// Absent: the entry says present: false.
+	Absent bool
 }
 
 // Compile checks an object's definition against its kind and returns its
@@ -156,6 +158,22 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string) ([]O
 			o.Name, _ = e.LookupPath(cue.ParsePath("name")).String()
 		}
 		def, _ := e.LookupPath(cue.ParsePath("definition")).Default()
+		if b, err := e.LookupPath(cue.ParsePath("present")).Bool(); err == nil && !b && k != KindVolume {
+			// present: false, with or without its definition: the object
+			// is to be deleted, and its name is all that is needed.
+			if o.Name == "" {
+				o.Name, _ = e.LookupPath(cue.ParsePath("name")).String()
+			}
+			if o.Name == "" {
+				o.Name, _ = def.LookupPath(cue.ParsePath("name")).String()
+			}
+			if o.Name == "" {
+				return nil, newPathError(e, "an entry with present: false needs a name")
+			}
+			o.Absent = true
+			out = append(out, o)
+			continue
+		}
 		switch def.Kind() {
 		case cue.StringKind:
 			p, _ := def.String()
@@ -186,10 +204,18 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string) ([]O
 			}
 			o.Definition = def
 		default:
-			// A volume entry with present: false needs only its name.
-			if k != KindVolume || o.Name == "" {
-				return nil, newPathError(e, "the entry has no definition")
+			// An entry with present: false needs only its name.
+			if o.Name == "" {
+				o.Name, _ = e.LookupPath(cue.ParsePath("name")).String()
 			}
+			present := e.LookupPath(cue.ParsePath("present"))
+			if b, err := present.Bool(); err != nil || b {
+				return nil, newPathError(e, "the entry has no definition (an entry with present: false needs only a name)")
+			}
+			if o.Name == "" {
+				return nil, newPathError(e, "an entry with present: false needs a name")
+			}
+			o.Absent = true
 		}
 		if prev, ok := seen[o.Name]; ok {
 			return nil, newPathError(e, "%s %q is declared twice on %s (also at %s)", k, o.Name, uri, prev.Pos())
