@@ -19,6 +19,13 @@ if sh internal/cmd/schemagen/libvirt-rng.sh >/dev/null; then
 else
 	echo "warning: libvirt's grammars could not be fetched; regeneration not checked" >&2
 fi
+# libvirt's own test documents, for the import/export round trip.
+if corpus=$(sh testdata/corpus/fetch.sh); then
+	export NIXVIRT_CORPUS="$corpus"
+else
+	echo "warning: libvirt's test documents could not be fetched; the corpus round trip is skipped" >&2
+fi
+
 unformatted=$(gofmt -l . || true)
 if [ -n "$unformatted" ]; then
 	echo "not gofmt-formatted:" >&2

@@ -81,6 +81,11 @@ func checkKept(root *xmlNode, out string) error {
 	var walk func(n *xmlNode, path string)
 	walk = func(n *xmlNode, path string) {
 		path += "/" + n.name
+		// An element with nothing in it that libvirtxml leaves out (a
+		// volume's <source/>, an empty <description>) says nothing.
+		if len(n.attrs) == 0 && len(n.children) == 0 && strings.TrimSpace(n.text) == "" && n.raw == "" && path != "" && strings.Count(path, "/") > 1 {
+			return
+		}
 		wrote[path] = append(wrote[path], n.src)
 		for _, a := range n.attrs {
 			wrote[path+"@"+a.name] = append(wrote[path+"@"+a.name], a.src)

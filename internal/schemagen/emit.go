@@ -445,6 +445,9 @@ func valueExpr(vt *valueType) (expr, style string) {
 	} else if len(enumInts) > 0 {
 		alts = append(alts, strings.Join(enumInts, " | "))
 	}
+	if vt.emptyOK {
+		res = append(res, "")
+	}
 	if len(res) > 0 {
 		alts = append(alts, "string & =~"+strconv.Quote("^(?:"+strings.Join(res, "|")+")$"))
 	}

@@ -31,6 +31,8 @@ type valueType struct {
 	ints      []intRange
 	float     bool
 	path      bool // came through a *Path definition: its text field is named "path"
+	// emptyOK: the element may also be empty (<genid/>), so "" is a value.
+	emptyOK bool
 }
 
 type intRange struct {
@@ -51,6 +53,7 @@ func (v *valueType) union(o *valueType) {
 		return
 	}
 	v.anyString = v.anyString || o.anyString
+	v.emptyOK = v.emptyOK || o.emptyOK
 	v.float = v.float || o.float
 	v.path = v.path || o.path
 	for _, e := range o.enums {
@@ -203,6 +206,16 @@ func mergeAlt(branches []*content) *content {
 			}
 			out.text.union(b.text)
 		}
+	}
+	if out.text != nil {
+		for _, b := range live {
+			if b.text == nil && len(b.children) == 0 {
+				// One branch is empty: the element may be (<genid/>).
+				out.text.emptyOK = true
+			}
+		}
+	}
+	for _, b := range live {
 		for _, a := range b.attrs {
 			if x := out.attr(a.name); x != nil {
 				x.vt.union(a.vt)

@@ -1,0 +1,218 @@
+package compiler
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"cuelang.org/go/cue"
+)
+
+// corpusDirs are the directories of libvirt's test suite that hold
+// domain, network, pool and volume documents.
+var corpusDirs = []string{
+	"tests/qemuxml2argvdata", "tests/genericxml2xmlindata", "tests/domainschemadata",
+	"tests/lxcxml2xmldata", "tests/networkxml2xmlin", "tests/storagepoolxml2xmlin",
+	"tests/storagevolxml2xmlin",
+}
+
+// TestCorpusRoundTrip runs every document of libvirt's own test suite
+// that libvirt's virt-xml-validate accepts through import, vet and export,
+// and checks that libvirtxml reads the result as the same value as the
+// original. NIXVIRT_CORPUS is the unpacked corpus (testdata/corpus/fetch.sh;
+// test.sh sets it). A document that cannot round trip must be listed in
+// testdata/corpus/exceptions.txt with the reason.
+func TestCorpusRoundTrip(t *testing.T) {
+	root := os.Getenv("NIXVIRT_CORPUS")
+	if root == "" {
+		t.Skip("NIXVIRT_CORPUS is not set (test.sh sets it from testdata/corpus/fetch.sh)")
+	}
+	exceptions := readExceptions(t, filepath.Join("..", "testdata", "corpus", "exceptions.txt"))
+	var files []string
+	for _, d := range corpusDirs {
+		m, _ := filepath.Glob(filepath.Join(root, d, "*.xml"))
+		files = append(files, m...)
+	}
+	sort.Strings(files)
+	type result struct{ file, kind, outcome, detail string }
+	results := make([]result, len(files))
+	// virt-xml-validate runs as a process per document: two at a time.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 2)
+	for i, f := range files {
+		wg.Add(1)
+		go func(i int, f string) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			rel, _ := filepath.Rel(root, f)
+			results[i] = result{file: rel}
+			data, err := os.ReadFile(f)
+			if err != nil {
+				results[i].outcome = "unreadable"
+				return
+			}
+			k, ok := rootKind(data)
+			if !ok {
+				results[i].outcome = "not a document"
+				return
+			}
+			results[i].kind = string(k)
+			schema := map[Kind]string{KindDomain: "domain", KindNetwork: "network", KindPool: "storagepool", KindVolume: "storagevol"}[k]
+			if exec.Command("virt-xml-validate", f, schema).Run() != nil {
+				results[i].outcome = "rejected by virt-xml-validate"
+				return
+			}
+			results[i].outcome = "candidate"
+		}(i, f)
+	}
+	wg.Wait()
+	s := mustSchema(t)
+	counts := map[string]int{}
+	var failures []string
+	for i := range results {
+		r := &results[i]
+		if r.outcome != "candidate" {
+			counts[r.outcome]++
+			continue
+		}
+		data, _ := os.ReadFile(filepath.Join(root, r.file))
+		err := roundTrip(s, r.file, data)
+		reason, excepted := exceptions[r.file]
+		switch {
+		case err == nil && excepted:
+			counts["passed"]++
+			counts[r.kind+" passed"]++
+			t.Logf("%s passes now: remove it from exceptions.txt (%s)", r.file, reason)
+		case err == nil:
+			counts["passed"]++
+			counts[r.kind+" passed"]++
+		case excepted:
+			counts["excepted"]++
+			counts[r.kind+" excepted"]++
+		default:
+			counts["failed"]++
+			failures = append(failures, fmt.Sprintf("%s\t%v", r.file, strings.ReplaceAll(err.Error(), "\n", " | ")))
+		}
+	}
+	var keys []string
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		t.Logf("%-32s %d", k, counts[k])
+	}
+	if len(failures) > 0 {
+		os.WriteFile(filepath.Join(os.TempDir(), "nixvirt-corpus-failures.txt"), []byte(strings.Join(failures, "\n")+"\n"), 0o644)
+		for i, f := range failures {
+			if i == 40 {
+				t.Errorf("… and %d more (all in %s)", len(failures)-40, filepath.Join(os.TempDir(), "nixvirt-corpus-failures.txt"))
+				break
+			}
+			t.Errorf("%s", f)
+		}
+	}
+}
+
+func rootKind(data []byte) (Kind, bool) {
+	e, err := parseXMLDoc(data)
+	if err != nil {
+		return "", false
+	}
+	return KindOfRoot(e.name)
+}
+
+// roundTrip imports a document, checks and exports the result, and
+// compares what libvirtxml reads from both.
+func roundTrip(s *Schema, name string, data []byte) error {
+	k, x, err := s.Import(name, data)
+	if err != nil {
+		return fmt.Errorf("import: %v", err)
+	}
+	src, err := FormatCUE(x, "")
+	if err != nil {
+		return fmt.Errorf("format: %v", err)
+	}
+	var out string
+	err = Run(func(s *Schema) error {
+		v := s.Context().CompileBytes(src, cue.Filename(name+".cue"))
+		if v.Err() != nil {
+			return v.Err()
+		}
+		u, err := s.Check(v, k)
+		if err != nil {
+			return err
+		}
+		out, err = s.Export(u, k)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("vet/export: %v", err)
+	}
+	want, err1 := canonical(k, string(data))
+	got, err2 := canonical(k, out)
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("libvirtxml: %v %v", err1, err2)
+	}
+	if want != got {
+		return fmt.Errorf("differs after the round trip:\n%s", firstDifference(want, got))
+	}
+	return nil
+}
+
+func canonical(k Kind, doc string) (string, error) {
+	d := newDocument(k)
+	if err := d.Unmarshal(doc); err != nil {
+		return "", err
+	}
+	return d.Marshal()
+}
+
+func firstDifference(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(al) || i < len(bl); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			return fmt.Sprintf("line %d: %q became %q", i+1, strings.TrimSpace(x), strings.TrimSpace(y))
+		}
+	}
+	return ""
+}
+
+func readExceptions(t *testing.T, path string) map[string]string {
+	out := map[string]string{}
+	f, err := os.Open(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return out
+		}
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		file, reason, ok := strings.Cut(line, "\t")
+		if !ok || strings.TrimSpace(reason) == "" {
+			t.Fatalf("%s: %q: want FILE<TAB>REASON", path, line)
+		}
+		out[file] = reason
+	}
+	return out
+}

@@ -1,0 +1,328 @@
+package compiler
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/format"
+	"cuelang.org/go/cue/token"
+)
+
+// xmlElem is an element of a document being imported, with its line.
+type xmlElem struct {
+	name, ns string
+	attrs    []xml.Attr
+	text     string
+	inner    string // raw inner XML, for <metadata>
+	children []*xmlElem
+	line     int
+}
+
+func parseXMLDoc(data []byte) (*xmlElem, error) {
+	d := xml.NewDecoder(bytes.NewReader(data))
+	var stack []*xmlElem
+	var starts []int64
+	var root *xmlElem
+	for {
+		before := d.InputOffset()
+		line, _ := d.InputPos()
+		tok, err := d.Token()
+		if err == io.EOF {
+			if root == nil {
+				return nil, fmt.Errorf("no XML document")
+			}
+			return root, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			e := &xmlElem{name: t.Name.Local, ns: t.Name.Space, line: line}
+			for _, a := range t.Attr {
+				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+					continue
+				}
+				e.attrs = append(e.attrs, a)
+			}
+			if len(stack) > 0 {
+				p := stack[len(stack)-1]
+				p.children = append(p.children, e)
+			} else if root == nil {
+				root = e
+			} else {
+				return nil, fmt.Errorf("line %d: a second root element <%s>", line, t.Name.Local)
+			}
+			stack = append(stack, e)
+			starts = append(starts, d.InputOffset())
+		case xml.EndElement:
+			e := stack[len(stack)-1]
+			e.inner = string(data[starts[len(starts)-1]:before])
+			stack, starts = stack[:len(stack)-1], starts[:len(starts)-1]
+		case xml.CharData:
+			if len(stack) > 0 {
+				stack[len(stack)-1].text += string(t)
+			}
+		}
+	}
+}
+
+// KindOfRoot is the kind of a document from its root element.
+func KindOfRoot(root string) (Kind, bool) {
+	for k, r := range rootElement {
+		if r == root {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// Import turns a libvirt XML document into CUE in nixvirt's vocabulary,
+// unifiable with the kind's definition; name is used in error messages.
+// Whatever the schema has no field for is an error naming the element's
+// line: nothing is dropped.
+func (s *Schema) Import(name string, data []byte) (Kind, ast.Expr, error) {
+	exact, err := s.Precise()
+	if err != nil {
+		return "", nil, err
+	}
+	root, err := parseXMLDoc(data)
+	if err != nil {
+		var se *xml.SyntaxError
+		if errors.As(err, &se) {
+			return "", nil, fmt.Errorf("%s:%d: not XML: %s", name, se.Line, se.Msg)
+		}
+		return "", nil, fmt.Errorf("%s: not XML: %v", name, err)
+	}
+	k, ok := KindOfRoot(root.name)
+	if !ok {
+		return "", nil, fmt.Errorf("%s:%d: <%s> is not a libvirt domain, network, pool or volume", name, root.line, root.name)
+	}
+	im := &importer{schema: exact, w: &writer{schema: exact}, file: name, accepts: map[string]bool{}}
+	x, err := im.element(root, exact.Def(k.Definition()), k.Definition(), root.name)
+	return k, x, err
+}
+
+type importer struct {
+	schema  *Schema
+	w       *writer
+	file    string
+	accepts map[string]bool
+}
+
+func (im *importer) errorf(e *xmlElem, format string, args ...any) error {
+	return fmt.Errorf("%s:%d: %s", im.file, e.line, fmt.Sprintf(format, args...))
+}
+
+// element converts an element whose schema is sch (cached under key).
+func (im *importer) element(e *xmlElem, sch cue.Value, key, path string) (ast.Expr, error) {
+	l, err := im.w.layoutOf(sch, key)
+	if err != nil {
+		return nil, err
+	}
+	st := &ast.StructLit{}
+	fields := map[string]*ast.Field{}
+	add := func(label string, v ast.Expr) {
+		f := &ast.Field{Label: fieldLabel(label), Value: v}
+		fields[label] = f
+		st.Elts = append(st.Elts, f)
+	}
+	for _, a := range e.attrs {
+		f := l.find(func(f *fieldInfo) bool {
+			return f.spec.kind == "attr" && f.spec.child == "" && f.xmlName() == a.Name.Local
+		})
+		if f == nil {
+			return nil, im.errorf(e, "attribute %q of <%s> is not in nixvirt's schema (%s)", a.Name.Local, e.name, path)
+		}
+		add(f.name, im.value(key, f, a.Value))
+	}
+	if t := e.text; strings.TrimSpace(t) != "" && len(e.children) == 0 {
+		// Text is kept as it is, spaces and all: libvirt keeps it so.
+		f := l.find(func(f *fieldInfo) bool { return f.spec.kind == "text" && f.spec.child == "" })
+		if f == nil {
+			return nil, im.errorf(e, "<%s> has text %q, which nixvirt's schema has no field for (%s)", e.name, t, path)
+		}
+		add(f.name, im.value(key, f, t))
+	}
+	// Children, repeated ones gathered into a list where they first occur.
+	lists := map[string]*ast.ListLit{}
+	for _, c := range e.children {
+		// A lifted child (os/type): its text and attributes are fields here.
+		if lf := l.find(func(f *fieldInfo) bool { return f.spec.child == c.name }); lf != nil {
+			for _, a := range c.attrs {
+				f := l.find(func(f *fieldInfo) bool {
+					return f.spec.kind == "attr" && f.spec.child == c.name && f.xmlName() == a.Name.Local
+				})
+				if f == nil {
+					return nil, im.errorf(c, "attribute %q of <%s> is not in nixvirt's schema (%s/%s)", a.Name.Local, c.name, path, c.name)
+				}
+				add(f.name, im.value(key, f, a.Value))
+			}
+			if t := strings.TrimSpace(c.text); t != "" {
+				f := l.find(func(f *fieldInfo) bool { return f.spec.kind == "text" && f.spec.child == c.name })
+				if f == nil {
+					return nil, im.errorf(c, "<%s> has text nixvirt's schema has no field for", c.name)
+				}
+				add(f.name, im.value(key, f, t))
+			}
+			continue
+		}
+		// Where an attribute and a child element share a name, the shared
+		// field takes the element unless the attribute is there too.
+		var f *fieldInfo
+		if !hasAttr(e, c.name) {
+			f = l.find(func(f *fieldInfo) bool { return f.spec.orElem && f.xmlName() == c.name })
+		}
+		if f == nil {
+			f = l.find(func(f *fieldInfo) bool {
+				return (f.spec.kind == "elem" || f.spec.kind == "empty" || f.spec.kind == "raw") && f.xmlName() == c.name && nsMatch(f.spec.ns, c.ns)
+			})
+		}
+		if f == nil {
+			return nil, im.errorf(c, "element <%s> in <%s> is not in nixvirt's schema (%s)", c.name, e.name, path)
+		}
+		v, err := im.child(c, f, path+"/"+c.name)
+		if err != nil {
+			return nil, err
+		}
+		if lst, ok := lists[f.name]; ok {
+			lst.Elts = append(lst.Elts, v)
+			continue
+		}
+		if prev, ok := fields[f.name]; ok {
+			lst := &ast.ListLit{Elts: []ast.Expr{prev.Value, v}}
+			prev.Value = lst
+			lists[f.name] = lst
+			continue
+		}
+		add(f.name, v)
+	}
+	return st, nil
+}
+
+func nsMatch(want, have string) bool { return want == have }
+
+func hasAttr(e *xmlElem, name string) bool {
+	for _, a := range e.attrs {
+		if a.Name.Local == name {
+			return true
+		}
+	}
+	return false
+}
+
+// child converts a child element by its field's kind.
+func (im *importer) child(c *xmlElem, f *fieldInfo, path string) (ast.Expr, error) {
+	switch {
+	case f.spec.kind == "raw":
+		return ast.NewString(c.inner), nil
+	case f.spec.kind == "empty":
+		if len(c.attrs) > 0 || len(c.children) > 0 || strings.TrimSpace(c.text) != "" {
+			return nil, im.errorf(c, "<%s> is empty in libvirt's grammar, but has content (%s)", c.name, path)
+		}
+		return &ast.StructLit{}, nil
+	case f.spec.def != "":
+		return im.element(c, f.elem, f.spec.def, path)
+	}
+	// A text-only element: a plain value, or NixVirt's wrapper struct
+	// (kernel: {path: …}).
+	if sl, ok := im.wrapperField(f); ok {
+		if len(c.attrs) > 0 || len(c.children) > 0 {
+			return nil, im.errorf(c, "<%s> has content nixvirt's schema has no field for (%s)", c.name, path)
+		}
+		return &ast.StructLit{Elts: []ast.Decl{&ast.Field{Label: fieldLabel(sl), Value: ast.NewString(c.text)}}}, nil
+	}
+	if len(c.attrs) > 0 || len(c.children) > 0 {
+		return nil, im.errorf(c, "<%s> takes only text in nixvirt's schema (%s)", c.name, path)
+	}
+	return im.value(f.name, f, c.text), nil
+}
+
+// wrapperField reports whether a text-only element is written as a struct
+// with one text field, and that field's name.
+func (im *importer) wrapperField(f *fieldInfo) (string, bool) {
+	el := f.elem
+	if el.IncompleteKind() != cue.StructKind {
+		return "", false
+	}
+	l, err := im.w.layoutOf(el, "")
+	if err != nil || len(l.fields) != 1 || l.fields[0].spec.kind != "text" {
+		return "", false
+	}
+	return l.fields[0].name, true
+}
+
+// value types a lexical value as the field takes it: a boolean for yes/no
+// and on/off, an integer where the field takes no free text, else text.
+func (im *importer) value(key string, f *fieldInfo, s string) ast.Expr {
+	if f.spec.style != "" {
+		switch {
+		case (f.spec.style == "yesno" && s == "yes") || (f.spec.style == "onoff" && s == "on"):
+			if im.accept(key, f, true) {
+				return ast.NewBool(true)
+			}
+		case (f.spec.style == "yesno" && s == "no") || (f.spec.style == "onoff" && s == "off"):
+			if im.accept(key, f, false) {
+				return ast.NewBool(false)
+			}
+		}
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && strconv.FormatInt(n, 10) == s && !im.accept(key, f, "nixvirt: free text?") && im.accept(key, f, n) {
+		return &ast.BasicLit{Kind: token.INT, Value: s}
+	}
+	return ast.NewString(s)
+}
+
+func (im *importer) accept(key string, f *fieldInfo, v any) bool {
+	k := fmt.Sprintf("%s.%s=%T:%v", key, f.name, v, v)
+	if ok, seen := im.accepts[k]; seen {
+		return ok
+	}
+	ok := f.elem.Unify(im.schema.ctx.Encode(v)).Validate(cue.Concrete(true)) == nil
+	im.accepts[k] = ok
+	return ok
+}
+
+func (f *fieldInfo) xmlName() string {
+	if f.spec.name != "" {
+		return f.spec.name
+	}
+	return f.name
+}
+
+func (l *layout) find(match func(*fieldInfo) bool) *fieldInfo {
+	for i := range l.fields {
+		if match(&l.fields[i]) {
+			return &l.fields[i]
+		}
+	}
+	return nil
+}
+
+func fieldLabel(name string) ast.Label {
+	if ast.IsValidIdent(name) && !strings.HasPrefix(name, "#") && !strings.HasPrefix(name, "_") {
+		return ast.NewIdent(name)
+	}
+	return ast.NewString(name)
+}
+
+// FormatCUE formats an imported value as a CUE file body.
+func FormatCUE(x ast.Expr, comment string) ([]byte, error) {
+	f := &ast.File{}
+	if st, ok := x.(*ast.StructLit); ok {
+		f.Decls = st.Elts
+	} else {
+		f.Decls = []ast.Decl{&ast.EmbedDecl{Expr: x}}
+	}
+	if comment != "" && len(f.Decls) > 0 {
+		ast.AddComment(f.Decls[0], &ast.CommentGroup{Doc: true, List: []*ast.Comment{{Text: "// " + comment}}})
+	}
+	return format.Node(f, format.Simplify())
+}

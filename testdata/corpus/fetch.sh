@@ -1,0 +1,40 @@
+#!/bin/sh
+# Prints the directory of libvirt's own test documents (Debian 12's
+# libvirt 9.0 source package), downloading and unpacking them first if
+# needed. They are a test corpus for import and export, cached outside the
+# repository; none is committed. apt runs with a state of its own.
+set -eu
+version=9.0.0-4+deb12u2
+cache=${NIXVIRT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nixvirt}
+dir=$cache/libvirt-corpus-$version
+if [ ! -f "$dir/.complete" ]; then
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+	mkdir -p "$work/lists/partial" "$work/archives/partial"
+	cat >"$work/src.sources" <<SRC
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+	apt_opts="-o Dir::Etc::sourcelist=$work/src.sources -o Dir::Etc::sourceparts=- \
+		-o Dir::State::Lists=$work/lists -o Dir::Cache::archives=$work/archives \
+		-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= -o APT::Sandbox::User=root"
+	# shellcheck disable=SC2086
+	apt-get $apt_opts update -qq >&2
+	# shellcheck disable=SC2086
+	(cd "$work" && apt-get $apt_opts source --download-only -qq "libvirt=$version" >&2) ||
+		# A point release replaces the version: take the current one.
+		(cd "$work" && apt-get $apt_opts source --download-only -qq libvirt >&2)
+	tarball=$(ls "$work"/libvirt_*.orig.tar.xz)
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	tar -xJf "$tarball" -C "$dir" --strip-components=1 --wildcards \
+		'*/tests/qemuxml2argvdata/*.xml' '*/tests/genericxml2xmlindata/*.xml' \
+		'*/tests/domainschemadata/*.xml' '*/tests/lxcxml2xmldata/*.xml' \
+		'*/tests/networkxml2xmlin/*.xml' '*/tests/storagepoolxml2xmlin/*.xml' \
+		'*/tests/storagevolxml2xmlin/*.xml'
+	touch "$dir/.complete"
+fi
+echo "$dir"
