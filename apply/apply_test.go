@@ -67,7 +67,7 @@ func (th *testHost) connect(uri string) (Host, error) {
 
 // wanted compiles a configuration given as the body of this host's
 // connection.
-func (th *testHost) wanted(body string) map[string][]*Wanted {
+func (th *testHost) wanted(body string) *Desired {
 	th.t.Helper()
 	s, err := compiler.LoadSchema()
 	if err != nil {
@@ -82,7 +82,7 @@ func (th *testHost) wanted(body string) map[string][]*Wanted {
 	if err != nil {
 		th.t.Fatal(err)
 	}
-	w, err := Build(s, compiler.Connections(u), objs)
+	w, err := Build(s, u, objs)
 	if err != nil {
 		th.t.Fatal(err)
 	}
@@ -190,8 +190,17 @@ func TestUnmanagedObjectsAreListedAndKept(t *testing.T) {
 	if got := strings.Join(names, " "); !strings.Contains(got, "domain/manual") || !strings.Contains(got, "network/manualnet") {
 		t.Fatalf("unmanaged: %s", got)
 	}
-	// Emptying the configuration deletes what nixvirt defined, only.
+	// A kind the configuration does not list is not pruned.
 	th.apply(`domains: []`)
+	if th.live(compiler.KindNetwork, "lab") == nil || th.live(compiler.KindPool, "vms") == nil {
+		t.Fatal("a kind the configuration does not list was pruned")
+	}
+	// Emptying the lists deletes what nixvirt defined, only.
+	th.apply(`domains: [], networks: null, pools: []`)
+	if th.live(compiler.KindNetwork, "lab") == nil {
+		t.Fatal("networks: null must leave networks alone")
+	}
+	th.apply(`domains: [], networks: [], pools: []`)
 	if th.live(compiler.KindDomain, "manual") == nil || th.live(compiler.KindNetwork, "manualnet") == nil {
 		t.Fatal("an object nixvirt did not define was removed")
 	}

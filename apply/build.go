@@ -8,14 +8,27 @@ import (
 	"nixvirt.dev/nixvirt/compiler"
 )
 
-// Build compiles the objects of a checked configuration into what each
-// of its connections should have, keyed by URI; a connection without
-// objects is there too, empty.
-func Build(s *compiler.Schema, uris []string, objs []compiler.Object) (map[string][]*Wanted, error) {
-	out := map[string][]*Wanted{}
-	for _, u := range uris {
-		out[u] = nil
+// Desired is what a configuration wants of each connection.
+type Desired struct {
+	// Objects are keyed by URI; a connection without objects is there too.
+	Objects map[string][]*Wanted
+	// Managed are the kinds each connection lists (not absent, not null):
+	// only those are pruned.
+	Managed map[string]map[compiler.Kind]bool
+}
+
+// Build compiles a checked configuration (u, and its objects) into what
+// each of its connections should have.
+func Build(s *compiler.Schema, u cue.Value, objs []compiler.Object) (*Desired, error) {
+	d := &Desired{Objects: map[string][]*Wanted{}, Managed: map[string]map[compiler.Kind]bool{}}
+	for _, uri := range compiler.Connections(u) {
+		d.Objects[uri] = []*Wanted{}
+		d.Managed[uri] = map[compiler.Kind]bool{}
+		for _, k := range compiler.Managed(u, uri) {
+			d.Managed[uri][k] = true
+		}
 	}
+	out := d.Objects
 	pools := map[string]*Wanted{} // uri + "\x00" + pool name
 	for _, o := range objs {
 		docXML, err := s.Compile(o)
@@ -70,7 +83,7 @@ func Build(s *compiler.Schema, uris []string, objs []compiler.Object) (map[strin
 		}
 		out[o.Connection] = append(out[o.Connection], w)
 	}
-	return out, nil
+	return d, nil
 }
 
 // boolField reads an optional bool (or null) of an entry.

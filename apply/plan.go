@@ -120,6 +120,9 @@ type Options struct {
 	Prune bool
 	// State records the pools nixvirt owns (pools have no metadata).
 	State *State
+	// managed are the kinds pruning covers on the connection being
+	// planned; nil is all.
+	managed map[compiler.Kind]bool
 }
 
 // planConnection plans one host.
@@ -158,7 +161,7 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*Change, []Unmana
 				unmanaged = append(unmanaged, Unmanaged{Connection: uri, Kind: k, Name: l.Name})
 				continue
 			}
-			if !opts.Prune {
+			if !opts.Prune || (opts.managed != nil && !opts.managed[k]) {
 				continue
 			}
 			c := &Change{Connection: uri, Kind: k, Name: l.Name, UUID: l.UUID, live: l}

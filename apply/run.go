@@ -15,7 +15,8 @@ import (
 type Connector func(uri string) (Host, error)
 
 // MakePlan plans every connection, in parallel. It changes nothing.
-func MakePlan(wanted map[string][]*Wanted, connect Connector, opts Options) *Plan {
+func MakePlan(d *Desired, connect Connector, opts Options) *Plan {
+	wanted := d.Objects
 	p := &Plan{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -23,7 +24,7 @@ func MakePlan(wanted map[string][]*Wanted, connect Connector, opts Options) *Pla
 		wg.Add(1)
 		go func(uri string) {
 			defer wg.Done()
-			changes, unmanaged, err := planURI(uri, wanted[uri], connect, opts)
+			changes, unmanaged, err := planURI(uri, wanted[uri], connect, opts.forURI(d, uri))
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -92,7 +93,8 @@ type Result struct {
 // object does not stop the others. When ctx is cancelled (Ctrl-C), every
 // object apply has begun to change is finished and the others are left
 // as they are, so that none is left half-changed.
-func Apply(ctx context.Context, wanted map[string][]*Wanted, connect Connector, opts Options, report func(string)) *Result {
+func Apply(ctx context.Context, d *Desired, connect Connector, opts Options, report func(string)) *Result {
+	wanted := d.Objects
 	res := &Result{Plan: &Plan{}}
 	var mu sync.Mutex
 	say := func(uri, line string) {
@@ -108,7 +110,7 @@ func Apply(ctx context.Context, wanted map[string][]*Wanted, connect Connector, 
 		wg.Add(1)
 		go func(uri string) {
 			defer wg.Done()
-			changes, unmanaged, writes, failed, err := applyURI(ctx, uri, wanted[uri], connect, opts, func(l string) { say(uri, l) })
+			changes, unmanaged, writes, failed, err := applyURI(ctx, uri, wanted[uri], connect, opts.forURI(d, uri), func(l string) { say(uri, l) })
 			mu.Lock()
 			defer mu.Unlock()
 			res.Writes += writes
@@ -380,4 +382,13 @@ func volumes(h Host, c *Change, fail func(*Change, string, error), note func(*Ch
 			note(c, "volume "+s.Volume+" deleted")
 		}
 	}
+}
+
+// forURI narrows the options to one connection: pruning covers only the
+// kinds it manages.
+func (o Options) forURI(d *Desired, uri string) Options {
+	if m, ok := d.Managed[uri]; ok {
+		o.managed = m
+	}
+	return o
 }

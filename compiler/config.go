@@ -59,6 +59,21 @@ func (s *Schema) CheckConfig(v cue.Value) (cue.Value, error) {
 	return u, nil
 }
 
+// Managed lists the kinds a connection of a checked configuration
+// manages: those it lists, as a struct or a list (not absent, not null).
+// Only these are pruned.
+func Managed(u cue.Value, uri string) []Kind {
+	c := u.LookupPath(cue.MakePath(cue.Str("connections"), cue.Str(uri)))
+	var out []Kind
+	for _, k := range []Kind{KindNetwork, KindPool, KindDomain} {
+		v, _ := c.LookupPath(cue.ParsePath(string(k) + "s")).Default()
+		if v.Exists() && (v.Kind() == cue.StructKind || v.Kind() == cue.ListKind) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // Connections lists the URIs of a checked configuration, sorted, including
 // those with no objects (whose owned objects are to be pruned).
 func Connections(u cue.Value) []string {
@@ -129,7 +144,8 @@ func (s *Schema) volumes(c cue.Value, uri, dir string) ([]Object, error) {
 // form the key names the object: a definition without a name takes it,
 // one with another name is an error.
 func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string) ([]Object, error) {
-	if !v.Exists() {
+	v, _ = v.Default()
+	if !v.Exists() || v.Kind() == cue.NullKind {
 		return nil, nil
 	}
 	type item struct {

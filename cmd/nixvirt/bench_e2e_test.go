@@ -23,7 +23,7 @@ func e2eBenchURI(b *testing.B) string {
 }
 
 // benchWanted compiles n defined, not started domains for uri.
-func benchWanted(b *testing.B, uri, prefix string, n int) map[string][]*apply.Wanted {
+func benchWanted(b *testing.B, uri, prefix string, n int) *apply.Desired {
 	var src strings.Builder
 	fmt.Fprintf(&src, "connections: %q: domains: {\n", uri)
 	for i := 0; i < n; i++ {
@@ -42,7 +42,7 @@ func benchWanted(b *testing.B, uri, prefix string, n int) map[string][]*apply.Wa
 	if err != nil {
 		b.Fatal(err)
 	}
-	w, err := apply.Build(s, compiler.Connections(u), objs)
+	w, err := apply.Build(s, u, objs)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -258,7 +258,7 @@ func TestE2EApply(t *testing.T) {
 	}
 
 	// 4. Removed from the configuration: deleted, volumes' files kept.
-	write(fmt.Sprintf("connections: %q: {}\n", uri))
+	write(fmt.Sprintf("connections: %q: {domains: [], networks: [], pools: []}\n", uri))
 	if out, err := run(t, dir, "apply", "host.cue"); err != nil {
 		t.Fatalf("removing apply: %v\n%s", err, out)
 	}

@@ -29,11 +29,11 @@ func (f *hostFlags) add(cmd *cobra.Command) {
 
 // wanted compiles the configuration: a CUE #Config, or with --connect
 // NixVirt's settings file for one connection.
-func (f *hostFlags) wanted(c *Command, args []string) (map[string][]*apply.Wanted, error) {
+func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 	if f.output != "text" && f.output != "json" {
 		return nil, fmt.Errorf("--output %q: want text or json", f.output)
 	}
-	var wanted map[string][]*apply.Wanted
+	var wanted *apply.Desired
 	err := compiler.Run(func(s *compiler.Schema) error {
 		var v cue.Value
 		var err error
@@ -65,7 +65,7 @@ func (f *hostFlags) wanted(c *Command, args []string) (map[string][]*apply.Wante
 		if err != nil {
 			return err
 		}
-		wanted, err = apply.Build(s, compiler.Connections(u), objs)
+		wanted, err = apply.Build(s, u, objs)
 		return err
 	})
 	return wanted, err
