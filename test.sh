@@ -33,4 +33,11 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 go vet ./...
+
+# The Nix layer, as far as Debian's nix-bin can check it (no nixpkgs).
+bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
+go build -o "$bin/nixvirt" ./cmd/nixvirt
+NIXVIRT="$bin/nixvirt" sh nix/check.sh
+
 go test -count=1 ./...

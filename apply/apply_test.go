@@ -196,9 +196,9 @@ func TestUnmanagedObjectsAreListedAndKept(t *testing.T) {
 		t.Fatal("a kind the configuration does not list was pruned")
 	}
 	// Emptying the lists deletes what nixvirt defined, only.
-	th.apply(`domains: [], networks: null, pools: []`)
+	th.apply(`domains: [], pools: []`)
 	if th.live(compiler.KindNetwork, "lab") == nil {
-		t.Fatal("networks: null must leave networks alone")
+		t.Fatal("a configuration without networks must leave networks alone")
 	}
 	th.apply(`domains: [], networks: [], pools: []`)
 	if th.live(compiler.KindDomain, "manual") == nil || th.live(compiler.KindNetwork, "manualnet") == nil {

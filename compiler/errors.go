@@ -27,15 +27,7 @@ func PrintError(w io.Writer, err error, cwd string) {
 		fmt.Fprintln(w, err)
 		return
 	}
-	var keep []errors.Error
-	for _, e := range all {
-		if !isNoise(e) {
-			keep = append(keep, e)
-		}
-	}
-	if len(keep) == 0 {
-		keep = all
-	}
+	keep := explaining(all)
 	seen := map[string]bool{}
 	for _, e := range keep {
 		msg := message(e)
@@ -69,12 +61,66 @@ func message(e errors.Error) string {
 	return e.Error()
 }
 
-// isNoise reports the errors that only say that a value is not the other
-// alternative of a disjunction (a struct is not a list, not a string).
-func isNoise(e errors.Error) bool {
-	msg := message(e)
-	return strings.Contains(msg, "errors in empty disjunction") ||
-		(strings.Contains(msg, "conflicting values") && strings.Contains(msg, "(mismatched types"))
+// explaining drops the errors that only say that a value is not another
+// alternative of a disjunction: the "N errors in empty disjunction"
+// summaries; a mismatch of kinds at a path that another error explains;
+// and a struct, list or null alternative that the value is not (one
+// element or a list), when anything else is left to say.
+func explaining(all []errors.Error) []errors.Error {
+	explained := map[string]bool{}
+	for _, e := range all {
+		if msg := message(e); !strings.Contains(msg, "errors in empty disjunction") && !strings.Contains(msg, "(mismatched types") {
+			explained[strings.Join(e.Path(), ".")] = true
+		}
+	}
+	// A mismatch is explained by an error at its path or beneath it: the
+	// alternative that the value is meant to be says what is wrong.
+	explainedAt := func(path string) bool {
+		for p := range explained {
+			if p == path || strings.HasPrefix(p, path+".") {
+				return true
+			}
+		}
+		return false
+	}
+	var keep []errors.Error
+	for _, e := range all {
+		msg := message(e)
+		switch {
+		case strings.Contains(msg, "errors in empty disjunction"):
+		case strings.Contains(msg, "(mismatched types") && explainedAt(strings.Join(e.Path(), ".")):
+		default:
+			keep = append(keep, e)
+		}
+	}
+	var out []errors.Error
+	for _, e := range keep {
+		if !alternativeKinds(message(e)) {
+			out = append(out, e)
+		}
+	}
+	switch {
+	case len(out) > 0:
+		return out
+	case len(keep) > 0:
+		return keep
+	}
+	return all
+}
+
+// alternativeKinds reports a mismatch between struct, list and null: the
+// shape of a one-or-list field, or of an optional value.
+func alternativeKinds(msg string) bool {
+	i := strings.Index(msg, "(mismatched types ")
+	if i < 0 {
+		return false
+	}
+	kinds := strings.Fields(strings.TrimSuffix(msg[i+len("(mismatched types "):], ")"))
+	if len(kinds) != 3 {
+		return false
+	}
+	shape := map[string]bool{"struct": true, "list": true, "null": true}
+	return shape[kinds[0]] && shape[kinds[2]]
 }
 
 func userPositions(all []token.Pos) []token.Pos {

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/load"
 	"cuelang.org/go/cue/token"
@@ -78,6 +79,43 @@ func (s *Schema) loadJSON(dir string, args []string) (cue.Value, error) {
 			return v, jv.Err()
 		}
 		v = v.Unify(jv)
+	}
+	return v, v.Err()
+}
+
+// LoadSettings reads NixVirt's per-connection settings file (JSON). A kind
+// its module writes as null (not managed) is read as absent.
+func (s *Schema) LoadSettings(dir, file, expr string) (cue.Value, error) {
+	name := file
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(dir, name)
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return cue.Value{}, fileError(file, err)
+	}
+	x, err := json.Extract(file, data)
+	if err != nil {
+		return cue.Value{}, err
+	}
+	if st, ok := x.(*ast.StructLit); ok {
+		var keep []ast.Decl
+		for _, d := range st.Elts {
+			if f, ok := d.(*ast.Field); ok {
+				if lit, ok := f.Value.(*ast.BasicLit); ok && lit.Kind == token.NULL {
+					continue
+				}
+			}
+			keep = append(keep, d)
+		}
+		st.Elts = keep
+	}
+	v := s.ctx.BuildExpr(x)
+	if v.Err() != nil {
+		return v, v.Err()
+	}
+	if expr != "" {
+		v = v.LookupPath(cue.ParsePath(expr))
 	}
 	return v, v.Err()
 }

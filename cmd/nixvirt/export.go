@@ -17,6 +17,7 @@ import (
 type checked struct {
 	value cue.Value
 	kind  compiler.Kind
+	dir   string // where relative XML paths are, if not the working directory
 }
 
 func newExportCmd(c *Command) *cobra.Command {

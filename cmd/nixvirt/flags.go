@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -10,13 +11,15 @@ import (
 
 // inputFlags are the flags of commands that read a configuration.
 type inputFlags struct {
-	expr string
-	kind string
+	expr    string
+	kind    string
+	connect string
 }
 
 func (f *inputFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&f.expr, "expression", "e", "", "evaluate this expression and use its value")
 	cmd.Flags().StringVar(&f.kind, "kind", "", "check a single document: domain, network, pool or volume (default: a whole #Config)")
+	cmd.Flags().StringVar(&f.connect, "connect", "", "the input is NixVirt's per-connection settings file (JSON) for this libvirt URI")
 }
 
 // load reads the arguments and checks them against the schema: a single
@@ -28,6 +31,17 @@ func (f *inputFlags) load(c *Command, s *compiler.Schema, args []string) (checke
 		if k, err = compiler.ParseKind(f.kind); err != nil {
 			return checked{}, err
 		}
+	}
+	if f.connect != "" {
+		if k != "" {
+			return checked{}, fmt.Errorf("--connect and --kind do not go together")
+		}
+		v, _, err := loadSettings(c, s, f.connect, args, f.expr)
+		if err != nil {
+			return checked{}, err
+		}
+		u, err := s.CheckConfig(v)
+		return checked{value: u, dir: settingsDir(c, args)}, err
 	}
 	v, err := s.Load(c.dir, args, f.expr)
 	if err != nil {
@@ -62,7 +76,11 @@ func (f *inputFlags) compile(c *Command, args []string) ([]document, error) {
 			docs = append(docs, document{xml: x})
 			return err
 		}
-		objs, err := s.Objects(in.value, c.dir)
+		dir := c.dir
+		if in.dir != "" {
+			dir = in.dir
+		}
+		objs, err := s.Objects(in.value, dir)
 		if err != nil {
 			return err
 		}

@@ -39,20 +39,8 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 		var err error
 		dir := c.dir
 		if f.connect != "" {
-			if len(args) != 1 {
-				return fmt.Errorf("--connect %s takes one settings file (JSON)", f.connect)
-			}
-			v, err = s.Load(c.dir, args, f.expr)
-			if err != nil {
+			if v, dir, err = loadSettings(c, s, f.connect, args, f.expr); err != nil {
 				return err
-			}
-			// NixVirt's file is one connection's entries; its XML paths are
-			// relative to the file.
-			v = s.Context().CompileString("{}").FillPath(cue.MakePath(cue.Str("connections"), cue.Str(f.connect)), v)
-			if p := args[0]; !filepath.IsAbs(p) {
-				dir = filepath.Dir(filepath.Join(c.dir, p))
-			} else {
-				dir = filepath.Dir(p)
 			}
 		} else if v, err = s.Load(c.dir, args, f.expr); err != nil {
 			return err
@@ -73,6 +61,28 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 
 func (f *hostFlags) options() apply.Options {
 	return apply.Options{Prune: !f.noPrune, State: apply.OpenState(apply.StateDir())}
+}
+
+// loadSettings reads NixVirt's per-connection settings file as the
+// configuration of that one connection; its XML paths are relative to the
+// file.
+func loadSettings(c *Command, s *compiler.Schema, uri string, args []string, expr string) (cue.Value, string, error) {
+	if len(args) != 1 {
+		return cue.Value{}, "", fmt.Errorf("--connect %s takes one settings file (JSON)", uri)
+	}
+	v, err := s.LoadSettings(c.dir, args[0], expr)
+	if err != nil {
+		return v, "", err
+	}
+	v = s.Context().CompileString("{}").FillPath(cue.MakePath(cue.Str("connections"), cue.Str(uri)), v)
+	return v, settingsDir(c, args), nil
+}
+
+func settingsDir(c *Command, args []string) string {
+	if len(args) == 0 {
+		return c.dir
+	}
+	return filepath.Dir(absPath(c.dir, args[0]))
 }
 
 // connector opens libvirt connections; NIXVIRT_TEST_HOST maps a URI to a

@@ -1,0 +1,35 @@
+# nixvirt, built with buildGoModule against nixpkgs' libvirt (cgo).
+{ lib
+, buildGoModule
+, pkg-config
+, libvirt
+, version ? "0.1.0"
+}:
+
+buildGoModule {
+  pname = "nixvirt";
+  inherit version;
+
+  src = lib.cleanSource ./..;
+
+  # The NAR hash of `go mod vendor`; nix/vendor-hash.sh computes it and CI
+  # checks that it is current.
+  vendorHash = "sha256-ekODuzIJh1b6hzrG1RDP0G2LlDte8gmCp27NWt6/AW0=";
+
+  subPackages = [ "cmd/nixvirt" ];
+
+  nativeBuildInputs = [ pkg-config ];
+  buildInputs = [ libvirt ];
+
+  ldflags = [ "-s" "-w" "-X main.version=${version}" ];
+
+  # The test suite needs libvirt's test driver and virt-xml-validate;
+  # checks.tests in the flake runs it.
+  doCheck = false;
+
+  meta = {
+    description = "Declare libvirt machines, networks, pools and volumes in CUE, check them, and apply them idempotently";
+    mainProgram = "nixvirt";
+    platforms = lib.platforms.linux;
+  };
+}

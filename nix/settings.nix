@@ -1,0 +1,45 @@
+# The per-connection settings nixvirt apply reads (`nixvirt apply --connect
+# URI settings.json`), from the module's options. Pure builtins, so that it
+# can be evaluated and tested without nixpkgs.
+#
+# definitionOf turns an entry's definition (an XML path, a CUE file, or an
+# attrset in nixvirt's vocabulary) into what the settings file holds; the
+# modules pass a function that builds CUE files into XML at build time, the
+# tests the identity.
+{ definitionOf ? (kind: d: d) }:
+let
+  # Options that are null are left out, as `nixvirt apply` reads them the
+  # same either way; lists stay lists (NixVirt's shape).
+  clean = attrs: builtins.listToAttrs (builtins.filter (a: a.value != null)
+    (map (name: { inherit name; value = attrs.${name}; }) (builtins.attrNames attrs)));
+
+  entry = kind: e: clean {
+    definition = if e ? definition && e.definition != null then definitionOf kind e.definition else null;
+    active = e.active or null;
+    restart = e.restart or null;
+    autostart = e.autostart or null;
+    shutdownTimeout = e.shutdownTimeout or null;
+    present = if (e.present or true) then null else false;
+    keepNvram = e.keepNvram or null;
+    keepTpm = e.keepTpm or null;
+    name = e.name or null;
+  };
+
+  volume = v: clean {
+    name = v.name or null;
+    present = v.present or true;
+    definition = if (v.definition or null) != null then definitionOf "volume" v.definition else null;
+  };
+
+  pool = p: entry "pool" p // (if (p.volumes or [ ]) == [ ] then { } else { volumes = map volume p.volumes; });
+
+  kindList = f: l: if l == null then null else map f l;
+in
+{
+  # settingsFor turns one connection's options into its settings.
+  settingsFor = c: clean {
+    domains = kindList (entry "domain") (c.domains or null);
+    networks = kindList (entry "network") (c.networks or null);
+    pools = kindList pool (c.pools or null);
+  };
+}
