@@ -7,7 +7,6 @@ package apply
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -224,15 +223,55 @@ func (h *libvirtHost) Define(k compiler.Kind, xml string) error {
 	return err
 }
 
-func (h *libvirtHost) Undefine(k compiler.Kind, uuid string, removeNvram, removeTPM bool) error {
-	h.writes.Add(1)
+// object is a libvirt domain, network or pool, looked up by UUID, with
+// the operations apply uses on all three.
+type object struct {
+	start, destroy, undefine, free func() error
+	setAutostart                   func(bool) error
+	domain                         *libvirt.Domain // for what only domains have
+}
+
+func (h *libvirtHost) lookup(k compiler.Kind, uuid string) (*object, error) {
 	switch k {
 	case compiler.KindDomain:
 		d, err := h.conn.LookupDomainByUUIDString(uuid)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		defer d.Free()
+		return &object{start: d.Create, destroy: d.Destroy, undefine: d.Undefine, free: d.Free, setAutostart: d.SetAutostart, domain: d}, nil
+	case compiler.KindNetwork:
+		n, err := h.conn.LookupNetworkByUUIDString(uuid)
+		if err != nil {
+			return nil, err
+		}
+		return &object{start: n.Create, destroy: n.Destroy, undefine: n.Undefine, free: n.Free, setAutostart: n.SetAutostart}, nil
+	case compiler.KindPool:
+		p, err := h.conn.LookupStoragePoolByUUIDString(uuid)
+		if err != nil {
+			return nil, err
+		}
+		// Undefine only: a pool's files are never deleted.
+		return &object{start: func() error { return p.Create(0) }, destroy: p.Destroy, undefine: p.Undefine, free: p.Free, setAutostart: p.SetAutostart}, nil
+	}
+	return nil, fmt.Errorf("no libvirt object kind %q", k)
+}
+
+// with looks an object up, runs f on it, and frees it; it counts a write.
+func (h *libvirtHost) with(k compiler.Kind, uuid string, f func(*object) error) error {
+	h.writes.Add(1)
+	o, err := h.lookup(k, uuid)
+	if err != nil {
+		return err
+	}
+	defer o.free()
+	return f(o)
+}
+
+func (h *libvirtHost) Undefine(k compiler.Kind, uuid string, removeNvram, removeTPM bool) error {
+	return h.with(k, uuid, func(o *object) error {
+		if o.domain == nil {
+			return o.undefine()
+		}
 		// Keep a managed save image, and NVRAM and TPM state unless the
 		// entry says otherwise: a removal never loses them by default.
 		flags := libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.DOMAIN_UNDEFINE_KEEP_NVRAM | libvirt.DOMAIN_UNDEFINE_KEEP_TPM
@@ -242,69 +281,26 @@ func (h *libvirtHost) Undefine(k compiler.Kind, uuid string, removeNvram, remove
 		if removeTPM {
 			flags = flags&^libvirt.DOMAIN_UNDEFINE_KEEP_TPM | libvirt.DOMAIN_UNDEFINE_TPM
 		}
-		err = d.UndefineFlags(flags)
+		err := o.domain.UndefineFlags(flags)
 		var le libvirt.Error
 		if errors.As(err, &le) && (le.Code == libvirt.ERR_INVALID_ARG || le.Code == libvirt.ERR_NO_SUPPORT) {
 			// Drivers without those flags (LXC, test) keep nothing anyway.
-			err = d.Undefine()
+			err = o.undefine()
 		}
 		return err
-	case compiler.KindNetwork:
-		n, err := h.conn.LookupNetworkByUUIDString(uuid)
-		if err != nil {
-			return err
-		}
-		defer n.Free()
-		return n.Undefine()
-	case compiler.KindPool:
-		p, err := h.conn.LookupStoragePoolByUUIDString(uuid)
-		if err != nil {
-			return err
-		}
-		defer p.Free()
-		// Undefine only: a pool's files are never deleted.
-		return p.Undefine()
-	}
-	return nil
+	})
 }
 
 func (h *libvirtHost) Start(k compiler.Kind, uuid string) error {
-	h.writes.Add(1)
-	switch k {
-	case compiler.KindDomain:
-		d, err := h.conn.LookupDomainByUUIDString(uuid)
-		if err != nil {
-			return err
-		}
-		defer d.Free()
-		return d.Create()
-	case compiler.KindNetwork:
-		n, err := h.conn.LookupNetworkByUUIDString(uuid)
-		if err != nil {
-			return err
-		}
-		defer n.Free()
-		return n.Create()
-	case compiler.KindPool:
-		p, err := h.conn.LookupStoragePoolByUUIDString(uuid)
-		if err != nil {
-			return err
-		}
-		defer p.Free()
-		return p.Create(0)
-	}
-	return nil
+	return h.with(k, uuid, func(o *object) error { return o.start() })
 }
 
 func (h *libvirtHost) Stop(k compiler.Kind, uuid string, timeout time.Duration) error {
-	h.writes.Add(1)
-	switch k {
-	case compiler.KindDomain:
-		d, err := h.conn.LookupDomainByUUIDString(uuid)
-		if err != nil {
-			return err
+	return h.with(k, uuid, func(o *object) error {
+		d := o.domain
+		if d == nil {
+			return o.destroy()
 		}
-		defer d.Free()
 		if err := d.Shutdown(); err == nil {
 			deadline := time.Now().Add(timeout)
 			for time.Now().Before(deadline) {
@@ -319,50 +315,11 @@ func (h *libvirtHost) Stop(k compiler.Kind, uuid string, timeout time.Duration) 
 		}
 		// The guest did not shut down in time (or cannot be asked to).
 		return d.Destroy()
-	case compiler.KindNetwork:
-		n, err := h.conn.LookupNetworkByUUIDString(uuid)
-		if err != nil {
-			return err
-		}
-		defer n.Free()
-		return n.Destroy()
-	case compiler.KindPool:
-		p, err := h.conn.LookupStoragePoolByUUIDString(uuid)
-		if err != nil {
-			return err
-		}
-		defer p.Free()
-		return p.Destroy()
-	}
-	return nil
+	})
 }
 
 func (h *libvirtHost) SetAutostart(k compiler.Kind, uuid string, on bool) error {
-	h.writes.Add(1)
-	switch k {
-	case compiler.KindDomain:
-		d, err := h.conn.LookupDomainByUUIDString(uuid)
-		if err != nil {
-			return err
-		}
-		defer d.Free()
-		return d.SetAutostart(on)
-	case compiler.KindNetwork:
-		n, err := h.conn.LookupNetworkByUUIDString(uuid)
-		if err != nil {
-			return err
-		}
-		defer n.Free()
-		return n.SetAutostart(on)
-	case compiler.KindPool:
-		p, err := h.conn.LookupStoragePoolByUUIDString(uuid)
-		if err != nil {
-			return err
-		}
-		defer p.Free()
-		return p.SetAutostart(on)
-	}
-	return nil
+	return h.with(k, uuid, func(o *object) error { return o.setAutostart(on) })
 }
 
 func (h *libvirtHost) CreateVolume(pool, xml string) error {
@@ -393,5 +350,3 @@ func (h *libvirtHost) DeleteVolume(pool, name string) error {
 	defer v.Free()
 	return v.Delete(0)
 }
-
-var _ = strings.TrimSpace

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"cuelang.org/go/cue"
+
+	"nixvirt.dev/nixvirt/internal/testconfig"
 )
 
 func mustSchema(t testing.TB) *Schema {
@@ -62,40 +64,13 @@ connections: "test:///default": {
 	}
 }
 
-// domainsConfig is a configuration of n typical domains on one host.
-func domainsConfig(n int) string {
-	var b strings.Builder
-	b.WriteString("connections: \"qemu:///system\": domains: {\n")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, `"vm%d": definition: {
-	type: "kvm"
-	uuid: "c7a5fdbd-cdaf-9455-926a-%012d"
-	memory: {count: 4, unit: "GiB"}
-	vcpu: {placement: "static", count: 2}
-	os: {type: "hvm", arch: "x86_64", machine: "q35", boot: dev: "hd"}
-	features: {acpi: {}, apic: {}}
-	cpu: mode: "host-passthrough"
-	devices: {
-		emulator: "/usr/bin/qemu-system-x86_64"
-		disk: {type: "volume", device: "disk", driver: {name: "qemu", type: "qcow2", cache: "none"}, source: {pool: "vms", volume: "vm%d.qcow2"}, target: {dev: "vda", bus: "virtio"}}
-		interface: {type: "network", source: network: "default", model: type: "virtio"}
-		channel: {type: "unix", target: {type: "virtio", name: "org.qemu.guest_agent.0"}}
-		rng: {model: "virtio", backend: {model: "random", source: "/dev/urandom"}}
-	}
-}
-`, i, i, i)
-	}
-	b.WriteString("}\n")
-	return b.String()
-}
-
 // BenchmarkVetExport measures what `nixvirt export --out` does for a
 // configuration of n domains: compile, unify with #Config, validate, and
 // write every domain's XML through libvirtxml.
 func BenchmarkVetExport(b *testing.B) {
 	s := mustSchema(b)
 	for _, n := range []int{1, 100, 1000} {
-		src := domainsConfig(n)
+		src := testconfig.Domains(n)
 		b.Run(fmt.Sprintf("domains=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {

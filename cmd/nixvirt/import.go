@@ -82,6 +82,11 @@ func doImportFiles(c *Command, args []string) error {
 		}
 		docs = append(docs, imported{kind: k, name: objectName(x), expr: x})
 	}
+	return writeDocs(c, docs)
+}
+
+// writeDocs writes one document as itself, several as kind: name: document.
+func writeDocs(c *Command, docs []imported) error {
 	if len(docs) == 1 {
 		out, err := compiler.FormatCUE(docs[0].expr, "")
 		if err != nil {
@@ -90,11 +95,6 @@ func doImportFiles(c *Command, args []string) error {
 		_, err = c.stdout.Write(out)
 		return err
 	}
-	return writeKeyed(c, docs)
-}
-
-// writeKeyed writes several documents as kind: name: document.
-func writeKeyed(c *Command, docs []imported) error {
 	st := &ast.StructLit{}
 	for _, d := range docs {
 		st.Elts = append(st.Elts, &ast.Field{
@@ -220,15 +220,7 @@ func doImportHost(c *Command, uri, kindFlag string, config bool, names []string)
 		}
 	}
 	if !config {
-		if len(docs) == 1 {
-			out, err := compiler.FormatCUE(docs[0].expr, "")
-			if err != nil {
-				return err
-			}
-			_, err = c.stdout.Write(out)
-			return err
-		}
-		return writeKeyed(c, docs)
+		return writeDocs(c, docs)
 	}
 	conn := &ast.StructLit{}
 	for _, k := range kinds {
