@@ -22,43 +22,53 @@ const schemaFilePrefix = "$nixvirt/"
 // mismatches of "one element or a list" fields are left out when another
 // error says what is wrong.
 func PrintError(w io.Writer, err error, cwd string) {
-	all := errors.Errors(err)
-	if len(all) == 0 {
-		fmt.Fprintln(w, err)
-		return
-	}
-	keep := explaining(all)
-	seen := map[string]bool{}
-	for _, e := range keep {
-		msg := message(e)
-		line := msg
-		if p := e.Path(); len(p) > 0 {
-			line = strings.Join(p, ".") + ": " + msg
-		}
+	for _, r := range Report(err, cwd) {
 		var b strings.Builder
-		b.WriteString(line)
-		pos := userPositions(errors.Positions(e))
-		if len(pos) > 0 {
+		b.WriteString(r.Message)
+		if r.Path != "" {
+			b.Reset()
+			b.WriteString(r.Path + ": " + r.Message)
+		}
+		if len(r.Positions) > 0 {
 			b.WriteString(":")
 		}
 		b.WriteString("\n")
-		for _, p := range pos {
-			fmt.Fprintf(&b, "    %s\n", relPos(p, cwd))
+		for _, p := range r.Positions {
+			fmt.Fprintf(&b, "    %s\n", p)
 		}
-		if !seen[b.String()] {
-			seen[b.String()] = true
-			io.WriteString(w, b.String())
-		}
+		io.WriteString(w, b.String())
 	}
 }
 
-func message(e errors.Error) string {
-	format, args := e.Msg()
-	if msg := fmt.Sprintf(format, args...); msg != "" {
-		return msg
+// Problem is one error as PrintError shows it, for --output json.
+type Problem struct {
+	Path      string   `json:"path,omitempty"`
+	Message   string   `json:"message"`
+	Positions []string `json:"positions,omitempty"`
+}
+
+// Report is what PrintError prints, as data: each error once, with the
+// positions in the user's files.
+func Report(err error, cwd string) []Problem {
+	all := errors.Errors(err)
+	if len(all) == 0 {
+		return []Problem{{Message: err.Error()}}
 	}
-	// A Go error promoted by errors.Errors has an empty message of its own.
-	return e.Error()
+	keep := explaining(all)
+	var out []Problem
+	seen := map[string]bool{}
+	for _, e := range keep {
+		p := Problem{Path: strings.Join(e.Path(), "."), Message: message(e)}
+		for _, pos := range userPositions(errors.Positions(e)) {
+			p.Positions = append(p.Positions, relPos(pos, cwd))
+		}
+		key := fmt.Sprint(p)
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // explaining drops the errors that only say that a value is not another
@@ -220,4 +230,13 @@ func withUserPositions(err error, user cue.Value) error {
 		out = errors.Append(out, &pathError{path: path, pos: pos, msg: message(e)})
 	}
 	return out
+}
+
+func message(e errors.Error) string {
+	format, args := e.Msg()
+	if msg := fmt.Sprintf(format, args...); msg != "" {
+		return msg
+	}
+	// A Go error promoted by errors.Errors has an empty message of its own.
+	return e.Error()
 }

@@ -1,11 +1,17 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/spf13/cobra"
+
+	"nixvirt.dev/nixvirt/compiler"
 )
 
 func newVetCmd(c *Command) *cobra.Command {
 	var f inputFlags
+	var output string
 	cmd := &cobra.Command{
 		Use:   "vet [ARGS]",
 		Short: "check a configuration or a document against libvirt's grammar",
@@ -17,14 +23,35 @@ also converted to libvirt XML, so vet catches what export would refuse.`,
   nixvirt vet host.cue -e hosts.lab  # one value of a file
   nixvirt vet --kind domain web.json # a NixVirt domain as JSON`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return doVet(c, &f, args)
+			return doVet(c, &f, output, args)
 		},
 	}
 	f.add(cmd)
+	cmd.Flags().StringVar(&output, "output", "text", "text (nothing when valid) or json")
 	return cmd
 }
 
-func doVet(c *Command, f *inputFlags, args []string) error {
+func doVet(c *Command, f *inputFlags, output string, args []string) error {
+	if output != "text" && output != "json" {
+		return fmt.Errorf("--output %q: want text or json", output)
+	}
 	_, err := f.compile(c, args)
-	return err
+	if output == "text" {
+		return err
+	}
+	res := struct {
+		Valid  bool               `json:"valid"`
+		Errors []compiler.Problem `json:"errors,omitempty"`
+	}{Valid: err == nil}
+	if err != nil {
+		res.Errors = compiler.Report(err, c.dir)
+	}
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	enc.Encode(res)
+	if err != nil {
+		return errPrinted
+	}
+	return nil
 }
