@@ -11,7 +11,8 @@ import (
 	"cuelang.org/go/cue/token"
 )
 
-// fastVariant rewrites a schema file into the fast variant (see Schema):
+// FastVariant rewrites a schema file into the fast variant (see Schema),
+// which `go generate` writes to compiler/fastschema:
 //
 //   - a field `X | [...X]` of a definition X becomes `_`: the XML writer
 //     checks each of its items against X;
@@ -21,7 +22,7 @@ import (
 //   - a field with a `@fast(EXPR)` attribute takes EXPR as its value (the
 //     hand-written #Config uses this to leave definitions to per-object
 //     checks).
-func fastVariant(f *ast.File) error {
+func FastVariant(f *ast.File) error {
 	var err error
 	astutil.Apply(f, func(c astutil.Cursor) bool {
 		field, ok := c.Node().(*ast.Field)
@@ -104,7 +105,24 @@ func isListOf(list, x ast.Expr) bool {
 	if !ok || e.Type == nil {
 		return false
 	}
-	a, err1 := format.Node(e.Type)
-	b, err2 := format.Node(x)
-	return err1 == nil && err2 == nil && string(a) == string(b)
+	return sameExpr(e.Type, x)
+}
+
+// sameExpr compares two expressions: identifiers by name (what the
+// generator writes), anything else by its formatted text.
+func sameExpr(a, b ast.Expr) bool {
+	if pa, ok := a.(*ast.ParenExpr); ok {
+		a = pa.X
+	}
+	if pb, ok := b.(*ast.ParenExpr); ok {
+		b = pb.X
+	}
+	ia, oka := a.(*ast.Ident)
+	ib, okb := b.(*ast.Ident)
+	if oka || okb {
+		return oka && okb && ia.Name == ib.Name
+	}
+	fa, err1 := format.Node(a)
+	fb, err2 := format.Node(b)
+	return err1 == nil && err2 == nil && string(fa) == string(fb)
 }

@@ -4,6 +4,7 @@
 package compiler
 
 import (
+	"embed"
 	"fmt"
 	"io/fs"
 	"path"
@@ -13,7 +14,6 @@ import (
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/cuecontext"
-	"cuelang.org/go/cue/format"
 	"cuelang.org/go/cue/parser"
 
 	"nixvirt.dev/nixvirt/schemas"
@@ -118,23 +118,22 @@ func compileSchema(ctx *cue.Context, precise bool) (*Schema, error) {
 	inst := build.NewContext().NewInstance("", nil)
 	inst.ImportPath = SchemaImportPath
 	inst.PkgName = "schemas"
+	// The exact variant is the embedded package; the fast one was derived
+	// from it by `go generate` (compiler/fastschema, FastVariant).
+	fsys, dir := fs.FS(schemas.Files), "."
+	if !precise {
+		fsys, dir = fastFiles, "fastschema"
+	}
 	files := map[string][]byte{}
-	for _, name := range schemaFiles() {
-		src, err := fs.ReadFile(schemas.Files, name)
+	for _, name := range cueFiles(fsys, dir) {
+		src, err := fs.ReadFile(fsys, path.Join(dir, name))
 		if err != nil {
 			return nil, err
 		}
-		f, err := parser.ParseFile(path.Join("$nixvirt/schemas", name), src, parser.ParseComments)
+		// Comments are documentation: evaluation does without them.
+		f, err := parser.ParseFile(path.Join("$nixvirt/schemas", name), src)
 		if err != nil {
 			return nil, fmt.Errorf("internal error: embedded schema: %v", err)
-		}
-		if !precise {
-			if err := fastVariant(f); err != nil {
-				return nil, fmt.Errorf("internal error: embedded schema %s: %v", name, err)
-			}
-			if src, err = format.Node(f); err != nil {
-				return nil, fmt.Errorf("internal error: embedded schema %s: %v", name, err)
-			}
 		}
 		files[name] = src
 		if err := inst.AddSyntax(f); err != nil {
@@ -149,8 +148,13 @@ func compileSchema(ctx *cue.Context, precise bool) (*Schema, error) {
 		defs: map[string]cue.Value{}, layouts: map[string]*layout{}}, nil
 }
 
-func schemaFiles() []string {
-	entries, _ := fs.ReadDir(schemas.Files, ".")
+// fastFiles is the fast variant of the schema package.
+//
+//go:embed fastschema/*.cue
+var fastFiles embed.FS
+
+func cueFiles(fsys fs.FS, dir string) []string {
+	entries, _ := fs.ReadDir(fsys, dir)
 	var names []string
 	for _, e := range entries {
 		if path.Ext(e.Name()) == ".cue" {
@@ -160,6 +164,8 @@ func schemaFiles() []string {
 	sort.Strings(names)
 	return names
 }
+
+func schemaFiles() []string { return cueFiles(schemas.Files, ".") }
 
 // Context is the cue.Context every value of this process is built in.
 func (s *Schema) Context() *cue.Context { return s.ctx }

@@ -91,7 +91,7 @@ type fieldInfo struct {
 	// field's own struct type.
 	elem cue.Value
 	// checkItems: in the fast variant the field is `_` and each item is
-	// checked here against elem, once (see fastVariant).
+	// checked here against elem, once (see FastVariant).
 	checkItems bool
 }
 
