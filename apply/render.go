@@ -18,11 +18,27 @@ var verbs = map[Action]string{
 	Restart: "will restart", Delete: "will be deleted",
 }
 
+// colours of the action symbols, for a terminal.
+var colours = map[string]string{"+": "\x1b[32m", "-": "\x1b[31m", "~": "\x1b[33m", "↻": "\x1b[33m", "▶": "\x1b[32m", "■": "\x1b[31m"}
+
+func paint(colour bool, symbol string) string {
+	if c, ok := colours[symbol]; ok && colour {
+		return c + symbol + "\x1b[0m"
+	}
+	return symbol
+}
+
 // RenderText writes the plan as people read terraform's: a heading per
 // change, its reasons, the diff of its definition, and a summary line.
 // The connections that could not be planned (p.Errors) are for the caller
 // to print where errors go.
-func RenderText(w io.Writer, p *Plan) {
+func RenderText(w io.Writer, p *Plan) { renderText(w, p, false) }
+
+// RenderTextColour is RenderText with coloured action symbols, for a
+// terminal.
+func RenderTextColour(w io.Writer, p *Plan) { renderText(w, p, true) }
+
+func renderText(w io.Writer, p *Plan, colour bool) {
 	conn := ""
 	for _, c := range p.Changes {
 		if len(c.Steps) == 0 && c.Error == "" {
@@ -39,13 +55,13 @@ func RenderText(w io.Writer, p *Plan) {
 		for _, s := range c.Steps {
 			switch s.Action {
 			case CreateVolume:
-				fmt.Fprintf(w, "  + volume %q in pool %q will be created\n", s.Volume, c.Name)
+				fmt.Fprintf(w, "  %s volume %q in pool %q will be created\n", paint(colour, "+"), s.Volume, c.Name)
 			case DeleteVolume:
-				fmt.Fprintf(w, "  - volume %q in pool %q will be deleted\n", s.Volume, c.Name)
+				fmt.Fprintf(w, "  %s volume %q in pool %q will be deleted\n", paint(colour, "-"), s.Volume, c.Name)
 			case Autostart:
-				fmt.Fprintf(w, "  ~ %s %q autostart will be set to %v\n", c.Kind, c.Name, *s.On)
+				fmt.Fprintf(w, "  %s %s %q autostart will be set to %v\n", paint(colour, "~"), c.Kind, c.Name, *s.On)
 			default:
-				fmt.Fprintf(w, "  %s %s %q %s\n", symbols[s.Action], c.Kind, c.Name, verbs[s.Action])
+				fmt.Fprintf(w, "  %s %s %q %s\n", paint(colour, symbols[s.Action]), c.Kind, c.Name, verbs[s.Action])
 			}
 			if s.Reason != "" && s.Action != Autostart {
 				fmt.Fprintf(w, "      # (%s)\n", s.Reason)

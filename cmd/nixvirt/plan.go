@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -36,6 +38,8 @@ touched. Connections are read in parallel.`,
 				if err := apply.RenderJSON(c.stdout, p); err != nil {
 					return err
 				}
+			} else if isTerminal(c.stdout) {
+				apply.RenderTextColour(c.stdout, p)
 			} else {
 				apply.RenderText(c.stdout, p)
 			}
@@ -54,4 +58,15 @@ touched. Connections are read in parallel.`,
 	f.add(cmd)
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes (0: none, 1: error)")
 	return cmd
+}
+
+// isTerminal reports whether w is a terminal that may show colour
+// (NO_COLOR, https://no-color.org, turns it off).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
