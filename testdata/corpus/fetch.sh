@@ -6,7 +6,8 @@
 set -eu
 version=9.0.0-4+deb12u2
 cache=${NIXVIRT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nixvirt}
-dir=$cache/libvirt-corpus-$version
+# The name changes when what is unpacked does, so that caches are refilled.
+dir=$cache/libvirt-corpus-$version-2
 if [ ! -f "$dir/.complete" ]; then
 	work=$(mktemp -d)
 	trap 'rm -rf "$work"' EXIT
@@ -34,7 +35,8 @@ SRC
 		'*/tests/qemuxml2argvdata/*.xml' '*/tests/genericxml2xmlindata/*.xml' \
 		'*/tests/domainschemadata/*.xml' '*/tests/lxcxml2xmldata/*.xml' \
 		'*/tests/networkxml2xmlin/*.xml' '*/tests/storagepoolxml2xmlin/*.xml' \
-		'*/tests/storagevolxml2xmlin/*.xml'
+		'*/tests/storagevolxml2xmlin/*.xml' \
+		'*/tests/networkxml2confdata/*.xml' # targets of networkxml2xmlin's links
 	touch "$dir/.complete"
 fi
 echo "$dir"
