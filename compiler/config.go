@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"cuelang.org/go/cue"
 )
@@ -22,6 +23,8 @@ type Object struct {
 	// the entry names an XML file, the zero Value and XMLFile set.
 	Definition cue.Value
 	XMLFile    string
+	// XMLName is the file as the configuration names it, for messages.
+	XMLName string
 	// Absent: the entry says present: false.
 	Absent bool
 }
@@ -31,15 +34,34 @@ type Object struct {
 func (s *Schema) Compile(o Object) (string, error) {
 	switch {
 	case o.XMLFile != "":
+		// An XML definition goes through import, the schema and export
+		// like any other, so that what libvirt does not know is an error
+		// naming its line rather than dropped.
 		data, err := os.ReadFile(o.XMLFile)
 		if err != nil {
 			return "", err
 		}
-		_, x, err := ReadXML(string(data), o.Kind)
-		if err != nil {
-			return "", fmt.Errorf("%s: %v", o.XMLFile, err)
+		name := o.XMLName
+		if name == "" {
+			name = o.XMLFile
 		}
-		return x, nil
+		k, x, err := s.Import(name, data)
+		if err != nil {
+			return "", err
+		}
+		if k != o.Kind {
+			return "", fmt.Errorf("%s: a %s, where a %s belongs", name, k, o.Kind)
+		}
+		src, err := FormatCUE(x, "")
+		if err != nil {
+			return "", err
+		}
+		v := s.ctx.CompileBytes(src, cue.Filename(name+" (as CUE)"))
+		u, err := s.Check(v, o.Kind)
+		if err != nil {
+			return "", err
+		}
+		return s.Export(u, o.Kind)
 	case o.Definition.Exists():
 		u, err := s.Check(o.Definition, o.Kind)
 		if err != nil {
@@ -197,10 +219,12 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string) ([]O
 				p = filepath.Join(dir, p)
 			}
 			if _, err := os.Stat(p); err != nil {
-				return nil, newPathError(def, "cannot read the %s definition: %s: no such file", k, p)
+				shown, _ := def.String()
+				return nil, newPathError(def, "cannot read the %s definition: %s: no such file", k, shown)
 			}
 			o.XMLFile = p
-			name, err := xmlName(p, k)
+			o.XMLName, _ = def.String()
+			name, err := xmlName(p, o.XMLName, k)
 			if err != nil {
 				return nil, newPathError(def, "%v", err)
 			}
@@ -242,17 +266,26 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string) ([]O
 	return out, nil
 }
 
-// xmlName reads the name of an object from its XML file.
-func xmlName(path string, k Kind) (string, error) {
+// xmlName reads the name of an object from its XML file; shown is the
+// file as the configuration names it.
+func xmlName(path, shown string, k Kind) (string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return "", err
 	}
-	name, _, err := ReadXML(string(data), k)
+	root, err := parseXMLDoc(data)
 	if err != nil {
-		return "", fmt.Errorf("%s: %v", path, err)
+		return "", fmt.Errorf("%s is not XML: %v", shown, err)
 	}
-	return name, nil
+	if rk, ok := KindOfRoot(root.name); !ok || rk != k {
+		return "", fmt.Errorf("%s holds <%s>, where a libvirt %s belongs", shown, root.name, k)
+	}
+	for _, c := range root.children {
+		if c.name == "name" {
+			return strings.TrimSpace(c.text), nil
+		}
+	}
+	return "", fmt.Errorf("%s: the %s has no <name>", shown, k)
 }
 
 // ReadXML parses a libvirt XML document of kind k through libvirtxml and
