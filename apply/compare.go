@@ -320,9 +320,6 @@ func scaleToBytes(n *node) {
 		n.attrs = append(n.attrs[:i], n.attrs[i+1:]...)
 		return
 	}
-	if n.text != "" && (n.name == "memory" || n.name == "currentMemory" || n.name == "capacity" || n.name == "allocation") {
-		// libvirt's default unit for these is KiB (domains) or bytes
-		// (volumes, pools); without a unit the text is left as is.
-		return
-	}
+	// Without a unit the text is left as it is: libvirt's default unit
+	// differs by element (KiB for domain memory, bytes for volumes).
 }

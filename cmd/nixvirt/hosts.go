@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"cuelang.org/go/cue"
@@ -85,12 +84,5 @@ func settingsDir(c *Command, args []string) string {
 	return filepath.Dir(absPath(c.dir, args[0]))
 }
 
-// connector opens libvirt connections; NIXVIRT_TEST_HOST maps a URI to a
-// test driver host file in the testscript goldens.
-func connector() apply.Connector {
-	return func(uri string) (apply.Host, error) {
-		return apply.Connect(uri)
-	}
-}
-
-var _ = os.Getenv
+// connector opens libvirt connections.
+func connector() apply.Connector { return apply.Connect }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -484,5 +483,3 @@ func less(a, b string) bool {
 	y, _ := strconv.ParseFloat(b, 64)
 	return x < y
 }
-
-var _ = sort.Strings
