@@ -273,3 +273,46 @@ func TestE2EApply(t *testing.T) {
 		t.Fatalf("a pool's files must be kept: %v", err)
 	}
 }
+
+// TestE2EImportAdopts imports a running guest that nixvirt did not define
+// from a real libvirtd and plans the result: the guest is taken over
+// without a change or a restart, and afterwards there is nothing to do.
+func TestE2EImportAdopts(t *testing.T) {
+	uri := e2eURI(t)
+	name := fmt.Sprintf("nvx-adopt-%d", os.Getpid()%100000)
+	dir := t.TempDir()
+	t.Setenv("NIXVIRT_STATE_DIR", filepath.Join(dir, "state"))
+	domXML := filepath.Join(dir, "guest.xml")
+	os.WriteFile(domXML, []byte(fmt.Sprintf(`<domain type="qemu"><name>%s</name><memory unit="MiB">128</memory>
+<os><type arch="x86_64">hvm</type></os>
+<devices><interface type="user"><model type="virtio"/></interface><graphics type="vnc" listen="127.0.0.1"/></devices></domain>`, name)), 0o644)
+	virsh(t, uri, "define", domXML)
+	t.Cleanup(func() {
+		exec.Command("virsh", "-c", uri, "destroy", name).Run()
+		exec.Command("virsh", "-c", uri, "undefine", name).Run()
+	})
+	virsh(t, uri, "start", name)
+
+	out, err := run(t, dir, "import", "--connect", uri, "--kind", "domain", name)
+	if err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	indented := "\t\t" + strings.ReplaceAll(strings.TrimSpace(out), "\n", "\n\t\t")
+	config := fmt.Sprintf("connections: %q: domains: %q: {\n\tdefinition: {\n%s\n\t}\n\tactive: true\n}\n", uri, name, indented)
+	if err := os.WriteFile(filepath.Join(dir, "host.cue"), []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err = run(t, dir, "plan", "--no-prune", "host.cue")
+	if err != nil || !strings.Contains(out, fmt.Sprintf("~ domain %q will be taken over", name)) || strings.Contains(out, "restart") {
+		t.Fatalf("plan of the imported guest: %v\n%s", err, out)
+	}
+	if out, err := run(t, dir, "apply", "--no-prune", "host.cue"); err != nil || !strings.Contains(out, "adopted") {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	if out, err := run(t, dir, "plan", "--no-prune", "--detailed-exitcode", "host.cue"); err != nil {
+		t.Fatalf("after taking it over, plan is not empty: %v\n%s", err, out)
+	}
+	if s := virsh(t, uri, "domstate", name); s != "running" {
+		t.Fatalf("the guest is %s", s)
+	}
+}

@@ -178,9 +178,12 @@ func doImportHost(c *Command, uri, kindFlag string, config bool, names []string)
 			if err != nil {
 				return err
 			}
-			if k == compiler.KindPool {
+			switch k {
+			case compiler.KindPool:
 				// libvirt reports a pool's sizes; nobody writes them.
 				x = withoutFields(x, "capacity", "allocation", "available")
+			case compiler.KindDomain:
+				x = withoutRuntime(x)
 			}
 			docs = append(docs, imported{kind: k, name: l.Name, expr: x})
 			if !config {
@@ -266,12 +269,66 @@ func withoutFields(x ast.Expr, names ...string) ast.Expr {
 	}
 	var keep []ast.Decl
 	for _, d := range st.Elts {
-		if f, ok := d.(*ast.Field); ok {
-			if id, ok := f.Label.(*ast.Ident); ok && drop[id.Name] {
-				continue
-			}
+		if f, ok := d.(*ast.Field); ok && drop[labelName(f.Label)] {
+			continue
 		}
 		keep = append(keep, d)
 	}
 	return &ast.StructLit{Elts: keep}
+}
+
+// withoutRuntime drops what libvirt makes up for a domain as it runs or
+// on this host, and nobody writes: a security label, device aliases, and
+// the host-side names of interfaces (vnet0). Device addresses and
+// controllers stay: without them libvirt could renumber a guest's devices
+// when the definition is next changed.
+func withoutRuntime(x ast.Expr) ast.Expr {
+	x = withoutFields(x, "seclabel")
+	st, ok := x.(*ast.StructLit)
+	if !ok {
+		return x
+	}
+	for _, d := range st.Elts {
+		f, ok := d.(*ast.Field)
+		if !ok || labelName(f.Label) != "devices" {
+			continue
+		}
+		devs, ok := f.Value.(*ast.StructLit)
+		if !ok {
+			continue
+		}
+		for _, dd := range devs.Elts {
+			df, ok := dd.(*ast.Field)
+			if !ok {
+				continue
+			}
+			drop := []string{"alias"}
+			if labelName(df.Label) == "interface" {
+				drop = append(drop, "target")
+			}
+			df.Value = eachItem(df.Value, func(e ast.Expr) ast.Expr { return withoutFields(e, drop...) })
+		}
+	}
+	return st
+}
+
+// eachItem applies f to a value, or to each item of a list.
+func eachItem(x ast.Expr, f func(ast.Expr) ast.Expr) ast.Expr {
+	if l, ok := x.(*ast.ListLit); ok {
+		for i, e := range l.Elts {
+			l.Elts[i] = f(e)
+		}
+		return l
+	}
+	return f(x)
+}
+
+func labelName(l ast.Label) string {
+	switch l := l.(type) {
+	case *ast.Ident:
+		return l.Name
+	case *ast.BasicLit:
+		return unquote(l.Value)
+	}
+	return ""
 }
