@@ -188,6 +188,20 @@ func sameDefinition(k compiler.Kind, liveXML, wantXML string) bool {
 	return contains(live, want)
 }
 
+// equivalent reports whether a definition and a live one contain each
+// other: they differ only in how they are written (units, order), not in
+// what libvirt would do with them.
+func equivalent(k compiler.Kind, liveXML, wantXML string) bool {
+	live, err1 := parseTree(liveXML)
+	want, err2 := parseTree(wantXML)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	normalize(k, live, true)
+	normalize(k, want, true)
+	return contains(live, want) && contains(want, live)
+}
+
 // unifiedDiff is a line diff of a and b in unified format, three lines of
 // context, or "" when they are equal.
 func unifiedDiff(aName, bName, a, b string) string {

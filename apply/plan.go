@@ -16,7 +16,8 @@ type Action string
 const (
 	Create       Action = "create"
 	Redefine     Action = "redefine"
-	Adopt        Action = "adopt" // mark an identical object that nixvirt did not define
+	Adopt        Action = "adopt"   // mark an identical object that nixvirt did not define
+	Refresh      Action = "refresh" // rewrite nixvirt's record of an equivalent definition
 	Rename       Action = "rename"
 	Start        Action = "start"
 	Stop         Action = "stop"
@@ -272,6 +273,12 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *Change {
 		changed = withoutName(w.Kind, previous) != withoutName(w.Kind, w.Definition)
 	case isOwned:
 		changed = prevHash != w.Hash
+		if changed && w.Kind != compiler.KindPool && equivalent(w.Kind, l.XML, w.UserXML) {
+			// Written otherwise (an import of the live definition), the
+			// same in effect: only nixvirt's record changes, nothing restarts.
+			c.add(Refresh, "the definition is written otherwise but says what the live one does")
+			changed = false
+		}
 	default:
 		changed = !sameDefinition(w.Kind, l.XML, w.UserXML)
 	}
@@ -290,6 +297,10 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *Change {
 		c.add(Redefine, "nixvirt takes it over; its definition differs")
 	case !isOwned:
 		c.add(Adopt, "nixvirt takes over an identical object (it did not define it)")
+	}
+	if renamed && c.has(Refresh) {
+		// A rename writes the definition anyway.
+		c.Steps = removeStep(c.Steps, Refresh)
 	}
 	if changed || renamed {
 		before := l.XML
@@ -428,4 +439,14 @@ func withoutName(k compiler.Kind, doc string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+func removeStep(steps []Step, a Action) []Step {
+	var out []Step
+	for _, s := range steps {
+		if s.Action != a {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -8,13 +8,14 @@ import (
 )
 
 var symbols = map[Action]string{
-	Create: "+", CreateVolume: "+", Redefine: "~", Adopt: "~", Rename: "~", Autostart: "~",
+	Create: "+", CreateVolume: "+", Redefine: "~", Adopt: "~", Refresh: "~", Rename: "~", Autostart: "~",
 	Start: "▶", Stop: "■", Restart: "↻", Delete: "-", DeleteVolume: "-",
 }
 
 var verbs = map[Action]string{
 	Create: "will be created", Redefine: "will be redefined", Adopt: "will be taken over",
-	Rename: "will be renamed", Start: "will be started", Stop: "will be stopped",
+	Refresh: "will have nixvirt's record of it rewritten",
+	Rename:  "will be renamed", Start: "will be started", Stop: "will be stopped",
 	Restart: "will restart", Delete: "will be deleted",
 }
 

@@ -287,7 +287,7 @@ func defineAndStart(h Host, c *Change, st *State, fail func(*Change, string, err
 			return
 		}
 		note(c, fmt.Sprintf("renamed from %q", c.oldName))
-	case c.has(Create) || c.has(Redefine) || c.has(Adopt):
+	case c.has(Create) || c.has(Redefine) || c.has(Adopt) || c.has(Refresh):
 		if err := h.Define(c.Kind, w.XML); err != nil {
 			fail(c, "define", err)
 			// A define is atomic: the old definition stands. An object
@@ -302,11 +302,13 @@ func defineAndStart(h Host, c *Change, st *State, fail func(*Change, string, err
 			note(c, "created")
 		case c.has(Redefine):
 			note(c, "redefined")
+		case c.has(Refresh):
+			note(c, "record rewritten")
 		default:
 			note(c, "adopted")
 		}
 	}
-	if c.Kind == compiler.KindPool && (c.has(Create) || c.has(Redefine) || c.has(Adopt) || c.has(Rename)) {
+	if c.Kind == compiler.KindPool && (c.has(Create) || c.has(Redefine) || c.has(Adopt) || c.has(Refresh) || c.has(Rename)) {
 		if err := st.setPool(uri, w.UUID, poolRecord{Hash: w.Hash, Definition: w.Definition}); err != nil {
 			fail(c, "record the pool as nixvirt's", err)
 			return
