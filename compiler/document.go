@@ -13,6 +13,14 @@ import (
 // Check unifies v with the kind's closed definition and validates it to
 // concrete values. The result is what Export converts.
 func (s *Schema) Check(v cue.Value, k Kind) (cue.Value, error) {
+	// A document made from a template: its arguments first. CUE does not
+	// enter definitions when it checks concreteness, so without this a
+	// missing argument shows only as what it would have filled.
+	if args := v.LookupPath(cue.MakePath(cue.Def("#args"))); args.Exists() {
+		if err := args.Validate(cue.Concrete(true)); err != nil {
+			return v, withUserPositions(err, v)
+		}
+	}
 	u := v.Unify(s.Def(k.Definition()))
 	if err := u.Validate(cue.Concrete(true)); err != nil {
 		return u, withUserPositions(err, v)
