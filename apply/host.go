@@ -83,18 +83,6 @@ func libvirtMessage(err error) string {
 	return err.Error()
 }
 
-func isNotFound(err error) bool {
-	var le libvirt.Error
-	if !errors.As(err, &le) {
-		return false
-	}
-	switch le.Code {
-	case libvirt.ERR_NO_DOMAIN, libvirt.ERR_NO_NETWORK, libvirt.ERR_NO_STORAGE_POOL, libvirt.ERR_NO_STORAGE_VOL:
-		return true
-	}
-	return false
-}
-
 // inactiveXML asks for the persistent definition, and for the only one a
 // driver has where it does not know the flag (the test driver's networks).
 func inactiveXML(desc func(flags uint32) (string, error), flag uint32) func() (string, error) {

@@ -288,19 +288,12 @@ func xmlName(path, shown string, k Kind) (string, error) {
 	return "", fmt.Errorf("%s: the %s has no <name>", shown, k)
 }
 
-// ReadXML parses a libvirt XML document of kind k through libvirtxml and
-// returns its name and its XML as libvirtxml writes it.
-func ReadXML(data string, k Kind) (name, xml string, err error) {
-	doc := newDocument(k)
-	if err := doc.Unmarshal(data); err != nil {
-		return "", "", fmt.Errorf("not a libvirt %s document: %v", k, err)
+// Canonical is a document as libvirtxml reads and writes it: what the
+// round-trip checks compare.
+func Canonical(k Kind, doc string) (string, error) {
+	d := newDocument(k)
+	if err := d.Unmarshal(doc); err != nil {
+		return "", err
 	}
-	switch d := doc.(type) {
-	case interface{ GetName() string }:
-		name = d.GetName()
-	default:
-		name = docName(doc)
-	}
-	out, err := doc.Marshal()
-	return name, out + "\n", err
+	return d.Marshal()
 }

@@ -156,8 +156,8 @@ func roundTrip(s *Schema, name string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("vet/export: %v", err)
 	}
-	want, err1 := canonical(k, string(data))
-	got, err2 := canonical(k, out)
+	want, err1 := Canonical(k, string(data))
+	got, err2 := Canonical(k, out)
 	if err1 != nil || err2 != nil {
 		return fmt.Errorf("libvirtxml: %v %v", err1, err2)
 	}
@@ -165,14 +165,6 @@ func roundTrip(s *Schema, name string, data []byte) error {
 		return fmt.Errorf("differs after the round trip:\n%s", firstDifference(want, got))
 	}
 	return nil
-}
-
-func canonical(k Kind, doc string) (string, error) {
-	d := newDocument(k)
-	if err := d.Unmarshal(doc); err != nil {
-		return "", err
-	}
-	return d.Marshal()
 }
 
 func firstDifference(a, b string) string {

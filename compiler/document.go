@@ -186,17 +186,3 @@ func xmlKeys(doc string) (map[string]int, error) {
 		}
 	}
 }
-
-func docName(d document) string {
-	switch x := d.(type) {
-	case *libvirtxml.Domain:
-		return x.Name
-	case *libvirtxml.Network:
-		return x.Name
-	case *libvirtxml.StoragePool:
-		return x.Name
-	case *libvirtxml.StorageVolume:
-		return x.Name
-	}
-	return ""
-}

@@ -56,7 +56,7 @@ func cmdRoundtrip(ts *testscript.TestScript, neg bool, args []string) {
 	k, err := compiler.ParseKind(args[0])
 	ts.Check(err)
 	data := ts.ReadFile(args[1])
-	_, again, err := compiler.ReadXML(data, k)
+	again, err := compiler.Canonical(k, data)
 	ts.Check(err)
 	if (strings.TrimSpace(again) != strings.TrimSpace(data)) != neg {
 		ts.Fatalf("libvirtxml does not write %s back unchanged:\n%s", args[1], again)
