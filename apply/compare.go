@@ -175,31 +175,33 @@ func readable(k compiler.Kind, doc string) string {
 	return b.String()
 }
 
-// sameDefinition compares a wanted definition with a live one that nixvirt
-// has no hash for (an object it does not own yet, or a pool).
-func sameDefinition(k compiler.Kind, liveXML, wantXML string) bool {
+// comparable parses a live and a wanted definition and normalizes both
+// for comparison; ok is false when either is not XML.
+func comparable(k compiler.Kind, liveXML, wantXML string) (live, want *node, ok bool) {
 	live, err1 := parseTree(liveXML)
 	want, err2 := parseTree(wantXML)
 	if err1 != nil || err2 != nil {
-		return false
+		return nil, nil, false
 	}
 	normalize(k, live, true)
 	normalize(k, want, true)
-	return contains(live, want)
+	return live, want, true
+}
+
+// sameDefinition compares a wanted definition with a live one that nixvirt
+// has no hash for (an object it does not own yet, or a pool): libvirt may
+// have added to it, but nothing the definition says differs.
+func sameDefinition(k compiler.Kind, liveXML, wantXML string) bool {
+	live, want, ok := comparable(k, liveXML, wantXML)
+	return ok && contains(live, want)
 }
 
 // equivalent reports whether a definition and a live one contain each
 // other: they differ only in how they are written (units, order), not in
 // what libvirt would do with them.
 func equivalent(k compiler.Kind, liveXML, wantXML string) bool {
-	live, err1 := parseTree(liveXML)
-	want, err2 := parseTree(wantXML)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	normalize(k, live, true)
-	normalize(k, want, true)
-	return contains(live, want) && contains(want, live)
+	live, want, ok := comparable(k, liveXML, wantXML)
+	return ok && contains(live, want) && contains(want, live)
 }
 
 // unifiedDiff is a line diff of a and b in unified format, three lines of

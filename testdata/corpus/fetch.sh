@@ -4,6 +4,7 @@
 # needed. They are a test corpus for import and export, cached outside the
 # repository; none is committed. apt runs with a state of its own.
 set -eu
+. "$(dirname "$0")/../../internal/debian/apt.sh"
 version=9.0.0-4+deb12u2
 cache=${NIXVIRT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nixvirt}
 # The name changes when what is unpacked does, so that caches are refilled.
@@ -11,19 +12,7 @@ dir=$cache/libvirt-corpus-$version-2
 if [ ! -f "$dir/.complete" ]; then
 	work=$(mktemp -d)
 	trap 'rm -rf "$work"' EXIT
-	mkdir -p "$work/lists/partial" "$work/archives/partial"
-	cat >"$work/src.sources" <<SRC
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-	apt_opts="-o Dir::Etc::sourcelist=$work/src.sources -o Dir::Etc::sourceparts=- \
-		-o Dir::State::Lists=$work/lists -o Dir::Cache::archives=$work/archives \
-		-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= -o APT::Sandbox::User=root"
-	# shellcheck disable=SC2086
-	apt-get $apt_opts update -qq >&2
+	apt_isolated "$work" deb-src "bookworm bookworm-updates"
 	# shellcheck disable=SC2086
 	(cd "$work" && apt-get $apt_opts source --download-only -qq "libvirt=$version" >&2) ||
 		# A point release replaces the version: take the current one.

@@ -7,25 +7,14 @@
 # own under the cache directory, so the host's package lists are untouched.
 # Nothing downloaded is committed.
 set -eu
+. "$(dirname "$0")/../../../internal/debian/apt.sh"
 version=11.3.0-2~bpo12+1
 cache=${NIXVIRT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nixvirt}
 dir=$cache/libvirt-rng-$version
 if [ ! -f "$dir/domain.rng" ]; then
 	work=$(mktemp -d)
 	trap 'rm -rf "$work"' EXIT
-	mkdir -p "$work/lists/partial" "$work/archives/partial"
-	cat >"$work/backports.sources" <<SRC
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: bookworm-backports
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-	apt_opts="-o Dir::Etc::sourcelist=$work/backports.sources -o Dir::Etc::sourceparts=- \
-		-o Dir::State::Lists=$work/lists -o Dir::Cache::archives=$work/archives \
-		-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= -o APT::Sandbox::User=root"
-	# shellcheck disable=SC2086
-	apt-get $apt_opts update -qq >&2
+	apt_isolated "$work" deb "bookworm-backports"
 	# shellcheck disable=SC2086
 	(cd "$work" && apt-get $apt_opts download -qq "libvirt-common=$version" >&2) || {
 		echo "libvirt-rng.sh: libvirt-common $version is not in bookworm-backports any more;" >&2
