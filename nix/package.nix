@@ -14,7 +14,7 @@ buildGoModule {
 
   # The NAR hash of `go mod vendor`; nix/vendor-hash.sh computes it and CI
   # checks that it is current.
-  vendorHash = "sha256-ekODuzIJh1b6hzrG1RDP0G2LlDte8gmCp27NWt6/AW0=";
+  vendorHash = "sha256-uuF8DCRQmoIJWcPAQxKimtuO30zEgMb6vXuyGLXlpcw=";
 
   subPackages = [ "cmd/nixvirt" ];
 

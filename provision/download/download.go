@@ -1,0 +1,345 @@
+// Package download fetches volume content declared as {url, sha256} into
+// a cache kept under nixvirt's state directory, and verifies content
+// declared as {file, sha256?}.
+//
+// The sha256 of a URL is the digest of the bytes the server sends: for a
+// compressed image that is the .xz or .gz file, which is the checksum
+// cloud images publish. Nothing is handed over before it matches. A file
+// whose name (the URL's path) ends in .xz or .gz is then unpacked, and
+// the unpacked file is what the cache keeps and Fetch returns. The cache
+// is keyed by the declared sha256, so a second Fetch of the same content
+// makes no request at all. An interrupted download is resumed with a
+// Range request, in the same call (a cut connection) or the next one (a
+// killed nixvirt).
+package download
+
+import (
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ulikunitz/xz"
+)
+
+// Source is content declared by URL.
+type Source struct {
+	// URL is an http or https URL. Redirects are followed.
+	URL string
+	// SHA256 is the hex digest of the bytes the URL serves (before any
+	// unpacking).
+	SHA256 string
+}
+
+// Cache downloads into Dir. The zero values of the limits mean the
+// defaults below.
+type Cache struct {
+	// Dir holds the cache: <sha256> is a finished file (unpacked when
+	// the name said so), <sha256>.part a download under way.
+	Dir string
+	// Client makes the requests; nil means one with connection and
+	// response-header timeouts.
+	Client *http.Client
+	// Timeout bounds one Fetch, retries included (default 2 hours).
+	Timeout time.Duration
+	// MaxSize bounds the bytes downloaded and, separately, the bytes
+	// unpacked (default 64 GiB).
+	MaxSize int64
+	// Attempts is how many requests one Fetch makes before giving up on
+	// connections that keep breaking (default 5).
+	Attempts int
+}
+
+const (
+	defaultTimeout  = 2 * time.Hour
+	defaultMaxSize  = 64 << 30
+	defaultAttempts = 5
+)
+
+var defaultClient = &http.Client{Transport: &http.Transport{
+	Proxy:                 http.ProxyFromEnvironment,
+	ResponseHeaderTimeout: time.Minute,
+	TLSHandshakeTimeout:   30 * time.Second,
+	IdleConnTimeout:       time.Minute,
+}}
+
+var hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// Fetch returns the path of the verified (and unpacked) content of src
+// in the cache, downloading it first unless it is there already.
+func (c *Cache) Fetch(ctx context.Context, src Source) (string, error) {
+	want := strings.ToLower(src.SHA256)
+	if !hexSHA256.MatchString(want) {
+		return "", fmt.Errorf("content.sha256 %q is not a SHA-256 digest in hex (64 characters)", src.SHA256)
+	}
+	u, err := url.Parse(src.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("content.url %q is not an http or https URL", src.URL)
+	}
+	final := filepath.Join(c.Dir, want)
+	if _, err := os.Stat(final); err == nil {
+		return final, nil
+	}
+	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+		return "", fmt.Errorf("download cache: %w", err)
+	}
+	// One nixvirt at a time downloads a given file; a second one waits
+	// and then finds it in the cache.
+	unlock, err := lockFile(final + ".lock")
+	if err != nil {
+		return "", fmt.Errorf("download cache: %w", err)
+	}
+	defer unlock()
+	if _, err := os.Stat(final); err == nil {
+		return final, nil
+	}
+
+	timeout := c.Timeout
+	if timeout == 0 {
+		timeout = defaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	part := final + ".part"
+	if err := c.download(ctx, src.URL, part); err != nil {
+		return "", err
+	}
+	got, err := fileSHA256(part)
+	if err != nil {
+		return "", err
+	}
+	if got != want {
+		// A wrong file is not worth resuming: start afresh next time.
+		os.Remove(part)
+		return "", fmt.Errorf("%s: sha256 of the download is %s, but content.sha256 says %s", src.URL, got, want)
+	}
+	if err := c.unpack(part, final, path.Ext(u.Path)); err != nil {
+		return "", fmt.Errorf("%s: %w", src.URL, err)
+	}
+	os.Remove(part)
+	return final, nil
+}
+
+func (c *Cache) maxSize() int64 {
+	if c.MaxSize > 0 {
+		return c.MaxSize
+	}
+	return defaultMaxSize
+}
+
+// download brings the whole of rawURL into part, resuming what part
+// already holds, and retrying when a connection breaks.
+func (c *Cache) download(ctx context.Context, rawURL, part string) error {
+	attempts := c.Attempts
+	if attempts == 0 {
+		attempts = defaultAttempts
+	}
+	var err error
+	for i := 0; i < attempts; i++ {
+		var done bool
+		done, err = c.request(ctx, rawURL, part)
+		if done || ctx.Err() != nil {
+			break
+		}
+		var permanent *permanentError
+		if errors.As(err, &permanent) {
+			break
+		}
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s: download not finished within the time allowed: %w", rawURL, ctx.Err())
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", rawURL, err)
+	}
+	return nil
+}
+
+// permanentError is a failure that another request would repeat.
+type permanentError struct{ error }
+
+// request makes one GET, from where part ends, and appends the body to
+// part. It reports whether the whole file is now there.
+func (c *Cache) request(ctx context.Context, rawURL, part string) (bool, error) {
+	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return false, &permanentError{err}
+	}
+	defer f.Close()
+	have, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return false, &permanentError{err}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return false, &permanentError{err}
+	}
+	if have > 0 {
+		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", have))
+	}
+	client := c.Client
+	if client == nil {
+		client = defaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusPartialContent && have > 0:
+		start, err := rangeStart(resp.Header.Get("Content-Range"))
+		if err != nil || start != have {
+			return false, &permanentError{fmt.Errorf("server answered range %q to a request from byte %d", resp.Header.Get("Content-Range"), have)}
+		}
+	case resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && have > 0:
+		// part already holds everything (a previous run stopped between
+		// the last byte and the check).
+		return true, nil
+	case resp.StatusCode == http.StatusOK:
+		// A server that ignores Range sends everything again.
+		if err := f.Truncate(0); err != nil {
+			return false, &permanentError{err}
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return false, &permanentError{err}
+		}
+		have = 0
+	default:
+		err := fmt.Errorf("server answered %s", resp.Status)
+		if resp.StatusCode >= 400 && resp.StatusCode < 500 {
+			return false, &permanentError{err}
+		}
+		return false, err
+	}
+	limit := c.maxSize() - have
+	n, err := io.Copy(f, io.LimitReader(resp.Body, limit+1))
+	if n > limit {
+		return false, &permanentError{fmt.Errorf("more than %d bytes: refused", c.maxSize())}
+	}
+	if err != nil {
+		return false, err
+	}
+	if resp.ContentLength >= 0 && n < resp.ContentLength {
+		return false, fmt.Errorf("connection closed after %d of %d bytes", have+n, have+resp.ContentLength)
+	}
+	return true, f.Sync()
+}
+
+// rangeStart reads the first byte position of "bytes FIRST-LAST/SIZE".
+func rangeStart(contentRange string) (int64, error) {
+	rest, ok := strings.CutPrefix(contentRange, "bytes ")
+	first, _, ok2 := strings.Cut(rest, "-")
+	if !ok || !ok2 {
+		return 0, fmt.Errorf("bad Content-Range %q", contentRange)
+	}
+	return strconv.ParseInt(first, 10, 64)
+}
+
+// unpack turns the verified download into the cached file: decompressed
+// when ext says .xz or .gz, renamed otherwise. The result appears under
+// its final name only once complete.
+func (c *Cache) unpack(part, final, ext string) error {
+	if ext != ".xz" && ext != ".gz" {
+		return os.Rename(part, final)
+	}
+	in, err := os.Open(part)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	var r io.Reader
+	switch ext {
+	case ".xz":
+		r, err = xz.NewReader(in)
+	case ".gz":
+		r, err = gzip.NewReader(in)
+	}
+	if err != nil {
+		return fmt.Errorf("unpacking %s: %w", ext, err)
+	}
+	tmp := final + ".unpacking"
+	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	limit := c.maxSize()
+	n, err := io.Copy(out, io.LimitReader(r, limit+1))
+	if err == nil && n > limit {
+		err = fmt.Errorf("unpacks to more than %d bytes: refused", limit)
+	}
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("unpacking %s: %w", ext, err)
+	}
+	return os.Rename(tmp, final)
+}
+
+// VerifyFile checks content declared as {file, sha256?}: that path is a
+// regular file and, when want is not empty, that its sha256 is want. It
+// returns the file's sha256 in hex, which is what gets recorded.
+func VerifyFile(path, want string) (string, error) {
+	if want != "" && !hexSHA256.MatchString(strings.ToLower(want)) {
+		return "", fmt.Errorf("content.sha256 %q is not a SHA-256 digest in hex (64 characters)", want)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("content.file: %w", err)
+	}
+	if !info.Mode().IsRegular() {
+		return "", fmt.Errorf("content.file %s is not a regular file", path)
+	}
+	got, err := fileSHA256(path)
+	if err != nil {
+		return "", fmt.Errorf("content.file: %w", err)
+	}
+	if want != "" && got != strings.ToLower(want) {
+		return "", fmt.Errorf("content.file %s: sha256 is %s, but content.sha256 says %s", path, got, strings.ToLower(want))
+	}
+	return got, nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// lockFile takes an exclusive advisory lock, waiting for it.
+func lockFile(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close() }, nil
+}
