@@ -1,0 +1,128 @@
+package volume
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"libvirt.org/go/libvirt"
+)
+
+// TestE2EUploadGrowClone runs against a real libvirtd (NIXVIRT_E2E_URI,
+// e.g. qemu:///system), in a directory pool of its own named nvxprov-…,
+// which it removes with its volumes at the end.
+func TestE2EUploadGrowClone(t *testing.T) {
+	uri := os.Getenv("NIXVIRT_E2E_URI")
+	if uri == "" {
+		t.Skip("NIXVIRT_E2E_URI is not set (.ci/run sets it to qemu:///system after starting libvirtd)")
+	}
+	conn, err := libvirt.NewConnect(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	poolName := fmt.Sprintf("nvxprov-volume-%d", os.Getpid())
+	pool, err := conn.StoragePoolCreateXML(fmt.Sprintf(`<pool type="dir"><name>%s</name><target><path>%s</path></target></pool>`, poolName, dir), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Free()
+	var vols []*libvirt.StorageVol
+	defer func() {
+		for _, v := range vols {
+			if err := v.Delete(0); err != nil {
+				t.Errorf("removing %s: %v", Describe(v), err)
+			}
+			v.Free()
+		}
+		// A transient pool disappears when destroyed.
+		if err := pool.Destroy(); err != nil {
+			t.Errorf("removing pool %s: %v", poolName, err)
+		}
+	}()
+
+	// A 4 MiB raw image with 1 MiB of data in its second MiB.
+	const mib = 1 << 20
+	image := filepath.Join(t.TempDir(), "image.raw")
+	data := bytes.Repeat([]byte("nixvirt!"), mib/8)
+	f, err := os.Create(image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(data, mib); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(4 * mib); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	vol, err := pool.StorageVolCreateXML(volXML("nvxprov-disk.raw", 4*mib), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vols = append(vols, vol)
+	sparse, err := Upload(conn, vol, image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sparse {
+		t.Error("the upload was not sparse")
+	}
+	path, err := vol.GetPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]byte, 4*mib)
+	copy(want[mib:], data)
+	if !bytes.Equal(got, want) {
+		t.Errorf("the volume does not hold the image (%d bytes)", len(got))
+	}
+	info, err := vol.GetInfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("capacity %d, allocation %d after a sparse upload", info.Capacity, info.Allocation)
+	if info.Allocation >= 2*mib {
+		t.Errorf("allocation %d: the holes were written out", info.Allocation)
+	}
+
+	grew, err := Grow(vol, 8*mib)
+	if err != nil || !grew {
+		t.Fatalf("Grow to 8 MiB: grew %v, error %v", grew, err)
+	}
+	if info, _ := vol.GetInfo(); info.Capacity != 8*mib {
+		t.Errorf("capacity %d after growing to %d", info.Capacity, 8*mib)
+	}
+	if _, err := Grow(vol, 4*mib); err == nil || !strings.Contains(err.Error(), "never shrunk") {
+		t.Errorf("Grow to a smaller capacity: error %v", err)
+	}
+	if info, _ := vol.GetInfo(); info.Capacity != 8*mib {
+		t.Errorf("capacity %d after a refused shrink", info.Capacity)
+	}
+
+	clone, err := CloneFrom(pool, volXML("nvxprov-clone.raw", 8*mib), vol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vols = append(vols, clone)
+	clonePath, _ := clone.GetPath()
+	cloned, err := os.ReadFile(clonePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(cloned[:4*mib], want) {
+		t.Error("the clone does not hold the source's content")
+	}
+}
