@@ -278,9 +278,11 @@ func packDirectory(records []record) []byte {
 // indicator SP and a continuation entry CE pointing at the ER record.
 func primaryRecords(files []*entry, root, rootSectors uint32) []record {
 	rootSize := rootSectors * sectorSize
-	self := append(suspIndicator(), continuation(sectorContinuation, 0, len(extensionReferenceEntry())+4)...)
-	self = append(self, posixAttributes(modeDirectory, 2)...)
+	// CE comes last, as genisoimage and xorriso write it: SUSP allows it
+	// anywhere, but some readers (go-diskfs) follow it only there.
+	self := append(suspIndicator(), posixAttributes(modeDirectory, 2)...)
 	self = append(self, timestamps()...)
+	self = append(self, continuation(sectorContinuation, 0, len(extensionReferenceEntry()))...)
 	parent := append(posixAttributes(modeDirectory, 2), timestamps()...)
 	records := []record{
 		{sector: root, size: rootSize, directory: true, id: []byte{0}, systemUse: self},
@@ -326,7 +328,7 @@ func suspIndicator() []byte {
 }
 
 // continuation is SUSP's CE entry (SUSP 5.1): where the rest of a
-// record's system use entries are, here the ER entry and its ST.
+// record's system use entries are, here the ER entry.
 func continuation(sector uint32, offset, length int) []byte {
 	b := suspEntry("CE", 28)
 	bothEndian32(b[4:], sector)
@@ -344,10 +346,9 @@ func extensionReferenceEntry() []byte {
 	return b
 }
 
-// extensionReference is the continuation area's sector: the ER entry and
-// a terminator ST (SUSP 5.4).
+// extensionReference is the continuation area's sector: the ER entry.
 func extensionReference() []byte {
-	b := append(extensionReferenceEntry(), suspEntry("ST", 4)...)
+	b := extensionReferenceEntry()
 	return append(b, make([]byte, sectorSize-len(b))...)
 }
 

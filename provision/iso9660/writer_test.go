@@ -2,6 +2,7 @@ package iso9660
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,5 +130,37 @@ func TestWriteRefusesBadNames(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Write(%v): error %v, want one containing %s", tc.img.Files, err, tc.want)
 		}
+	}
+}
+
+// TestRootRecordEntries checks the system use entries of the root's "."
+// record, which readers use to detect Rock Ridge: SP first (SUSP
+// requires it), CE last (go-diskfs, for one, follows it only there), and
+// the ER it points to naming RRIP_1991A.
+func TestRootRecordEntries(t *testing.T) {
+	img, err := Write(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pvd := img[sectorPVD*sectorSize:]
+	root := int(binary.LittleEndian.Uint32(pvd[156+2:])) * sectorSize
+	rec := img[root : root+int(img[root])]
+	su := rec[34:] // 33 bytes and the one-byte identifier 0x00
+	var sigs []string
+	var ce []byte
+	for i := 0; i+4 <= len(su) && su[i+2] > 0; i += int(su[i+2]) {
+		sigs = append(sigs, string(su[i:i+2]))
+		if string(su[i:i+2]) == "CE" {
+			ce = su[i : i+28]
+		}
+	}
+	if got := strings.Join(sigs, " "); got != "SP PX TF CE" {
+		t.Fatalf("root record entries %q, want SP PX TF CE", got)
+	}
+	at := int(binary.LittleEndian.Uint32(ce[4:]))*sectorSize + int(binary.LittleEndian.Uint32(ce[12:]))
+	length := int(binary.LittleEndian.Uint32(ce[20:]))
+	er := img[at : at+length]
+	if string(er[:2]) != "ER" || int(er[2]) != length || string(er[8:8+er[4]]) != "RRIP_1991A" {
+		t.Errorf("continuation area holds %q, want the ER entry of RRIP_1991A", er[:min(len(er), 20)])
 	}
 }
