@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -110,6 +111,31 @@ func TestE2EUploadGrowClone(t *testing.T) {
 	}
 	if info, _ := vol.GetInfo(); info.Capacity != 8*mib {
 		t.Errorf("capacity %d after a refused shrink", info.Capacity)
+	}
+
+	// A qcow2 image says its own virtual size: once uploaded into a
+	// smaller qcow2 volume, the volume has the image's capacity, and
+	// growing and the refusal to shrink start from there.
+	qcow2 := filepath.Join(t.TempDir(), "image.qcow2")
+	if out, err := exec.Command("qemu-img", "create", "-q", "-f", "qcow2", qcow2, "64M").CombinedOutput(); err != nil {
+		t.Fatalf("qemu-img: %v\n%s", err, out)
+	}
+	qvol, err := pool.StorageVolCreateXML(`<volume><name>nvxprov-disk.qcow2</name><capacity unit="bytes">1048576</capacity><allocation>0</allocation><target><format type="qcow2"/></target></volume>`, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vols = append(vols, qvol)
+	if _, err := Upload(conn, qvol, qcow2); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := qvol.GetInfo(); info.Capacity != 64*mib {
+		t.Errorf("capacity %d after uploading a 64 MiB qcow2 image", info.Capacity)
+	}
+	if _, err := Grow(qvol, 32*mib); err == nil || !strings.Contains(err.Error(), "never shrunk") {
+		t.Errorf("Grow of the qcow2 volume to less than its image: error %v", err)
+	}
+	if grew, err := Grow(qvol, 128*mib); err != nil || !grew {
+		t.Errorf("Grow of the qcow2 volume: grew %v, error %v", grew, err)
 	}
 
 	clone, err := CloneFrom(pool, volXML("nvxprov-clone.raw", 8*mib), vol)

@@ -47,14 +47,30 @@ func Upload(conn *libvirt.Connect, vol *libvirt.StorageVol, path string) (sparse
 		return false, err
 	}
 	size := uint64(info.Size())
+	sparse = true
 	err = upload(conn, vol, f, size, true)
 	if isUnsupported(err) {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return false, err
+		sparse = false
+		if _, err = f.Seek(0, io.SeekStart); err == nil {
+			err = upload(conn, vol, f, size, false)
 		}
-		return false, upload(conn, vol, f, size, false)
 	}
-	return err == nil, err
+	if err != nil {
+		return false, err
+	}
+	// libvirt learns the new capacity and format of an uploaded image
+	// (a qcow2 file says its own virtual size) only when it refreshes the
+	// pool, which it otherwise does later in a thread of its own: until
+	// then GetInfo, Grow and libvirt's own shrink check see the old size.
+	pool, err := vol.LookupPoolByVolume()
+	if err != nil {
+		return sparse, fmt.Errorf("%s: %w", Describe(vol), err)
+	}
+	defer pool.Free()
+	if err := pool.Refresh(0); err != nil {
+		return sparse, fmt.Errorf("refreshing the pool after uploading into %s: %w", Describe(vol), err)
+	}
+	return sparse, nil
 }
 
 func upload(conn *libvirt.Connect, vol *libvirt.StorageVol, f *os.File, size uint64, sparse bool) error {
