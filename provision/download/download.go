@@ -61,12 +61,20 @@ type Cache struct {
 	// Attempts is how many requests one Fetch makes before giving up on
 	// connections that keep breaking (default 5).
 	Attempts int
+	// RetryDelay is the wait before the second request, doubled before
+	// each further one (default 1s).
+	RetryDelay time.Duration
+	// StallTimeout ends a request that receives nothing for that long,
+	// to be retried (default 1 minute).
+	StallTimeout time.Duration
 }
 
 const (
 	defaultTimeout  = 2 * time.Hour
 	defaultMaxSize  = 64 << 30
 	defaultAttempts = 5
+	defaultDelay    = time.Second
+	defaultStall    = time.Minute
 )
 
 var defaultClient = &http.Client{Transport: &http.Transport{
@@ -147,8 +155,19 @@ func (c *Cache) download(ctx context.Context, rawURL, part string) error {
 	if attempts == 0 {
 		attempts = defaultAttempts
 	}
+	delay := c.RetryDelay
+	if delay == 0 {
+		delay = defaultDelay
+	}
 	var err error
 	for i := 0; i < attempts; i++ {
+		if i > 0 {
+			select {
+			case <-time.After(delay):
+				delay *= 2
+			case <-ctx.Done():
+			}
+		}
 		var done bool
 		done, err = c.request(ctx, rawURL, part)
 		if done || ctx.Err() != nil {
@@ -183,7 +202,17 @@ func (c *Cache) request(ctx context.Context, rawURL, part string) (bool, error) 
 	if err != nil {
 		return false, &permanentError{err}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	stall := c.StallTimeout
+	if stall == 0 {
+		stall = defaultStall
+	}
+	// The request ends when nothing arrives for stall: each read that
+	// brings bytes pushes the deadline back.
+	reqCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stalled := time.AfterFunc(stall, cancel)
+	defer stalled.Stop()
+	req, err := http.NewRequestWithContext(reqCtx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return false, &permanentError{err}
 	}
@@ -196,6 +225,9 @@ func (c *Cache) request(ctx context.Context, rawURL, part string) (bool, error) 
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		if reqCtx.Err() != nil && ctx.Err() == nil {
+			return false, fmt.Errorf("no answer for %v", stall)
+		}
 		return false, err
 	}
 	defer resp.Body.Close()
@@ -226,17 +258,35 @@ func (c *Cache) request(ctx context.Context, rawURL, part string) (bool, error) 
 		return false, err
 	}
 	limit := c.maxSize() - have
-	n, err := io.Copy(f, io.LimitReader(resp.Body, limit+1))
+	body := &progressReader{r: resp.Body, progress: func() { stalled.Reset(stall) }}
+	n, err := io.Copy(f, io.LimitReader(body, limit+1))
 	if n > limit {
 		return false, &permanentError{fmt.Errorf("more than %d bytes: refused", c.maxSize())}
 	}
 	if err != nil {
+		if reqCtx.Err() != nil && ctx.Err() == nil {
+			return false, fmt.Errorf("no data for %v after %d bytes", stall, have+n)
+		}
 		return false, err
 	}
 	if resp.ContentLength >= 0 && n < resp.ContentLength {
 		return false, fmt.Errorf("connection closed after %d of %d bytes", have+n, have+resp.ContentLength)
 	}
 	return true, f.Sync()
+}
+
+// progressReader calls progress after each read that brought bytes.
+type progressReader struct {
+	r        io.Reader
+	progress func()
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.progress()
+	}
+	return n, err
 }
 
 // rangeStart reads the first byte position of "bytes FIRST-LAST/SIZE".

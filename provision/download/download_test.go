@@ -61,7 +61,7 @@ func (s *server) count() int {
 }
 
 func newCache(t *testing.T) *Cache {
-	return &Cache{Dir: filepath.Join(t.TempDir(), "cache"), Timeout: 10 * time.Second}
+	return &Cache{Dir: filepath.Join(t.TempDir(), "cache"), Timeout: 10 * time.Second, RetryDelay: 10 * time.Millisecond}
 }
 
 func fetchBytes(t *testing.T, c *Cache, src Source) []byte {
@@ -124,6 +124,37 @@ func TestFetchResumesAfterACutConnection(t *testing.T) {
 	}
 	if r := s.requests[1].Header.Get("Range"); r != "bytes="+strconv.Itoa(half)+"-" {
 		t.Errorf("second request asked for range %q, want the rest from byte %d", r, half)
+	}
+}
+
+func TestFetchResumesAfterAStall(t *testing.T) {
+	s := newServer(t, map[string][]byte{"/disk.raw": image})
+	half := len(image) / 2
+	s.handle = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		if n > 1 {
+			return false
+		}
+		// The first answer sends half, then nothing until the client
+		// gives up.
+		w.Header().Set("Content-Length", strconv.Itoa(len(image)))
+		w.WriteHeader(http.StatusOK)
+		w.Write(image[:half])
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+		return true
+	}
+	c := newCache(t)
+	c.StallTimeout = 200 * time.Millisecond
+	start := time.Now()
+	got := fetchBytes(t, c, Source{URL: s.URL + "/disk.raw", SHA256: sum(image)})
+	if !bytes.Equal(got, image) {
+		t.Fatalf("got %d bytes, want the %d of the image", len(got), len(image))
+	}
+	if s.count() != 2 || s.requests[1].Header.Get("Range") != "bytes="+strconv.Itoa(half)+"-" {
+		t.Errorf("%d requests, the second for range %q; want 2, the second for the rest", s.count(), s.requests[len(s.requests)-1].Header.Get("Range"))
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("a stall of 200ms took %v to overcome", d)
 	}
 }
 
