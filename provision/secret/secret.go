@@ -6,7 +6,8 @@
 // A Value never shows itself: it prints, formats, logs and marshals as
 // "(secret)", its bytes sit behind a function so that even fmt's
 // reflection over a struct holding one prints an address, and errors
-// about a value name its source, never its content. The stored digest is
+// about a value name its source, never its content. The bytes leave the
+// package only through Set, into libvirt. The stored digest is
 // an HMAC under a random key kept beside nixvirt's state, so the record
 // alone does not let anyone test guesses of the value.
 package secret
@@ -24,6 +25,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"libvirt.org/go/libvirt"
 )
 
 // Redacted is what a Value shows instead of itself.
@@ -105,13 +108,27 @@ func readFile(path string) (Value, error) {
 // it afterwards).
 func New(b []byte) Value { return Value{bytes: func() []byte { return b }} }
 
-// Reveal returns the bytes, for libvirt's SecretSetValue and nothing
-// else.
-func (v Value) Reveal() []byte {
+// reveal returns the bytes. It is unexported so that the only ways out
+// of this package are Set (into libvirt) and Digest.
+func (v Value) reveal() []byte {
 	if v.bytes == nil {
 		return nil
 	}
 	return v.bytes()
+}
+
+// Set gives sec the value v. An error names the secret by UUID and
+// usage, as libvirt's own errors do, never by value.
+func Set(sec *libvirt.Secret, v Value) error {
+	if len(v.reveal()) == 0 {
+		return errors.New("secret value is empty")
+	}
+	if err := sec.SetValue(v.reveal(), 0); err != nil {
+		uuid, _ := sec.GetUUIDString()
+		usage, _ := sec.GetUsageID()
+		return fmt.Errorf("setting the value of secret %s (usage %q): %w", uuid, usage, err)
+	}
+	return nil
 }
 
 // String returns Redacted.
@@ -191,7 +208,7 @@ const digestPrefix = "hmac-sha256:"
 // Digest returns the digest to record for v.
 func (d *Digester) Digest(v Value) string {
 	m := hmac.New(sha256.New, d.key)
-	m.Write(v.Reveal())
+	m.Write(v.reveal())
 	return digestPrefix + hex.EncodeToString(m.Sum(nil))
 }
 

@@ -58,8 +58,8 @@ func TestValueNeverShows(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(v), Redacted) {
 		t.Errorf("fmt.Sprint(v) = %q, want %q", fmt.Sprint(v), Redacted)
 	}
-	if string(v.Reveal()) != password {
-		t.Error("Reveal does not give the value back")
+	if string(v.reveal()) != password {
+		t.Error("reveal does not give the value back")
 	}
 }
 
@@ -76,7 +76,7 @@ func TestReadNamesTheSourceNotTheValue(t *testing.T) {
 
 	for _, src := range []Source{{File: good}, {Env: "NVXPROV_SECRET"}} {
 		v, err := Read(src)
-		if err != nil || string(v.Reveal()) != password {
+		if err != nil || string(v.reveal()) != password {
 			t.Errorf("Read(%+v): %v", src, err)
 		}
 	}
