@@ -7,8 +7,9 @@
 // cloud images publish. Nothing is handed over before it matches. A file
 // whose name (the URL's path) ends in .xz or .gz is then unpacked, and
 // the unpacked file is what the cache keeps and Fetch returns. The cache
-// is keyed by the declared sha256, so a second Fetch of the same content
-// makes no request at all. An interrupted download is resumed with a
+// is keyed by the declared sha256 (and whether the file is unpacked), so
+// a second Fetch of the same content makes no request at all, whatever
+// the URL. An interrupted download is resumed with a
 // Range request, in the same call (a cut connection) or the next one (a
 // killed nixvirt).
 package download
@@ -47,8 +48,9 @@ type Source struct {
 // Cache downloads into Dir. The zero values of the limits mean the
 // defaults below.
 type Cache struct {
-	// Dir holds the cache: <sha256> is a finished file (unpacked when
-	// the name said so), <sha256>.part a download under way.
+	// Dir holds the cache: <sha256> is a finished file, <sha256>.unxz
+	// and <sha256>.gunzip one unpacked, <sha256>.part a download under
+	// way and <sha256>.lock the lock of whoever downloads it.
 	Dir string
 	// Client makes the requests; nil means one with connection and
 	// response-header timeouts.
@@ -97,16 +99,24 @@ func (c *Cache) Fetch(ctx context.Context, src Source) (string, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", fmt.Errorf("content.url %q is not an http or https URL", src.URL)
 	}
-	final := filepath.Join(c.Dir, want)
+	// The same bytes unpacked or not are two cache entries.
+	ext := path.Ext(u.Path)
+	final := filepath.Join(c.Dir, want+unpackedSuffix[ext])
 	if _, err := os.Stat(final); err == nil {
 		return final, nil
 	}
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return "", fmt.Errorf("download cache: %w", err)
 	}
+	timeout := c.Timeout
+	if timeout == 0 {
+		timeout = defaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	// One nixvirt at a time downloads a given file; a second one waits
-	// and then finds it in the cache.
-	unlock, err := lockFile(final + ".lock")
+	// (within its time) and then finds it in the cache.
+	unlock, err := lockFile(ctx, filepath.Join(c.Dir, want+".lock"))
 	if err != nil {
 		return "", fmt.Errorf("download cache: %w", err)
 	}
@@ -114,14 +124,7 @@ func (c *Cache) Fetch(ctx context.Context, src Source) (string, error) {
 	if _, err := os.Stat(final); err == nil {
 		return final, nil
 	}
-
-	timeout := c.Timeout
-	if timeout == 0 {
-		timeout = defaultTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	part := final + ".part"
+	part := filepath.Join(c.Dir, want+".part")
 	if err := c.download(ctx, src.URL, part); err != nil {
 		return "", err
 	}
@@ -134,7 +137,7 @@ func (c *Cache) Fetch(ctx context.Context, src Source) (string, error) {
 		os.Remove(part)
 		return "", fmt.Errorf("%s: sha256 of the download is %s, but content.sha256 says %s", src.URL, got, want)
 	}
-	if err := c.unpack(part, final, path.Ext(u.Path)); err != nil {
+	if err := c.unpack(part, final, ext); err != nil {
 		return "", fmt.Errorf("%s: %w", src.URL, err)
 	}
 	os.Remove(part)
@@ -299,6 +302,10 @@ func rangeStart(contentRange string) (int64, error) {
 	return strconv.ParseInt(first, 10, 64)
 }
 
+// unpackedSuffix names the cache entry of a file unpacked by its
+// extension.
+var unpackedSuffix = map[string]string{".xz": ".unxz", ".gz": ".gunzip"}
+
 // unpack turns the verified download into the cached file: decompressed
 // when ext says .xz or .gz, renamed otherwise. The result appears under
 // its final name only once complete.
@@ -381,15 +388,27 @@ func fileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// lockFile takes an exclusive advisory lock, waiting for it.
-func lockFile(path string) (func(), error) {
+// lockFile takes an exclusive advisory lock, waiting for it until ctx
+// ends.
+func lockFile(ctx context.Context, path string) (func(), error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, err
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("%s is held by another nixvirt: %w", path, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
-	return func() { f.Close() }, nil
 }

@@ -227,6 +227,13 @@ func TestFetchUnpacksByName(t *testing.T) {
 			t.Errorf("%s: got %d bytes, want %d", tc.path, len(got), len(tc.want))
 		}
 	}
+	// The same bytes, unpacked and not, are two entries of one cache.
+	both := newCache(t)
+	unpacked := fetchBytes(t, both, Source{URL: s.URL + "/image.raw.xz", SHA256: sum(xzData)})
+	kept := fetchBytes(t, both, Source{URL: s.URL + "/image.xz.raw", SHA256: sum(xzData)})
+	if !bytes.Equal(unpacked, raw) || !bytes.Equal(kept, xzData) {
+		t.Errorf("one cache: unpacked %d bytes (want %d), kept %d (want %d)", len(unpacked), len(raw), len(kept), len(xzData))
+	}
 	// The checksum is of the compressed bytes: the unpacked one is wrong.
 	if _, err := newCache(t).Fetch(context.Background(), Source{URL: s.URL + "/image.raw.xz", SHA256: sum(raw)}); err == nil {
 		t.Error("the digest of the unpacked file was accepted for a compressed download")
@@ -280,6 +287,20 @@ func TestFetchBounds(t *testing.T) {
 		t.Errorf("the timeout of 300ms took %v", d)
 	}
 
+	// Another nixvirt holding the download's lock is waited for only
+	// within the time allowed.
+	locked := newCache(t)
+	locked.Timeout = 300 * time.Millisecond
+	unlock, err := lockFile(context.Background(), filepath.Join(mkdir(t, locked.Dir), sum(image)+".lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = locked.Fetch(context.Background(), Source{URL: s.URL + "/disk.raw", SHA256: sum(image)})
+	unlock()
+	if err == nil || !strings.Contains(err.Error(), "held by another nixvirt") {
+		t.Errorf("locked download: error %v", err)
+	}
+
 	missing := newCache(t)
 	_, err = missing.Fetch(context.Background(), Source{URL: s.URL + "/nothing.raw", SHA256: sum(image)})
 	if err == nil || !strings.Contains(err.Error(), "404") {
@@ -288,6 +309,13 @@ func TestFetchBounds(t *testing.T) {
 	if s.count() != 2 {
 		t.Errorf("%d requests in all, want 2: a 404 is not retried", s.count())
 	}
+}
+
+func mkdir(t *testing.T, dir string) string {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 func TestFetchRefusesBadDeclarations(t *testing.T) {
