@@ -10,12 +10,16 @@ import (
 	"testing"
 
 	"libvirt.org/go/libvirt"
+
+	"nixvirt.dev/nixvirt/provision/nocloud"
 )
 
-// TestE2EUploadGrowClone runs against a real libvirtd (NIXVIRT_E2E_URI,
-// e.g. qemu:///system), in a directory pool of its own named nvxprov-…,
-// which it removes with its volumes at the end.
-func TestE2EUploadGrowClone(t *testing.T) {
+// e2ePool connects to a real libvirtd (NIXVIRT_E2E_URI, e.g.
+// qemu:///system) and starts a transient directory pool of the test's own,
+// named nvxprov-…, under a temporary directory. The volumes the test
+// appends to *vols and the pool are removed at the end.
+func e2ePool(t *testing.T, vols *[]*libvirt.StorageVol) (*libvirt.Connect, *libvirt.StoragePool) {
+	t.Helper()
 	uri := os.Getenv("NIXVIRT_E2E_URI")
 	if uri == "" {
 		t.Skip("NIXVIRT_E2E_URI is not set (.ci/run sets it to qemu:///system after starting libvirtd)")
@@ -24,20 +28,18 @@ func TestE2EUploadGrowClone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
 	dir := t.TempDir()
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	poolName := fmt.Sprintf("nvxprov-volume-%d", os.Getpid())
+	poolName := fmt.Sprintf("nvxprov-%s-%d", strings.ToLower(strings.TrimPrefix(t.Name(), "TestE2E")), os.Getpid())
 	pool, err := conn.StoragePoolCreateXML(fmt.Sprintf(`<pool type="dir"><name>%s</name><target><path>%s</path></target></pool>`, poolName, dir), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pool.Free()
-	var vols []*libvirt.StorageVol
-	defer func() {
-		for _, v := range vols {
+	t.Cleanup(func() {
+		for _, v := range *vols {
 			if err := v.Delete(0); err != nil {
 				t.Errorf("removing %s: %v", Describe(v), err)
 			}
@@ -47,7 +49,16 @@ func TestE2EUploadGrowClone(t *testing.T) {
 		if err := pool.Destroy(); err != nil {
 			t.Errorf("removing pool %s: %v", poolName, err)
 		}
-	}()
+		pool.Free()
+	})
+	return conn, pool
+}
+
+// TestE2EUploadGrowClone uploads raw and qcow2 images, grows them,
+// refuses to shrink them and clones one, on a real libvirtd.
+func TestE2EUploadGrowClone(t *testing.T) {
+	var vols []*libvirt.StorageVol
+	conn, pool := e2ePool(t, &vols)
 
 	// A 4 MiB raw image with 1 MiB of data in its second MiB.
 	const mib = 1 << 20
@@ -150,5 +161,54 @@ func TestE2EUploadGrowClone(t *testing.T) {
 	}
 	if !bytes.Equal(cloned[:4*mib], want) {
 		t.Error("the clone does not hold the source's content")
+	}
+}
+
+// TestE2ESeedVolume uploads a NoCloud seed into a volume as apply will,
+// and reads the volume back with isoinfo: label, Rock Ridge and Joliet
+// names, content.
+func TestE2ESeedVolume(t *testing.T) {
+	var vols []*libvirt.StorageVol
+	conn, pool := e2ePool(t, &vols)
+	if _, err := exec.LookPath("isoinfo"); err != nil {
+		t.Fatal("isoinfo (Debian package genisoimage) is needed to read the seed back")
+	}
+	seed, err := nocloud.Seed{Hostname: "nvxprov-web", UserData: map[string]any{"hostname": "nvxprov-web"}}.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "seed.iso")
+	if err := os.WriteFile(file, seed.ISO, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vol, err := pool.StorageVolCreateXML(fmt.Sprintf(`<volume><name>nvxprov-web-cidata.iso</name><capacity unit="bytes">%d</capacity><allocation>0</allocation><target><format type="raw"/></target></volume>`, len(seed.ISO)), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vols = append(vols, vol)
+	if _, err := Upload(conn, vol, file); err != nil {
+		t.Fatal(err)
+	}
+	path, err := vol.GetPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	isoinfo := func(args ...string) string {
+		out, err := exec.Command("isoinfo", append([]string{"-i", path}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("isoinfo %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	if d := isoinfo("-d"); !strings.Contains(d, "Volume id: cidata\n") || !strings.Contains(d, "Joliet") || !strings.Contains(d, "Rock Ridge") {
+		t.Errorf("the seed volume is not a cidata image with Joliet and Rock Ridge:\n%s", d)
+	}
+	for _, tree := range []string{"-R", "-J"} {
+		if got := isoinfo(tree, "-x", "/user-data"); got != "#cloud-config\nhostname: nvxprov-web\n" {
+			t.Errorf("isoinfo %s: user-data %q", tree, got)
+		}
+		if got := isoinfo(tree, "-x", "/meta-data"); got != "instance-id: nvxprov-web\nlocal-hostname: nvxprov-web\n" {
+			t.Errorf("isoinfo %s: meta-data %q", tree, got)
+		}
 	}
 }
