@@ -20,6 +20,9 @@ import (
 // cloudbase-init's) looks for.
 const VolumeLabel = "cidata"
 
+// VolumeName is the name of the volume that holds domain's seed.
+func VolumeName(domain string) string { return domain + "-cidata.iso" }
+
 // Seed is what the guest will read.
 type Seed struct {
 	// Hostname is the default for meta-data's local-hostname and

@@ -156,3 +156,9 @@ func TestImageReadByIsoinfo(t *testing.T) {
 		}
 	}
 }
+
+func TestVolumeName(t *testing.T) {
+	if got := VolumeName("web"); got != "web-cidata.iso" {
+		t.Errorf("VolumeName(web) = %q", got)
+	}
+}

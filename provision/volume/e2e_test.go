@@ -181,7 +181,7 @@ func TestE2ESeedVolume(t *testing.T) {
 	if err := os.WriteFile(file, seed.ISO, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	vol, err := pool.StorageVolCreateXML(fmt.Sprintf(`<volume><name>nvxprov-web-cidata.iso</name><capacity unit="bytes">%d</capacity><allocation>0</allocation><target><format type="raw"/></target></volume>`, len(seed.ISO)), 0)
+	vol, err := pool.StorageVolCreateXML(fmt.Sprintf(`<volume><name>%s</name><capacity unit="bytes">%d</capacity><allocation>0</allocation><target><format type="raw"/></target></volume>`, nocloud.VolumeName("nvxprov-web"), len(seed.ISO)), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
