@@ -1,0 +1,181 @@
+package live
+
+import (
+	"errors"
+	"fmt"
+
+	"libvirt.org/go/libvirt"
+)
+
+// RefusedError is a live change that libvirt did not make; the caller
+// falls back to its restart policy and shows Reason.
+type RefusedError struct {
+	Change Change
+	// Reason is libvirt's own message.
+	Reason string
+	Err    error
+}
+
+func (e *RefusedError) Error() string {
+	kind := OpKind("")
+	if e.Change.Op != nil {
+		kind = e.Change.Op.Kind
+	}
+	return fmt.Sprintf("live change of %s (%s) refused by libvirt: %s", e.Change.Path, kind, e.Reason)
+}
+
+func (e *RefusedError) Unwrap() error { return e.Err }
+
+func refused(c Change, err error) error {
+	if err == nil {
+		return nil
+	}
+	reason := err.Error()
+	var lerr libvirt.Error
+	if errors.As(err, &lerr) {
+		reason = lerr.Message
+	}
+	return &RefusedError{Change: c, Reason: reason, Err: err}
+}
+
+func notLive(c Change) error {
+	return fmt.Errorf("%s is a %s change, not a live one", c.Path, c.Class)
+}
+
+// ApplyDomain makes a live change to a running domain and to its
+// persistent definition together.
+func ApplyDomain(dom *libvirt.Domain, c Change) error {
+	if c.Class != Live || c.Op == nil || c.Op.Kind == UpdateNetwork {
+		return notLive(c)
+	}
+	const device = libvirt.DOMAIN_DEVICE_MODIFY_LIVE | libvirt.DOMAIN_DEVICE_MODIFY_CONFIG
+	const both = libvirt.DOMAIN_AFFECT_LIVE | libvirt.DOMAIN_AFFECT_CONFIG
+	op := c.Op
+	var err error
+	switch op.Kind {
+	case AttachDevice:
+		err = dom.AttachDeviceFlags(op.XML, device)
+	case DetachDevice:
+		err = dom.DetachDeviceFlags(op.XML, device)
+	case UpdateDevice:
+		err = dom.UpdateDeviceFlags(op.XML, device)
+	case SetMemory:
+		err = dom.SetMemoryFlags(op.Count, libvirt.DOMAIN_MEM_LIVE|libvirt.DOMAIN_MEM_CONFIG)
+	case SetVcpus:
+		err = dom.SetVcpusFlags(uint(op.Count), libvirt.DOMAIN_VCPU_LIVE|libvirt.DOMAIN_VCPU_CONFIG)
+	case SetTitle:
+		err = dom.SetMetadata(libvirt.DOMAIN_METADATA_TITLE, op.Text, "", "", both)
+	case SetDescription:
+		err = dom.SetMetadata(libvirt.DOMAIN_METADATA_DESCRIPTION, op.Text, "", "", both)
+	case SetMemoryParameters:
+		var p libvirt.DomainMemoryParameters
+		if err = setParams(op.Params, map[string]any{
+			"hard_limit":      paramField{&p.HardLimitSet, &p.HardLimit},
+			"soft_limit":      paramField{&p.SoftLimitSet, &p.SoftLimit},
+			"swap_hard_limit": paramField{&p.SwapHardLimitSet, &p.SwapHardLimit},
+		}); err == nil {
+			err = dom.SetMemoryParameters(&p, both)
+		}
+	case SetBlkioParameters:
+		var p libvirt.DomainBlkioParameters
+		if err = setParams(op.Params, map[string]any{
+			"weight":                 paramField{&p.WeightSet, &p.Weight},
+			"device_weight":          paramField{&p.DeviceWeightSet, &p.DeviceWeight},
+			"device_read_iops_sec":   paramField{&p.DeviceReadIopsSet, &p.DeviceReadIops},
+			"device_write_iops_sec":  paramField{&p.DeviceWriteIopsSet, &p.DeviceWriteIops},
+			"device_read_bytes_sec":  paramField{&p.DeviceReadBpsSet, &p.DeviceReadBps},
+			"device_write_bytes_sec": paramField{&p.DeviceWriteBpsSet, &p.DeviceWriteBps},
+		}); err == nil {
+			err = dom.SetBlkioParameters(&p, both)
+		}
+	case SetSchedulerParameters:
+		var p libvirt.DomainSchedulerParameters
+		if err = setParams(op.Params, map[string]any{
+			"cpu_shares":      paramField{&p.CpuSharesSet, &p.CpuShares},
+			"vcpu_period":     paramField{&p.VcpuPeriodSet, &p.VcpuPeriod},
+			"vcpu_quota":      paramField{&p.VcpuQuotaSet, &p.VcpuQuota},
+			"global_period":   paramField{&p.GlobalPeriodSet, &p.GlobalPeriod},
+			"global_quota":    paramField{&p.GlobalQuotaSet, &p.GlobalQuota},
+			"emulator_period": paramField{&p.EmulatorPeriodSet, &p.EmulatorPeriod},
+			"emulator_quota":  paramField{&p.EmulatorQuotaSet, &p.EmulatorQuota},
+			"iothread_period": paramField{&p.IothreadPeriodSet, &p.IothreadPeriod},
+			"iothread_quota":  paramField{&p.IothreadQuotaSet, &p.IothreadQuota},
+		}); err == nil {
+			err = dom.SetSchedulerParametersFlags(&p, both)
+		}
+	default:
+		return fmt.Errorf("%s: unknown live operation %q", c.Path, op.Kind)
+	}
+	return refused(c, err)
+}
+
+// paramField is where a typed parameter goes in one of libvirt's
+// parameter structs: its "set" flag and its value.
+type paramField struct {
+	set   *bool
+	value any
+}
+
+func setParams(params []Param, fields map[string]any) error {
+	for _, p := range params {
+		f, ok := fields[p.Name].(paramField)
+		if !ok {
+			return fmt.Errorf("unknown parameter %q", p.Name)
+		}
+		switch v := f.value.(type) {
+		case *uint64:
+			if p.Uint == nil {
+				return fmt.Errorf("parameter %s needs an unsigned value", p.Name)
+			}
+			*v = *p.Uint
+		case *uint:
+			if p.Uint == nil {
+				return fmt.Errorf("parameter %s needs an unsigned value", p.Name)
+			}
+			*v = uint(*p.Uint)
+		case *int64:
+			if p.Int == nil {
+				return fmt.Errorf("parameter %s needs a signed value", p.Name)
+			}
+			*v = *p.Int
+		case *string:
+			if p.Str == nil {
+				return fmt.Errorf("parameter %s needs a string", p.Name)
+			}
+			*v = *p.Str
+		}
+		*f.set = true
+	}
+	return nil
+}
+
+var networkCommands = map[NetworkCommand]libvirt.NetworkUpdateCommand{
+	NetworkAdd:    libvirt.NETWORK_UPDATE_COMMAND_ADD_LAST,
+	NetworkDelete: libvirt.NETWORK_UPDATE_COMMAND_DELETE,
+	NetworkModify: libvirt.NETWORK_UPDATE_COMMAND_MODIFY,
+}
+
+var networkSections = map[NetworkSection]libvirt.NetworkUpdateSection{
+	SectionDHCPHost:         libvirt.NETWORK_SECTION_IP_DHCP_HOST,
+	SectionDHCPRange:        libvirt.NETWORK_SECTION_IP_DHCP_RANGE,
+	SectionDNSHost:          libvirt.NETWORK_SECTION_DNS_HOST,
+	SectionDNSTXT:           libvirt.NETWORK_SECTION_DNS_TXT,
+	SectionDNSSRV:           libvirt.NETWORK_SECTION_DNS_SRV,
+	SectionPortGroup:        libvirt.NETWORK_SECTION_PORTGROUP,
+	SectionForwardInterface: libvirt.NETWORK_SECTION_FORWARD_INTERFACE,
+}
+
+// ApplyNetwork makes a live change to a running network and to its
+// persistent definition together.
+func ApplyNetwork(net *libvirt.Network, c Change) error {
+	if c.Class != Live || c.Op == nil || c.Op.Kind != UpdateNetwork {
+		return notLive(c)
+	}
+	cmd, ok1 := networkCommands[c.Op.Command]
+	section, ok2 := networkSections[c.Op.Section]
+	if !ok1 || !ok2 {
+		return fmt.Errorf("%s: unknown network update %q of %q", c.Path, c.Op.Command, c.Op.Section)
+	}
+	return refused(c, net.Update(cmd, section, c.Op.ParentIndex, c.Op.XML,
+		libvirt.NETWORK_UPDATE_AFFECT_LIVE|libvirt.NETWORK_UPDATE_AFFECT_CONFIG))
+}
