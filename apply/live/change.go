@@ -119,10 +119,10 @@ type Op struct {
 
 // Param is one typed parameter; exactly one of its values is set.
 type Param struct {
-	Name   string  `json:"name"`
-	Uint   *uint64 `json:"uint,omitempty"`
-	Int    *int64  `json:"int,omitempty"`
-	Str    *string `json:"string,omitempty"`
+	Name string  `json:"name"`
+	Uint *uint64 `json:"uint,omitempty"`
+	Int  *int64  `json:"int,omitempty"`
+	Str  *string `json:"string,omitempty"`
 }
 
 func (p Param) String() string {
