@@ -89,6 +89,7 @@ const (
 	SetMemoryParameters    OpKind = "set-memory-parameters"    // virDomainSetMemoryParameters
 	SetBlkioParameters     OpKind = "set-blkio-parameters"     // virDomainSetBlkioParameters
 	SetSchedulerParameters OpKind = "set-scheduler-parameters" // virDomainSetSchedulerParametersFlags
+	SetLifecycleAction     OpKind = "set-lifecycle-action"     // virDomainSetLifecycleAction
 	SetTitle               OpKind = "set-title"                // virDomainSetMetadata(TITLE)
 	SetDescription         OpKind = "set-description"          // virDomainSetMetadata(DESCRIPTION)
 	UpdateNetwork          OpKind = "update-network"           // virNetworkUpdate
@@ -101,11 +102,18 @@ type Op struct {
 	// XML is the device for the device calls and the element for a
 	// network update.
 	XML string `json:"xml,omitempty"`
+	// Device is the element name of the device of the device calls
+	// ("disk", "interface").
+	Device string `json:"device,omitempty"`
 	// Count is the memory in KiB for SetMemory and the vCPU count for
 	// SetVcpus.
 	Count uint64 `json:"count,omitempty"`
-	// Text is the title or description.
+	// Text is the title or description, or the lifecycle action
+	// (destroy, restart, preserve…) for SetLifecycleAction.
 	Text string `json:"text,omitempty"`
+	// Event is the lifecycle event of SetLifecycleAction: poweroff,
+	// reboot or crash.
+	Event string `json:"event,omitempty"`
 	// Params are the typed parameters of the Set*Parameters calls, by
 	// libvirt's parameter names (hard_limit, device_weight, cpu_shares…).
 	Params []Param `json:"params,omitempty"`

@@ -1,6 +1,7 @@
 package live
 
 import (
+	"encoding/xml"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -520,7 +521,7 @@ func (k deviceKind) changes(name string, olds, news []any) []Change {
 		if why := k.plug(o); why != "" {
 			cs = append(cs, Change{Class: Restart, Path: path(o, i), Reason: "removed, but " + why})
 		} else {
-			cs = append(cs, Change{Class: Live, Path: path(o, i), Op: &Op{Kind: DetachDevice, XML: marshalAs(name, o)}})
+			cs = append(cs, Change{Class: Live, Path: path(o, i), Op: &Op{Kind: DetachDevice, Device: name, XML: marshalAs(name, o)}})
 		}
 	}
 	for j, n := range news {
@@ -562,7 +563,7 @@ func (k deviceKind) changes(name string, olds, news []any) []Change {
 		if b := field(up, "Boot"); b.IsValid() {
 			b.Set(field(o, "Boot"))
 		}
-		cs = append(cs, Change{Class: Live, Path: path(n, j), Op: &Op{Kind: UpdateDevice, XML: marshalAs(name, up)}})
+		cs = append(cs, Change{Class: Live, Path: path(n, j), Op: &Op{Kind: UpdateDevice, Device: name, XML: marshalAs(name, up)}})
 	}
 	for j, n := range news {
 		if match[j] >= 0 {
@@ -571,8 +572,43 @@ func (k deviceKind) changes(name string, olds, news []any) []Change {
 		if why := k.plug(n); why != "" {
 			cs = append(cs, Change{Class: Restart, Path: path(n, j), Reason: "added, but " + why})
 		} else {
-			cs = append(cs, Change{Class: Live, Path: path(n, j), Op: &Op{Kind: AttachDevice, XML: marshalAs(name, n)}})
+			cs = append(cs, Change{Class: Live, Path: path(n, j), Op: &Op{Kind: AttachDevice, Device: name, XML: marshalAs(name, n)}})
 		}
 	}
 	return cs
+}
+
+// deviceField is the field of libvirtxml.DomainDeviceList that holds
+// devices of an element name, and its policy.
+func deviceField(element string) (reflect.StructField, deviceKind, bool) {
+	t := reflect.TypeOf(libvirtxml.DomainDeviceList{})
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if k, ok := deviceKinds[f.Name]; ok && fieldPath(f) == element {
+			return f, k, true
+		}
+	}
+	return reflect.StructField{}, deviceKind{}, false
+}
+
+// stillHas reports whether a definition still has the device a detach
+// named, by its key, alias or address; a device that nothing but its
+// content identifies is not looked for, since libvirt's running
+// definition adds to what was given.
+func stillHas(d *libvirtxml.Domain, element, deviceXML string) bool {
+	f, k, ok := deviceField(element)
+	if !ok || d.Devices == nil {
+		return false
+	}
+	elem := f.Type.Elem()
+	gone := reflect.New(elem)
+	if err := xml.Unmarshal([]byte(deviceXML), gone.Interface()); err != nil {
+		return false
+	}
+	for _, dev := range list(reflect.ValueOf(d.Devices).Elem().FieldByIndex(f.Index)) {
+		if k.identity(gone.Interface(), dev) == same {
+			return true
+		}
+	}
+	return false
 }

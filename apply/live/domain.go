@@ -19,7 +19,8 @@ import (
 // moves is detached before its successor is attached.
 func Domain(old, new *libvirtxml.Domain) []Change {
 	var cs []Change
-	t := reflect.TypeOf(old).Elem()
+	ov, nv := reflect.ValueOf(old).Elem(), reflect.ValueOf(new).Elem()
+	t := ov.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		path := fieldPath(f)
@@ -38,6 +39,12 @@ func Domain(old, new *libvirtxml.Domain) []Change {
 			if domainFieldXML(old, i) != domainFieldXML(new, i) {
 				cs = append(cs, Change{Class: NextBoot, Path: path,
 					Reason: "metadata is kept for tools in the definition; the guest never reads it"})
+			}
+		case "OnPoweroff", "OnReboot", "OnCrash":
+			event := strings.TrimPrefix(path, "on_")
+			from, to := lifecycleAction(event, ov.Field(i).String()), lifecycleAction(event, nv.Field(i).String())
+			if from != to {
+				cs = append(cs, Change{Class: Live, Path: path, Op: &Op{Kind: SetLifecycleAction, Event: event, Text: to}})
 			}
 		case "Memory":
 			if memoryKiB(old) != memoryKiB(new) {
@@ -66,6 +73,18 @@ func Domain(old, new *libvirtxml.Domain) []Change {
 		}
 	}
 	return order(cs)
+}
+
+// lifecycleAction is what libvirt does on a guest's poweroff, reboot or
+// crash, with libvirt's default when the definition says nothing.
+func lifecycleAction(event, action string) string {
+	if action != "" {
+		return action
+	}
+	if event == "reboot" {
+		return "restart"
+	}
+	return "destroy"
 }
 
 // order puts detaches first and attaches last, keeping the order of the

@@ -195,7 +195,9 @@ var domainCases = []domainCase{
 	{name: "description", newTop: "<description>web</description>", want: []string{"live description (set-description)"}},
 	{name: "metadata", newTop: "<metadata><x:y xmlns:x='urn:x'/></metadata>", want: []string{"next-boot metadata"}},
 	{name: "features", newTop: "<features><acpi/></features>", want: []string{"restart features"}},
-	{name: "lifecycle", newTop: "<on_crash>destroy</on_crash>", want: []string{"restart on_crash"}},
+	{name: "lifecycle default written out", newTop: "<on_crash>destroy</on_crash>"},
+	{name: "lifecycle", newTop: "<on_reboot>destroy</on_reboot>", want: []string{"live on_reboot (set-lifecycle-action)"}},
+	{name: "lifecycle failure action", newTop: "<on_lockfailure>poweroff</on_lockfailure>", want: []string{"restart on_lockfailure"}},
 }
 
 func parseDomain(t *testing.T, doc string) *libvirtxml.Domain {
@@ -311,5 +313,38 @@ func TestDomainOps(t *testing.T) {
 	o = op("", "", "<cputune><shares>2048</shares><quota>-1</quota></cputune>", "")
 	if got := fmt.Sprint(o.Params); got != "[cpu_shares=2048 vcpu_quota=-1]" {
 		t.Errorf("cputune params %s", got)
+	}
+}
+
+func TestStillHas(t *testing.T) {
+	running := parseDomain(t, domainXML("", strings.Replace(nicA, "</interface>", "<alias name='net0'/></interface>", 1)+"<rng model='virtio'><backend model='random'>/dev/urandom</backend><alias name='rng0'/></rng>"))
+	if !stillHas(running, "interface", nicA) {
+		t.Error("the interface is there, by its MAC")
+	}
+	if stillHas(running, "interface", nicB) {
+		t.Error("another MAC is not")
+	}
+	if !stillHas(running, "rng", "<rng model='virtio'><alias name='rng0'/></rng>") {
+		t.Error("the RNG is there, by its alias")
+	}
+	if stillHas(running, "rng", "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>") {
+		t.Error("an RNG without alias has nothing that identifies it")
+	}
+}
+
+func TestSetParams(t *testing.T) {
+	var set bool
+	var n uint64
+	var s string
+	u, str := uint64(7), "x"
+	fields := map[string]any{"n": paramField{&set, &n}, "s": paramField{new(bool), &s}}
+	if err := setParams([]Param{{Name: "n", Uint: &u}, {Name: "s", Str: &str}}, fields); err != nil || !set || n != 7 || s != "x" {
+		t.Errorf("got %v %v %d %q", err, set, n, s)
+	}
+	if err := setParams([]Param{{Name: "other", Uint: &u}}, fields); err == nil {
+		t.Error("an unknown parameter is an error")
+	}
+	if err := setParams([]Param{{Name: "n", Str: &str}}, fields); err == nil {
+		t.Error("a parameter of the wrong type is an error")
 	}
 }

@@ -200,6 +200,29 @@ func TestE2ELive(t *testing.T) {
 		apply(t, new)
 		both(t, true, "52:54:00:25:10:02")
 	})
+	t.Run("interface removal waits for the guest", func(t *testing.T) {
+		// PCI hot-unplug asks the guest, and a guest with no operating
+		// system never answers: the definition loses the interface, the
+		// running guest keeps it, and the change says so.
+		new := clone(t, cur)
+		new.Devices.Interfaces = new.Devices.Interfaces[:1]
+		cs := Domain(cur, new)
+		if len(cs) != 1 || cs[0].Op == nil || cs[0].Op.Kind != DetachDevice {
+			t.Fatalf("got %v, want one detach", cs)
+		}
+		var pending *PendingError
+		if err := ApplyDomain(dom, cs[0]); !errors.As(err, &pending) {
+			t.Fatalf("got %v, want the detach pending", err)
+		}
+		running, persistent := liveAndPersistent(t, dom)
+		if !strings.Contains(running, "52:54:00:25:10:02") || strings.Contains(persistent, "52:54:00:25:10:02") {
+			t.Errorf("want the interface in the running definition only")
+		}
+		if now, err := dom.GetID(); err != nil || now != id {
+			t.Errorf("domain id %d (%v), want %d", now, err, id)
+		}
+		cur = new
+	})
 	t.Run("currentMemory lowered", func(t *testing.T) {
 		new := clone(t, cur)
 		new.CurrentMemory = &libvirtxml.DomainCurrentMemory{Value: 192, Unit: "MiB"}
@@ -222,6 +245,14 @@ func TestE2ELive(t *testing.T) {
 			}
 		}
 		both(t, true, "<vcpu placement='static'>2</vcpu>")
+	})
+	t.Run("lifecycle action and tunables", func(t *testing.T) {
+		new := clone(t, cur)
+		new.OnCrash = "preserve"
+		new.MemoryTune = &libvirtxml.DomainMemoryTune{HardLimit: &libvirtxml.DomainMemoryTuneLimit{Value: 1, Unit: "GiB"}}
+		new.CPUTune = &libvirtxml.DomainCPUTune{Shares: &libvirtxml.DomainCPUTuneShares{Value: 512}}
+		apply(t, new)
+		both(t, true, "<on_crash>preserve</on_crash>", "<hard_limit unit='KiB'>1048576</hard_limit>", "<shares>512</shares>")
 	})
 	t.Run("DHCP host and DNS host on the running network", func(t *testing.T) {
 		var old, new libvirtxml.Network

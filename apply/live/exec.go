@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"libvirt.org/go/libvirt"
+	"libvirt.org/go/libvirtxml"
 )
 
 // RefusedError is a live change that libvirt did not make; the caller
@@ -38,6 +39,36 @@ func refused(c Change, err error) error {
 	return &RefusedError{Change: c, Reason: reason, Err: err}
 }
 
+// PendingError is a detach that libvirt accepted and the guest has not
+// completed yet: the device is out of the persistent definition but the
+// running guest still has it until its operating system releases it (PCI
+// hot-unplug asks the guest) or it is started again.
+type PendingError struct {
+	Change Change
+}
+
+func (e *PendingError) Error() string {
+	return fmt.Sprintf("%s is removed from the definition, but the running guest has not released it yet; it goes when the guest lets it go or restarts", e.Change.Path)
+}
+
+// detached checks that a detached device left the running guest: libvirt
+// waits a few seconds for the guest and then returns success with the
+// removal still under way.
+func detached(dom *libvirt.Domain, c Change) error {
+	doc, err := dom.GetXMLDesc(0)
+	if err != nil {
+		return fmt.Errorf("%s: reading the running definition after the detach: %w", c.Path, err)
+	}
+	var running libvirtxml.Domain
+	if err := running.Unmarshal(doc); err != nil {
+		return fmt.Errorf("%s: reading the running definition after the detach: %w", c.Path, err)
+	}
+	if stillHas(&running, c.Op.Device, c.Op.XML) {
+		return &PendingError{Change: c}
+	}
+	return nil
+}
+
 func notLive(c Change) error {
 	return fmt.Errorf("%s is a %s change, not a live one", c.Path, c.Class)
 }
@@ -56,13 +87,22 @@ func ApplyDomain(dom *libvirt.Domain, c Change) error {
 	case AttachDevice:
 		err = dom.AttachDeviceFlags(op.XML, device)
 	case DetachDevice:
-		err = dom.DetachDeviceFlags(op.XML, device)
+		if err = dom.DetachDeviceFlags(op.XML, device); err == nil {
+			return detached(dom, c)
+		}
 	case UpdateDevice:
 		err = dom.UpdateDeviceFlags(op.XML, device)
 	case SetMemory:
 		err = dom.SetMemoryFlags(op.Count, libvirt.DOMAIN_MEM_LIVE|libvirt.DOMAIN_MEM_CONFIG)
 	case SetVcpus:
 		err = dom.SetVcpusFlags(uint(op.Count), libvirt.DOMAIN_VCPU_LIVE|libvirt.DOMAIN_VCPU_CONFIG)
+	case SetLifecycleAction:
+		event, ok1 := lifecycleEvents[op.Event]
+		action, ok2 := lifecycleActions[op.Text]
+		if !ok1 || !ok2 {
+			return fmt.Errorf("%s: unknown lifecycle action %q on %q", c.Path, op.Text, op.Event)
+		}
+		err = dom.SetLifecycleAction(event, action, uint32(both))
 	case SetTitle:
 		err = dom.SetMetadata(libvirt.DOMAIN_METADATA_TITLE, op.Text, "", "", both)
 	case SetDescription:
@@ -107,6 +147,21 @@ func ApplyDomain(dom *libvirt.Domain, c Change) error {
 		return fmt.Errorf("%s: unknown live operation %q", c.Path, op.Kind)
 	}
 	return refused(c, err)
+}
+
+var lifecycleEvents = map[string]libvirt.DomainLifecycle{
+	"poweroff": libvirt.DOMAIN_LIFECYCLE_POWEROFF,
+	"reboot":   libvirt.DOMAIN_LIFECYCLE_REBOOT,
+	"crash":    libvirt.DOMAIN_LIFECYCLE_CRASH,
+}
+
+var lifecycleActions = map[string]libvirt.DomainLifecycleAction{
+	"destroy":          libvirt.DOMAIN_LIFECYCLE_ACTION_DESTROY,
+	"restart":          libvirt.DOMAIN_LIFECYCLE_ACTION_RESTART,
+	"rename-restart":   libvirt.DOMAIN_LIFECYCLE_ACTION_RESTART_RENAME,
+	"preserve":         libvirt.DOMAIN_LIFECYCLE_ACTION_PRESERVE,
+	"coredump-destroy": libvirt.DOMAIN_LIFECYCLE_ACTION_COREDUMP_DESTROY,
+	"coredump-restart": libvirt.DOMAIN_LIFECYCLE_ACTION_COREDUMP_RESTART,
 }
 
 // paramField is where a typed parameter goes in one of libvirt's
