@@ -14,8 +14,14 @@
 // which change libvirt refused and why, so that the caller can fall back
 // to its restart policy.
 //
+// Both definitions are in the user's terms: what libvirt adds to a
+// definition by itself (default controllers and inputs, the memory
+// balloon) must be taken out first, as for the plan's diff; the
+// addresses and aliases libvirt assigns are ignored here.
+//
 // What is live follows libvirt's QEMU driver (9.0 and later): it is a
 // decision made from the two definitions, and libvirt has the last word.
+// docs/live-changes.md has the whole table.
 package live
 
 import (
