@@ -123,12 +123,17 @@ type Op struct {
 	// Params are the typed parameters of the Set*Parameters calls, by
 	// libvirt's parameter names (hard_limit, device_weight, cpu_shares…).
 	Params []Param `json:"params,omitempty"`
-	// Command, Section and ParentIndex are the arguments of a network
-	// update; ParentIndex is the index of the <ip> element for the DHCP
+	// Network holds the other arguments of a network update.
+	Network *NetworkUpdate `json:"network,omitempty"`
+}
+
+// NetworkUpdate is what virNetworkUpdate takes besides the XML.
+type NetworkUpdate struct {
+	Command NetworkCommand `json:"command"`
+	Section NetworkSection `json:"section"`
+	// ParentIndex is the index of the <ip> element for the DHCP
 	// sections and -1 otherwise.
-	Command     NetworkCommand `json:"command,omitempty"`
-	Section     NetworkSection `json:"section,omitempty"`
-	ParentIndex int            `json:"parentIndex,omitempty"`
+	ParentIndex int `json:"parentIndex"`
 }
 
 // Param is one typed parameter; exactly one of its values is set.

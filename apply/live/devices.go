@@ -469,11 +469,11 @@ func (k deviceKind) identity(o, n any) identity {
 // label names a device in a change's path.
 func (k deviceKind) label(dev any, index int) string {
 	if k.key != nil {
-		if s := k.key(dev); s != "" && s != single(nil) {
-			return "[" + s + "]"
-		}
-		if k.key(dev) == single(nil) {
+		switch s := k.key(dev); {
+		case s == single(nil):
 			return ""
+		case s != "":
+			return "[" + s + "]"
 		}
 	}
 	if a := aliasOf(dev); a != "" {

@@ -115,10 +115,13 @@ func order(cs []Change) []Change {
 func fieldPath(f reflect.StructField) string {
 	name, _, _ := strings.Cut(f.Tag.Get("xml"), ",")
 	if name == "" || name == "-" {
-		if x, ok := f.Type.Elem().FieldByName("XMLName"); ok && f.Type.Kind() == reflect.Pointer {
-			tag, _, _ := strings.Cut(x.Tag.Get("xml"), ",")
-			if _, local, ok := strings.Cut(tag, " "); ok {
-				return local
+		// Hypervisor namespaces: the element name is on the type.
+		if f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct {
+			if x, ok := f.Type.Elem().FieldByName("XMLName"); ok {
+				tag, _, _ := strings.Cut(x.Tag.Get("xml"), ",")
+				if _, local, ok := strings.Cut(tag, " "); ok {
+					return local
+				}
 			}
 		}
 		return strings.ToLower(f.Name)

@@ -194,6 +194,8 @@ var domainCases = []domainCase{
 	{name: "title", newTop: "<title>web</title>", want: []string{"live title (set-title)"}},
 	{name: "description", newTop: "<description>web</description>", want: []string{"live description (set-description)"}},
 	{name: "metadata", newTop: "<metadata><x:y xmlns:x='urn:x'/></metadata>", want: []string{"next-boot metadata"}},
+	{name: "QEMU command line", newTop: "<qemu:commandline xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><qemu:arg value='-S'/></qemu:commandline>",
+		want: []string{"restart commandline"}},
 	{name: "features", newTop: "<features><acpi/></features>", want: []string{"restart features"}},
 	{name: "lifecycle default written out", newTop: "<on_crash>destroy</on_crash>"},
 	{name: "lifecycle", newTop: "<on_reboot>destroy</on_reboot>", want: []string{"live on_reboot (set-lifecycle-action)"}},

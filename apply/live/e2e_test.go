@@ -59,8 +59,41 @@ func liveAndPersistent(t *testing.T, dom *libvirt.Domain) (running, persistent s
 	return running, persistent
 }
 
+// removeLeftovers removes this test's objects left by a run that was
+// killed before its cleanup (they hold the bridge name): only names with
+// the nvxlive- prefix, which this test alone uses.
+func removeLeftovers(t *testing.T, conn *libvirt.Connect) {
+	doms, err := conn.ListAllDomains(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range doms {
+		if name, _ := d.GetName(); strings.HasPrefix(name, "nvxlive-") {
+			d.Destroy()
+			if err := d.Undefine(); err != nil {
+				t.Logf("leftover domain %s: %v", name, err)
+			}
+		}
+		d.Free()
+	}
+	nets, err := conn.ListAllNetworks(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nets {
+		if name, _ := n.GetName(); strings.HasPrefix(name, "nvxlive-") {
+			n.Destroy()
+			if err := n.Undefine(); err != nil {
+				t.Logf("leftover network %s: %v", name, err)
+			}
+		}
+		n.Free()
+	}
+}
+
 func TestE2ELive(t *testing.T) {
 	conn := e2eConnect(t)
+	removeLeftovers(t, conn)
 	tag := fmt.Sprintf("nvxlive-%d", os.Getpid()%100000)
 	dir, err := os.MkdirTemp("", tag+"-")
 	if err != nil {

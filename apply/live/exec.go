@@ -223,14 +223,15 @@ var networkSections = map[NetworkSection]libvirt.NetworkUpdateSection{
 // ApplyNetwork makes a live change to a running network and to its
 // persistent definition together.
 func ApplyNetwork(net *libvirt.Network, c Change) error {
-	if c.Class != Live || c.Op == nil || c.Op.Kind != UpdateNetwork {
+	if c.Class != Live || c.Op == nil || c.Op.Kind != UpdateNetwork || c.Op.Network == nil {
 		return notLive(c)
 	}
-	cmd, ok1 := networkCommands[c.Op.Command]
-	section, ok2 := networkSections[c.Op.Section]
+	u := c.Op.Network
+	cmd, ok1 := networkCommands[u.Command]
+	section, ok2 := networkSections[u.Section]
 	if !ok1 || !ok2 {
-		return fmt.Errorf("%s: unknown network update %q of %q", c.Path, c.Op.Command, c.Op.Section)
+		return fmt.Errorf("%s: unknown network update %q of %q", c.Path, u.Command, u.Section)
 	}
-	return refused(c, net.Update(cmd, section, c.Op.ParentIndex, c.Op.XML,
+	return refused(c, net.Update(cmd, section, u.ParentIndex, c.Op.XML,
 		libvirt.NETWORK_UPDATE_AFFECT_LIVE|libvirt.NETWORK_UPDATE_AFFECT_CONFIG))
 }

@@ -127,7 +127,8 @@ func dhcpHostKey(h *libvirtxml.NetworkDHCPHost) string {
 // modifies that section and otherwise deleted and added again.
 func items[T any](section NetworkSection, path, element string, parent int, olds, news []T, key func(*T) string, modify bool) []Change {
 	update := func(cmd NetworkCommand, v *T) Op {
-		return Op{Kind: UpdateNetwork, Command: cmd, Section: section, ParentIndex: parent, XML: marshalAs(element, v)}
+		return Op{Kind: UpdateNetwork, XML: marshalAs(element, v),
+			Network: &NetworkUpdate{Command: cmd, Section: section, ParentIndex: parent}}
 	}
 	live := func(k string, op Op) Change {
 		return Change{Class: Live, Path: path + "[" + k + "]", Op: &op}
@@ -164,11 +165,11 @@ func items[T any](section NetworkSection, path, element string, parent int, olds
 func orderNetwork(cs []Change) []Change {
 	rank := func(c Change) int {
 		switch {
-		case c.Op == nil:
+		case c.Op == nil || c.Op.Network == nil:
 			return 0
-		case c.Op.Command == NetworkDelete:
+		case c.Op.Network.Command == NetworkDelete:
 			return 1
-		case c.Op.Command == NetworkModify:
+		case c.Op.Network.Command == NetworkModify:
 			return 2
 		}
 		return 3

@@ -85,7 +85,7 @@ func TestNetwork(t *testing.T) {
 			for _, ch := range got {
 				x := ch.Class.String() + " " + ch.Path
 				if ch.Op != nil {
-					x += fmt.Sprintf(" (%s %s %d)", ch.Op.Command, ch.Op.Section, ch.Op.ParentIndex)
+					x += fmt.Sprintf(" (%s %s %d)", ch.Op.Network.Command, ch.Op.Network.Section, ch.Op.Network.ParentIndex)
 					if !strings.HasPrefix(ch.Op.XML, "<") {
 						t.Errorf("%s: no XML", ch.Path)
 					}
