@@ -233,6 +233,12 @@ func TestE2ELive(t *testing.T) {
 		apply(t, new)
 		both(t, true, "52:54:00:25:10:02")
 	})
+	t.Run("interface link down", func(t *testing.T) {
+		new := clone(t, cur)
+		new.Devices.Interfaces[0].Link = &libvirtxml.DomainInterfaceLink{State: "down"}
+		apply(t, new)
+		both(t, true, "<link state='down'/>")
+	})
 	t.Run("interface removal waits for the guest", func(t *testing.T) {
 		// PCI hot-unplug asks the guest, and a guest with no operating
 		// system never answers: the definition loses the interface, the
