@@ -28,7 +28,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
-	"reflect"
 )
 
 // Class is how a change reaches a running object.
@@ -169,10 +168,4 @@ func marshalAs(name string, v any) string {
 		return ""
 	}
 	return b.String()
-}
-
-// isZero reports whether a field holds nothing: libvirtxml writes nothing
-// for it.
-func isZero(v reflect.Value) bool {
-	return !v.IsValid() || v.IsZero() || (v.Kind() == reflect.Slice && v.Len() == 0)
 }

@@ -226,6 +226,12 @@ func summary(cs []Change) []string {
 	return out
 }
 
+// isZero reports whether a field holds nothing: libvirtxml writes nothing
+// for it.
+func isZero(v reflect.Value) bool {
+	return !v.IsValid() || v.IsZero() || (v.Kind() == reflect.Slice && v.Len() == 0)
+}
+
 func TestDomain(t *testing.T) {
 	for _, c := range domainCases {
 		t.Run(c.name, func(t *testing.T) {
@@ -342,7 +348,7 @@ func TestSetParams(t *testing.T) {
 	var n uint64
 	var s string
 	u, str := uint64(7), "x"
-	fields := map[string]any{"n": paramField{&set, &n}, "s": paramField{new(bool), &s}}
+	fields := map[string]paramField{"n": paramField{&set, &n}, "s": paramField{new(bool), &s}}
 	if err := setParams([]Param{{Name: "n", Uint: &u}, {Name: "s", Str: &str}}, fields); err != nil || !set || n != 7 || s != "x" {
 		t.Errorf("got %v %v %d %q", err, set, n, s)
 	}
@@ -351,5 +357,21 @@ func TestSetParams(t *testing.T) {
 	}
 	if err := setParams([]Param{{Name: "n", Str: &str}}, fields); err == nil {
 		t.Error("a parameter of the wrong type is an error")
+	}
+}
+
+// BenchmarkDomain classifies a change of a guest with a dozen devices.
+func BenchmarkDomain(b *testing.B) {
+	devices := vdb + sdb + cdrom + nicA + nicB + vncPass +
+		"<controller type='scsi' index='0' model='virtio-scsi'/><controller type='usb' index='0' model='qemu-xhci'/>" +
+		"<input type='tablet' bus='usb'/><video><model type='virtio'/></video><rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>" +
+		"<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel><memballoon model='virtio'/>"
+	var old, new libvirtxml.Domain
+	old.Unmarshal(domainXML("<vcpu current='1'>2</vcpu>", devices))
+	new.Unmarshal(domainXML("<vcpu current='2'>2</vcpu><currentMemory unit='MiB'>128</currentMemory>", strings.Replace(devices, "one.iso", "two.iso", 1)))
+	for b.Loop() {
+		if len(Domain(&old, &new)) != 3 {
+			b.Fatal("want three changes")
+		}
 	}
 }

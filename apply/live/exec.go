@@ -109,7 +109,7 @@ func ApplyDomain(dom *libvirt.Domain, c Change) error {
 		err = dom.SetMetadata(libvirt.DOMAIN_METADATA_DESCRIPTION, op.Text, "", "", both)
 	case SetMemoryParameters:
 		var p libvirt.DomainMemoryParameters
-		if err = setParams(op.Params, map[string]any{
+		if err = setParams(op.Params, map[string]paramField{
 			"hard_limit":      paramField{&p.HardLimitSet, &p.HardLimit},
 			"soft_limit":      paramField{&p.SoftLimitSet, &p.SoftLimit},
 			"swap_hard_limit": paramField{&p.SwapHardLimitSet, &p.SwapHardLimit},
@@ -118,7 +118,7 @@ func ApplyDomain(dom *libvirt.Domain, c Change) error {
 		}
 	case SetBlkioParameters:
 		var p libvirt.DomainBlkioParameters
-		if err = setParams(op.Params, map[string]any{
+		if err = setParams(op.Params, map[string]paramField{
 			"weight":                 paramField{&p.WeightSet, &p.Weight},
 			"device_weight":          paramField{&p.DeviceWeightSet, &p.DeviceWeight},
 			"device_read_iops_sec":   paramField{&p.DeviceReadIopsSet, &p.DeviceReadIops},
@@ -130,7 +130,7 @@ func ApplyDomain(dom *libvirt.Domain, c Change) error {
 		}
 	case SetSchedulerParameters:
 		var p libvirt.DomainSchedulerParameters
-		if err = setParams(op.Params, map[string]any{
+		if err = setParams(op.Params, map[string]paramField{
 			"cpu_shares":      paramField{&p.CpuSharesSet, &p.CpuShares},
 			"vcpu_period":     paramField{&p.VcpuPeriodSet, &p.VcpuPeriod},
 			"vcpu_quota":      paramField{&p.VcpuQuotaSet, &p.VcpuQuota},
@@ -171,9 +171,9 @@ type paramField struct {
 	value any
 }
 
-func setParams(params []Param, fields map[string]any) error {
+func setParams(params []Param, fields map[string]paramField) error {
 	for _, p := range params {
-		f, ok := fields[p.Name].(paramField)
+		f, ok := fields[p.Name]
 		if !ok {
 			return fmt.Errorf("unknown parameter %q", p.Name)
 		}
