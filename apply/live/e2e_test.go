@@ -324,6 +324,33 @@ func TestE2ELive(t *testing.T) {
 				}
 			}
 		}
+		// Then a range that shrinks (deleted and added again) and a TXT
+		// record.
+		next := new
+		next.IPs = append([]libvirtxml.NetworkIP(nil), new.IPs...)
+		dhcp := *new.IPs[0].DHCP
+		dhcp.Ranges = []libvirtxml.NetworkDHCPRange{{Start: "10.251.0.100", End: "10.251.0.150"}}
+		next.IPs[0].DHCP = &dhcp
+		dns := *new.DNS
+		dns.TXTs = []libvirtxml.NetworkDNSTXT{{Name: "nvxlive", Value: "yes"}}
+		next.DNS = &dns
+		cs = Network(&new, &next)
+		if len(cs) != 3 {
+			t.Fatalf("want a range deleted and added and a TXT record, got %v", cs)
+		}
+		for _, c := range cs {
+			if err := ApplyNetwork(net, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, flags := range []libvirt.NetworkXMLFlags{0, libvirt.NETWORK_XML_INACTIVE} {
+			doc, _ := net.GetXMLDesc(flags)
+			for _, s := range []string{"<range start='10.251.0.100' end='10.251.0.150'/>", "<txt name='nvxlive' value='yes'/>"} {
+				if !strings.Contains(doc, s) {
+					t.Errorf("network XML (flags %d) lacks %s:\n%s", flags, s, doc)
+				}
+			}
+		}
 		if now, err := dom.GetID(); err != nil || now != id {
 			t.Errorf("domain id %d (%v), want %d: the network update restarted it", now, err, id)
 		}
