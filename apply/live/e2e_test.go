@@ -130,6 +130,18 @@ func TestE2ELive(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A second network with no address at all, to move an interface to.
+	other, err := conn.NetworkCreateXML(fmt.Sprintf("<network><name>%s-b</name><bridge name='nvxlive1'/></network>", tag))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := other.Destroy(); err != nil {
+			t.Errorf("removing network %s-b: %v", tag, err)
+		}
+		other.Free()
+	})
+
 	domXML := fmt.Sprintf(`<domain type='qemu'>
   <name>%s</name>
   <memory unit='MiB'>256</memory>
@@ -238,6 +250,12 @@ func TestE2ELive(t *testing.T) {
 		new.Devices.Interfaces[0].Link = &libvirtxml.DomainInterfaceLink{State: "down"}
 		apply(t, new)
 		both(t, true, "<link state='down'/>")
+	})
+	t.Run("interface moved to another network", func(t *testing.T) {
+		new := clone(t, cur)
+		new.Devices.Interfaces[0].Source.Network.Network = tag + "-b"
+		apply(t, new)
+		both(t, true, "<source network='"+tag+"-b'")
 	})
 	t.Run("interface removal waits for the guest", func(t *testing.T) {
 		// PCI hot-unplug asks the guest, and a guest with no operating
