@@ -94,6 +94,7 @@ const (
 	SetMemoryParameters    OpKind = "set-memory-parameters"    // virDomainSetMemoryParameters
 	SetBlkioParameters     OpKind = "set-blkio-parameters"     // virDomainSetBlkioParameters
 	SetSchedulerParameters OpKind = "set-scheduler-parameters" // virDomainSetSchedulerParametersFlags
+	SetBlockIoTune         OpKind = "set-block-io-tune"        // virDomainSetBlockIoTune
 	SetLifecycleAction     OpKind = "set-lifecycle-action"     // virDomainSetLifecycleAction
 	SetTitle               OpKind = "set-title"                // virDomainSetMetadata(TITLE)
 	SetDescription         OpKind = "set-description"          // virDomainSetMetadata(DESCRIPTION)
@@ -108,7 +109,7 @@ type Op struct {
 	// network update.
 	XML string `json:"xml,omitempty"`
 	// Device is the element name of the device of the device calls
-	// ("disk", "interface").
+	// ("disk", "interface"), and the disk's target for SetBlockIoTune.
 	Device string `json:"device,omitempty"`
 	// Count is the memory in KiB for SetMemory and the vCPU count for
 	// SetVcpus.

@@ -24,6 +24,10 @@ type deviceKind struct {
 	// by virDomainUpdateDeviceFlags, and if not, why; nil when no change
 	// can.
 	update func(old, new any) (ok bool, why string)
+	// tune names the field of settings that libvirt changes on a running
+	// guest by a call of their own, and tuned makes that change.
+	tune  string
+	tuned func(path string, old, new any) Change
 }
 
 // never is the plug of a kind libvirt's QEMU driver cannot hot-plug.
@@ -54,6 +58,8 @@ var deviceKinds = map[string]deviceKind{
 			}
 			return fmt.Sprintf("a disk on the %s bus cannot be hot-plugged (virtio, scsi and usb can)", bus)
 		},
+		tune:  "IOTune",
+		tuned: diskIOTune,
 		update: func(o, n any) (bool, string) {
 			od, nd := o.(*libvirtxml.DomainDisk), n.(*libvirtxml.DomainDisk)
 			if nd.Device != "cdrom" && nd.Device != "floppy" {
@@ -210,6 +216,39 @@ var deviceKinds = map[string]deviceKind{
 
 // single is the key of a kind a domain has at most one of.
 func single(any) string { return "the one" }
+
+// diskIOTune sets a disk's I/O throttling to the new definition's: every
+// value that differs, 0 (no limit) for one taken out.
+func diskIOTune(path string, o, n any) Change {
+	od, nd := o.(*libvirtxml.DomainDisk), n.(*libvirtxml.DomainDisk)
+	var from, to libvirtxml.DomainDiskIOTune
+	if od.IOTune != nil {
+		from = *od.IOTune
+	}
+	if nd.IOTune != nil {
+		to = *nd.IOTune
+	}
+	fv, tv := reflect.ValueOf(from), reflect.ValueOf(to)
+	var params []Param
+	for i := 0; i < fv.NumField(); i++ {
+		if fv.Field(i).Equal(tv.Field(i)) {
+			continue
+		}
+		p := Param{Name: fieldPath(fv.Type().Field(i))}
+		switch v := tv.Field(i).Interface().(type) {
+		case uint64:
+			p.Uint = &v
+		case string:
+			if v == "" {
+				// A group is left by setting no limits.
+				continue
+			}
+			p.Str = &v
+		}
+		params = append(params, p)
+	}
+	return Change{Class: Live, Path: path + ".iotune", Op: &Op{Kind: SetBlockIoTune, Device: nd.Target.Dev, Params: params}}
+}
 
 // diskBus is a disk's target bus, or the bus libvirt infers from the
 // target's name.
@@ -538,6 +577,14 @@ func (k deviceKind) changes(name string, olds, news []any) []Change {
 			cs = append(cs, Change{Class: NextBoot, Path: path(n, j) + ".boot",
 				Reason: "the boot order is read when the guest starts"})
 		}
+		if k.tune != "" {
+			ot, nt := field(oc, k.tune), field(nc, k.tune)
+			if marshalAs(name, ot.Interface()) != marshalAs(name, nt.Interface()) {
+				cs = append(cs, k.tuned(path(n, j), o, n))
+			}
+			// The rest is compared, and updated, with the old settings.
+			nt.Set(ot)
+		}
 		if marshalAs(name, oc) == marshalAs(name, nc) {
 			continue
 		}
@@ -562,6 +609,9 @@ func (k deviceKind) changes(name string, olds, news []any) []Change {
 		}
 		if b := field(up, "Boot"); b.IsValid() {
 			b.Set(field(o, "Boot"))
+		}
+		if k.tune != "" {
+			field(up, k.tune).Set(field(o, k.tune))
 		}
 		cs = append(cs, Change{Class: Live, Path: path(n, j), Op: &Op{Kind: UpdateDevice, Device: name, XML: marshalAs(name, up)}})
 	}

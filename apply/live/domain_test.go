@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"libvirt.org/go/libvirt"
 	"libvirt.org/go/libvirtxml"
 )
 
@@ -63,6 +64,12 @@ var domainCases = []domainCase{
 		want: []string{"restart devices.disk[vdb]"}},
 	{name: "CD-ROM bus changed", oldDevices: cdrom, newDevices: strings.Replace(cdrom, "sata", "ide", 1),
 		want: []string{"restart devices.disk[sda]"}},
+	{name: "disk throttled", oldDevices: vdb, newDevices: strings.Replace(vdb, "</disk>", "<iotune><total_iops_sec>100</total_iops_sec></iotune></disk>", 1),
+		want: []string{"live devices.disk[vdb].iotune (set-block-io-tune)"}},
+	{name: "CD-ROM media and throttling",
+		oldDevices: strings.Replace(cdrom, "</disk>", "<iotune><read_bytes_sec>1000</read_bytes_sec><group_name>g</group_name></iotune></disk>", 1),
+		newDevices: strings.Replace(cdrom, "one.iso", "two.iso", 1),
+		want:       []string{"live devices.disk[sda].iotune (set-block-io-tune)", "live devices.disk[sda] (update-device)"}},
 	{name: "disk boot order", oldDevices: vdb, newDevices: strings.Replace(vdb, "</disk>", "<boot order='1'/></disk>", 1),
 		want: []string{"next-boot devices.disk[vdb].boot"}},
 	{name: "disk target renamed", oldDevices: vdb, newDevices: strings.Replace(vdb, "vdb", "vdc", 1),
@@ -324,6 +331,23 @@ func TestDomainOps(t *testing.T) {
 	o = op("", "", "<cputune><shares>2048</shares><quota>-1</quota></cputune>", "")
 	if got := fmt.Sprint(o.Params); got != "[cpu_shares=2048 vcpu_quota=-1]" {
 		t.Errorf("cputune params %s", got)
+	}
+}
+
+func TestDiskIOTune(t *testing.T) {
+	old := parseDomain(t, domainXML("", strings.Replace(cdrom, "</disk>", "<iotune><read_bytes_sec>1000</read_bytes_sec><group_name>g</group_name></iotune></disk>", 1)))
+	new := parseDomain(t, domainXML("", strings.Replace(cdrom, "</disk>", "<iotune><total_iops_sec>5</total_iops_sec><group_name>g</group_name></iotune></disk>", 1)))
+	cs := Domain(old, new)
+	if len(cs) != 1 || cs[0].Op.Device != "sda" || fmt.Sprint(cs[0].Op.Params) != "[read_bytes_sec=0 total_iops_sec=5]" {
+		t.Errorf("got %v %+v", cs, cs[0].Op)
+	}
+	var p libvirt.DomainBlockIoTuneParameters
+	fields := blockIoTuneFields(&p)
+	if len(fields) != reflect.TypeOf(libvirtxml.DomainDiskIOTune{}).NumField() {
+		t.Errorf("%d of %d iotune fields map to libvirt's parameters", len(fields), reflect.TypeOf(libvirtxml.DomainDiskIOTune{}).NumField())
+	}
+	if err := setParams(cs[0].Op.Params, fields); err != nil || !p.TotalIopsSecSet || p.TotalIopsSec != 5 || !p.ReadBytesSecSet || p.GroupNameSet {
+		t.Errorf("got %v %+v", err, p)
 	}
 }
 

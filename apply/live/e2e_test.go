@@ -227,6 +227,10 @@ func TestE2ELive(t *testing.T) {
 		})
 		apply(t, new)
 		both(t, true, "b.img", "dev='sdb'")
+		throttled := clone(t, new)
+		throttled.Devices.Disks[1].IOTune = &libvirtxml.DomainDiskIOTune{TotalIopsSec: 100}
+		apply(t, throttled)
+		both(t, true, "<total_iops_sec>100</total_iops_sec>")
 		apply(t, &def)
 		both(t, false, "b.img", "dev='sdb'")
 	})

@@ -3,6 +3,7 @@ package live
 import (
 	"errors"
 	"fmt"
+	"reflect"
 
 	"libvirt.org/go/libvirt"
 	"libvirt.org/go/libvirtxml"
@@ -96,6 +97,11 @@ func ApplyDomain(dom *libvirt.Domain, c Change) error {
 		err = dom.SetMemoryFlags(op.Count, libvirt.DOMAIN_MEM_LIVE|libvirt.DOMAIN_MEM_CONFIG)
 	case SetVcpus:
 		err = dom.SetVcpusFlags(uint(op.Count), libvirt.DOMAIN_VCPU_LIVE|libvirt.DOMAIN_VCPU_CONFIG)
+	case SetBlockIoTune:
+		var p libvirt.DomainBlockIoTuneParameters
+		if err = setParams(op.Params, blockIoTuneFields(&p)); err == nil {
+			err = dom.SetBlockIoTune(op.Device, &p, both)
+		}
 	case SetLifecycleAction:
 		event, ok1 := lifecycleEvents[op.Event]
 		action, ok2 := lifecycleActions[op.Text]
@@ -147,6 +153,22 @@ func ApplyDomain(dom *libvirt.Domain, c Change) error {
 		return fmt.Errorf("%s: unknown live operation %q", c.Path, op.Kind)
 	}
 	return refused(c, err)
+}
+
+// blockIoTuneFields are the fields of libvirt's block I/O tuning
+// parameters by their parameter names, which are also the element names
+// of a disk's iotune: the two libraries name the fields alike.
+func blockIoTuneFields(p *libvirt.DomainBlockIoTuneParameters) map[string]paramField {
+	fields := map[string]paramField{}
+	v := reflect.ValueOf(p).Elem()
+	xt := reflect.TypeOf(libvirtxml.DomainDiskIOTune{})
+	for i := 0; i < xt.NumField(); i++ {
+		value, set := v.FieldByName(xt.Field(i).Name), v.FieldByName(xt.Field(i).Name+"Set")
+		if value.IsValid() && set.IsValid() {
+			fields[fieldPath(xt.Field(i))] = paramField{set.Addr().Interface().(*bool), value.Addr().Interface()}
+		}
+	}
+	return fields
 }
 
 var lifecycleEvents = map[string]libvirt.DomainLifecycle{
