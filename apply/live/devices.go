@@ -579,7 +579,7 @@ func (k deviceKind) changes(name string, olds, news []any) []Change {
 		}
 		if k.tune != "" {
 			ot, nt := field(oc, k.tune), field(nc, k.tune)
-			if marshalAs(name, ot.Interface()) != marshalAs(name, nt.Interface()) {
+			if marshalAs("tune", ot.Interface()) != marshalAs("tune", nt.Interface()) {
 				cs = append(cs, k.tuned(path(n, j), o, n))
 			}
 			// The rest is compared, and updated, with the old settings.
