@@ -17,7 +17,6 @@ import (
 type checked struct {
 	value cue.Value
 	kind  compiler.Kind
-	dir   string // where relative XML paths are, if not the working directory
 }
 
 func newExportCmd(c *Command) *cobra.Command {

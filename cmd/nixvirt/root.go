@@ -16,6 +16,7 @@ type Command struct {
 	root   *cobra.Command
 	stdout io.Writer
 	stderr io.Writer
+	stdin  io.Reader
 	dir    string
 }
 
@@ -23,7 +24,7 @@ type Command struct {
 var errPrinted = errors.New("error already printed")
 
 func newRootCmd(stdout, stderr io.Writer, dir string) *Command {
-	c := &Command{stdout: stdout, stderr: stderr, dir: dir}
+	c := &Command{stdout: stdout, stderr: stderr, stdin: os.Stdin, dir: dir}
 	c.root = &cobra.Command{
 		Use:   "nixvirt",
 		Short: "declare libvirt machines, networks, pools and volumes in CUE",
