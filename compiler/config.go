@@ -258,6 +258,9 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string) ([]O
 			}
 			o.Absent = true
 		}
+		if why := badName(o.Name); why != "" {
+			return nil, newPathError(e, "%s name %q: %s", k, o.Name, why)
+		}
 		if prev, ok := seen[o.Name]; ok {
 			return nil, newPathError(e, "%s %q is declared twice on %s (also at %s)", k, o.Name, uri, prev.Pos())
 		}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 
 	"cuelang.org/go/cue"
@@ -116,4 +117,13 @@ func writeFiles(dir string, docs []document) error {
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 
-func connDir(uri string) string { return unsafeChars.ReplaceAllString(uri, "_") }
+// connDir is the directory of a connection's files under export --out:
+// never "." or "..", whatever the configuration's key (vet refuses such
+// keys; this keeps the files inside --out regardless).
+func connDir(uri string) string {
+	d := unsafeChars.ReplaceAllString(uri, "_")
+	if strings.Trim(d, ".") == "" {
+		d = strings.ReplaceAll(d, ".", "_")
+	}
+	return d
+}
