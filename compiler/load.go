@@ -221,6 +221,12 @@ func (s *Schema) loadCUE(in Input) (cue.Value, error) {
 		d := p
 		if !fi.IsDir() {
 			d = filepath.Dir(p)
+		} else if files, _ := filepath.Glob(filepath.Join(p, "*.cue")); len(files) == 0 {
+			where := a
+			if filepath.Clean(a) == "." {
+				where = "the current directory"
+			}
+			return cue.Value{}, fmt.Errorf("%s has no .cue files: give a package directory, .cue files or .json files (nixvirt vet ./host)", where)
 		}
 		if pkgDir == "" {
 			pkgDir = d

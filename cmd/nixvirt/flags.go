@@ -19,7 +19,7 @@ type inputFlags struct {
 func (f *inputFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&f.expr, "expression", "e", "", "evaluate this expression and use its value")
 	cmd.Flags().StringVar(&f.kind, "kind", "", "check a single document: domain, network, pool or volume (default: a whole #Config)")
-	cmd.Flags().StringVar(&f.connect, "connect", "", "the input is NixVirt's per-connection settings file (JSON) for this libvirt URI")
+	cmd.Flags().StringVarP(&f.connect, "connect", "c", "", "the input is NixVirt's per-connection settings file (JSON) for this libvirt URI")
 }
 
 // load reads the arguments and checks them against the schema: a single
@@ -49,10 +49,10 @@ func (f *inputFlags) load(c *Command, s *compiler.Schema, in compiler.Input) (ch
 	}
 	if k == "" {
 		u, err := s.CheckConfig(v)
-		return checked{value: u}, err
+		return checked{value: u}, withHint(s, v, "", true, err)
 	}
 	u, err := s.Check(v, k)
-	return checked{value: u, kind: k}, err
+	return checked{value: u, kind: k}, withHint(s, v, k, true, err)
 }
 
 // document is one XML document to write: to stdout (file "") or a file.

@@ -20,7 +20,7 @@ type hostFlags struct {
 
 func (f *hostFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&f.expr, "expression", "e", "", "evaluate this expression and use its value as the configuration")
-	cmd.Flags().StringVar(&f.connect, "connect", "", "take NixVirt's per-connection settings file (JSON) for this libvirt URI")
+	cmd.Flags().StringVarP(&f.connect, "connect", "c", "", "take NixVirt's per-connection settings file (JSON) for this libvirt URI")
 	cmd.Flags().StringVar(&f.output, "output", "text", "text or json")
 	cmd.Flags().BoolVar(&f.noPrune, "no-prune", false, "keep objects nixvirt defined that left the configuration")
 }
@@ -48,7 +48,7 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 		}
 		u, err := s.CheckConfig(v)
 		if err != nil {
-			return err
+			return withHint(s, v, "", false, err)
 		}
 		objs, err := s.Objects(u, c.dir)
 		if err != nil {
@@ -70,6 +70,9 @@ func (f *hostFlags) options() apply.Options {
 func loadSettings(c *Command, s *compiler.Schema, uri string, in compiler.Input, expr string) (cue.Value, error) {
 	if len(in.Args) != 1 {
 		return cue.Value{}, fmt.Errorf("--connect %s takes one settings file (JSON)", uri)
+	}
+	if err := settingsFileError(c, uri, in.Args[0]); err != nil {
+		return cue.Value{}, err
 	}
 	v, err := s.LoadSettings(in, expr)
 	if err != nil {
