@@ -39,13 +39,14 @@ where <connection> is the URI with every character other than letters,
 digits, '.', '-' and '_' replaced by '_' (qemu:///system is qemu____system).
 The output is byte-for-byte deterministic.`,
 		Example: `  nixvirt export --kind domain web.cue > web.xml
-  nixvirt export --kind network -e networks.lab host.cue
+  nixvirt export --kind network -e lab networks.cue  # one of several values
   nixvirt export --out build/ ./host`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return doExport(c, &f, out, args)
 		},
 	}
 	f.add(cmd)
+	cmd.Flags().Lookup("kind").Usage = "write one document of this kind to stdout: domain, network, pool or volume"
 	cmd.Flags().StringVar(&out, "out", "", "write every object of a whole-host configuration under this directory")
 	return cmd
 }
