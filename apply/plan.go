@@ -129,6 +129,9 @@ type Options struct {
 // planConnection plans one host.
 func planConnection(h Host, wanted []*Wanted, opts Options) ([]*Change, []Unmanaged, error) {
 	uri := h.URI()
+	if err := opts.State.check(uri); err != nil {
+		return nil, nil, err
+	}
 	live := map[compiler.Kind][]Live{}
 	for _, k := range []compiler.Kind{compiler.KindNetwork, compiler.KindPool, compiler.KindDomain} {
 		l, err := h.List(k)
@@ -186,7 +189,7 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*Change, []Unmana
 
 func owned(k compiler.Kind, l *Live, st *State, uri string) bool {
 	if k == compiler.KindPool {
-		return st != nil && st.poolHash(uri, l.UUID) != ""
+		return st != nil && st.ownsPool(uri, l)
 	}
 	return markOf(k, l.XML) != ""
 }

@@ -1,22 +1,34 @@
 package apply
 
 import (
+	"crypto/rand"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sync"
 	"syscall"
+
+	"nixvirt.dev/nixvirt/compiler"
 )
 
 // State is nixvirt's record of what it owns where libvirt keeps no
 // metadata: storage pools. It lives in a directory on the machine that
 // runs nixvirt (StateDir), one file per connection.
+//
+// The directory decides what nixvirt deletes and is written by root during
+// activation, so it must be the user's alone: one owned by another user or
+// writable by others is refused, files are created without following
+// symbolic links, and a record that cannot be read is an error, never an
+// empty record.
 type State struct {
 	dir   string
 	mu    sync.Mutex
 	pools map[string]map[string]poolRecord // uri → pool UUID → record
+	errs  map[string]error                 // uri → why its record cannot be read
 }
 
 // poolRecord is what nixvirt gave a pool it owns.
@@ -43,7 +55,7 @@ func StateDir() string {
 
 // OpenState reads the state under dir.
 func OpenState(dir string) *State {
-	return &State{dir: dir, pools: map[string]map[string]poolRecord{}}
+	return &State{dir: dir, pools: map[string]map[string]poolRecord{}, errs: map[string]error{}}
 }
 
 var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
@@ -57,36 +69,135 @@ type stateFile struct {
 	Pools map[string]poolRecord `json:"pools"`
 }
 
-func (s *State) load(uri string) map[string]poolRecord {
+// checkDir refuses a state directory that another user could write in, or
+// that is not the current user's: either would let someone else decide
+// what nixvirt deletes, or plant a symbolic link that root writes through.
+// create makes it (mode 0700) when it is missing.
+func (s *State) checkDir(create bool) (exists bool, err error) {
+	fi, err := os.Lstat(s.dir)
+	if os.IsNotExist(err) && create {
+		if err = os.MkdirAll(s.dir, 0o700); err != nil {
+			return false, fmt.Errorf("cannot create the state directory: %v", err)
+		}
+		fi, err = os.Lstat(s.dir)
+	}
+	if os.IsNotExist(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("state directory %s: %v", s.dir, err)
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		// A link the user made on purpose (e.g. onto another disk) is
+		// judged by where it leads.
+		if fi, err = os.Stat(s.dir); err != nil {
+			return false, fmt.Errorf("state directory %s: %v", s.dir, err)
+		}
+	}
+	if !fi.IsDir() {
+		return false, fmt.Errorf("state directory %s is not a directory", s.dir)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return false, fmt.Errorf("state directory %s belongs to user %d, not to this user (%d): refusing to trust it; give nixvirt its own directory ($NIXVIRT_STATE_DIR)", s.dir, st.Uid, os.Geteuid())
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return false, fmt.Errorf("state directory %s is writable by other users (mode %04o): refusing to trust it; chmod go-w %s", s.dir, fi.Mode().Perm(), s.dir)
+	}
+	return true, nil
+}
+
+// load reads a connection's record once. A record that cannot be read or
+// parsed is an error naming the file: read as empty, it would make every
+// pool nixvirt owns look like someone else's.
+func (s *State) load(uri string) (map[string]poolRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p, ok := s.pools[uri]; ok {
-		return p
+		return p, s.errs[uri]
 	}
-	var f stateFile
-	if data, err := os.ReadFile(s.file(uri, ".json")); err == nil {
-		json.Unmarshal(data, &f)
+	pools, err := s.read(uri)
+	if pools == nil {
+		pools = map[string]poolRecord{}
 	}
-	if f.Pools == nil {
-		f.Pools = map[string]poolRecord{}
+	s.pools[uri], s.errs[uri] = pools, err
+	return pools, err
+}
+
+func (s *State) read(uri string) (map[string]poolRecord, error) {
+	exists, err := s.checkDir(false)
+	if err != nil || !exists {
+		return nil, err
 	}
-	s.pools[uri] = f.Pools
-	return f.Pools
+	name := s.file(uri, ".json")
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read nixvirt's record %s: %v", name, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read nixvirt's record %s: %v", name, err)
+	}
+	var sf stateFile
+	if err := json.Unmarshal(data, &sf); err != nil {
+		return nil, fmt.Errorf("nixvirt's record %s is corrupt (%v): restore it, or remove it to make nixvirt forget which pools it defined", name, err)
+	}
+	for uuid, rec := range sf.Pools {
+		if rec.Hash == "" || rec.Definition == "" {
+			return nil, fmt.Errorf("nixvirt's record %s is corrupt (pool %s has no hash or definition): restore it, or remove it to make nixvirt forget which pools it defined", name, uuid)
+		}
+	}
+	return sf.Pools, nil
+}
+
+// check reports whether a connection's record can be read; plan and apply
+// stop on it before anything else.
+func (s *State) check(uri string) error {
+	if s == nil {
+		return nil
+	}
+	_, err := s.load(uri)
+	return err
 }
 
 func (s *State) pool(uri, uuid string) poolRecord {
-	pools := s.load(uri)
+	pools, _ := s.load(uri)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return pools[canonicalUUID(uuid)]
 }
 
-func (s *State) poolHash(uri, uuid string) string { return s.pool(uri, uuid).Hash }
+// ownsPool reports whether nixvirt owns a live pool. A pool carries no
+// mark of its own, so the record stands for it only when the pool is the
+// one recorded: the same UUID and name, and still the definition nixvirt
+// gave it. A record for a pool nixvirt did not define, or one changed
+// since, never makes nixvirt delete or redefine it as its own.
+func (s *State) ownsPool(uri string, l *Live) bool {
+	rec := s.pool(uri, l.UUID)
+	if rec.Hash == "" {
+		return false
+	}
+	var def struct {
+		Name string `xml:"name"`
+		UUID string `xml:"uuid"`
+	}
+	if xml.Unmarshal([]byte(rec.Definition), &def) != nil {
+		return false
+	}
+	return def.Name == l.Name && canonicalUUID(def.UUID) == canonicalUUID(l.UUID) &&
+		sameDefinition(compiler.KindPool, l.XML, rec.Definition)
+}
 
 // setPool records (rec.Hash != "") or forgets a pool, and saves the state
 // at once, so that an interrupted apply keeps what it did.
 func (s *State) setPool(uri, uuid string, rec poolRecord) error {
-	pools := s.load(uri)
+	pools, err := s.load(uri)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rec.Hash == "" {
@@ -94,24 +205,48 @@ func (s *State) setPool(uri, uuid string, rec poolRecord) error {
 	} else {
 		pools[canonicalUUID(uuid)] = rec
 	}
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+	if _, err := s.checkDir(true); err != nil {
 		return err
 	}
 	data, _ := json.MarshalIndent(stateFile{Pools: pools}, "", "  ")
-	tmp := s.file(uri, ".json.tmp")
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
-		return err
+	return writeFileAtomic(s.file(uri, ".json"), append(data, '\n'))
+}
+
+// writeFileAtomic writes a file through a new temporary file beside it
+// (O_EXCL, so never through a link someone left there), then renames it
+// into place, so that a reader sees the old record or the new one.
+func writeFileAtomic(name string, data []byte) error {
+	var b [8]byte
+	rand.Read(b[:])
+	tmp := fmt.Sprintf("%s.%x.tmp", name, b)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return fmt.Errorf("cannot write nixvirt's record: %v", err)
 	}
-	return os.Rename(tmp, s.file(uri, ".json"))
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, name)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("cannot write nixvirt's record %s: %v", name, err)
+	}
+	return nil
 }
 
 // lock takes the lock of one connection, so that two applies against one
 // host from this machine run one after the other.
 func (s *State) lock(uri string) (unlock func(), err error) {
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
-		return nil, fmt.Errorf("cannot create %s: %v", s.dir, err)
+	if _, err := s.checkDir(true); err != nil {
+		return nil, err
 	}
-	f, err := os.OpenFile(s.file(uri, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := os.OpenFile(s.file(uri, ".lock"), os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return nil, err
 	}

@@ -112,8 +112,9 @@ func Connections(u cue.Value) []string {
 }
 
 // Objects lists the objects of a checked configuration in apply order
-// (networks, pools, volumes, domains), connections sorted by URI. dir
-// resolves relative XML file paths.
+// (networks, pools, volumes, domains), connections sorted by URI. A
+// relative XML file path is relative to the file that names it; dir is the
+// working directory, against which the input's file names are.
 func (s *Schema) Objects(u cue.Value, dir string) ([]Object, error) {
 	var out []Object
 	conns := u.LookupPath(cue.ParsePath("connections"))
@@ -216,7 +217,7 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string) ([]O
 		case cue.StringKind:
 			p, _ := def.String()
 			if !filepath.IsAbs(p) {
-				p = filepath.Join(dir, p)
+				p = filepath.Join(fileDir(def, dir), p)
 			}
 			if _, err := os.Stat(p); err != nil {
 				shown, _ := def.String()
@@ -256,6 +257,9 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string) ([]O
 				return nil, newPathError(e, "an entry with present: false needs a name")
 			}
 			o.Absent = true
+		}
+		if why := badName(o.Name); why != "" {
+			return nil, newPathError(e, "%s name %q: %s", k, o.Name, why)
 		}
 		if prev, ok := seen[o.Name]; ok {
 			return nil, newPathError(e, "%s %q is declared twice on %s (also at %s)", k, o.Name, uri, prev.Pos())

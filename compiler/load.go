@@ -1,7 +1,9 @@
 package compiler
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -18,19 +20,58 @@ import (
 	"nixvirt.dev/nixvirt/templates"
 )
 
+// Input is what the user named on the command line: arguments relative
+// to Dir, and the bytes of stdin when an argument reads it ("-" or
+// /dev/stdin). stdin is read once, by ReadInput, so that loading again
+// (the exact schema's retry) sees the same input.
+type Input struct {
+	Dir   string
+	Args  []string
+	Stdin []byte
+}
+
+// ReadInput makes the Input of args, reading r when an argument is stdin.
+func ReadInput(dir string, args []string, r io.Reader) (Input, error) {
+	in := Input{Dir: dir, Args: append([]string(nil), args...)}
+	if len(in.Args) == 0 {
+		in.Args = []string{"."}
+	}
+	for i, a := range in.Args {
+		if !isStdin(a) {
+			continue
+		}
+		if in.Stdin == nil {
+			data, err := io.ReadAll(r)
+			if err != nil {
+				return in, fmt.Errorf("%s: %v", a, err)
+			}
+			in.Stdin = data
+		}
+		in.Args[i] = "-"
+	}
+	return in, nil
+}
+
+// isStdin reports the arguments that name stdin: cue's "-" and the
+// device files, which cue cannot load as files (they are outside any
+// module).
+func isStdin(a string) bool {
+	return a == "-" || a == "/dev/stdin" || a == "/proc/self/fd/0" || a == "/dev/fd/0"
+}
+
 // Load builds the value of the user's arguments: .cue files, package
-// directories (default "."), or .json files. expr, if set, selects a value
-// inside it, as cue's -e does.
-func (s *Schema) Load(dir string, args []string, expr string) (cue.Value, error) {
-	if len(args) == 0 {
-		args = []string{"."}
+// directories (default "."), .json files, or "-" for stdin. expr, if set,
+// selects a value inside it, as cue's -e does.
+func (s *Schema) Load(in Input, expr string) (cue.Value, error) {
+	if len(in.Args) == 0 {
+		in.Args = []string{"."}
 	}
 	var v cue.Value
 	var err error
-	if allJSON(args) {
-		v, err = s.loadJSON(dir, args)
+	if allJSON(in.Args) {
+		v, err = s.loadJSON(in.Dir, in.Args)
 	} else {
-		v, err = s.loadCUE(dir, args)
+		v, err = s.loadCUE(in)
 	}
 	if err != nil {
 		return v, err
@@ -85,14 +126,20 @@ func (s *Schema) loadJSON(dir string, args []string) (cue.Value, error) {
 
 // LoadSettings reads NixVirt's per-connection settings file (JSON). A kind
 // its module writes as null (not managed) is read as absent.
-func (s *Schema) LoadSettings(dir, file, expr string) (cue.Value, error) {
-	name := file
-	if !filepath.IsAbs(name) {
-		name = filepath.Join(dir, name)
-	}
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return cue.Value{}, fileError(file, err)
+// Its XML paths are relative to the file (Objects reads them from the
+// positions).
+func (s *Schema) LoadSettings(in Input, expr string) (cue.Value, error) {
+	file := in.Args[0]
+	data := in.Stdin
+	if file != "-" {
+		name := file
+		if !filepath.IsAbs(name) {
+			name = filepath.Join(in.Dir, name)
+		}
+		var err error
+		if data, err = os.ReadFile(name); err != nil {
+			return cue.Value{}, fileError(file, err)
+		}
 	}
 	x, err := json.Extract(file, data)
 	if err != nil {
@@ -120,6 +167,20 @@ func (s *Schema) LoadSettings(dir, file, expr string) (cue.Value, error) {
 	return v, v.Err()
 }
 
+// fileDir is the directory of the file v is written in, for the paths it
+// names: cue gives absolute file names; JSON files are named as the user
+// gave them, relative to cwd; stdin and -e have no directory but cwd.
+func fileDir(v cue.Value, cwd string) string {
+	f := userPos(v).Filename()
+	switch {
+	case f == "" || f == "-" || strings.HasPrefix(f, "<") || isSchemaFile(f):
+		return cwd
+	case filepath.IsAbs(f):
+		return filepath.Dir(f)
+	}
+	return filepath.Join(cwd, filepath.Dir(f))
+}
+
 // fileError says which argument could not be read, without Go's "open"
 // wording.
 func fileError(arg string, err error) error {
@@ -133,42 +194,84 @@ func fileError(arg string, err error) error {
 	return err
 }
 
-// loadCUE loads CUE files or packages. The embedded schemas and templates
-// are placed, through the loader's overlay, where
-// `import "nixvirt.dev/nixvirt/schemas"` (and …/templates) finds them, so
-// user packages need no registry and no copy of them.
-func (s *Schema) loadCUE(dir string, args []string) (cue.Value, error) {
-	for _, a := range args {
+// loadCUE loads CUE files or one package, as cue does: the module is the
+// one enclosing the package's directory (not the working directory's), so
+// that neither the directory nixvirt runs in nor its ancestors add files
+// to it. Outside any module, a virtual module is rooted at the package's
+// own directory. The embedded schemas and templates are placed, through
+// the loader's overlay, where `import "nixvirt.dev/nixvirt/schemas"` (and
+// …/templates) finds them, so user packages need no registry and no copy
+// of them.
+func (s *Schema) loadCUE(in Input) (cue.Value, error) {
+	pkgDir := ""
+	args := make([]string, len(in.Args))
+	for i, a := range in.Args {
+		if a == "-" {
+			args[i] = a
+			continue
+		}
 		p := a
 		if !filepath.IsAbs(p) {
-			p = filepath.Join(dir, p)
+			p = filepath.Join(in.Dir, p)
 		}
-		if _, err := os.Stat(p); err != nil && (strings.HasSuffix(a, ".cue") || strings.HasPrefix(a, ".")) {
+		fi, err := os.Stat(p)
+		if err != nil {
 			return cue.Value{}, fileError(a, err)
 		}
+		d := p
+		if !fi.IsDir() {
+			d = filepath.Dir(p)
+		} else if files, _ := filepath.Glob(filepath.Join(p, "*.cue")); len(files) == 0 {
+			where := a
+			if filepath.Clean(a) == "." {
+				where = "the current directory"
+			}
+			return cue.Value{}, fmt.Errorf("%s has no .cue files: give a package directory, .cue files or .json files (nixvirt vet ./host)", where)
+		}
+		if pkgDir == "" {
+			pkgDir = d
+		} else if fi.IsDir() || d != pkgDir {
+			return cue.Value{}, fmt.Errorf("%s: give one package directory, or files of one directory", a)
+		}
+		args[i] = p
 	}
-	root, own := moduleRoot(dir)
+	if pkgDir == "" {
+		pkgDir = in.Dir
+	}
+	root, own := moduleRoot(pkgDir)
 	overlay := map[string]load.Source{}
 	if root == "" {
-		// No module: a virtual one at the working directory.
-		root = dir
+		root = pkgDir
 		overlay[filepath.Join(root, "cue.mod", "module.cue")] = load.FromString(
 			"module: \"nixvirt.local/user@v0\"\nlanguage: version: \"v0.17.0\"\n")
+	}
+	// Arguments as paths inside the module, which is where cue's loader
+	// takes them from.
+	for i, a := range args {
+		if a == "-" {
+			continue
+		}
+		rel, err := filepath.Rel(root, a)
+		if err != nil {
+			return cue.Value{}, err
+		}
+		args[i] = "./" + filepath.ToSlash(rel)
 	}
 	// In nixvirt's own module (its examples) the schemas directory is the
 	// package itself; elsewhere it is placed in cue.mod/pkg. Either way the
 	// overlay holds this variant's sources.
-	pkgDir := filepath.Join(root, "cue.mod", "pkg", filepath.FromSlash(ModulePath))
+	embedDir := filepath.Join(root, "cue.mod", "pkg", filepath.FromSlash(ModulePath))
 	if own {
-		pkgDir = root
+		embedDir = root
 	}
 	for name, src := range s.files {
-		overlay[filepath.Join(pkgDir, "schemas", name)] = load.FromBytes(src)
+		overlay[filepath.Join(embedDir, "schemas", name)] = load.FromBytes(src)
 	}
 	for name, src := range templateFiles() {
-		overlay[filepath.Join(pkgDir, "templates", name)] = load.FromBytes(src)
+		overlay[filepath.Join(embedDir, "templates", name)] = load.FromBytes(src)
 	}
-	insts := load.Instances(args, &load.Config{Dir: dir, Overlay: overlay})
+	cfg := &load.Config{Dir: root, ModuleRoot: root, Overlay: overlay, Stdin: bytes.NewReader(in.Stdin)}
+	insts := load.Instances(args, cfg)
 	if len(insts) != 1 {
 		return cue.Value{}, fmt.Errorf("%d packages given; give one package or a list of files of one package", len(insts))
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 
 	"cuelang.org/go/cue"
@@ -17,7 +18,6 @@ import (
 type checked struct {
 	value cue.Value
 	kind  compiler.Kind
-	dir   string // where relative XML paths are, if not the working directory
 }
 
 func newExportCmd(c *Command) *cobra.Command {
@@ -39,13 +39,14 @@ where <connection> is the URI with every character other than letters,
 digits, '.', '-' and '_' replaced by '_' (qemu:///system is qemu____system).
 The output is byte-for-byte deterministic.`,
 		Example: `  nixvirt export --kind domain web.cue > web.xml
-  nixvirt export --kind network -e networks.lab host.cue
+  nixvirt export --kind network -e lab networks.cue  # one of several values
   nixvirt export --out build/ ./host`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return doExport(c, &f, out, args)
 		},
 	}
 	f.add(cmd)
+	cmd.Flags().Lookup("kind").Usage = "write one document of this kind to stdout: domain, network, pool or volume"
 	cmd.Flags().StringVar(&out, "out", "", "write every object of a whole-host configuration under this directory")
 	return cmd
 }
@@ -117,4 +118,13 @@ func writeFiles(dir string, docs []document) error {
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 
-func connDir(uri string) string { return unsafeChars.ReplaceAllString(uri, "_") }
+// connDir is the directory of a connection's files under export --out:
+// never "." or "..", whatever the configuration's key (vet refuses such
+// keys; this keeps the files inside --out regardless).
+func connDir(uri string) string {
+	d := unsafeChars.ReplaceAllString(uri, "_")
+	if strings.Trim(d, ".") == "" {
+		d = strings.ReplaceAll(d, ".", "_")
+	}
+	return d
+}

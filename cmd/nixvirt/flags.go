@@ -19,12 +19,12 @@ type inputFlags struct {
 func (f *inputFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&f.expr, "expression", "e", "", "evaluate this expression and use its value")
 	cmd.Flags().StringVar(&f.kind, "kind", "", "check a single document: domain, network, pool or volume (default: a whole #Config)")
-	cmd.Flags().StringVar(&f.connect, "connect", "", "the input is NixVirt's per-connection settings file (JSON) for this libvirt URI")
+	cmd.Flags().StringVarP(&f.connect, "connect", "c", "", "the input is NixVirt's per-connection settings file (JSON) for this libvirt URI")
 }
 
 // load reads the arguments and checks them against the schema: a single
 // document with --kind, a whole-host #Config without.
-func (f *inputFlags) load(c *Command, s *compiler.Schema, args []string) (checked, error) {
+func (f *inputFlags) load(c *Command, s *compiler.Schema, in compiler.Input) (checked, error) {
 	var k compiler.Kind
 	if f.kind != "" {
 		var err error
@@ -36,23 +36,23 @@ func (f *inputFlags) load(c *Command, s *compiler.Schema, args []string) (checke
 		if k != "" {
 			return checked{}, fmt.Errorf("--connect and --kind do not go together")
 		}
-		v, _, err := loadSettings(c, s, f.connect, args, f.expr)
+		v, err := loadSettings(c, s, f.connect, in, f.expr)
 		if err != nil {
 			return checked{}, err
 		}
 		u, err := s.CheckConfig(v)
-		return checked{value: u, dir: settingsDir(c, args)}, err
+		return checked{value: u}, err
 	}
-	v, err := s.Load(c.dir, args, f.expr)
+	v, err := s.Load(in, f.expr)
 	if err != nil {
 		return checked{}, err
 	}
 	if k == "" {
 		u, err := s.CheckConfig(v)
-		return checked{value: u}, err
+		return checked{value: u}, withHint(s, v, "", true, err)
 	}
 	u, err := s.Check(v, k)
-	return checked{value: u, kind: k}, err
+	return checked{value: u, kind: k}, withHint(s, v, k, true, err)
 }
 
 // document is one XML document to write: to stdout (file "") or a file.
@@ -65,9 +65,13 @@ type document struct {
 // one per object of a whole-host configuration otherwise.
 func (f *inputFlags) compile(c *Command, args []string) ([]document, error) {
 	var docs []document
-	err := compiler.Run(func(s *compiler.Schema) error {
+	input, err := c.input(args)
+	if err != nil {
+		return nil, err
+	}
+	err = compiler.Run(func(s *compiler.Schema) error {
 		docs = docs[:0]
-		in, err := f.load(c, s, args)
+		in, err := f.load(c, s, input)
 		if err != nil {
 			return err
 		}
@@ -76,11 +80,7 @@ func (f *inputFlags) compile(c *Command, args []string) ([]document, error) {
 			docs = append(docs, document{xml: x})
 			return err
 		}
-		dir := c.dir
-		if in.dir != "" {
-			dir = in.dir
-		}
-		objs, err := s.Objects(in.value, dir)
+		objs, err := s.Objects(in.value, c.dir)
 		if err != nil {
 			return err
 		}

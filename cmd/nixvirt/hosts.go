@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
 
 	"cuelang.org/go/cue"
 	"github.com/spf13/cobra"
@@ -21,7 +20,7 @@ type hostFlags struct {
 
 func (f *hostFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&f.expr, "expression", "e", "", "evaluate this expression and use its value as the configuration")
-	cmd.Flags().StringVar(&f.connect, "connect", "", "take NixVirt's per-connection settings file (JSON) for this libvirt URI")
+	cmd.Flags().StringVarP(&f.connect, "connect", "c", "", "take NixVirt's per-connection settings file (JSON) for this libvirt URI")
 	cmd.Flags().StringVar(&f.output, "output", "text", "text or json")
 	cmd.Flags().BoolVar(&f.noPrune, "no-prune", false, "keep objects nixvirt defined that left the configuration")
 }
@@ -33,22 +32,25 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 		return nil, fmt.Errorf("--output %q: want text or json", f.output)
 	}
 	var wanted *apply.Desired
-	err := compiler.Run(func(s *compiler.Schema) error {
+	in, err := c.input(args)
+	if err != nil {
+		return nil, err
+	}
+	err = compiler.Run(func(s *compiler.Schema) error {
 		var v cue.Value
 		var err error
-		dir := c.dir
 		if f.connect != "" {
-			if v, dir, err = loadSettings(c, s, f.connect, args, f.expr); err != nil {
+			if v, err = loadSettings(c, s, f.connect, in, f.expr); err != nil {
 				return err
 			}
-		} else if v, err = s.Load(c.dir, args, f.expr); err != nil {
+		} else if v, err = s.Load(in, f.expr); err != nil {
 			return err
 		}
 		u, err := s.CheckConfig(v)
 		if err != nil {
-			return err
+			return withHint(s, v, "", false, err)
 		}
-		objs, err := s.Objects(u, dir)
+		objs, err := s.Objects(u, c.dir)
 		if err != nil {
 			return err
 		}
@@ -65,23 +67,23 @@ func (f *hostFlags) options() apply.Options {
 // loadSettings reads NixVirt's per-connection settings file as the
 // configuration of that one connection; its XML paths are relative to the
 // file.
-func loadSettings(c *Command, s *compiler.Schema, uri string, args []string, expr string) (cue.Value, string, error) {
-	if len(args) != 1 {
-		return cue.Value{}, "", fmt.Errorf("--connect %s takes one settings file (JSON)", uri)
+func loadSettings(c *Command, s *compiler.Schema, uri string, in compiler.Input, expr string) (cue.Value, error) {
+	if len(in.Args) != 1 {
+		return cue.Value{}, fmt.Errorf("--connect %s takes one settings file (JSON)", uri)
 	}
-	v, err := s.LoadSettings(c.dir, args[0], expr)
+	if err := settingsFileError(c, uri, in.Args[0]); err != nil {
+		return cue.Value{}, err
+	}
+	v, err := s.LoadSettings(in, expr)
 	if err != nil {
-		return v, "", err
+		return v, err
 	}
-	v = s.Context().CompileString("{}").FillPath(cue.MakePath(cue.Str("connections"), cue.Str(uri)), v)
-	return v, settingsDir(c, args), nil
+	return s.Context().CompileString("{}").FillPath(cue.MakePath(cue.Str("connections"), cue.Str(uri)), v), nil
 }
 
-func settingsDir(c *Command, args []string) string {
-	if len(args) == 0 {
-		return c.dir
-	}
-	return filepath.Dir(absPath(c.dir, args[0]))
+// input reads the arguments, and stdin once if one of them names it.
+func (c *Command) input(args []string) (compiler.Input, error) {
+	return compiler.ReadInput(c.dir, args, c.stdin)
 }
 
 // connector opens libvirt connections.

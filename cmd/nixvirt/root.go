@@ -16,6 +16,7 @@ type Command struct {
 	root   *cobra.Command
 	stdout io.Writer
 	stderr io.Writer
+	stdin  io.Reader
 	dir    string
 }
 
@@ -23,7 +24,7 @@ type Command struct {
 var errPrinted = errors.New("error already printed")
 
 func newRootCmd(stdout, stderr io.Writer, dir string) *Command {
-	c := &Command{stdout: stdout, stderr: stderr, dir: dir}
+	c := &Command{stdout: stdout, stderr: stderr, stdin: os.Stdin, dir: dir}
 	c.root = &cobra.Command{
 		Use:   "nixvirt",
 		Short: "declare libvirt machines, networks, pools and volumes in CUE",
@@ -37,6 +38,9 @@ Arguments are .cue files, package directories (default ".") or .json files.`,
 	c.root.SetOut(stdout)
 	c.root.SetErr(stderr)
 	c.root.AddCommand(newVetCmd(c), newExportCmd(c), newImportCmd(c), newPlanCmd(c), newApplyCmd(c), newVersionCmd(c))
+	c.root.Version = versionText()
+	c.root.SetVersionTemplate("{{.Version}}")
+	addCompletions(c.root)
 	return c
 }
 

@@ -333,7 +333,7 @@ func (e *emitter) emitChild(buf *bytes.Buffer, parent *shape, ch *childUse, fiel
 	fmt.Fprintf(buf, "\t%s%s: %s @xml(%s)\n", label(field), opt(ch.required && !optionalAnyway[parent.defName+"."+field]), typ, args)
 }
 
-// textName names the field for an element's text (DESIGN.md §3): NixVirt's
+// textName names the field for an element's text (README.md, rule 3): NixVirt's
 // name where it has one, else "count" for numbers, "path" for file paths
 // and "value" for anything else.
 func (e *emitter) textName(s *shape, vt *valueType) string {

@@ -1,5 +1,5 @@
 // Package schemagen turns libvirt's RelaxNG grammars into closed CUE
-// definitions in nixvirt's vocabulary (DESIGN.md §3). It is run by
+// definitions in nixvirt's vocabulary (README.md, "The vocabulary"). It is run by
 // `go generate ./schemas`; its output carries a "Code generated" header.
 //
 // The walk has two steps. First every RelaxNG <element> pattern is reduced

@@ -1,0 +1,149 @@
+package apply
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"nixvirt.dev/nixvirt/compiler"
+)
+
+// TestStateDirRefusedWhenOthersCanWrite: a state directory another user can
+// write in (where a planted link would make root write through it) is
+// refused for reading, writing and locking.
+func TestStateDirRefusedWhenOthersCanWrite(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	st := OpenState(dir)
+	if err := st.check("test:///default"); err == nil || !strings.Contains(err.Error(), "writable by other users") {
+		t.Errorf("check: %v", err)
+	}
+	if _, err := st.lock("test:///default"); err == nil {
+		t.Error("lock took a world-writable directory")
+	}
+	if err := OpenState(dir).setPool("test:///default", "11111111-2222-4333-8444-555555555555", poolRecord{Hash: "h", Definition: "<pool/>"}); err == nil {
+		t.Error("setPool wrote into a world-writable directory")
+	}
+	if files, _ := os.ReadDir(dir); len(files) != 0 {
+		t.Errorf("files written: %v", files)
+	}
+}
+
+// TestStateDirRefusedWhenNotOwned: a directory that belongs to another
+// user is not trusted, even when only its owner can write it.
+func TestStateDirRefusedWhenNotOwned(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("making a directory of another user needs root")
+	}
+	dir := filepath.Join(t.TempDir(), "state")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenState(dir).lock("test:///default"); err == nil || !strings.Contains(err.Error(), "belongs to user 65534") {
+		t.Errorf("lock: %v", err)
+	}
+}
+
+// TestStateNewDirIsPrivate: a state directory nixvirt makes is its user's
+// alone, and so are its files.
+func TestStateNewDirIsPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	st := OpenState(dir)
+	if err := st.setPool("test:///default", "11111111-2222-4333-8444-555555555555", poolRecord{Hash: "h", Definition: "<pool/>"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{dir, st.file("test:///default", ".json")} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %04o", p, fi.Mode().Perm())
+		}
+	}
+}
+
+// TestStateFollowsNoLinks: a link planted where the lock or the record
+// goes is not written through, and the record is replaced, never written
+// in place.
+func TestStateFollowsNoLinks(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("precious\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st := OpenState(dir)
+	if err := os.Symlink(victim, st.file("test:///default", ".lock")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.lock("test:///default"); err == nil {
+		t.Error("lock opened a symbolic link")
+	}
+	if err := os.Symlink(victim, st.file("test:///default", ".json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.check("test:///default"); err == nil {
+		t.Error("a record that is a symbolic link was read")
+	}
+	if err := OpenState(dir).setPool("test:///default", "11111111-2222-4333-8444-555555555555", poolRecord{Hash: "h", Definition: "<pool/>"}); err == nil {
+		t.Error("setPool replaced a record it could not read")
+	}
+	if data, _ := os.ReadFile(victim); string(data) != "precious\n" {
+		t.Errorf("the link's target was written: %q", data)
+	}
+}
+
+// TestStateCorruptRecordIsAnError: a record that cannot be parsed stops
+// plan with the file's name; read as empty it would disown every pool.
+func TestStateCorruptRecordIsAnError(t *testing.T) {
+	th := newTestHost(t)
+	th.apply(web)
+	file := th.st.file(th.uri, ".json")
+	if err := os.WriteFile(file, []byte(`{"pools": {"x": `), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	th.st = OpenState(th.st.dir)
+	p := th.plan(`domains: [], networks: [], pools: []`)
+	if len(p.Errors) != 1 || !strings.Contains(p.Errors[0], file) || !strings.Contains(p.Errors[0], "corrupt") {
+		t.Fatalf("errors: %v", p.Errors)
+	}
+	if len(p.Changes) != 0 {
+		t.Fatalf("planned changes from a corrupt record: %s", actions(p))
+	}
+}
+
+// TestPlantedPoolRecordDeletesNothing: a record naming a pool nixvirt did
+// not define (pools carry no mark) does not make it nixvirt's to delete.
+func TestPlantedPoolRecordDeletesNothing(t *testing.T) {
+	th := newTestHost(t)
+	const uuid = "33333333-4444-4555-8666-777777777777"
+	xml := `<pool type="dir"><name>manualpool</name><uuid>` + uuid + `</uuid><target><path>/tmp/nvxin-manualpool</path></target></pool>`
+	if err := th.host.Define(compiler.KindPool, xml); err != nil {
+		t.Fatal(err)
+	}
+	for _, planted := range []poolRecord{
+		{Hash: "planted", Definition: `<pool type="dir"><name>other</name><uuid>` + uuid + `</uuid><target><path>/tmp/x</path></target></pool>`},
+		{Hash: "planted", Definition: `<pool type="dir"><name>manualpool</name><uuid>` + uuid + `</uuid><target><path>/srv/elsewhere</path></target></pool>`},
+	} {
+		th.st = OpenState(t.TempDir())
+		if err := th.st.setPool(th.uri, uuid, planted); err != nil {
+			t.Fatal(err)
+		}
+		p := th.plan(`pools: []`)
+		if strings.Contains(actions(p), "pool/manualpool") {
+			t.Fatalf("a planted record made nixvirt plan: %s", actions(p))
+		}
+	}
+}

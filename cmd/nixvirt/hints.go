@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/token"
+
+	"nixvirt.dev/nixvirt/compiler"
+)
+
+// withHint adds, to an error about the shape of the whole input, a line
+// that says what the user most likely meant: a single document checked as
+// a whole-host configuration (use --kind), several documents checked as
+// one (use -e), a configuration checked as a document (leave out --kind).
+// k is the --kind given, "" for a #Config; hasKind says whether the
+// command takes --kind at all (plan and apply do not).
+func withHint(s *compiler.Schema, v cue.Value, k compiler.Kind, hasKind bool, err error) error {
+	if err == nil || v.Kind() != cue.StructKind {
+		return err
+	}
+	var labels []string
+	it, ferr := v.Fields()
+	if ferr != nil {
+		return err
+	}
+	for it.Next() {
+		labels = append(labels, it.Selector().String())
+	}
+	if len(labels) == 0 {
+		return err
+	}
+	var hint string
+	switch {
+	case k == "" && !v.LookupPath(cue.ParsePath("connections")).Exists():
+		lk := likelyKind(s, v)
+		hint = fmt.Sprintf("this looks like a single %s document, not a whole-host configuration (it has no connections): use --kind %s", lk, lk)
+		if !hasKind {
+			hint = fmt.Sprintf("this looks like a single %s document; plan and apply take a whole-host configuration (connections: URI: %ss: NAME: definition: …); check the document with nixvirt vet --kind %s", lk, lk, lk)
+		}
+	case k != "" && noneAllowed(s.Def(k.Definition()), labels):
+		if v.LookupPath(cue.ParsePath("connections")).Exists() {
+			hint = "this is a whole-host configuration (#Config): leave out --kind"
+		} else {
+			hint = fmt.Sprintf("the input holds several values (%s), not one %s: choose one with -e %s", strings.Join(labels, ", "), k, labels[0])
+		}
+	}
+	if hint == "" {
+		return err
+	}
+	return errors.Append(errors.Promote(err, ""), errors.Newf(token.NoPos, "hint: %s", hint))
+}
+
+// noneAllowed reports whether the definition has a field for none of the
+// labels.
+func noneAllowed(def cue.Value, labels []string) bool {
+	for _, l := range labels {
+		if def.Allows(cue.ParsePath(l).Selectors()[0]) {
+			return false
+		}
+	}
+	return true
+}
+
+// likelyKind is the kind v checks best against: the fewest errors.
+func likelyKind(s *compiler.Schema, v cue.Value) compiler.Kind {
+	best, fewest := compiler.KindDomain, -1
+	for _, k := range []compiler.Kind{compiler.KindDomain, compiler.KindNetwork, compiler.KindPool, compiler.KindVolume} {
+		_, err := s.Check(v, k)
+		n := len(errors.Errors(err))
+		if fewest < 0 || n < fewest {
+			best, fewest = k, n
+		}
+	}
+	return best
+}
+
+// settingsFileError explains a --connect input that is not NixVirt's
+// settings file (JSON): a CUE file or package names its connections itself.
+func settingsFileError(c *Command, uri string, arg string) error {
+	p := arg
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(c.dir, p)
+	}
+	fi, err := os.Stat(p)
+	if strings.HasSuffix(arg, ".cue") || (err == nil && fi.IsDir()) {
+		return fmt.Errorf("--connect %s takes NixVirt's per-connection settings file, which is JSON; a CUE configuration names its connections itself: nixvirt plan %s", uri, arg)
+	}
+	return nil
+}
