@@ -78,11 +78,11 @@ func (th *testHost) wanted(body string) *Desired {
 	if err != nil {
 		th.t.Fatal(err)
 	}
-	objs, err := s.Objects(u, th.t.TempDir())
+	cfg, err := s.Config(u, th.t.TempDir())
 	if err != nil {
 		th.t.Fatal(err)
 	}
-	w, err := Build(s, u, objs)
+	w, err := Build(s, cfg)
 	if err != nil {
 		th.t.Fatal(err)
 	}

@@ -38,11 +38,11 @@ func benchWanted(b *testing.B, uri, prefix string, n int) *apply.Desired {
 	if err != nil {
 		b.Fatal(err)
 	}
-	objs, err := s.Objects(u, ".")
+	cfg, err := s.Config(u, ".")
 	if err != nil {
 		b.Fatal(err)
 	}
-	w, err := apply.Build(s, u, objs)
+	w, err := apply.Build(s, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

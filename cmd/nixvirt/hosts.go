@@ -48,11 +48,11 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 		if err != nil {
 			return err
 		}
-		objs, err := s.Objects(u, dir)
+		cfg, err := s.Config(u, dir)
 		if err != nil {
 			return err
 		}
-		wanted, err = apply.Build(s, u, objs)
+		wanted, err = apply.Build(s, cfg)
 		return err
 	})
 	return wanted, err
