@@ -73,13 +73,13 @@ func (s *Schema) Config(u cue.Value, dir string) (*Config, error) {
 		return nil, err
 	}
 	cfg := &Config{Objects: objs}
-	for _, uri := range Connections(u) {
+	for _, uri := range connectionURIs(u) {
 		c := u.LookupPath(cue.MakePath(cue.Str("connections"), cue.Str(uri)))
 		timeout, err := s.connectionTimeout(c)
 		if err != nil {
 			return nil, err
 		}
-		cfg.Connections = append(cfg.Connections, Connection{URI: uri, Managed: Managed(u, uri), ShutdownTimeout: timeout})
+		cfg.Connections = append(cfg.Connections, Connection{URI: uri, Managed: managedKinds(u, uri), ShutdownTimeout: timeout})
 	}
 	return cfg, nil
 }
@@ -195,10 +195,10 @@ func (s *Schema) CheckConfig(v cue.Value) (cue.Value, error) {
 	return u, nil
 }
 
-// Managed lists the kinds a connection of a checked configuration
+// managedKinds lists the kinds a connection of a checked configuration
 // manages: those it lists, as a struct or a list (not absent, not null).
 // Only these are pruned.
-func Managed(u cue.Value, uri string) []Kind {
+func managedKinds(u cue.Value, uri string) []Kind {
 	c := u.LookupPath(cue.MakePath(cue.Str("connections"), cue.Str(uri)))
 	var out []Kind
 	for _, k := range TopLevelKinds {
@@ -210,9 +210,9 @@ func Managed(u cue.Value, uri string) []Kind {
 	return out
 }
 
-// Connections lists the URIs of a checked configuration, sorted, including
+// connectionURIs lists the URIs of a checked configuration, sorted, including
 // those with no objects (whose owned objects are to be pruned).
-func Connections(u cue.Value) []string {
+func connectionURIs(u cue.Value) []string {
 	var uris []string
 	it, err := u.LookupPath(cue.ParsePath("connections")).Fields()
 	if err != nil {

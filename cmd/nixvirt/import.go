@@ -208,7 +208,7 @@ func doImportHost(c *Command, uri, kindFlag string, config bool, names []string)
 					vst.Elts = append(vst.Elts, &ast.Field{Label: ast.NewString(v.Name), Value: &ast.StructLit{Elts: []ast.Decl{&ast.Field{Label: ast.NewIdent("definition"), Value: vx}}}})
 				}
 				if len(vols) > 0 {
-					entry.Elts = append(entry.Elts, &ast.Field{Label: ast.NewIdent("volumes"), Value: vst})
+					entry.Elts = append(entry.Elts, &ast.Field{Label: ast.NewIdent(compiler.KindVolume.Plural()), Value: vst})
 				}
 			}
 			if entries[k] == nil {
