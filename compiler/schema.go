@@ -1,6 +1,9 @@
 // Package compiler is nixvirt's first stage: it loads CUE, JSON and XML
 // inputs, unifies them with the embedded schemas, reports errors with
-// their positions, and writes libvirt XML through libvirtxml.
+// their positions, and writes libvirt XML through libvirtxml. It also
+// holds the table of kinds (kind.go) and decodes a whole-host
+// configuration into Go values (config.go), so that later stages never
+// read CUE.
 package compiler
 
 import (
