@@ -405,7 +405,7 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 		Renamed: renamed, Changed: changed, Owned: isOwned}); ok {
 		c.add(Restart, because(why))
 	}
-	if renamed && l.Active && !c.has(Restart) && stays && w.Kind != compiler.KindPool {
+	if renamed && l.Active && !c.has(Restart) && stays && w.Kind.Info().RestartsForChange {
 		c.fail(ProblemRenameNeedsRestart, l.Name)
 		return c
 	}
@@ -434,9 +434,10 @@ type restartFacts struct {
 }
 
 // restartPolicy decides whether a running object restarts, and why:
-// restart: true always; restart: false never; otherwise a domain or
-// network restarts when it is renamed or its definition changes (a pool
-// takes a new definition without one). A rename happens with restart:
+// restart: true always; restart: false never; otherwise an object of a
+// kind that restarts for a change (a domain, a network; not a pool, see
+// compiler.KindInfo) restarts when it is renamed or its definition
+// changes. A rename happens with restart:
 // true or null only.
 func restartPolicy(f restartFacts) (ReasonCode, bool) {
 	if !f.Running {
@@ -448,7 +449,7 @@ func restartPolicy(f restartFacts) (ReasonCode, bool) {
 		}
 		return "", false
 	}
-	if f.Kind == compiler.KindPool {
+	if !f.Kind.Info().RestartsForChange {
 		return "", false
 	}
 	switch {

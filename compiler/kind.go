@@ -36,6 +36,10 @@ type KindInfo struct {
 	// networks and pools it uses (volumes are deleted with their pool's
 	// steps).
 	StopRank int
+	// RestartsForChange: a running object takes a new definition or name
+	// only when it restarts (a domain, a network); a pool takes them
+	// running.
+	RestartsForChange bool
 	// Metadata: the document has <metadata>, where nixvirt keeps its
 	// ownership mark (pools are recorded in the state directory instead).
 	Metadata bool
@@ -47,13 +51,13 @@ type KindInfo struct {
 // them, and all three before the domains that use them.
 var kindTable = []KindInfo{
 	{Kind: KindNetwork, Definition: "#Network", EntryDefinition: "#NetworkEntry", Root: "network", Plural: "networks",
-		TopLevel: true, StopRank: 1, Metadata: true, newDocument: func() document { return &libvirtxml.Network{} }},
+		TopLevel: true, StopRank: 1, RestartsForChange: true, Metadata: true, newDocument: func() document { return &libvirtxml.Network{} }},
 	{Kind: KindPool, Definition: "#Pool", EntryDefinition: "#PoolEntry", Root: "pool", Plural: "pools",
 		TopLevel: true, StopRank: 2, newDocument: func() document { return &libvirtxml.StoragePool{} }},
 	{Kind: KindVolume, Definition: "#Volume", EntryDefinition: "#VolumeEntry", Root: "volume", Plural: "volumes",
 		newDocument: func() document { return &libvirtxml.StorageVolume{} }},
 	{Kind: KindDomain, Definition: "#Domain", EntryDefinition: "#DomainEntry", Root: "domain", Plural: "domains",
-		TopLevel: true, StopRank: 0, Metadata: true, newDocument: func() document { return &libvirtxml.Domain{} }},
+		TopLevel: true, StopRank: 0, RestartsForChange: true, Metadata: true, newDocument: func() document { return &libvirtxml.Domain{} }},
 }
 
 // Kinds lists the document kinds in the order apply defines them.
