@@ -78,11 +78,11 @@ func (th *testHost) wanted(body string) *Desired {
 	if err != nil {
 		th.t.Fatal(err)
 	}
-	objs, err := s.Objects(u, th.t.TempDir())
+	cfg, err := s.Config(u, th.t.TempDir())
 	if err != nil {
 		th.t.Fatal(err)
 	}
-	w, err := Build(s, u, objs)
+	w, err := Build(s, cfg)
 	if err != nil {
 		th.t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func (th *testHost) plan(body string) *Plan {
 func (th *testHost) apply(body string) (*Result, []string) {
 	th.t.Helper()
 	var lines []string
-	res := Apply(context.Background(), th.wanted(body), th.connect, Options{Prune: true, State: th.st}, func(l string) { lines = append(lines, l) })
+	res := Apply(context.Background(), th.wanted(body), th.connect, Options{Prune: true, State: th.st}, func(o Outcome) { lines = append(lines, OutcomeText(o)) })
 	if len(res.Failed) > 0 {
 		th.t.Fatalf("apply failed: %v", res.Failed)
 	}
@@ -119,14 +119,14 @@ func (th *testHost) live(k compiler.Kind, name string) *Live {
 func actions(p *Plan) string {
 	var out []string
 	for _, c := range p.Changes {
-		for _, s := range c.Steps {
+		for _, s := range c.Actions {
 			a := fmt.Sprintf("%s/%s:%s", c.Kind, c.Name, s.Action)
 			if s.Volume != "" {
 				a += ":" + s.Volume
 			}
 			out = append(out, a)
 		}
-		if c.Error != "" {
+		if c.Problem != nil {
 			out = append(out, fmt.Sprintf("%s/%s:error", c.Kind, c.Name))
 		}
 	}
@@ -174,7 +174,7 @@ func TestCreateThenNothingToDo(t *testing.T) {
 	}
 	before := th.host.Writes()
 	res, _ = th.apply(web)
-	if res.Added+res.Changed+res.Destroyd != 0 || th.host.Writes() != before {
+	if res.Added+res.Changed+res.Destroyed != 0 || th.host.Writes() != before {
 		t.Fatalf("second apply changed something: %+v, %d writes", res, th.host.Writes()-before)
 	}
 }
@@ -288,10 +288,10 @@ func TestNameTakenByAnotherUUID(t *testing.T) {
 	if got := actions(p); got != "domain/manual:error domain/other:create" {
 		t.Fatalf("got %q", got)
 	}
-	if !strings.Contains(p.Changes[0].Error, "exists with UUID 11111111-2222-4333-8444-555555555555") {
-		t.Fatalf("error: %s", p.Changes[0].Error)
+	if pr := p.Changes[0].Problem; pr.Code != ProblemNameTaken || pr.Detail != "11111111-2222-4333-8444-555555555555" {
+		t.Fatalf("problem: %+v", pr)
 	}
-	res := Apply(context.Background(), th.wanted(body), th.connect, Options{Prune: true, State: th.st}, func(string) {})
+	res := Apply(context.Background(), th.wanted(body), th.connect, Options{Prune: true, State: th.st}, func(Outcome) {})
 	if len(res.Failed) != 1 || th.live(compiler.KindDomain, "other") == nil {
 		t.Fatalf("one failing object must not stop the others: %+v", res)
 	}
@@ -320,8 +320,8 @@ func TestNetworkRestartStopsAttachedDomains(t *testing.T) {
 	if got := actions(p); got != "network/lab:redefine network/lab:restart" {
 		t.Fatalf("got %q", got)
 	}
-	if !strings.Contains(p.Changes[0].Steps[1].Reason, `domain "web" is stopped and started around it`) {
-		t.Fatalf("reason: %q", p.Changes[0].Steps[1].Reason)
+	if r := p.Changes[0].Actions[1].Reasons; len(r) != 2 || r[1] != (Reason{Code: ReasonAttachedDomain, Name: "web"}) {
+		t.Fatalf("reasons: %+v", r)
 	}
 	th.apply(body)
 	if d := th.live(compiler.KindDomain, "web"); !d.Active {
@@ -339,11 +339,14 @@ func TestPresentFalseDeletesOnlyOwned(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 	for _, c := range p.Changes {
-		if c.Name == "web" && !strings.Contains(c.Steps[1].Reason, "its NVRAM is deleted") {
-			t.Errorf("reason: %q", c.Steps[1].Reason)
+		if c.Name != "web" {
+			continue
+		}
+		if s := c.Actions[1]; !s.DeleteNvram || s.DeleteTPM || StepReasons(c.Kind, s) != "present: false; its disks and TPM state are kept, its NVRAM is deleted" {
+			t.Errorf("delete: %+v", s)
 		}
 	}
-	res := Apply(context.Background(), th.wanted(body), th.connect, Options{Prune: true, State: th.st}, func(string) {})
+	res := Apply(context.Background(), th.wanted(body), th.connect, Options{Prune: true, State: th.st}, func(Outcome) {})
 	if len(res.Failed) != 1 || th.live(compiler.KindDomain, "web") != nil || th.live(compiler.KindDomain, "manual") == nil {
 		t.Fatalf("%+v", res)
 	}

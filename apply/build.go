@@ -3,8 +3,6 @@ package apply
 import (
 	"fmt"
 
-	"cuelang.org/go/cue"
-
 	"nixvirt.dev/nixvirt/compiler"
 )
 
@@ -17,47 +15,38 @@ type Desired struct {
 	Managed map[string]map[compiler.Kind]bool
 }
 
-// Build compiles a checked configuration (u, and its objects) into what
-// each of its connections should have.
-func Build(s *compiler.Schema, u cue.Value, objs []compiler.Object) (*Desired, error) {
+// Build compiles a decoded configuration into what each of its
+// connections should have.
+func Build(s *compiler.Schema, cfg *compiler.Config) (*Desired, error) {
 	d := &Desired{Objects: map[string][]*Wanted{}, Managed: map[string]map[compiler.Kind]bool{}}
-	for _, uri := range compiler.Connections(u) {
-		d.Objects[uri] = []*Wanted{}
-		d.Managed[uri] = map[compiler.Kind]bool{}
-		for _, k := range compiler.Managed(u, uri) {
-			d.Managed[uri][k] = true
+	for _, c := range cfg.Connections {
+		d.Objects[c.URI] = []*Wanted{}
+		d.Managed[c.URI] = map[compiler.Kind]bool{}
+		for _, k := range c.Managed {
+			d.Managed[c.URI][k] = true
 		}
 	}
 	out := d.Objects
 	pools := map[string]*Wanted{} // uri + "\x00" + pool name
-	for _, o := range objs {
+	for _, o := range cfg.Objects {
 		docXML, err := s.Compile(o)
 		if err != nil {
 			return nil, err
 		}
+		e := o.Entry
 		if o.Kind == compiler.KindVolume {
 			p := pools[o.Connection+"\x00"+o.Pool]
 			if p == nil {
 				return nil, fmt.Errorf("%s: volume %q: pool %q is not in the configuration", o.Connection, o.Name, o.Pool)
 			}
-			present := true
-			if b, ok := boolField(o.Entry, "present"); ok {
-				present = *b
-			}
-			if present && docXML == "" {
+			if e.Present && docXML == "" {
 				return nil, fmt.Errorf("%s: volume %q of pool %q has no definition to create it from", o.Connection, o.Name, o.Pool)
 			}
-			p.Volumes = append(p.Volumes, WantedVolume{Name: o.Name, Present: present, XML: docXML})
+			p.Volumes = append(p.Volumes, WantedVolume{Name: o.Name, Present: e.Present, XML: docXML})
 			continue
 		}
-		if o.Absent {
-			w := &Wanted{Kind: o.Kind, Name: o.Name, Absent: true, KeepNvram: true, KeepTPM: true, ShutdownTimeout: 60}
-			if b, ok := boolField(o.Entry, "keepNvram"); ok {
-				w.KeepNvram = *b
-			}
-			if b, ok := boolField(o.Entry, "keepTpm"); ok {
-				w.KeepTPM = *b
-			}
+		if !e.Present {
+			w := &Wanted{Kind: o.Kind, Name: o.Name, Absent: true, KeepNvram: e.KeepNvram, KeepTPM: e.KeepTPM, ShutdownTimeout: e.ShutdownTimeout}
 			out[o.Connection] = append(out[o.Connection], w)
 			continue
 		}
@@ -65,18 +54,11 @@ func Build(s *compiler.Schema, u cue.Value, objs []compiler.Object) (*Desired, e
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s %q: %v", o.Connection, o.Kind, o.Name, err)
 		}
-		w := &Wanted{Kind: o.Kind, Name: name, UUID: uuid, Hash: hashOf(prepared), Definition: prepared, UserXML: docXML, ShutdownTimeout: 60}
+		w := &Wanted{Kind: o.Kind, Name: name, UUID: uuid, Hash: hashOf(prepared), Definition: prepared, UserXML: docXML,
+			Active: e.Active, Restart: e.Restart, Autostart: e.Autostart, ShutdownTimeout: e.ShutdownTimeout}
 		w.XML, err = withMark(o.Kind, prepared, w.Hash)
 		if err != nil {
 			return nil, err
-		}
-		w.Active, _ = boolField(o.Entry, "active")
-		w.Restart, _ = boolField(o.Entry, "restart")
-		w.Autostart, _ = boolField(o.Entry, "autostart")
-		if t := o.Entry.LookupPath(cue.ParsePath("shutdownTimeout")); t.Exists() {
-			if n, err := t.Int64(); err == nil {
-				w.ShutdownTimeout = int(n)
-			}
 		}
 		if o.Kind == compiler.KindPool {
 			pools[o.Connection+"\x00"+o.Name] = w
@@ -84,18 +66,4 @@ func Build(s *compiler.Schema, u cue.Value, objs []compiler.Object) (*Desired, e
 		out[o.Connection] = append(out[o.Connection], w)
 	}
 	return d, nil
-}
-
-// boolField reads an optional bool (or null) of an entry.
-func boolField(entry cue.Value, name string) (*bool, bool) {
-	v := entry.LookupPath(cue.ParsePath(name))
-	if !v.Exists() {
-		return nil, false
-	}
-	v, _ = v.Default()
-	b, err := v.Bool()
-	if err != nil {
-		return nil, false // null: leave as is
-	}
-	return &b, true
 }

@@ -36,8 +36,8 @@ func TestFailedRedefineLeavesDomainAsItWas(t *testing.T) {
 	th.apply(web)
 	body := strings.Replace(web, "count: 256", "count: 512", 1)
 	conn := func(uri string) (Host, error) { return faultHost{Host: th.host, failDefine: "web"}, nil }
-	res := Apply(context.Background(), th.wanted(body), conn, Options{Prune: true, State: th.st}, func(string) {})
-	if len(res.Failed) != 1 || !strings.Contains(res.Failed[0], "injected libvirt error") {
+	res := Apply(context.Background(), th.wanted(body), conn, Options{Prune: true, State: th.st}, func(Outcome) {})
+	if len(res.Failed) != 1 || !strings.Contains(res.Failed[0].String(), "injected libvirt error") {
 		t.Fatalf("failed: %v", res.Failed)
 	}
 	d := th.live(compiler.KindDomain, "web")
@@ -57,7 +57,7 @@ func TestInterruptFinishesBegunObjects(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	conn := func(uri string) (Host, error) { return faultHost{Host: th.host, onWrite: cancel}, nil }
 	var lines []string
-	res := Apply(ctx, th.wanted(web), conn, Options{Prune: true, State: th.st}, func(l string) { lines = append(lines, l) })
+	res := Apply(ctx, th.wanted(web), conn, Options{Prune: true, State: th.st}, func(o Outcome) { lines = append(lines, OutcomeText(o)) })
 	// The network was begun (defined, then the interrupt came): it is
 	// finished, started as configured. The pool and domain are untouched.
 	if n := th.live(compiler.KindNetwork, "lab"); n == nil || !n.Active {
@@ -70,7 +70,7 @@ func TestInterruptFinishesBegunObjects(t *testing.T) {
 		t.Fatalf("failed %v, lines %q", res.Failed, lines)
 	}
 	// Running again completes the configuration.
-	if res := Apply(context.Background(), th.wanted(web), th.connect, Options{Prune: true, State: th.st}, func(string) {}); len(res.Failed) != 0 {
+	if res := Apply(context.Background(), th.wanted(web), th.connect, Options{Prune: true, State: th.st}, func(Outcome) {}); len(res.Failed) != 0 {
 		t.Fatal(res.Failed)
 	}
 	if p := th.plan(web); p.HasChanges() {

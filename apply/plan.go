@@ -28,42 +28,110 @@ const (
 	Delete       Action = "delete"
 )
 
-// Step is an action with the reason it is planned, kept for display.
-type Step struct {
-	Action Action `json:"action"`
-	Reason string `json:"reason,omitempty"`
-	// On is the autostart setting, for Autostart.
-	On *bool `json:"on,omitempty"`
-	// Volume names the volume, for CreateVolume and DeleteVolume.
-	Volume string `json:"volume,omitempty"`
+// ReasonCode says why an action is planned. The renderers word it.
+type ReasonCode string
+
+const (
+	// ReasonActive: the entry says active (true for start, false for stop).
+	ReasonActive ReasonCode = "active"
+	// ReasonAutostart: the entry's autostart differs from libvirt's flag.
+	ReasonAutostart ReasonCode = "autostart"
+	// ReasonRestartTrue: the entry says restart: true.
+	ReasonRestartTrue ReasonCode = "restart-true"
+	// ReasonDefinitionChanged: the definition nixvirt gave last time
+	// differs from the configuration's.
+	ReasonDefinitionChanged ReasonCode = "definition-changed"
+	// ReasonTakeOverDiffers: nixvirt did not define the object, and its
+	// definition differs from the configuration's.
+	ReasonTakeOverDiffers ReasonCode = "take-over-differs"
+	// ReasonTakeOverIdentical: nixvirt did not define the object, which
+	// is identical to the configuration's.
+	ReasonTakeOverIdentical ReasonCode = "take-over-identical"
+	// ReasonWrittenOtherwise: the definition is written otherwise than
+	// nixvirt recorded it but says what the live one does.
+	ReasonWrittenOtherwise ReasonCode = "written-otherwise"
+	// ReasonRenamed: same UUID, another name (Name is the old one).
+	ReasonRenamed ReasonCode = "renamed"
+	// ReasonBeforeDelete: an object stops before it is deleted.
+	ReasonBeforeDelete ReasonCode = "before-delete"
+	// ReasonPresentFalse: the entry says present: false.
+	ReasonPresentFalse ReasonCode = "present-false"
+	// ReasonLeftConfiguration: nixvirt defined the object and it left
+	// the configuration (pruning).
+	ReasonLeftConfiguration ReasonCode = "left-configuration"
+	// ReasonMissing: a volume does not exist.
+	ReasonMissing ReasonCode = "missing"
+	// ReasonForVolumes: a pool starts so that its volumes can be created.
+	ReasonForVolumes ReasonCode = "for-volumes"
+	// ReasonAttachedDomain: a running domain (Name) attached to a network
+	// that restarts is stopped and started around it.
+	ReasonAttachedDomain ReasonCode = "attached-domain"
+)
+
+// Reason is why an action is planned.
+type Reason struct {
+	Code ReasonCode
+	// Name is the old name for ReasonRenamed and the domain for
+	// ReasonAttachedDomain.
+	Name string
 }
 
-// Change is what happens to one object; no steps means nothing.
-type Change struct {
-	Connection string        `json:"connection"`
-	Kind       compiler.Kind `json:"kind"`
-	Name       string        `json:"name"`
-	UUID       string        `json:"uuid,omitempty"`
-	Steps      []Step        `json:"steps"`
-	// Before and After are the normalized definitions, when it changes.
-	Before string `json:"before,omitempty"`
-	After  string `json:"after,omitempty"`
-	Diff   string `json:"diff,omitempty"`
-	// Error is why the object cannot be planned; nothing is done to it.
-	Error string `json:"error,omitempty"`
+// Step is an action with the reasons it is planned and the details it
+// needs.
+type Step struct {
+	Action  Action
+	Reasons []Reason
+	// On is the setting, for Autostart.
+	On *bool
+	// Volume names the volume, for CreateVolume and DeleteVolume.
+	Volume string
+	// DeleteNvram and DeleteTPM: a domain's Delete also removes its NVRAM
+	// and TPM state (its disks are always kept).
+	DeleteNvram, DeleteTPM bool
+}
 
-	wanted     *Wanted
-	live       *Live
-	oldName    string
-	dependents []string // running domains to stop and start around a network restart
-	timeout    int
-	failed     bool // apply could not complete it
-	// removeNvram and removeTPM: a domain's deletion also removes them.
-	removeNvram, removeTPM bool
+// ProblemCode says why an object cannot be planned.
+type ProblemCode string
+
+const (
+	// ProblemNameTaken: another object of that name exists, with another
+	// UUID (Detail).
+	ProblemNameTaken ProblemCode = "name-taken"
+	// ProblemNotOwned: present: false names an object nixvirt did not
+	// define.
+	ProblemNotOwned ProblemCode = "not-owned"
+	// ProblemRenameNeedsRestart: a running object would be renamed, and
+	// restart: false forbids the restart that needs (Detail: its name).
+	ProblemRenameNeedsRestart ProblemCode = "rename-needs-restart"
+	// ProblemVolumesNeedActivePool: volumes are to be created in a pool
+	// that active: false keeps stopped.
+	ProblemVolumesNeedActivePool ProblemCode = "volumes-need-active-pool"
+	// ProblemListVolumes: libvirt could not list a pool's volumes
+	// (Detail: its message).
+	ProblemListVolumes ProblemCode = "list-volumes"
+)
+
+// Problem is why an object cannot be planned; nothing is done to it.
+type Problem struct {
+	Code   ProblemCode
+	Detail string
+}
+
+// Change is what happens to one object; no actions means nothing.
+type Change struct {
+	Connection string
+	Kind       compiler.Kind
+	Name       string
+	UUID       string
+	Actions    []Step
+	// Before and After are the normalized definitions, when it changes.
+	Before, After, Diff string
+	// Problem is why the object cannot be planned; nil when it can.
+	Problem *Problem
 }
 
 func (c *Change) has(a Action) bool {
-	for _, s := range c.Steps {
+	for _, s := range c.Actions {
 		if s.Action == a {
 			return true
 		}
@@ -71,40 +139,67 @@ func (c *Change) has(a Action) bool {
 	return false
 }
 
-func (c *Change) add(a Action, reason string) {
-	c.Steps = append(c.Steps, Step{Action: a, Reason: reason})
+func (c *Change) add(a Action, reasons ...Reason) {
+	c.Actions = append(c.Actions, Step{Action: a, Reasons: reasons})
 }
+
+func (c *Change) fail(code ProblemCode, detail string) {
+	c.Problem = &Problem{Code: code, Detail: detail}
+	c.Actions = nil
+}
+
+func because(code ReasonCode) Reason { return Reason{Code: code} }
 
 // Plan is what apply does to the hosts of a configuration.
 type Plan struct {
-	Changes []*Change `json:"changes"`
+	Changes []*Change
 	// Unmanaged are objects on the hosts that nixvirt did not define and
 	// that the configuration does not name: they are never touched.
-	Unmanaged []Unmanaged `json:"unmanaged,omitempty"`
+	Unmanaged []Unmanaged
 	// Errors are connections that could not be planned.
-	Errors []string `json:"errors,omitempty"`
+	Errors []string
 }
 
 // Unmanaged is an object nixvirt leaves alone.
 type Unmanaged struct {
-	Connection string        `json:"connection"`
-	Kind       compiler.Kind `json:"kind"`
-	Name       string        `json:"name"`
+	Connection string
+	Kind       compiler.Kind
+	Name       string
 }
 
-// Counts are the plan's summary: objects added, changed and destroyed.
+// Counts are the plan's summary in terraform's sense, counting objects,
+// not actions: an object created (a volume too) is one to add, one
+// deleted one to destroy, and one with any other action one to change,
+// however many actions it has (a redefine and its restart are one
+// change).
 func (p *Plan) Counts() (add, change, destroy int) {
 	for _, c := range p.Changes {
-		for _, s := range c.Steps {
-			switch s.Action {
-			case Create, CreateVolume:
-				add++
-			case Delete, DeleteVolume:
-				destroy++
-			default:
-				change++
-			}
+		a, ch, d := c.counts()
+		add, change, destroy = add+a, change+ch, destroy+d
+	}
+	return
+}
+
+func (c *Change) counts() (add, change, destroy int) {
+	self := false
+	for _, s := range c.Actions {
+		switch s.Action {
+		case CreateVolume:
+			add++
+		case DeleteVolume:
+			destroy++
+		default:
+			self = true
 		}
+	}
+	switch {
+	case !self:
+	case c.has(Create):
+		add++
+	case c.has(Delete):
+		destroy++
+	default:
+		change++
 	}
 	return
 }
@@ -126,28 +221,42 @@ type Options struct {
 	managed map[compiler.Kind]bool
 }
 
+// planned is a change with what executing it needs, which is not part of
+// the plan: the wanted definition, the live object, and the running
+// domains attached to a network that restarts.
+type planned struct {
+	*Change
+	wanted *Wanted // nil for a deletion
+	live   *Live   // nil for a creation
+	// dependents are the UUIDs of running domains to stop and start
+	// around a network restart.
+	dependents []string
+	// timeout is the shutdown timeout of a domain that stops.
+	timeout int
+}
+
 // planConnection plans one host.
-func planConnection(h Host, wanted []*Wanted, opts Options) ([]*Change, []Unmanaged, error) {
+func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unmanaged, error) {
 	uri := h.URI()
 	if err := opts.State.check(uri); err != nil {
 		return nil, nil, err
 	}
 	live := map[compiler.Kind][]Live{}
-	for _, k := range []compiler.Kind{compiler.KindNetwork, compiler.KindPool, compiler.KindDomain} {
+	for _, k := range compiler.TopLevelKinds {
 		l, err := h.List(k)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: cannot list %ss: %s", uri, k, libvirtMessage(err))
+			return nil, nil, fmt.Errorf("%s: cannot list %s: %s", uri, k.Plural(), libvirtMessage(err))
 		}
 		live[k] = l
 	}
-	var changes []*Change
+	var changes []*planned
 	seen := map[string]bool{}
 	for _, w := range wanted {
 		c := planObject(uri, w, live[w.Kind], opts)
 		if c.live != nil {
 			seen[string(w.Kind)+"/"+c.live.UUID] = true
 		}
-		if w.Kind == compiler.KindPool && c.Error == "" && !w.Absent {
+		if w.Kind == compiler.KindPool && c.Problem == nil && !w.Absent {
 			planVolumes(h, c, w)
 		}
 		changes = append(changes, c)
@@ -155,7 +264,7 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*Change, []Unmana
 	planNetworkDependents(changes, live[compiler.KindDomain])
 
 	var unmanaged []Unmanaged
-	for _, k := range []compiler.Kind{compiler.KindDomain, compiler.KindNetwork, compiler.KindPool} {
+	for _, k := range compiler.StopOrder {
 		for i := range live[k] {
 			l := &live[k][i]
 			if seen[string(k)+"/"+l.UUID] {
@@ -168,18 +277,11 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*Change, []Unmana
 			if !opts.Prune || (opts.managed != nil && !opts.managed[k]) {
 				continue
 			}
-			c := &Change{Connection: uri, Kind: k, Name: l.Name, UUID: l.UUID, live: l}
-			reason := "nixvirt defined it and it left the configuration"
-			switch k {
-			case compiler.KindDomain:
-				reason += "; its disks, NVRAM and TPM state are kept"
-			case compiler.KindPool:
-				reason += "; its files are kept"
-			}
+			c := &planned{Change: &Change{Connection: uri, Kind: k, Name: l.Name, UUID: l.UUID}, live: l}
 			if l.Active {
-				c.add(Stop, "before it is deleted")
+				c.add(Stop, because(ReasonBeforeDelete))
 			}
-			c.add(Delete, reason)
+			c.add(Delete, because(ReasonLeftConfiguration))
 			c.Before = readable(k, l.XML)
 			changes = append(changes, c)
 		}
@@ -188,15 +290,15 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*Change, []Unmana
 }
 
 func owned(k compiler.Kind, l *Live, st *State, uri string) bool {
-	if k == compiler.KindPool {
+	if !k.HasMetadata() {
 		return st != nil && st.ownsPool(uri, l)
 	}
 	return markOf(k, l.XML) != ""
 }
 
 // planAbsent plans an entry with present: false.
-func planAbsent(uri string, w *Wanted, live []Live, opts Options) *Change {
-	c := &Change{Connection: uri, Kind: w.Kind, Name: w.Name, timeout: w.ShutdownTimeout, removeNvram: !w.KeepNvram, removeTPM: !w.KeepTPM}
+func planAbsent(uri string, w *Wanted, live []Live, opts Options) *planned {
+	c := &planned{Change: &Change{Connection: uri, Kind: w.Kind, Name: w.Name}, timeout: w.ShutdownTimeout}
 	for i := range live {
 		if live[i].Name != w.Name {
 			continue
@@ -204,36 +306,24 @@ func planAbsent(uri string, w *Wanted, live []Live, opts Options) *Change {
 		l := &live[i]
 		c.UUID, c.live = canonicalUUID(l.UUID), l
 		if !owned(w.Kind, l, opts.State, uri) {
-			c.Error = fmt.Sprintf("present: false, but nixvirt did not define this %s and never deletes what it does not own", w.Kind)
+			c.fail(ProblemNotOwned, "")
 			return c
 		}
 		if l.Active {
-			c.add(Stop, "before it is deleted")
+			c.add(Stop, because(ReasonBeforeDelete))
 		}
-		reason := "present: false"
-		if w.Kind == compiler.KindDomain {
-			switch {
-			case w.KeepNvram && w.KeepTPM:
-				reason += "; its disks, NVRAM and TPM state are kept"
-			case w.KeepNvram:
-				reason += "; its disks and NVRAM are kept, its TPM state is deleted"
-			case w.KeepTPM:
-				reason += "; its disks and TPM state are kept, its NVRAM is deleted"
-			default:
-				reason += "; its NVRAM and TPM state are deleted, its disks kept"
-			}
-		}
-		c.add(Delete, reason)
+		c.Actions = append(c.Actions, Step{Action: Delete, Reasons: []Reason{because(ReasonPresentFalse)},
+			DeleteNvram: w.Kind == compiler.KindDomain && !w.KeepNvram, DeleteTPM: w.Kind == compiler.KindDomain && !w.KeepTPM})
 		c.Before = readable(w.Kind, l.XML)
 	}
 	return c
 }
 
-func planObject(uri string, w *Wanted, live []Live, opts Options) *Change {
+func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 	if w.Absent {
 		return planAbsent(uri, w, live, opts)
 	}
-	c := &Change{Connection: uri, Kind: w.Kind, Name: w.Name, UUID: w.UUID, wanted: w, timeout: w.ShutdownTimeout}
+	c := &planned{Change: &Change{Connection: uri, Kind: w.Kind, Name: w.Name, UUID: w.UUID}, wanted: w, timeout: w.ShutdownTimeout}
 	var l *Live
 	for i := range live {
 		if canonicalUUID(live[i].UUID) == w.UUID {
@@ -243,17 +333,17 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *Change {
 	if l == nil {
 		for i := range live {
 			if live[i].Name == w.Name {
-				c.Error = fmt.Sprintf("a %s named %q exists with UUID %s; nixvirt identifies objects by UUID: give the definition uuid: %q to take it over, or remove it", w.Kind, w.Name, live[i].UUID, live[i].UUID)
+				c.fail(ProblemNameTaken, live[i].UUID)
 				return c
 			}
 		}
-		c.add(Create, "")
+		c.add(Create)
 		c.After = readable(w.Kind, w.Definition)
 		if w.Active != nil && *w.Active {
-			c.add(Start, "active: true")
+			c.add(Start, because(ReasonActive))
 		}
 		if w.Autostart != nil && *w.Autostart {
-			c.Steps = append(c.Steps, Step{Action: Autostart, On: w.Autostart, Reason: "autostart: true"})
+			c.Actions = append(c.Actions, Step{Action: Autostart, On: w.Autostart, Reasons: []Reason{because(ReasonAutostart)}})
 		}
 		return c
 	}
@@ -262,7 +352,7 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *Change {
 	// previous is the definition nixvirt gave the object last time.
 	var prevHash, previous string
 	switch {
-	case w.Kind == compiler.KindPool && isOwned:
+	case !w.Kind.HasMetadata() && isOwned:
 		rec := opts.State.pool(uri, l.UUID)
 		prevHash, previous = rec.Hash, rec.Definition
 	case isOwned:
@@ -276,34 +366,33 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *Change {
 		changed = withoutName(w.Kind, previous) != withoutName(w.Kind, w.Definition)
 	case isOwned:
 		changed = prevHash != w.Hash
-		if changed && w.Kind != compiler.KindPool && equivalent(w.Kind, l.XML, w.UserXML) {
+		if changed && w.Kind.HasMetadata() && equivalent(w.Kind, l.XML, w.UserXML) {
 			// Written otherwise (an import of the live definition), the
 			// same in effect: only nixvirt's record changes, nothing restarts.
-			c.add(Refresh, "the definition is written otherwise but says what the live one does")
+			c.add(Refresh, because(ReasonWrittenOtherwise))
 			changed = false
 		}
 	default:
 		changed = !sameDefinition(w.Kind, l.XML, w.UserXML)
 	}
-	if w.Kind == compiler.KindPool && isOwned && !changed && !sameDefinition(w.Kind, l.XML, w.UserXML) {
+	if !w.Kind.HasMetadata() && isOwned && !changed && !sameDefinition(w.Kind, l.XML, w.UserXML) {
 		// Pools have no mark to keep in step: compare what libvirt has.
 		changed = true
 	}
 	if renamed {
-		c.oldName = l.Name
-		c.add(Rename, fmt.Sprintf("same UUID, renamed from %q", l.Name))
+		c.add(Rename, Reason{Code: ReasonRenamed, Name: l.Name})
 	}
 	switch {
 	case changed && isOwned:
-		c.add(Redefine, "its definition changed")
+		c.add(Redefine, because(ReasonDefinitionChanged))
 	case changed:
-		c.add(Redefine, "nixvirt takes it over; its definition differs")
+		c.add(Redefine, because(ReasonTakeOverDiffers))
 	case !isOwned:
-		c.add(Adopt, "nixvirt takes over an identical object (it did not define it)")
+		c.add(Adopt, because(ReasonTakeOverIdentical))
 	}
 	if renamed && c.has(Refresh) {
 		// A rename writes the definition anyway.
-		c.Steps = removeStep(c.Steps, Refresh)
+		c.Actions = removeStep(c.Actions, Refresh)
 	}
 	if changed || renamed {
 		before := l.XML
@@ -315,41 +404,76 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *Change {
 		c.Diff = unifiedDiff("current", "wanted", c.Before, c.After)
 	}
 	stays := w.Active == nil || *w.Active
-	switch {
-	case l.Active && stays && w.Restart != nil && *w.Restart:
-		c.add(Restart, "restart: true")
-	case l.Active && stays && renamed && (w.Restart == nil || *w.Restart) && w.Kind != compiler.KindPool:
-		c.add(Restart, "because it was renamed")
-	case l.Active && stays && changed && isOwned && w.Restart == nil && w.Kind != compiler.KindPool:
-		c.add(Restart, "because its definition changed")
-	case l.Active && stays && changed && w.Restart == nil && w.Kind != compiler.KindPool:
-		c.add(Restart, "because nixvirt takes it over with a different definition")
+	if why, ok := restartPolicy(restartFacts{Kind: w.Kind, Running: l.Active && stays, Restart: w.Restart,
+		Renamed: renamed, Changed: changed, Owned: isOwned}); ok {
+		c.add(Restart, because(why))
 	}
-	if renamed && l.Active && !c.has(Restart) && stays && w.Kind != compiler.KindPool {
-		c.Error = fmt.Sprintf("%s %q is running and renaming it needs a restart, which restart: false forbids; stop it first", w.Kind, l.Name)
-		c.Steps = nil
+	if renamed && l.Active && !c.has(Restart) && stays && w.Kind.Info().RestartsForChange {
+		c.fail(ProblemRenameNeedsRestart, l.Name)
 		return c
 	}
 	if w.Active != nil && *w.Active && !l.Active {
-		c.add(Start, "active: true")
+		c.add(Start, because(ReasonActive))
 	}
 	if w.Active != nil && !*w.Active && l.Active {
-		c.add(Stop, "active: false")
+		c.add(Stop, because(ReasonActive))
 	}
 	if w.Autostart != nil && *w.Autostart != l.Autostart {
-		c.Steps = append(c.Steps, Step{Action: Autostart, On: w.Autostart, Reason: fmt.Sprintf("autostart: %v", *w.Autostart)})
+		c.Actions = append(c.Actions, Step{Action: Autostart, On: w.Autostart, Reasons: []Reason{because(ReasonAutostart)}})
 	}
 	return c
 }
 
+// restartFacts are what the restart policy decides from.
+type restartFacts struct {
+	Kind compiler.Kind
+	// Running: the object runs and the entry does not stop it.
+	Running bool
+	// Restart is the entry's restart: true, false or nil (null).
+	Restart *bool
+	// Renamed, Changed: its name or its definition changes; Owned:
+	// nixvirt defined it.
+	Renamed, Changed, Owned bool
+}
+
+// restartPolicy decides whether a running object restarts, and why:
+// restart: true always; restart: false never; otherwise an object of a
+// kind that restarts for a change (a domain, a network; not a pool, see
+// compiler.KindInfo) restarts when it is renamed or its definition
+// changes. A rename happens with restart:
+// true or null only.
+func restartPolicy(f restartFacts) (ReasonCode, bool) {
+	if !f.Running {
+		return "", false
+	}
+	if f.Restart != nil {
+		if *f.Restart {
+			return ReasonRestartTrue, true
+		}
+		return "", false
+	}
+	if !f.Kind.Info().RestartsForChange {
+		return "", false
+	}
+	switch {
+	case f.Renamed:
+		return ReasonRenamed, true
+	case f.Changed && f.Owned:
+		return ReasonDefinitionChanged, true
+	case f.Changed:
+		return ReasonTakeOverDiffers, true
+	}
+	return "", false
+}
+
 // planVolumes adds the volume steps of a pool: create when missing, delete
 // only with present: false; an existing volume is never overwritten.
-func planVolumes(h Host, c *Change, w *Wanted) {
+func planVolumes(h Host, c *planned, w *Wanted) {
 	existing := map[string]bool{}
 	if c.live != nil && c.live.Active {
 		vols, err := h.Volumes(c.live.Name)
 		if err != nil {
-			c.Error = fmt.Sprintf("cannot list the volumes of pool %q: %s", c.live.Name, libvirtMessage(err))
+			c.fail(ProblemListVolumes, libvirtMessage(err))
 			return
 		}
 		for _, v := range vols {
@@ -360,25 +484,24 @@ func planVolumes(h Host, c *Change, w *Wanted) {
 	for _, v := range w.Volumes {
 		switch {
 		case v.Present && !existing[v.Name]:
-			c.Steps = append(c.Steps, Step{Action: CreateVolume, Volume: v.Name, Reason: "missing"})
+			c.Actions = append(c.Actions, Step{Action: CreateVolume, Volume: v.Name, Reasons: []Reason{because(ReasonMissing)}})
 			needed = true
 		case !v.Present && existing[v.Name]:
-			c.Steps = append(c.Steps, Step{Action: DeleteVolume, Volume: v.Name, Reason: "present: false"})
+			c.Actions = append(c.Actions, Step{Action: DeleteVolume, Volume: v.Name, Reasons: []Reason{because(ReasonPresentFalse)}})
 		}
 	}
 	if needed && (c.live == nil || !c.live.Active) && !c.has(Start) {
 		if w.Active != nil && !*w.Active {
-			c.Error = fmt.Sprintf("pool %q has volumes to create but active: false; a pool must run to create volumes", w.Name)
-			c.Steps = nil
+			c.fail(ProblemVolumesNeedActivePool, "")
 			return
 		}
-		c.add(Start, "to create its volumes")
+		c.add(Start, because(ReasonForVolumes))
 	}
 }
 
 // planNetworkDependents finds the running domains attached to a network
 // that restarts: they stop before and start after it.
-func planNetworkDependents(changes []*Change, domains []Live) {
+func planNetworkDependents(changes []*planned, domains []Live) {
 	stopping := map[string]bool{}
 	for _, c := range changes {
 		if c.Kind == compiler.KindDomain && (c.has(Stop) || c.has(Restart) || c.has(Delete)) {
@@ -402,7 +525,8 @@ func planNetworkDependents(changes []*Change, domains []Live) {
 				continue
 			}
 			c.dependents = append(c.dependents, d.UUID)
-			c.Steps[len(c.Steps)-1].Reason += fmt.Sprintf("; domain %q is stopped and started around it", d.Name)
+			last := &c.Actions[len(c.Actions)-1]
+			last.Reasons = append(last.Reasons, Reason{Code: ReasonAttachedDomain, Name: d.Name})
 		}
 	}
 }
@@ -427,9 +551,8 @@ func attached(domainXML, network, bridge string) bool {
 }
 
 // sortChanges orders a connection's changes as apply runs them.
-func sortChanges(cs []*Change) {
-	rank := map[compiler.Kind]int{compiler.KindNetwork: 0, compiler.KindPool: 1, compiler.KindDomain: 2}
-	sort.SliceStable(cs, func(i, j int) bool { return rank[cs[i].Kind] < rank[cs[j].Kind] })
+func sortChanges(cs []*planned) {
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].Kind.Order() < cs[j].Kind.Order() })
 }
 
 // withoutName is a definition as shown, without its name: a rename alone

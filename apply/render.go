@@ -1,10 +1,11 @@
 package apply
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
+
+	"nixvirt.dev/nixvirt/compiler"
 )
 
 var symbols = map[Action]string{
@@ -42,18 +43,18 @@ func RenderTextColour(w io.Writer, p *Plan) { renderText(w, p, true) }
 func renderText(w io.Writer, p *Plan, colour bool) {
 	conn := ""
 	for _, c := range p.Changes {
-		if len(c.Steps) == 0 && c.Error == "" {
+		if len(c.Actions) == 0 && c.Problem == nil {
 			continue
 		}
 		if c.Connection != conn {
 			conn = c.Connection
 			fmt.Fprintf(w, "%s\n", conn)
 		}
-		if c.Error != "" {
-			fmt.Fprintf(w, "  ! %s %q cannot be planned: %s\n", c.Kind, c.Name, c.Error)
+		if c.Problem != nil {
+			fmt.Fprintf(w, "  ! %s %q cannot be planned: %s\n", c.Kind, c.Name, ProblemText(c))
 			continue
 		}
-		for _, s := range c.Steps {
+		for _, s := range c.Actions {
 			switch s.Action {
 			case CreateVolume:
 				fmt.Fprintf(w, "  %s volume %q in pool %q will be created\n", paint(colour, "+"), s.Volume, c.Name)
@@ -64,8 +65,8 @@ func renderText(w io.Writer, p *Plan, colour bool) {
 			default:
 				fmt.Fprintf(w, "  %s %s %q %s\n", paint(colour, symbols[s.Action]), c.Kind, c.Name, verbs[s.Action])
 			}
-			if s.Reason != "" && s.Action != Autostart {
-				fmt.Fprintf(w, "      # (%s)\n", s.Reason)
+			if why := StepReasons(c.Kind, s); why != "" && s.Action != Autostart {
+				fmt.Fprintf(w, "      # (%s)\n", why)
 			}
 		}
 		if c.Diff != "" {
@@ -89,18 +90,162 @@ func renderText(w io.Writer, p *Plan, colour bool) {
 	fmt.Fprintf(w, "Plan: %d to add, %d to change, %d to destroy.\n", add, change, destroy)
 }
 
-// RenderJSON writes the plan as JSON for scripts.
-func RenderJSON(w io.Writer, p *Plan) error {
-	add, change, destroy := p.Counts()
-	out := struct {
-		*Plan
-		Summary map[string]int `json:"summary"`
-	}{p, map[string]int{"add": add, "change": change, "destroy": destroy}}
-	if out.Changes == nil {
-		out.Changes = []*Change{}
+// StepReasons words why a step of a change of kind k is planned: its
+// reasons joined by "; ", "" when it has none.
+func StepReasons(k compiler.Kind, s Step) string {
+	var out []string
+	for _, r := range s.Reasons {
+		out = append(out, reasonText(k, s, r))
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
+	return strings.Join(out, "; ")
+}
+
+func reasonText(k compiler.Kind, s Step, r Reason) string {
+	switch r.Code {
+	case ReasonActive:
+		return fmt.Sprintf("active: %v", s.Action != Stop)
+	case ReasonAutostart:
+		if s.On != nil {
+			return fmt.Sprintf("autostart: %v", *s.On)
+		}
+		return "autostart"
+	case ReasonRestartTrue:
+		return "restart: true"
+	case ReasonDefinitionChanged:
+		if s.Action == Restart {
+			return "because its definition changed"
+		}
+		return "its definition changed"
+	case ReasonTakeOverDiffers:
+		if s.Action == Restart {
+			return "because nixvirt takes it over with a different definition"
+		}
+		return "nixvirt takes it over; its definition differs"
+	case ReasonTakeOverIdentical:
+		return "nixvirt takes over an identical object (it did not define it)"
+	case ReasonWrittenOtherwise:
+		return "the definition is written otherwise but says what the live one does"
+	case ReasonRenamed:
+		if s.Action == Restart {
+			return "because it was renamed"
+		}
+		return fmt.Sprintf("same UUID, renamed from %q", r.Name)
+	case ReasonBeforeDelete:
+		return "before it is deleted"
+	case ReasonPresentFalse:
+		return "present: false" + kept(k, s, false)
+	case ReasonLeftConfiguration:
+		return "nixvirt defined it and it left the configuration" + kept(k, s, true)
+	case ReasonMissing:
+		return "missing"
+	case ReasonForVolumes:
+		return "to create its volumes"
+	case ReasonAttachedDomain:
+		return fmt.Sprintf("domain %q is stopped and started around it", r.Name)
+	}
+	return string(r.Code)
+}
+
+// kept says what a deletion keeps: a domain's disks and, unless the step
+// removes them, its NVRAM and TPM state; a pruned pool's files.
+func kept(k compiler.Kind, s Step, pruned bool) string {
+	if s.Action != Delete {
+		return ""
+	}
+	switch {
+	case k == compiler.KindPool && pruned:
+		return "; its files are kept"
+	case k != compiler.KindDomain:
+		return ""
+	case !s.DeleteNvram && !s.DeleteTPM:
+		return "; its disks, NVRAM and TPM state are kept"
+	case !s.DeleteNvram:
+		return "; its disks and NVRAM are kept, its TPM state is deleted"
+	case !s.DeleteTPM:
+		return "; its disks and TPM state are kept, its NVRAM is deleted"
+	}
+	return "; its NVRAM and TPM state are deleted, its disks kept"
+}
+
+// ProblemText words why a change cannot be planned.
+func ProblemText(c *Change) string {
+	p := c.Problem
+	switch p.Code {
+	case ProblemNameTaken:
+		return fmt.Sprintf("a %s named %q exists with UUID %s; nixvirt identifies objects by UUID: give the definition uuid: %q to take it over, or remove it", c.Kind, c.Name, p.Detail, p.Detail)
+	case ProblemNotOwned:
+		return fmt.Sprintf("present: false, but nixvirt did not define this %s and never deletes what it does not own", c.Kind)
+	case ProblemRenameNeedsRestart:
+		return fmt.Sprintf("%s %q is running and renaming it needs a restart, which restart: false forbids; stop it first", c.Kind, p.Detail)
+	case ProblemVolumesNeedActivePool:
+		return fmt.Sprintf("pool %q has volumes to create but active: false; a pool must run to create volumes", c.Name)
+	case ProblemListVolumes:
+		return fmt.Sprintf("cannot list the volumes of pool %q: %s", c.Name, p.Detail)
+	}
+	return string(p.Code)
+}
+
+// why words a failure without naming its object.
+func (f Failure) why() string {
+	switch {
+	case f.Problem != nil:
+		return ProblemText(&Change{Kind: f.Kind, Name: f.Name, Problem: f.Problem})
+	case f.Interrupted:
+		return "not changed: interrupted"
+	case f.Op != "":
+		return fmt.Sprintf("%s failed: %s", f.Op, f.Message)
+	}
+	return f.Message
+}
+
+// String is the failure as one line naming its connection and object.
+func (f Failure) String() string {
+	if f.Kind == "" {
+		return f.Message
+	}
+	return fmt.Sprintf("%s %s %q: %s", f.Connection, f.Kind, f.Name, f.why())
+}
+
+// OutcomeText is the line apply prints for an object as it is done:
+// "domain/web redefined, restarted", or why it failed.
+func OutcomeText(o Outcome) string {
+	obj := fmt.Sprintf("%s/%s", o.Kind, o.Name)
+	if f := o.Failure; f != nil {
+		switch {
+		case f.Problem != nil:
+			return obj + " not changed: " + f.why()
+		case f.Interrupted:
+			return obj + " " + f.why()
+		}
+		return obj + " failed: " + f.why()
+	}
+	var done []string
+	for _, s := range o.Done {
+		done = append(done, doneText(s))
+	}
+	return obj + " " + strings.Join(done, ", ")
+}
+
+func doneText(s Step) string {
+	switch s.Action {
+	case Rename:
+		for _, r := range s.Reasons {
+			if r.Code == ReasonRenamed {
+				return fmt.Sprintf("renamed from %q", r.Name)
+			}
+		}
+		return "renamed"
+	case Autostart:
+		return fmt.Sprintf("autostart %v", *s.On)
+	case CreateVolume:
+		return "volume " + s.Volume + " created"
+	case DeleteVolume:
+		return "volume " + s.Volume + " deleted"
+	}
+	return doneWords[s.Action]
+}
+
+var doneWords = map[Action]string{
+	Create: "created", Redefine: "redefined", Refresh: "record rewritten", Adopt: "adopted",
+	Start: "started", Stop: "stopped", Restart: "restarted", Delete: "deleted",
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -46,7 +45,16 @@ func planURI(uri string, wanted []*Wanted, connect Connector, opts Options) ([]*
 		return nil, nil, err
 	}
 	defer h.Close()
-	return planConnection(h, wanted, opts)
+	ps, unmanaged, err := planConnection(h, wanted, opts)
+	return changesOf(ps), unmanaged, err
+}
+
+func changesOf(ps []*planned) []*Change {
+	var out []*Change
+	for _, p := range ps {
+		out = append(out, p.Change)
+	}
+	return out
 }
 
 func uris(wanted map[string][]*Wanted) []string {
@@ -60,13 +68,12 @@ func uris(wanted map[string][]*Wanted) []string {
 
 func (p *Plan) sort() {
 	sort.Strings(p.Errors)
-	rank := map[compiler.Kind]int{compiler.KindNetwork: 0, compiler.KindPool: 1, compiler.KindDomain: 2}
 	sort.SliceStable(p.Changes, func(i, j int) bool {
 		a, b := p.Changes[i], p.Changes[j]
 		if a.Connection != b.Connection {
 			return a.Connection < b.Connection
 		}
-		return rank[a.Kind] < rank[b.Kind]
+		return a.Kind.Order() < b.Kind.Order()
 	})
 	sort.SliceStable(p.Unmanaged, func(i, j int) bool {
 		a, b := p.Unmanaged[i], p.Unmanaged[j]
@@ -82,63 +89,88 @@ func (p *Plan) sort() {
 
 // Result is what an apply did.
 type Result struct {
-	Plan                     *Plan
-	Added, Changed, Destroyd int
-	Failed                   []string // "connection: kind name: message"
-	Writes                   int64    // libvirt calls that changed a host
+	Plan *Plan
+	// Added, Changed and Destroyed count the objects done, as Plan.Counts
+	// does, leaving out those that failed.
+	Added, Changed, Destroyed int
+	Failed                    []Failure
+	Writes                    int64 // libvirt calls that changed a host
+}
+
+// Failure is why an object, or a whole connection (Kind ""), was not
+// changed as planned.
+type Failure struct {
+	Connection string
+	Kind       compiler.Kind
+	Name       string
+	// One of: Problem, the reason it could not be planned; Interrupted,
+	// apply was interrupted before it began the object; Op and Message,
+	// the operation that failed and libvirt's (or the system's) message.
+	Problem     *Problem
+	Interrupted bool
+	Op, Message string
+}
+
+// Outcome is what apply did to one object, reported as it is done:
+// the actions done, in order, or why it failed.
+type Outcome struct {
+	Connection string
+	Kind       compiler.Kind
+	Name       string
+	Done       []Step
+	Failure    *Failure
 }
 
 // Apply plans and executes every connection, in parallel, each under its
-// lock. report receives one line per object as it is done. One failing
-// object does not stop the others. When ctx is cancelled (Ctrl-C), every
-// object apply has begun to change is finished and the others are left
-// as they are, so that none is left half-changed.
-func Apply(ctx context.Context, d *Desired, connect Connector, opts Options, report func(string)) *Result {
+// lock. report receives each object's outcome as it is done (from one
+// goroutine at a time). One failing object does not stop the others.
+// When ctx is cancelled (Ctrl-C), every object apply has begun to change
+// is finished and the others are left as they are, so that none is left
+// half-changed.
+func Apply(ctx context.Context, d *Desired, connect Connector, opts Options, report func(Outcome)) *Result {
 	wanted := d.Objects
 	res := &Result{Plan: &Plan{}}
 	var mu sync.Mutex
-	say := func(uri, line string) {
+	say := func(o Outcome) {
 		mu.Lock()
 		defer mu.Unlock()
-		if len(wanted) > 1 {
-			line = "[" + uri + "] " + line
-		}
-		report(line)
+		report(o)
 	}
 	var wg sync.WaitGroup
+	var done []*Change
 	for _, uri := range uris(wanted) {
 		wg.Add(1)
 		go func(uri string) {
 			defer wg.Done()
-			changes, unmanaged, writes, failed, err := applyURI(ctx, uri, wanted[uri], connect, opts.forURI(d, uri), func(l string) { say(uri, l) })
+			ps, unmanaged, writes, failed, err := applyURI(ctx, uri, wanted[uri], connect, opts.forURI(d, uri), say)
 			mu.Lock()
 			defer mu.Unlock()
 			res.Writes += writes
 			if err != nil {
 				res.Plan.Errors = append(res.Plan.Errors, err.Error())
-				res.Failed = append(res.Failed, err.Error())
+				res.Failed = append(res.Failed, Failure{Connection: uri, Message: err.Error()})
 				return
 			}
-			res.Plan.Changes = append(res.Plan.Changes, changes...)
+			for _, p := range ps {
+				res.Plan.Changes = append(res.Plan.Changes, p.Change)
+				if f, ok := failed[p]; ok {
+					res.Failed = append(res.Failed, f)
+				} else {
+					done = append(done, p.Change)
+				}
+			}
 			res.Plan.Unmanaged = append(res.Plan.Unmanaged, unmanaged...)
-			res.Failed = append(res.Failed, failed...)
 		}(uri)
 	}
 	wg.Wait()
 	res.Plan.sort()
-	sort.Strings(res.Failed)
-	// The summary counts what was done: not the steps of failed objects.
-	done := &Plan{}
-	for _, c := range res.Plan.Changes {
-		if !c.failed {
-			done.Changes = append(done.Changes, c)
-		}
-	}
-	res.Added, res.Changed, res.Destroyd = done.Counts()
+	sort.SliceStable(res.Failed, func(i, j int) bool { return res.Failed[i].String() < res.Failed[j].String() })
+	// The summary counts what was done: not the objects that failed.
+	res.Added, res.Changed, res.Destroyed = (&Plan{Changes: done}).Counts()
 	return res
 }
 
-func applyURI(ctx context.Context, uri string, wanted []*Wanted, connect Connector, opts Options, report func(string)) ([]*Change, []Unmanaged, int64, []string, error) {
+func applyURI(ctx context.Context, uri string, wanted []*Wanted, connect Connector, opts Options, report func(Outcome)) ([]*planned, []Unmanaged, int64, map[*planned]Failure, error) {
 	if opts.State == nil {
 		opts.State = OpenState(StateDir())
 	}
@@ -152,144 +184,169 @@ func applyURI(ctx context.Context, uri string, wanted []*Wanted, connect Connect
 		return nil, nil, 0, nil, err
 	}
 	defer h.Close()
-	changes, unmanaged, err := planConnection(h, wanted, opts)
+	ps, unmanaged, err := planConnection(h, wanted, opts)
 	if err != nil {
 		return nil, nil, h.Writes(), nil, err
 	}
-	sortChanges(changes)
-	failed := execute(ctx, h, changes, opts.State, report)
-	return changes, unmanaged, h.Writes(), failed, nil
+	sortChanges(ps)
+	ex := &executor{ctx: ctx, h: h, st: opts.State, report: report,
+		begun: map[*planned]bool{}, failed: map[*planned]Failure{}, done: map[*planned][]Step{}}
+	ex.run(ps)
+	return ps, unmanaged, h.Writes(), ex.failed, nil
 }
 
-// execute runs a connection's changes: every stop first (domains before
-// the networks and pools they use), then networks and pools, their
-// volumes, and domains, each defined and started; deletions last.
-func execute(ctx context.Context, h Host, changes []*Change, st *State, report func(string)) []string {
-	uri := h.URI()
+// executor runs one connection's plan and keeps its state: which objects
+// it has begun, what it did to each, and which failed.
+type executor struct {
+	ctx    context.Context
+	h      Host
+	st     *State
+	report func(Outcome)
 	// begun are the objects apply has started to change: once begun, an
 	// object is finished even after an interrupt.
-	begun := map[*Change]bool{}
-	failedMsg := map[*Change]string{}
-	failedObj := func(c *Change) string { return failedMsg[c] }
-	setFailed := func(c *Change, msg string) { failedMsg[c] = msg }
-	skip := func(c *Change) bool {
-		if begun[c] {
-			return false
-		}
-		if ctx.Err() != nil {
-			if len(c.Steps) > 0 && failedObj(c) == "" {
-				setFailed(c, fmt.Sprintf("%s %s %q: not changed: interrupted", uri, c.Kind, c.Name))
-				report(fmt.Sprintf("%s/%s not changed: interrupted", c.Kind, c.Name))
-			}
-			return true
-		}
-		begun[c] = true
+	begun  map[*planned]bool
+	failed map[*planned]Failure
+	done   map[*planned][]Step
+}
+
+func (ex *executor) failure(c *planned) Failure {
+	return Failure{Connection: ex.h.URI(), Kind: c.Kind, Name: c.Name}
+}
+
+func (ex *executor) setFailed(c *planned, f Failure) {
+	ex.failed[c] = f
+	ex.report(Outcome{Connection: f.Connection, Kind: c.Kind, Name: c.Name, Failure: &f})
+}
+
+func (ex *executor) hasFailed(c *planned) bool { _, ok := ex.failed[c]; return ok }
+
+// skip reports whether c is to be left alone: it failed, or apply was
+// interrupted before it began c.
+func (ex *executor) skip(c *planned) bool {
+	if ex.begun[c] {
 		return false
 	}
-	fail := func(c *Change, what string, err error) {
-		msg := fmt.Sprintf("%s %s %q: %s failed: %s", uri, c.Kind, c.Name, what, libvirtMessage(err))
-		failedMsg[c] = msg
-		report(fmt.Sprintf("%s/%s failed: %s failed: %s", c.Kind, c.Name, what, libvirtMessage(err)))
+	if ex.ctx.Err() != nil {
+		if len(c.Actions) > 0 && !ex.hasFailed(c) {
+			f := ex.failure(c)
+			f.Interrupted = true
+			ex.setFailed(c, f)
+		}
+		return true
 	}
-	var done = map[*Change][]string{}
-	note := func(c *Change, s string) { done[c] = append(done[c], s) }
+	ex.begun[c] = true
+	return false
+}
 
+func (ex *executor) fail(c *planned, op string, err error) {
+	f := ex.failure(c)
+	f.Op, f.Message = op, libvirtMessage(err)
+	ex.setFailed(c, f)
+}
+
+func (ex *executor) note(c *planned, s Step) { ex.done[c] = append(ex.done[c], s) }
+
+// run executes a connection's changes: every stop first (domains before
+// the networks and pools they use), then networks and pools, their
+// volumes, and domains, each defined and started; deletions last.
+func (ex *executor) run(changes []*planned) {
+	h := ex.h
 	for _, c := range changes {
-		if c.Error != "" {
-			setFailed(c, fmt.Sprintf("%s %s %q: %s", uri, c.Kind, c.Name, c.Error))
-			report(fmt.Sprintf("%s/%s not changed: %s", c.Kind, c.Name, c.Error))
+		if c.Problem != nil {
+			f := ex.failure(c)
+			f.Problem = c.Problem
+			ex.setFailed(c, f)
 		}
 	}
 	// Stops, domains first.
-	for _, k := range []compiler.Kind{compiler.KindDomain, compiler.KindNetwork, compiler.KindPool} {
+	for _, k := range compiler.StopOrder {
 		for _, c := range changes {
-			if c.Kind != k || failedObj(c) != "" || c.live == nil || !c.live.Active {
+			if c.Kind != k || ex.hasFailed(c) || c.live == nil || !c.live.Active {
 				continue
 			}
-			if !(c.has(Stop) || c.has(Restart) || c.has(Delete)) || skip(c) {
+			if !(c.has(Stop) || c.has(Restart) || c.has(Delete)) || ex.skip(c) {
 				continue
 			}
 			for _, dep := range c.dependents {
 				if err := h.Stop(compiler.KindDomain, dep, time.Minute); err != nil {
-					fail(c, "stopping an attached domain", err)
+					ex.fail(c, "stopping an attached domain", err)
 				}
 			}
-			if failedObj(c) != "" {
+			if ex.hasFailed(c) {
 				continue
 			}
 			if err := h.Stop(c.Kind, c.UUID, time.Duration(c.timeout)*time.Second); err != nil {
-				fail(c, "stop", err)
+				ex.fail(c, "stop", err)
 				continue
 			}
 			if c.has(Stop) {
-				note(c, "stopped")
+				ex.note(c, Step{Action: Stop})
 			}
 		}
 	}
-	for _, k := range []compiler.Kind{compiler.KindNetwork, compiler.KindPool, compiler.KindDomain} {
+	for _, k := range compiler.TopLevelKinds {
 		for _, c := range changes {
-			if c.Kind != k || failedObj(c) != "" || c.has(Delete) || len(c.Steps) == 0 || skip(c) {
+			if c.Kind != k || ex.hasFailed(c) || c.has(Delete) || len(c.Actions) == 0 || ex.skip(c) {
 				continue
 			}
-			defineAndStart(h, c, st, fail, note)
-			if c.Kind == compiler.KindPool && failedObj(c) == "" {
-				volumes(h, c, fail, note)
+			ex.defineAndStart(c)
+			if c.Kind == compiler.KindPool && !ex.hasFailed(c) {
+				ex.volumes(c)
 			}
 		}
 	}
 	// Deletions, domains first.
-	for _, k := range []compiler.Kind{compiler.KindDomain, compiler.KindNetwork, compiler.KindPool} {
+	for _, k := range compiler.StopOrder {
 		for _, c := range changes {
-			if c.Kind != k || failedObj(c) != "" || !c.has(Delete) || skip(c) {
+			if c.Kind != k || ex.hasFailed(c) || !c.has(Delete) || ex.skip(c) {
 				continue
 			}
-			if err := h.Undefine(c.Kind, c.UUID, c.removeNvram, c.removeTPM); err != nil {
-				fail(c, "delete", err)
+			var del Step
+			for _, s := range c.Actions {
+				if s.Action == Delete {
+					del = s
+				}
+			}
+			if err := h.Undefine(c.Kind, c.UUID, del.DeleteNvram, del.DeleteTPM); err != nil {
+				ex.fail(c, "delete", err)
 				continue
 			}
-			if c.Kind == compiler.KindPool {
-				st.setPool(uri, c.UUID, poolRecord{})
+			if !c.Kind.HasMetadata() {
+				ex.st.setPool(h.URI(), c.UUID, poolRecord{})
 			}
-			note(c, "deleted")
+			ex.note(c, Step{Action: Delete})
 		}
 	}
-	var failed []string
 	for _, c := range changes {
-		if msg := failedObj(c); msg != "" {
-			c.failed = true
-			failed = append(failed, msg)
-			continue
-		}
-		if len(done[c]) > 0 {
-			report(fmt.Sprintf("%s/%s %s", c.Kind, c.Name, strings.Join(done[c], ", ")))
+		if !ex.hasFailed(c) && len(ex.done[c]) > 0 {
+			ex.report(Outcome{Connection: h.URI(), Kind: c.Kind, Name: c.Name, Done: ex.done[c]})
 		}
 	}
-	return failed
 }
 
-func defineAndStart(h Host, c *Change, st *State, fail func(*Change, string, error), note func(*Change, string)) {
+func (ex *executor) defineAndStart(c *planned) {
 	w := c.wanted
 	if w == nil {
 		return
 	}
-	uri := h.URI()
+	h := ex.h
 	switch {
 	case c.has(Rename):
 		// libvirt keys definitions by name: the old one goes first. If the
 		// new one is refused, the old one is put back.
 		if err := h.Undefine(c.Kind, c.UUID, false, false); err != nil {
-			fail(c, "rename", err)
+			ex.fail(c, "rename", err)
 			return
 		}
 		if err := h.Define(c.Kind, w.XML); err != nil {
 			h.Define(c.Kind, c.live.XML)
-			fail(c, "rename", err)
+			ex.fail(c, "rename", err)
 			return
 		}
-		note(c, fmt.Sprintf("renamed from %q", c.oldName))
+		ex.note(c, Step{Action: Rename, Reasons: []Reason{{Code: ReasonRenamed, Name: c.live.Name}}})
 	case c.has(Create) || c.has(Redefine) || c.has(Adopt) || c.has(Refresh):
 		if err := h.Define(c.Kind, w.XML); err != nil {
-			fail(c, "define", err)
+			ex.fail(c, "define", err)
 			// A define is atomic: the old definition stands. An object
 			// stopped to restart runs again as it was.
 			if c.live != nil && c.live.Active && c.has(Restart) {
@@ -297,54 +354,51 @@ func defineAndStart(h Host, c *Change, st *State, fail func(*Change, string, err
 			}
 			return
 		}
-		switch {
-		case c.has(Create):
-			note(c, "created")
-		case c.has(Redefine):
-			note(c, "redefined")
-		case c.has(Refresh):
-			note(c, "record rewritten")
-		default:
-			note(c, "adopted")
+		for _, a := range []Action{Create, Redefine, Refresh, Adopt} {
+			if c.has(a) {
+				ex.note(c, Step{Action: a})
+				break
+			}
 		}
 	}
-	if c.Kind == compiler.KindPool && (c.has(Create) || c.has(Redefine) || c.has(Adopt) || c.has(Refresh) || c.has(Rename)) {
-		if err := st.setPool(uri, w.UUID, poolRecord{Hash: w.Hash, Definition: w.Definition}); err != nil {
-			fail(c, "record the pool as nixvirt's", err)
+	if !c.Kind.HasMetadata() && (c.has(Create) || c.has(Redefine) || c.has(Adopt) || c.has(Refresh) || c.has(Rename)) {
+		if err := ex.st.setPool(h.URI(), w.UUID, poolRecord{Hash: w.Hash, Definition: w.Definition}); err != nil {
+			ex.fail(c, "record the pool as nixvirt's", err)
 			return
 		}
 	}
 	if c.has(Start) || c.has(Restart) {
 		if err := h.Start(c.Kind, w.UUID); err != nil {
-			fail(c, "start", err)
+			ex.fail(c, "start", err)
 			return
 		}
 		if c.has(Restart) {
-			note(c, "restarted")
+			ex.note(c, Step{Action: Restart})
 		} else {
-			note(c, "started")
+			ex.note(c, Step{Action: Start})
 		}
 		for _, dep := range c.dependents {
 			if err := h.Start(compiler.KindDomain, dep); err != nil {
-				fail(c, "starting an attached domain again", err)
+				ex.fail(c, "starting an attached domain again", err)
 			}
 		}
 	}
-	for _, s := range c.Steps {
+	for _, s := range c.Actions {
 		if s.Action == Autostart && s.On != nil {
 			if err := h.SetAutostart(c.Kind, w.UUID, *s.On); err != nil {
-				fail(c, "autostart", err)
+				ex.fail(c, "autostart", err)
 				return
 			}
-			note(c, fmt.Sprintf("autostart %v", *s.On))
+			ex.note(c, Step{Action: Autostart, On: s.On})
 		}
 	}
 }
 
-func volumes(h Host, c *Change, fail func(*Change, string, error), note func(*Change, string)) {
+func (ex *executor) volumes(c *planned) {
 	w := c.wanted
+	h := ex.h
 	var pending []Step
-	for _, s := range c.Steps {
+	for _, s := range c.Actions {
 		if s.Action == CreateVolume || s.Action == DeleteVolume {
 			pending = append(pending, s)
 		}
@@ -356,7 +410,7 @@ func volumes(h Host, c *Change, fail func(*Change, string, error), note func(*Ch
 	existing := map[string]bool{}
 	vols, err := h.Volumes(w.Name)
 	if err != nil {
-		fail(c, "list volumes", err)
+		ex.fail(c, "list volumes", err)
 		return
 	}
 	for _, v := range vols {
@@ -372,16 +426,16 @@ func volumes(h Host, c *Change, fail func(*Change, string, error), note func(*Ch
 		switch {
 		case s.Action == CreateVolume && !existing[s.Volume]:
 			if err := h.CreateVolume(w.Name, vx); err != nil {
-				fail(c, "create volume "+s.Volume, err)
+				ex.fail(c, "create volume "+s.Volume, err)
 				return
 			}
-			note(c, "volume "+s.Volume+" created")
+			ex.note(c, Step{Action: CreateVolume, Volume: s.Volume})
 		case s.Action == DeleteVolume && existing[s.Volume]:
 			if err := h.DeleteVolume(w.Name, s.Volume); err != nil {
-				fail(c, "delete volume "+s.Volume, err)
+				ex.fail(c, "delete volume "+s.Volume, err)
 				return
 			}
-			note(c, "volume "+s.Volume+" deleted")
+			ex.note(c, Step{Action: DeleteVolume, Volume: s.Volume})
 		}
 	}
 }

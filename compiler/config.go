@@ -15,8 +15,8 @@ type Object struct {
 	Connection string
 	Kind       Kind
 	Name       string
-	Pool       string    // for volumes: the pool they belong to
-	Entry      cue.Value // the entry: definition, active, restart, …
+	Pool       string // for volumes: the pool they belong to
+	Entry      Entry  // what the entry says besides the definition
 	// Definition is the CUE definition, not yet checked against its kind
 	// (Compile does that, one object at a time, so that a large
 	// configuration never holds every checked document at once); or, when
@@ -25,8 +25,122 @@ type Object struct {
 	XMLFile    string
 	// XMLName is the file as the configuration names it, for messages.
 	XMLName string
-	// Absent: the entry says present: false.
-	Absent bool
+}
+
+// Entry is an object's entry in #Config, decoded once with the schema's
+// defaults filled in; later stages never read CUE values.
+type Entry struct {
+	// Present: false deletes the object if nixvirt defined it.
+	Present bool
+	// Active: true starts, false stops, nil leaves the object as it is.
+	Active *bool
+	// Restart: true always, false never, nil when the definition changed.
+	Restart *bool
+	// Autostart sets libvirt's flag; nil leaves it.
+	Autostart *bool
+	// ShutdownTimeout is the seconds of ACPI shutdown before a forced
+	// stop: the entry's, else its connection's.
+	ShutdownTimeout int
+	// KeepNvram and KeepTPM: deleting the domain keeps its NVRAM and TPM
+	// state.
+	KeepNvram, KeepTPM bool
+}
+
+// Config is a checked whole-host configuration, decoded.
+type Config struct {
+	// Connections are sorted by URI; a connection without objects is
+	// there too (its owned objects are to be pruned).
+	Connections []Connection
+	// Objects are in apply order (see Objects).
+	Objects []Object
+}
+
+// Connection is one connection of a configuration.
+type Connection struct {
+	URI string
+	// Managed are the kinds the connection lists (not absent, not null):
+	// only those are pruned.
+	Managed []Kind
+	// ShutdownTimeout is the default of its domain entries.
+	ShutdownTimeout int
+}
+
+// Config decodes a checked configuration (from CheckConfig); dir
+// resolves relative XML file paths.
+func (s *Schema) Config(u cue.Value, dir string) (*Config, error) {
+	objs, err := s.Objects(u, dir)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &Config{Objects: objs}
+	for _, uri := range connectionURIs(u) {
+		c := u.LookupPath(cue.MakePath(cue.Str("connections"), cue.Str(uri)))
+		timeout, err := s.connectionTimeout(c)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Connections = append(cfg.Connections, Connection{URI: uri, Managed: managedKinds(u, uri), ShutdownTimeout: timeout})
+	}
+	return cfg, nil
+}
+
+// connectionTimeout is a connection's shutdownTimeout, or the schema's
+// default when it has none (the fast variant checks connections with
+// validators, which fill in no defaults).
+func (s *Schema) connectionTimeout(c cue.Value) (int, error) {
+	v := c.LookupPath(cue.ParsePath("shutdownTimeout"))
+	if !v.Exists() {
+		v = s.Def("#Connection").LookupPath(cue.ParsePath("shutdownTimeout"))
+	}
+	v, _ = v.Default()
+	n, err := v.Int64()
+	if err != nil {
+		return 0, newPathError(v, "shutdownTimeout: %v", err)
+	}
+	return int(n), nil
+}
+
+// decodeEntry reads an entry's settings; a field the entry leaves out
+// takes the schema's default (the fast variant checks entries with
+// validators, which fill in none).
+func (s *Schema) decodeEntry(e cue.Value, k Kind, connTimeout int) (Entry, error) {
+	def := s.Def(k.Info().EntryDefinition)
+	field := func(name string) cue.Value {
+		v := e.LookupPath(cue.ParsePath(name))
+		if !v.Exists() {
+			v = def.LookupPath(cue.ParsePath(name))
+		}
+		v, _ = v.Default()
+		return v
+	}
+	// optional is nil when the field is absent or null ("leave as is").
+	optional := func(name string) *bool {
+		b, err := field(name).Bool()
+		if err != nil {
+			return nil
+		}
+		return &b
+	}
+	// withDefault is a field the schema gives a default.
+	withDefault := func(name string) bool {
+		b, err := field(name).Bool()
+		return err == nil && b
+	}
+	en := Entry{
+		Present: withDefault("present"), Active: optional("active"), Restart: optional("restart"),
+		Autostart: optional("autostart"), ShutdownTimeout: connTimeout,
+	}
+	if k == KindDomain {
+		en.KeepNvram, en.KeepTPM = withDefault("keepNvram"), withDefault("keepTpm")
+		if t := e.LookupPath(cue.ParsePath("shutdownTimeout")); t.Exists() {
+			n, err := t.Int64()
+			if err != nil {
+				return en, newPathError(t, "shutdownTimeout: %v", err)
+			}
+			en.ShutdownTimeout = int(n)
+		}
+	}
+	return en, nil
 }
 
 // Compile checks an object's definition against its kind and returns its
@@ -81,14 +195,14 @@ func (s *Schema) CheckConfig(v cue.Value) (cue.Value, error) {
 	return u, nil
 }
 
-// Managed lists the kinds a connection of a checked configuration
+// managedKinds lists the kinds a connection of a checked configuration
 // manages: those it lists, as a struct or a list (not absent, not null).
 // Only these are pruned.
-func Managed(u cue.Value, uri string) []Kind {
+func managedKinds(u cue.Value, uri string) []Kind {
 	c := u.LookupPath(cue.MakePath(cue.Str("connections"), cue.Str(uri)))
 	var out []Kind
-	for _, k := range []Kind{KindNetwork, KindPool, KindDomain} {
-		v, _ := c.LookupPath(cue.ParsePath(string(k) + "s")).Default()
+	for _, k := range TopLevelKinds {
+		v, _ := c.LookupPath(cue.ParsePath(k.Plural())).Default()
 		if v.Exists() && (v.Kind() == cue.StructKind || v.Kind() == cue.ListKind) {
 			out = append(out, k)
 		}
@@ -96,9 +210,9 @@ func Managed(u cue.Value, uri string) []Kind {
 	return out
 }
 
-// Connections lists the URIs of a checked configuration, sorted, including
+// connectionURIs lists the URIs of a checked configuration, sorted, including
 // those with no objects (whose owned objects are to be pruned).
-func Connections(u cue.Value) []string {
+func connectionURIs(u cue.Value) []string {
 	var uris []string
 	it, err := u.LookupPath(cue.ParsePath("connections")).Fields()
 	if err != nil {
@@ -127,16 +241,22 @@ func (s *Schema) Objects(u cue.Value, dir string) ([]Object, error) {
 		uris = append(uris, it.Selector().Unquoted())
 	}
 	sort.Strings(uris)
+	timeouts := map[string]int{}
+	for _, uri := range uris {
+		if timeouts[uri], err = s.connectionTimeout(conns.LookupPath(cue.MakePath(cue.Str(uri)))); err != nil {
+			return nil, err
+		}
+	}
 	for _, k := range Kinds {
 		for _, uri := range uris {
 			c := conns.LookupPath(cue.MakePath(cue.Str(uri)))
 			var objs []Object
 			var err error
-			switch k {
-			case KindVolume:
-				objs, err = s.volumes(c, uri, dir)
+			switch {
+			case !k.Info().TopLevel:
+				objs, err = s.volumes(c, uri, dir, timeouts[uri])
 			default:
-				objs, err = s.entries(c.LookupPath(cue.ParsePath(string(k)+"s")), uri, k, "", dir)
+				objs, _, err = s.entries(c.LookupPath(cue.ParsePath(k.Plural())), uri, k, "", dir, timeouts[uri])
 			}
 			if err != nil {
 				return nil, err
@@ -147,14 +267,14 @@ func (s *Schema) Objects(u cue.Value, dir string) ([]Object, error) {
 	return out, nil
 }
 
-func (s *Schema) volumes(c cue.Value, uri, dir string) ([]Object, error) {
-	pools, err := s.entries(c.LookupPath(cue.ParsePath("pools")), uri, KindPool, "", dir)
+func (s *Schema) volumes(c cue.Value, uri, dir string, timeout int) ([]Object, error) {
+	pools, raw, err := s.entries(c.LookupPath(cue.ParsePath(KindPool.Plural())), uri, KindPool, "", dir, timeout)
 	if err != nil {
 		return nil, err
 	}
 	var out []Object
-	for _, p := range pools {
-		vs, err := s.entries(p.Entry.LookupPath(cue.ParsePath("volumes")), uri, KindVolume, p.Name, dir)
+	for i, p := range pools {
+		vs, _, err := s.entries(raw[i].LookupPath(cue.ParsePath(KindVolume.Plural())), uri, KindVolume, p.Name, dir, timeout)
 		if err != nil {
 			return nil, err
 		}
@@ -165,11 +285,12 @@ func (s *Schema) volumes(c cue.Value, uri, dir string) ([]Object, error) {
 
 // entries reads a keyed struct or a NixVirt list of entries. In the keyed
 // form the key names the object: a definition without a name takes it,
-// one with another name is an error.
-func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string) ([]Object, error) {
+// one with another name is an error. It returns the entries' values
+// beside the objects, for a pool's volumes.
+func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string, timeout int) ([]Object, []cue.Value, error) {
 	v, _ = v.Default()
 	if !v.Exists() || v.Kind() == cue.NullKind {
-		return nil, nil
+		return nil, nil, nil
 	}
 	type item struct {
 		key   string
@@ -189,15 +310,20 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string) ([]O
 		}
 	}
 	var out []Object
+	var raw []cue.Value
 	seen := map[string]cue.Value{}
 	for _, it := range items {
 		e, _ := it.entry.Default()
-		o := Object{Connection: uri, Kind: k, Pool: pool, Entry: e, Name: it.key}
+		en, err := s.decodeEntry(e, k, timeout)
+		if err != nil {
+			return nil, nil, err
+		}
+		o := Object{Connection: uri, Kind: k, Pool: pool, Entry: en, Name: it.key}
 		if k == KindVolume && o.Name == "" {
 			o.Name, _ = e.LookupPath(cue.ParsePath("name")).String()
 		}
 		def, _ := e.LookupPath(cue.ParsePath("definition")).Default()
-		if b, err := e.LookupPath(cue.ParsePath("present")).Bool(); err == nil && !b && k != KindVolume {
+		if !en.Present && k != KindVolume {
 			// present: false, with or without its definition: the object
 			// is to be deleted, and its name is all that is needed.
 			if o.Name == "" {
@@ -207,10 +333,10 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string) ([]O
 				o.Name, _ = def.LookupPath(cue.ParsePath("name")).String()
 			}
 			if o.Name == "" {
-				return nil, newPathError(e, "an entry with present: false needs a name")
+				return nil, nil, newPathError(e, "an entry with present: false needs a name")
 			}
-			o.Absent = true
 			out = append(out, o)
+			raw = append(raw, e)
 			continue
 		}
 		switch def.Kind() {
@@ -221,23 +347,23 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string) ([]O
 			}
 			if _, err := os.Stat(p); err != nil {
 				shown, _ := def.String()
-				return nil, newPathError(def, "cannot read the %s definition: %s: no such file", k, shown)
+				return nil, nil, newPathError(def, "cannot read the %s definition: %s: no such file", k, shown)
 			}
 			o.XMLFile = p
 			o.XMLName, _ = def.String()
 			name, err := xmlName(p, o.XMLName, k)
 			if err != nil {
-				return nil, newPathError(def, "%v", err)
+				return nil, nil, newPathError(def, "%v", err)
 			}
 			if o.Name != "" && name != o.Name {
-				return nil, newPathError(def, "%s declares the name %q, but its entry is %q", p, name, o.Name)
+				return nil, nil, newPathError(def, "%s declares the name %q, but its entry is %q", p, name, o.Name)
 			}
 			o.Name = name
 		case cue.StructKind:
 			nv := def.LookupPath(cue.ParsePath("name"))
 			if name, err := nv.String(); err == nil {
 				if o.Name != "" && name != o.Name {
-					return nil, newPathError(nv, "the definition is named %q, but its entry is %q", name, o.Name)
+					return nil, nil, newPathError(nv, "the definition is named %q, but its entry is %q", name, o.Name)
 				}
 				o.Name = name
 			} else if o.Name != "" {
@@ -249,25 +375,24 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string) ([]O
 			if o.Name == "" {
 				o.Name, _ = e.LookupPath(cue.ParsePath("name")).String()
 			}
-			present := e.LookupPath(cue.ParsePath("present"))
-			if b, err := present.Bool(); err != nil || b {
-				return nil, newPathError(e, "the entry has no definition (an entry with present: false needs only a name)")
+			if en.Present {
+				return nil, nil, newPathError(e, "the entry has no definition (an entry with present: false needs only a name)")
 			}
 			if o.Name == "" {
-				return nil, newPathError(e, "an entry with present: false needs a name")
+				return nil, nil, newPathError(e, "an entry with present: false needs a name")
 			}
-			o.Absent = true
 		}
 		if why := badName(o.Name); why != "" {
-			return nil, newPathError(e, "%s name %q: %s", k, o.Name, why)
+			return nil, nil, newPathError(e, "%s name %q: %s", k, o.Name, why)
 		}
 		if prev, ok := seen[o.Name]; ok {
-			return nil, newPathError(e, "%s %q is declared twice on %s (also at %s)", k, o.Name, uri, prev.Pos())
+			return nil, nil, newPathError(e, "%s %q is declared twice on %s (also at %s)", k, o.Name, uri, prev.Pos())
 		}
 		seen[o.Name] = e
 		out = append(out, o)
+		raw = append(raw, e)
 	}
-	return out, nil
+	return out, raw, nil
 }
 
 // xmlName reads the name of an object from its XML file; shown is the

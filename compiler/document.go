@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue"
-	"libvirt.org/go/libvirtxml"
 )
 
 // Check unifies v with the kind's closed definition and validates it to
@@ -28,36 +27,12 @@ func (s *Schema) Check(v cue.Value, k Kind) (cue.Value, error) {
 	return u, nil
 }
 
-// document is the libvirtxml type of each kind.
-type document interface {
-	Unmarshal(string) error
-	Marshal() (string, error)
-}
-
-func newDocument(k Kind) document {
-	switch k {
-	case KindDomain:
-		return &libvirtxml.Domain{}
-	case KindNetwork:
-		return &libvirtxml.Network{}
-	case KindPool:
-		return &libvirtxml.StoragePool{}
-	case KindVolume:
-		return &libvirtxml.StorageVolume{}
-	}
-	panic("unknown kind " + string(k))
-}
-
-var rootElement = map[Kind]string{
-	KindDomain: "domain", KindNetwork: "network", KindPool: "pool", KindVolume: "volume",
-}
-
 // Export converts a checked value (from Check) to libvirt XML. The XML
 // goes through libvirtxml, which writes it in libvirt's element order; any
 // attribute or element that libvirtxml would not keep is an error at the
 // value that wrote it, so nothing the user wrote is dropped silently.
 func (s *Schema) Export(u cue.Value, k Kind) (string, error) {
-	root := &xmlNode{name: rootElement[k], src: u}
+	root := &xmlNode{name: k.Info().Root, src: u}
 	w := &writer{schema: s}
 	if err := w.buildNode(u, s.Def(k.Definition()), k.Definition(), root); err != nil {
 		return "", err

@@ -74,16 +74,6 @@ func parseXMLDoc(data []byte) (*xmlElem, error) {
 	}
 }
 
-// KindOfRoot is the kind of a document from its root element.
-func KindOfRoot(root string) (Kind, bool) {
-	for k, r := range rootElement {
-		if r == root {
-			return k, true
-		}
-	}
-	return "", false
-}
-
 // Import turns a libvirt XML document into CUE in nixvirt's vocabulary,
 // unifiable with the kind's definition; name is used in error messages.
 // Whatever the schema has no field for is an error naming the element's

@@ -1,6 +1,9 @@
 // Package compiler is nixvirt's first stage: it loads CUE, JSON and XML
 // inputs, unifies them with the embedded schemas, reports errors with
-// their positions, and writes libvirt XML through libvirtxml.
+// their positions, and writes libvirt XML through libvirtxml. It also
+// holds the table of kinds (kind.go) and decodes a whole-host
+// configuration into Go values (config.go), so that later stages never
+// read CUE.
 package compiler
 
 import (
@@ -24,44 +27,6 @@ const ModulePath = "nixvirt.dev/nixvirt"
 
 // SchemaImportPath is the import path of the schema package.
 const SchemaImportPath = ModulePath + "/schemas"
-
-// Kind is a libvirt document kind.
-type Kind string
-
-const (
-	KindDomain  Kind = "domain"
-	KindNetwork Kind = "network"
-	KindPool    Kind = "pool"
-	KindVolume  Kind = "volume"
-)
-
-// Kinds lists the document kinds in the order apply handles them.
-var Kinds = []Kind{KindNetwork, KindPool, KindVolume, KindDomain}
-
-// Definition is the schema definition of the kind.
-func (k Kind) Definition() string {
-	switch k {
-	case KindDomain:
-		return "#Domain"
-	case KindNetwork:
-		return "#Network"
-	case KindPool:
-		return "#Pool"
-	case KindVolume:
-		return "#Volume"
-	}
-	return ""
-}
-
-// ParseKind checks a --kind flag value.
-func ParseKind(s string) (Kind, error) {
-	for _, k := range Kinds {
-		if string(k) == s {
-			return k, nil
-		}
-	}
-	return "", fmt.Errorf("unknown kind %q: want domain, network, pool or volume", s)
-}
 
 // Schema is one compiled variant of the schema package. Like the
 // cue.Context it holds, it is not safe for concurrent use.

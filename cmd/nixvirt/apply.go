@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/signal"
@@ -32,15 +31,33 @@ are undefined, never emptied; a volume is deleted only by present: false.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			wanted, err := f.wanted(c, args)
 			if err != nil {
-				return err
+				return f.configError(c, err)
 			}
 			if dryRun {
 				p := apply.MakePlan(wanted, connector(), f.options())
-				apply.RenderText(c.stdout, p)
+				if err := f.renderPlan(c, p); err != nil {
+					return err
+				}
+				if len(p.Errors) > 0 {
+					for _, e := range p.Errors {
+						fmt.Fprintln(c.stderr, "error:", e)
+					}
+					return errPrinted
+				}
 				return nil
 			}
-			report := func(line string) {
-				if f.output == "text" {
+			// Results go to stdout (as text only), failures to stderr; with
+			// several connections each line names its own.
+			several := len(wanted.Objects) > 1
+			report := func(o apply.Outcome) {
+				line := apply.OutcomeText(o)
+				if several {
+					line = "[" + o.Connection + "] " + line
+				}
+				switch {
+				case o.Failure != nil:
+					fmt.Fprintln(c.stderr, line)
+				case f.output == "text":
 					fmt.Fprintln(c.stdout, line)
 				}
 			}
@@ -48,20 +65,16 @@ are undefined, never emptied; a volume is deleted only by present: false.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			res := apply.Apply(ctx, wanted, connector(), f.options(), report)
+			for _, e := range res.Plan.Errors {
+				fmt.Fprintln(c.stderr, "error:", e)
+			}
 			if f.output == "json" {
-				enc := json.NewEncoder(c.stdout)
-				enc.SetIndent("", "  ")
-				enc.SetEscapeHTML(false)
-				enc.Encode(map[string]any{
-					"plan": res.Plan, "added": res.Added, "changed": res.Changed,
-					"destroyed": res.Destroyd, "failed": res.Failed,
-				})
-			} else {
-				for _, e := range res.Plan.Errors {
-					fmt.Fprintln(c.stderr, "error:", e)
+				if err := apply.RenderResultJSON(c.stdout, res); err != nil {
+					return err
 				}
+			} else {
 				fmt.Fprintf(c.stdout, "Apply complete: %d added, %d changed, %d destroyed, %d failed.\n",
-					res.Added, res.Changed, res.Destroyd, len(res.Failed))
+					res.Added, res.Changed, res.Destroyed, len(res.Failed))
 			}
 			if len(res.Failed) > 0 {
 				return errPrinted

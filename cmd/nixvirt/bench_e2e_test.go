@@ -38,11 +38,11 @@ func benchWanted(b *testing.B, uri, prefix string, n int) *apply.Desired {
 	if err != nil {
 		b.Fatal(err)
 	}
-	objs, err := s.Objects(u, ".")
+	cfg, err := s.Config(u, ".")
 	if err != nil {
 		b.Fatal(err)
 	}
-	w, err := apply.Build(s, u, objs)
+	w, err := apply.Build(s, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -66,12 +66,12 @@ func BenchmarkE2EApplyNoop100(b *testing.B) {
 	opts := apply.Options{Prune: false, State: apply.OpenState(filepath.Join(b.TempDir(), "state"))}
 	w := benchWanted(b, uri, prefix, 100)
 	b.Cleanup(func() { cleanupDomains(uri, prefix) })
-	if res := apply.Apply(context.Background(), w, apply.Connect, opts, func(string) {}); len(res.Failed) > 0 {
+	if res := apply.Apply(context.Background(), w, apply.Connect, opts, func(apply.Outcome) {}); len(res.Failed) > 0 {
 		b.Fatal(res.Failed)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		res := apply.Apply(context.Background(), w, apply.Connect, opts, func(string) {})
+		res := apply.Apply(context.Background(), w, apply.Connect, opts, func(apply.Outcome) {})
 		if len(res.Failed) > 0 || res.Writes != 0 {
 			b.Fatalf("no-op apply: %d writes, %v", res.Writes, res.Failed)
 		}
@@ -89,7 +89,7 @@ func BenchmarkE2EApplyFirst20(b *testing.B) {
 		b.StopTimer()
 		cleanupDomains(uri, prefix)
 		b.StartTimer()
-		res := apply.Apply(context.Background(), w, apply.Connect, opts, func(string) {})
+		res := apply.Apply(context.Background(), w, apply.Connect, opts, func(apply.Outcome) {})
 		if len(res.Failed) > 0 || res.Added != 20 {
 			b.Fatalf("first apply: %+v", res)
 		}

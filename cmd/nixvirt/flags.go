@@ -90,7 +90,7 @@ func (f *inputFlags) compile(c *Command, args []string) ([]document, error) {
 				return err
 			}
 			if x != "" {
-				file := filepath.Join(connDir(o.Connection), string(o.Kind)+"s", o.Pool, o.Name+".xml")
+				file := filepath.Join(connDir(o.Connection), o.Kind.Plural(), o.Pool, o.Name+".xml")
 				docs = append(docs, document{file: file, xml: x})
 			}
 		}

@@ -50,11 +50,11 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 		if err != nil {
 			return withHint(s, v, "", false, err)
 		}
-		objs, err := s.Objects(u, c.dir)
+		cfg, err := s.Config(u, c.dir)
 		if err != nil {
 			return err
 		}
-		wanted, err = apply.Build(s, u, objs)
+		wanted, err = apply.Build(s, cfg)
 		return err
 	})
 	return wanted, err

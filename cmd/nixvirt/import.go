@@ -140,7 +140,7 @@ func doImportHost(c *Command, uri, kindFlag string, config bool, names []string)
 	if err != nil {
 		return err
 	}
-	kinds := []compiler.Kind{compiler.KindNetwork, compiler.KindPool, compiler.KindDomain}
+	kinds := compiler.TopLevelKinds
 	if kindFlag != "" {
 		k, err := compiler.ParseKind(kindFlag)
 		if err != nil {
@@ -208,7 +208,7 @@ func doImportHost(c *Command, uri, kindFlag string, config bool, names []string)
 					vst.Elts = append(vst.Elts, &ast.Field{Label: ast.NewString(v.Name), Value: &ast.StructLit{Elts: []ast.Decl{&ast.Field{Label: ast.NewIdent("definition"), Value: vx}}}})
 				}
 				if len(vols) > 0 {
-					entry.Elts = append(entry.Elts, &ast.Field{Label: ast.NewIdent("volumes"), Value: vst})
+					entry.Elts = append(entry.Elts, &ast.Field{Label: ast.NewIdent(compiler.KindVolume.Plural()), Value: vst})
 				}
 			}
 			if entries[k] == nil {
@@ -228,7 +228,7 @@ func doImportHost(c *Command, uri, kindFlag string, config bool, names []string)
 	conn := &ast.StructLit{}
 	for _, k := range kinds {
 		if entries[k] != nil {
-			conn.Elts = append(conn.Elts, &ast.Field{Label: ast.NewIdent(string(k) + "s"), Value: entries[k]})
+			conn.Elts = append(conn.Elts, &ast.Field{Label: ast.NewIdent(k.Plural()), Value: entries[k]})
 		}
 	}
 	cfg := &ast.StructLit{Elts: []ast.Decl{&ast.Field{

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"nixvirt.dev/nixvirt/apply"
+	"nixvirt.dev/nixvirt/compiler"
 )
 
 // errChanges is plan's exit code 2 with --detailed-exitcode.
@@ -31,17 +32,11 @@ touched. Connections are read in parallel.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			wanted, err := f.wanted(c, args)
 			if err != nil {
-				return err
+				return f.configError(c, err)
 			}
 			p := apply.MakePlan(wanted, connector(), f.options())
-			if f.output == "json" {
-				if err := apply.RenderJSON(c.stdout, p); err != nil {
-					return err
-				}
-			} else if isTerminal(c.stdout) {
-				apply.RenderTextColour(c.stdout, p)
-			} else {
-				apply.RenderText(c.stdout, p)
+			if err := f.renderPlan(c, p); err != nil {
+				return err
 			}
 			if len(p.Errors) > 0 {
 				for _, e := range p.Errors {
@@ -58,6 +53,32 @@ touched. Connections are read in parallel.`,
 	f.add(cmd)
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes (0: none, 1: error)")
 	return cmd
+}
+
+// renderPlan prints a plan as --output asks.
+func (f *hostFlags) renderPlan(c *Command, p *apply.Plan) error {
+	switch {
+	case f.output == "json":
+		return apply.RenderJSON(c.stdout, p)
+	case isTerminal(c.stdout):
+		apply.RenderTextColour(c.stdout, p)
+	default:
+		apply.RenderText(c.stdout, p)
+	}
+	return nil
+}
+
+// configError reports a configuration that cannot be planned: as the
+// JSON document with its errors under --output json, so that a script
+// always reads a document; otherwise as the error it is.
+func (f *hostFlags) configError(c *Command, err error) error {
+	if f.output != "json" {
+		return err
+	}
+	if werr := apply.RenderErrorsJSON(c.stdout, compiler.Report(err, c.dir)); werr != nil {
+		return werr
+	}
+	return errPrinted
 }
 
 // isTerminal reports whether w is a terminal that may show colour

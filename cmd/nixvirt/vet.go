@@ -1,11 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"nixvirt.dev/nixvirt/apply"
 	"nixvirt.dev/nixvirt/compiler"
 )
 
@@ -40,16 +40,16 @@ func doVet(c *Command, f *inputFlags, output string, args []string) error {
 		return err
 	}
 	res := struct {
-		Valid  bool               `json:"valid"`
-		Errors []compiler.Problem `json:"errors,omitempty"`
-	}{Valid: err == nil}
+		FormatVersion string             `json:"format_version"`
+		Valid         bool               `json:"valid"`
+		Errors        []compiler.Problem `json:"errors"`
+	}{FormatVersion: apply.FormatVersion, Valid: err == nil, Errors: []compiler.Problem{}}
 	if err != nil {
 		res.Errors = compiler.Report(err, c.dir)
 	}
-	enc := json.NewEncoder(c.stdout)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	enc.Encode(res)
+	if werr := apply.WriteJSON(c.stdout, res); werr != nil {
+		return werr
+	}
 	if err != nil {
 		return errPrinted
 	}

@@ -1,0 +1,158 @@
+package apply
+
+import (
+	"encoding/json"
+	"io"
+
+	"nixvirt.dev/nixvirt/compiler"
+)
+
+// FormatVersion is the version of the JSON documents of plan, apply and
+// vet (docs/json.md). A new field raises the minor version; a field that
+// is removed or changes meaning raises the major one.
+const FormatVersion = "1.0"
+
+// The JSON documents are their own types, not the planner's, so that the
+// format changes only on purpose. Lists are never null.
+
+type jsonPlan struct {
+	FormatVersion string             `json:"format_version"`
+	Changes       []jsonChange       `json:"changes"`
+	Unmanaged     []jsonObject       `json:"unmanaged"`
+	Errors        []compiler.Problem `json:"errors"`
+	Summary       jsonSummary        `json:"summary"`
+}
+
+type jsonSummary struct {
+	Add     int `json:"add"`
+	Change  int `json:"change"`
+	Destroy int `json:"destroy"`
+}
+
+type jsonObject struct {
+	Connection string `json:"connection"`
+	Kind       string `json:"kind"`
+	Name       string `json:"name"`
+}
+
+type jsonChange struct {
+	jsonObject
+	UUID    string       `json:"uuid,omitempty"`
+	Actions []jsonAction `json:"actions"`
+	Before  string       `json:"before,omitempty"`
+	After   string       `json:"after,omitempty"`
+	Diff    string       `json:"diff,omitempty"`
+	Problem *jsonProblem `json:"problem,omitempty"`
+}
+
+type jsonAction struct {
+	Action      string       `json:"action"`
+	Reasons     []jsonReason `json:"reasons"`
+	On          *bool        `json:"on,omitempty"`
+	Volume      string       `json:"volume,omitempty"`
+	DeleteNvram bool         `json:"delete_nvram,omitempty"`
+	DeleteTPM   bool         `json:"delete_tpm,omitempty"`
+}
+
+type jsonReason struct {
+	Code string `json:"code"`
+	Name string `json:"name,omitempty"`
+}
+
+type jsonProblem struct {
+	Code    string `json:"code"`
+	Detail  string `json:"detail,omitempty"`
+	Message string `json:"message"`
+}
+
+type jsonApply struct {
+	jsonPlan
+	Applied  jsonApplied   `json:"applied"`
+	Failures []jsonFailure `json:"failures"`
+}
+
+type jsonApplied struct {
+	Added     int `json:"added"`
+	Changed   int `json:"changed"`
+	Destroyed int `json:"destroyed"`
+	Failed    int `json:"failed"`
+}
+
+type jsonFailure struct {
+	Connection  string       `json:"connection"`
+	Kind        string       `json:"kind,omitempty"`
+	Name        string       `json:"name,omitempty"`
+	Problem     *jsonProblem `json:"problem,omitempty"`
+	Interrupted bool         `json:"interrupted,omitempty"`
+	Operation   string       `json:"operation,omitempty"`
+	Message     string       `json:"message"`
+}
+
+func planDocument(p *Plan, errs []compiler.Problem) jsonPlan {
+	add, change, destroy := p.Counts()
+	out := jsonPlan{FormatVersion: FormatVersion, Changes: []jsonChange{}, Unmanaged: []jsonObject{},
+		Errors: []compiler.Problem{}, Summary: jsonSummary{add, change, destroy}}
+	for _, c := range p.Changes {
+		jc := jsonChange{jsonObject: jsonObject{c.Connection, string(c.Kind), c.Name}, UUID: c.UUID,
+			Actions: []jsonAction{}, Before: c.Before, After: c.After, Diff: c.Diff}
+		for _, s := range c.Actions {
+			ja := jsonAction{Action: string(s.Action), Reasons: []jsonReason{}, On: s.On, Volume: s.Volume,
+				DeleteNvram: s.DeleteNvram, DeleteTPM: s.DeleteTPM}
+			for _, r := range s.Reasons {
+				ja.Reasons = append(ja.Reasons, jsonReason{string(r.Code), r.Name})
+			}
+			jc.Actions = append(jc.Actions, ja)
+		}
+		if c.Problem != nil {
+			jc.Problem = &jsonProblem{string(c.Problem.Code), c.Problem.Detail, ProblemText(c)}
+		}
+		out.Changes = append(out.Changes, jc)
+	}
+	for _, u := range p.Unmanaged {
+		out.Unmanaged = append(out.Unmanaged, jsonObject{u.Connection, string(u.Kind), u.Name})
+	}
+	for _, e := range p.Errors {
+		out.Errors = append(out.Errors, compiler.Problem{Message: e})
+	}
+	out.Errors = append(out.Errors, errs...)
+	return out
+}
+
+// RenderJSON writes the plan as the JSON document of docs/json.md.
+func RenderJSON(w io.Writer, p *Plan) error {
+	return writeJSON(w, planDocument(p, nil))
+}
+
+// RenderErrorsJSON writes the plan (or apply) document of a configuration
+// that could not be planned: no changes, and its errors.
+func RenderErrorsJSON(w io.Writer, errs []compiler.Problem) error {
+	return writeJSON(w, planDocument(&Plan{}, errs))
+}
+
+// RenderResultJSON writes what apply did as the JSON document of
+// docs/json.md: the plan's document with what was applied and what
+// failed.
+func RenderResultJSON(w io.Writer, r *Result) error {
+	out := jsonApply{jsonPlan: planDocument(r.Plan, nil), Failures: []jsonFailure{},
+		Applied: jsonApplied{r.Added, r.Changed, r.Destroyed, len(r.Failed)}}
+	for _, f := range r.Failed {
+		jf := jsonFailure{Connection: f.Connection, Kind: string(f.Kind), Name: f.Name, Interrupted: f.Interrupted,
+			Operation: f.Op, Message: f.why()}
+		if f.Problem != nil {
+			jf.Problem = &jsonProblem{string(f.Problem.Code), f.Problem.Detail, jf.Message}
+		}
+		out.Failures = append(out.Failures, jf)
+	}
+	return writeJSON(w, out)
+}
+
+// WriteJSON writes v indented, without HTML escapes, as every JSON
+// document of nixvirt is written.
+func WriteJSON(w io.Writer, v any) error { return writeJSON(w, v) }
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

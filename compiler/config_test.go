@@ -1,0 +1,79 @@
+package compiler
+
+import (
+	"reflect"
+	"testing"
+)
+
+// TestEntryDefaults decodes entries of both schema variants: defaults come
+// from the schema, and a connection's shutdownTimeout is its domains'.
+func TestEntryDefaults(t *testing.T) {
+	fast := mustSchema(t)
+	exact, err := fast.Precise()
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes, no := true, false
+	for _, s := range []*Schema{fast, exact} {
+		v := s.Context().CompileString(`
+connections: "test:///a": {
+	domains: {
+		plain: definition: {type: "test", os: type: "hvm"}
+		set: {definition: {type: "test", os: type: "hvm"}, active: true, restart: null, autostart: false, shutdownTimeout: 5}
+		gone: {present: false, keepTpm: false}
+	}
+	pools: p: {definition: {type: "dir", target: path: "/x"}, volumes: [{name: "v", present: false}]}
+}
+connections: "test:///b": {shutdownTimeout: 90, domains: d: definition: {type: "test", os: type: "hvm"}}`)
+		u, err := s.CheckConfig(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := s.Config(u, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]Entry{
+			"test:///a/domain/plain": {Present: true, ShutdownTimeout: 60, KeepNvram: true, KeepTPM: true},
+			"test:///a/domain/set":   {Present: true, Active: &yes, Autostart: &no, ShutdownTimeout: 5, KeepNvram: true, KeepTPM: true},
+			"test:///a/domain/gone":  {Present: false, ShutdownTimeout: 60, KeepNvram: true, KeepTPM: false},
+			"test:///a/pool/p":       {Present: true, ShutdownTimeout: 60},
+			"test:///a/volume/v":     {Present: false, ShutdownTimeout: 60},
+			"test:///b/domain/d":     {Present: true, ShutdownTimeout: 90, KeepNvram: true, KeepTPM: true},
+		}
+		if len(cfg.Objects) != len(want) {
+			t.Fatalf("precise=%v: %d objects, want %d", s.precise, len(cfg.Objects), len(want))
+		}
+		for _, o := range cfg.Objects {
+			key := o.Connection + "/" + string(o.Kind) + "/" + o.Name
+			if !reflect.DeepEqual(o.Entry, want[key]) {
+				t.Errorf("precise=%v: %s: got %+v, want %+v", s.precise, key, o.Entry, want[key])
+			}
+		}
+		wantConns := []Connection{
+			{URI: "test:///a", Managed: []Kind{KindPool, KindDomain}, ShutdownTimeout: 60},
+			{URI: "test:///b", Managed: []Kind{KindDomain}, ShutdownTimeout: 90},
+		}
+		if !reflect.DeepEqual(cfg.Connections, wantConns) {
+			t.Errorf("precise=%v: connections %+v, want %+v", s.precise, cfg.Connections, wantConns)
+		}
+	}
+}
+
+// TestKindTable checks the orders that apply relies on.
+func TestKindTable(t *testing.T) {
+	if got, want := Kinds, []Kind{KindNetwork, KindPool, KindVolume, KindDomain}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Kinds = %v, want %v", got, want)
+	}
+	if got, want := StopOrder, []Kind{KindDomain, KindNetwork, KindPool}; !reflect.DeepEqual(got, want) {
+		t.Errorf("StopOrder = %v, want %v", got, want)
+	}
+	for _, k := range Kinds {
+		if r, ok := KindOfRoot(k.Info().Root); !ok || r != k {
+			t.Errorf("KindOfRoot(%q) = %v", k.Info().Root, r)
+		}
+		if newDocument(k).Unmarshal("<"+k.Info().Root+"/>") != nil {
+			t.Errorf("%s: libvirtxml type does not read <%s/>", k, k.Info().Root)
+		}
+	}
+}
