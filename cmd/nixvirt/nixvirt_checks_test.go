@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,6 +49,17 @@ func nixvirtExpected(t *testing.T, path string) string {
 // JSON to a file, whose path it returns.
 func evalNixVirt(t *testing.T, input string) string {
 	t.Helper()
+	file, err := evalNixVirtArgs(t, input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// evalNixVirtArgs is evalNixVirt with more arguments for nix-instantiate,
+// returning the evaluation's failure as an error.
+func evalNixVirtArgs(t *testing.T, input string, extra ...string) (string, error) {
+	t.Helper()
 	if _, err := exec.LookPath("nix-instantiate"); err != nil {
 		t.Skip("nix-instantiate (Debian's nix-bin) is not installed")
 	}
@@ -59,25 +71,27 @@ func evalNixVirt(t *testing.T, input string) string {
 	for _, s := range nixvirtStandIns {
 		args = append(args, "--argstr", s.arg, strings.TrimSuffix(s.ours, "/"))
 	}
-	cmd := exec.Command("nix-instantiate", args...)
+	cmd := exec.Command("nix-instantiate", append(args, extra...)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("nix-instantiate %s: %v\n%s", input, err, stderr.String())
+		return "", fmt.Errorf("nix-instantiate %s: %v\n%s", input, err, stderr.String())
 	}
 	file := filepath.Join(t.TempDir(), "input.json")
 	if err := os.WriteFile(file, out, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return file
+	return file, nil
 }
 
-// exportKind runs `nixvirt export --kind KIND FILE`, returning its output
-// and, when it fails, its error output.
-func exportKind(t *testing.T, kind, file string) (xml string, failure string) {
+// exportKind runs `nixvirt export --kind KIND ARGS…` in directory dir (the
+// test's own if empty), returning its output and, when it fails, its error
+// output.
+func exportKind(t *testing.T, dir, kind string, args ...string) (xml string, failure string) {
 	t.Helper()
-	cmd := exec.Command("nixvirt", "export", "--kind", kind, file)
+	cmd := exec.Command("nixvirt", append([]string{"export", "--kind", kind}, args...)...)
+	cmd.Dir = dir
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -172,7 +186,7 @@ func TestNixVirtChecks(t *testing.T) {
 		seen[name] = true
 		t.Run(name, func(t *testing.T) {
 			json := evalNixVirt(t, input)
-			xml, failure := exportKind(t, kind, json)
+			xml, failure := exportKind(t, "", kind, json)
 			var differs string
 			if failure == "" {
 				if same, diff := sameDocument(t, kind, nixvirtExpected(t, filepath.Join(dir, "expected.xml")), xml); !same {

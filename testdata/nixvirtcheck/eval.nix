@@ -12,7 +12,10 @@
 # "OVMFFull_FD_PATH" for OVMF and "BUILD name" for a built file; libvirt
 # refuses those as paths, so the caller gives absolute stand-ins and reads
 # NixVirt's expected XML with the same substitution.
-{ input, qemu, ovmf, build }:
+#
+# With xmlOf = "domain" (…), the result is instead the XML NixVirt's own
+# generator writes for the definition.
+{ input, qemu, ovmf, build, xmlOf ? null }:
 let
   packages = {
     writeTextFile = { name, text }: text;
@@ -31,7 +34,9 @@ let
       (if v != [ ] && builtins.all isXML v
       then builtins.concatStringsSep "" (map xmlText v)
       else map plain v)
-    else if builtins.isAttrs v then builtins.mapAttrs (_: plain) v
+    else if builtins.isAttrs v then
+      builtins.mapAttrs (_: plain) v
     else v;
+  definition = import input nixvirtLib;
 in
-plain (import input nixvirtLib)
+if xmlOf == null then plain definition else nixvirtLib.${xmlOf}.getXML definition
