@@ -316,7 +316,7 @@ func defineAndStart(h Host, c *Change, st *State, fail func(*Change, string, err
 	}
 	if c.has(Start) || c.has(Restart) {
 		if err := h.Start(c.Kind, w.UUID); err != nil {
-			fail(c, "start", err)
+			fail(c, "start", startHint(err))
 			return
 		}
 		if c.has(Restart) {
