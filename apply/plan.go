@@ -273,7 +273,7 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *Change {
 		changed = withoutName(w.Kind, previous) != withoutName(w.Kind, w.Definition)
 	case isOwned:
 		changed = prevHash != w.Hash
-		if changed && w.Kind != compiler.KindPool && equivalent(w.Kind, l.XML, w.UserXML) {
+		if changed && w.Kind != compiler.KindPool && (equivalent(w.Kind, previous, w.Definition) || equivalent(w.Kind, l.XML, w.UserXML)) {
 			// Written otherwise (an import of the live definition), the
 			// same in effect: only nixvirt's record changes, nothing restarts.
 			c.add(Refresh, "the definition is written otherwise but says what the live one does")

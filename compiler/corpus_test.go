@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"cuelang.org/go/cue"
+
+	"nixvirt.dev/nixvirt/internal/xmldoc"
 )
 
 // corpusDirs are the directories of libvirt's test suite that hold
@@ -122,11 +124,11 @@ func TestCorpusRoundTrip(t *testing.T) {
 }
 
 func rootKind(data []byte) (Kind, bool) {
-	e, err := parseXMLDoc(data)
+	e, err := xmldoc.Parse(data)
 	if err != nil {
 		return "", false
 	}
-	return KindOfRoot(e.name)
+	return KindOfRoot(e.Name)
 }
 
 // roundTrip imports a document, checks and exports the result, and
