@@ -28,13 +28,8 @@ func (s *Schema) Check(v cue.Value, k Kind) (cue.Value, error) {
 	return u, nil
 }
 
-// document is the libvirtxml type of each kind.
-type document interface {
-	Unmarshal(string) error
-	Marshal() (string, error)
-}
-
-func newDocument(k Kind) document {
+// newDocument is the libvirtxml type of each kind.
+func newDocument(k Kind) libvirtxml.Document {
 	switch k {
 	case KindDomain:
 		return &libvirtxml.Domain{}
