@@ -2,6 +2,7 @@ package apply
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -117,7 +118,7 @@ func contains(have, want *xmldoc.Element) bool {
 		return false
 	}
 	for _, wa := range want.Attrs {
-		if v, ok := have.Attr(wa.Name.Local); !ok || v != wa.Value {
+		if !slices.Contains(have.Attrs, wa) {
 			return false
 		}
 	}

@@ -129,3 +129,14 @@ func TestPlanSeesNoChangeInValuesWrittenOtherwise(t *testing.T) {
 		t.Errorf("second plan of a pool: %s", actions(p))
 	}
 }
+
+// Attributes in another program's namespace are compared like any other.
+func TestNamespacedAttributes(t *testing.T) {
+	a := `<domain><metadata><app:x xmlns:app="https://example.org/app" app:v="1"/></metadata></domain>`
+	if !equivalent(compiler.KindDomain, a, a) {
+		t.Error("a definition differs from itself")
+	}
+	if equivalent(compiler.KindDomain, a, strings.Replace(a, `app:v="1"`, `app:v="2"`, 1)) {
+		t.Error("a namespaced attribute is not compared")
+	}
+}
