@@ -130,8 +130,6 @@ func cueFiles(fsys fs.FS, dir string) []string {
 	return names
 }
 
-func schemaFiles() []string { return cueFiles(schemas.Files, ".") }
-
 // Context is the cue.Context every value of this process is built in.
 func (s *Schema) Context() *cue.Context { return s.ctx }
 
