@@ -2,15 +2,17 @@
 # What of the Nix layer can be checked without nixpkgs (Debian's nix-bin,
 # no network): every .nix file parses; the conversion from module options
 # to nixvirt's settings evaluates to the golden, which nixvirt vets and
-# plans; lib's template-to-CUE function gives a definition nixvirt exports;
-# and nix/package.nix's vendorHash is current.
+# plans; the flake's lib (through default.nix, on a stand-in nixpkgs)
+# gives definitions nixvirt exports to the goldens; the modules, under
+# nixpkgs' real lib.evalModules, set the golden unit and scripts; and
+# nix/package.nix's vendorHash is current.
 set -eu
 cd "$(dirname "$0")/.."
 nixvirt=${NIXVIRT:-nixvirt}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-for f in flake.nix nix/*.nix nix/tests/*.nix; do
+for f in flake.nix default.nix nix/*.nix nix/tests/*.nix nix/tests/nixpkgs/*.nix; do
 	nix-instantiate --parse "$f" >/dev/null
 done
 
@@ -29,17 +31,41 @@ if ! cmp -s nix/tests/plan.txt "$work/plan.txt"; then
 	exit 1
 fi
 
-# lib.domain.templates.linux { … } // { … }, as lib's writeXML compiles it.
-mkdir "$work/definition"
-src=$(nix-instantiate --read-write-mode --eval -E 'builtins.toFile "definition.cue" ((import ./nix/cue.nix).source (import ./nix/tests/template.nix))' | tr -d '"')
-cp "$src" "$work/definition/definition.cue"
-(cd "$work/definition" && "$nixvirt" export --kind domain -e definition .) >"$work/template.xml"
-if ! cmp -s nix/tests/template.xml "$work/template.xml"; then
-	echo "lib's template definition exports otherwise than nix/tests/template.xml:" >&2
-	diff nix/tests/template.xml "$work/template.xml" >&2 || true
+# The system-less lib on a stand-in nixpkgs: templates, // extensions,
+# path literals and lib.xml, each compiled as lib's writeXML compiles it.
+names=$(nix-instantiate --eval --strict -E 'builtins.concatStringsSep " " (builtins.attrNames (import ./nix/tests/lib.nix))' | tr -d '"')
+for name in $names; do
+	mkdir "$work/$name"
+	kind=$(nix-instantiate --eval --strict -E "(import ./nix/tests/lib.nix).\"$name\".kind" | tr -d '"')
+	src=$(nix-instantiate --read-write-mode --eval -E "builtins.toFile \"definition.cue\" (import ./nix/tests/lib.nix).\"$name\".source" | tr -d '"')
+	cp "$src" "$work/$name/definition.cue"
+	(cd "$work/$name" && "$nixvirt" export --kind "$kind" -e definition .) >"$work/$name.xml"
+	if ! cmp -s "nix/tests/lib/$name.xml" "$work/$name.xml"; then
+		echo "lib's $name exports otherwise than nix/tests/lib/$name.xml:" >&2
+		diff "nix/tests/lib/$name.xml" "$work/$name.xml" >&2 || true
+		exit 1
+	fi
+	virt-xml-validate "$work/$name.xml" "$kind" >/dev/null 2>&1
+done
+if [ "$(ls nix/tests/lib | wc -l)" != "$(echo $names | wc -w)" ]; then
+	echo "nix/tests/lib holds goldens that nix/tests/lib.nix no longer makes" >&2
 	exit 1
 fi
-virt-xml-validate "$work/template.xml" domain >/dev/null 2>&1
+
+# The NixOS and Home Manager modules under nixpkgs' lib.evalModules.
+report=$(nix-instantiate --read-write-mode --eval -E 'import ./nix/tests/modules.nix { }' | tr -d '"')
+if ! cmp -s nix/tests/modules.txt "$report"; then
+	echo "the modules set otherwise than nix/tests/modules.txt:" >&2
+	diff nix/tests/modules.txt "$report" >&2 || true
+	exit 1
+fi
+# verbose is a boolean, as in NixVirt.
+if nix-instantiate --read-write-mode --eval -E 'import ./nix/tests/modules.nix { extraConfig.virtualisation.libvirt.verbose = "yes"; }' >/dev/null 2>"$work/verbose.err" \
+	|| ! grep -q "virtualisation.libvirt.verbose' is not of type \`boolean'" "$work/verbose.err"; then
+	echo "the modules take verbose = \"yes\":" >&2
+	cat "$work/verbose.err" >&2
+	exit 1
+fi
 
 want=$(sed -n 's/.*vendorHash = "\(.*\)";/\1/p' nix/package.nix)
 have=$(sh nix/vendor-hash.sh 2>/dev/null | tail -n 1)
@@ -47,4 +73,4 @@ if [ "$want" != "$have" ]; then
 	echo "nix/package.nix has vendorHash $want, go mod vendor gives $have" >&2
 	exit 1
 fi
-echo "nix: all files parse; settings, plan and template goldens match; vendorHash is current"
+echo "nix: all files parse; settings, plan, lib and module goldens match; vendorHash is current"
