@@ -52,11 +52,26 @@ if [ "$(ls nix/tests/lib | wc -l)" != "$(echo $names | wc -w)" ]; then
 	exit 1
 fi
 
+# NixVirt ignores a template argument it does not know: lib names it.
+nix-instantiate --eval --strict -E '(import ./default.nix { nixpkgs = ./nix/tests/nixpkgs; }).lib.domain.templates.linux { name = "a"; uuid = "2904419d-b283-4cfd-9f2c-7c3713ff809f"; consoleDevices = [ ]; }' >/dev/null 2>"$work/unknown.err"
+if ! grep -q "warning: nixvirt: lib.domain.templates.linux: unknown argument consoleDevices is ignored" "$work/unknown.err"; then
+	echo "lib's templates do not name an unknown argument:" >&2
+	cat "$work/unknown.err" >&2
+	exit 1
+fi
+
 # The NixOS and Home Manager modules under nixpkgs' lib.evalModules.
 report=$(nix-instantiate --read-write-mode --eval -E 'import ./nix/tests/modules.nix { }' | tr -d '"')
 if ! cmp -s nix/tests/modules.txt "$report"; then
 	echo "the modules set otherwise than nix/tests/modules.txt:" >&2
 	diff nix/tests/modules.txt "$report" >&2 || true
+	exit 1
+fi
+# A CUE file outside the store cannot be compiled by the build: said so.
+if nix-instantiate --read-write-mode --eval -E 'import ./nix/tests/modules.nix { extraConfig.virtualisation.libvirt.connections."qemu:///system".domains = [{ definition = "/etc/nixvirt/web.cue"; }]; }' >/dev/null 2>"$work/cue.err" \
+	|| ! grep -q "the domain definition /etc/nixvirt/web.cue is a CUE file outside the store" "$work/cue.err"; then
+	echo "the modules take a CUE file outside the store without saying they cannot compile it:" >&2
+	cat "$work/cue.err" >&2
 	exit 1
 fi
 # verbose is a boolean, as in NixVirt.
