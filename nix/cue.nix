@@ -17,13 +17,13 @@ let
       listToAttrs (map (name: { inherit name; value = plainField where name v.${name}; })
         (filter (name: v.${name} != null) (attrNames v)))
     else if isList v then
-      builtins.genList (i: plain "${where}.${toString i}" (builtins.elemAt (filter (x: x != null) v) i))
-        (builtins.length (filter (x: x != null) v))
-    else if isFunction v then throw "nixvirt: ${where} is a function, not a value"
+      let present = filter (x: x != null) v;
+      in builtins.genList (i: plain "${where}.${toString i}" (builtins.elemAt present i)) (builtins.length present)
+    else if isFunction v then throw "nixvirt: the definition's ${where} is a function, not a value"
     else v;
 
   plainField = where: name: value:
-    if name == "metadata" && isList value then concatStringsSep "" (map xml.toText value)
+    if where == "" && name == "metadata" && isList value then concatStringsSep "" (map xml.toText value)
     else plain (if where == "" then name else "${where}.${name}") value;
 in
 {
