@@ -220,6 +220,10 @@ let
     };
 in
 {
-  domain = { inherit pc q35 linux windows; };
+  domain = {
+    inherit pc q35 linux windows;
+    # The templates' system disk, which NixVirt's lib also exports.
+    mkstorage = virtio_drive: storage_vol: backing_vol: systemDisk { inherit virtio_drive storage_vol backing_vol; };
+  };
   network = { inherit bridge; };
 }

@@ -19,6 +19,11 @@ let
     nvram_path = /var/lib/libvirt/qemu/nvram/win_VARS.fd;
   };
   windows = lib.domain.templates.windows windowsArgs;
+  two = lib.domain.templates.q35 {
+    name = "two";
+    uuid = "3d6d5e31-7c66-4f7a-8d81-5a9a6abd9d45";
+    storage_vol = /var/lib/vms/two.qcow2;
+  };
   linux = lib.domain.templates.linux {
     name = "web";
     uuid = "c7a5fdbd-cdaf-9455-926a-d65c16db1809";
@@ -61,6 +66,13 @@ in
     storage_vol = /var/lib/vms/win.qcow2;
     install_virtio = true;
   }));
+
+  # A second disk made as the templates make theirs.
+  q35-mkstorage = domain (two // {
+    devices = two.devices // {
+      disk = two.devices.disk ++ [ (lib.domain.templates.mkstorage false { pool = "vms"; volume = "data.qcow2"; } null) ];
+    };
+  });
 
   # A template's parts are read and extended (NixVirt's template-windows-3).
   windows-features = domain (windows // {
