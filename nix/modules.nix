@@ -18,17 +18,16 @@ let
       # store, and an absolute-path string outside the store is left for
       # nixvirt apply to read at activation. A CUE file or an attrset is
       # compiled to an XML file in the store.
-      outsideStore = d: builtins.isString d && !(lib.hasPrefix "${builtins.storeDir}/" d);
       definitionOf = kind: d:
         if builtins.isAttrs d && !(d ? outPath) then "${nixvirtLib.${kind}.writeXML d}"
         else if lib.hasSuffix ".cue" (toString d) then
-          if outsideStore d then
+          if settings.readAtActivation d then
             throw "virtualisation.libvirt: the ${kind} definition ${d} is a CUE file outside the store, which the build cannot compile: give it as a path (${d} without quotes)"
           else
             "${pkgs.runCommand "nixvirt-${kind}.xml" { nativeBuildInputs = [ nixvirt ]; } ''
             nixvirt export --kind ${kind} ${d} > "$out"
           ''}"
-        else if outsideStore d then d
+        else if settings.readAtActivation d then d
         else "${d}";
       settings = import ./settings.nix { inherit definitionOf; };
 

@@ -35,9 +35,10 @@ let
 
   kindList = f: l: if l == null then null else map f l;
 
-  # A definition given as an absolute-path string outside the store (which
-  # NixVirt's types.path allows) is a file of the host: nixvirt apply reads
-  # it at activation, and the build, in its sandbox, cannot.
+  # readAtActivation tells a definition given as an absolute-path string
+  # outside the store (which NixVirt's types.path allows): a file of the
+  # host, which nixvirt apply reads at activation and the build, in its
+  # sandbox, cannot.
   readAtActivation = d: builtins.isString d
     && builtins.substring 0 (builtins.stringLength builtins.storeDir + 1) d != builtins.storeDir + "/";
   buildVisible = e: !(readAtActivation (e.definition or null));
@@ -45,6 +46,8 @@ let
     if s ? ${kind} then { ${kind} = builtins.filter buildVisible s.${kind}; } else { };
 in
 rec {
+  inherit readAtActivation;
+
   # settingsFor turns one connection's options into its settings.
   settingsFor = c: clean {
     domains = kindList (entry "domain") (c.domains or null);
