@@ -3,9 +3,10 @@
 # no network): every .nix file parses; the conversion from module options
 # to nixvirt's settings evaluates to the golden, which nixvirt vets and
 # plans; the flake's lib (through default.nix, on a stand-in nixpkgs)
-# gives definitions nixvirt exports to the goldens; the modules, under
-# nixpkgs' real lib.evalModules, set the golden unit and scripts; and
-# nix/package.nix's vendorHash is current.
+# gives definitions nixvirt exports to the goldens, and the documents
+# NixVirt's lib gives for the same input and in its own checks; the
+# modules, under nixpkgs' real lib.evalModules, set the golden unit and
+# scripts; and nix/package.nix's vendorHash is current.
 set -eu
 cd "$(dirname "$0")/.."
 nixvirt=${NIXVIRT:-nixvirt}
@@ -31,26 +32,58 @@ if ! cmp -s nix/tests/plan.txt "$work/plan.txt"; then
 	exit 1
 fi
 
+# cases FILE ATTR… writes, for each attribute of the Nix file FILE (an
+# attrset of {kind; …}), a line "NAME KIND PATH…" with each ATTR's string
+# written to a file in the store.
+cases() {
+	file=$1
+	shift
+	attrs=$(printf '"%s" ' "$@")
+	nix-instantiate --read-write-mode --eval --strict -E "
+		let c = import ./$file; in builtins.concatStringsSep \"\" (map (name:
+			builtins.concatStringsSep \" \" ([ name c.\${name}.kind ]
+				++ map (a: builtins.toFile \"\${name}-\${a}\" c.\${name}.\${a}) [ $attrs ]) + \"\\n\")
+			(builtins.attrNames c))" | sed 's/^"//; s/"$//; s/\\n/\n/g' | sed '/^$/d'
+}
+# export_cue KIND FILE writes the XML nixvirt exports for a CUE file
+# holding `definition`.
+export_cue() {
+	dir=$(mktemp -d -p "$work")
+	cp "$2" "$dir/definition.cue"
+	(cd "$dir" && "$nixvirt" export --kind "$1" -e definition .)
+}
+
 # The system-less lib on a stand-in nixpkgs: templates, // extensions,
 # path literals and lib.xml, each compiled as lib's writeXML compiles it.
-names=$(nix-instantiate --eval --strict -E 'builtins.concatStringsSep " " (builtins.attrNames (import ./nix/tests/lib.nix))' | tr -d '"')
-for name in $names; do
-	mkdir "$work/$name"
-	kind=$(nix-instantiate --eval --strict -E "(import ./nix/tests/lib.nix).\"$name\".kind" | tr -d '"')
-	src=$(nix-instantiate --read-write-mode --eval -E "builtins.toFile \"definition.cue\" (import ./nix/tests/lib.nix).\"$name\".source" | tr -d '"')
-	cp "$src" "$work/$name/definition.cue"
-	(cd "$work/$name" && "$nixvirt" export --kind "$kind" -e definition .) >"$work/$name.xml"
+cases nix/tests/lib.nix source >"$work/lib.cases"
+while read -r name kind source; do
+	export_cue "$kind" "$source" >"$work/$name.xml"
 	if ! cmp -s "nix/tests/lib/$name.xml" "$work/$name.xml"; then
 		echo "lib's $name exports otherwise than nix/tests/lib/$name.xml:" >&2
 		diff "nix/tests/lib/$name.xml" "$work/$name.xml" >&2 || true
 		exit 1
 	fi
 	virt-xml-validate "$work/$name.xml" "$kind" >/dev/null 2>&1
-done
-if [ "$(ls nix/tests/lib | wc -l)" != "$(echo $names | wc -w)" ]; then
+done <"$work/lib.cases"
+if [ "$(ls nix/tests/lib | wc -l)" != "$(wc -l <"$work/lib.cases")" ]; then
 	echo "nix/tests/lib holds goldens that nix/tests/lib.nix no longer makes" >&2
 	exit 1
 fi
+
+# The same, and NixVirt's own checks of its lib, against NixVirt's lib: the
+# same documents once nixvirt has read both.
+cases nix/tests/nixvirt.nix ours nixvirt >"$work/nixvirt.cases"
+while read -r name kind ours theirs; do
+	export_cue "$kind" "$ours" >"$work/$name.ours.xml"
+	"$nixvirt" import "$theirs" >"$work/$name.cue"
+	"$nixvirt" export --kind "$kind" "$work/$name.cue" >"$work/$name.theirs.xml"
+	if ! cmp -s "$work/$name.theirs.xml" "$work/$name.ours.xml"; then
+		echo "nixvirt's lib gives $name otherwise than NixVirt's (nix/tests/nixvirt.nix):" >&2
+		diff "$work/$name.theirs.xml" "$work/$name.ours.xml" >&2 || true
+		exit 1
+	fi
+done <"$work/nixvirt.cases"
+[ -s "$work/nixvirt.cases" ]
 
 # NixVirt ignores a template argument it does not know: lib names it.
 nix-instantiate --eval --strict -E '(import ./default.nix { nixpkgs = ./nix/tests/nixpkgs; }).lib.domain.templates.linux { name = "a"; uuid = "2904419d-b283-4cfd-9f2c-7c3713ff809f"; consoleDevices = [ ]; }' >/dev/null 2>"$work/unknown.err"

@@ -6,7 +6,7 @@
 # store path; `metadata` may be NixVirt's list of lib.xml elements.
 let
   xml = import ./xml.nix;
-  inherit (builtins) attrNames concatStringsSep filter isAttrs isFunction isList isPath listToAttrs map toJSON typeOf;
+  inherit (builtins) attrNames filter isAttrs isFunction isList isPath listToAttrs map toJSON;
 
   # plain turns a Nix value into JSON's values; where names the value
   # in an error.
@@ -23,7 +23,9 @@ let
     else v;
 
   plainField = where: name: value:
-    if where == "" && name == "metadata" && isList value then concatStringsSep "" (map xml.toText value)
+    # Indented as NixVirt writes <metadata>, at the depth of a child of
+    # the document's root, so a NixVirt-defined domain keeps its bytes.
+    if where == "" && name == "metadata" && isList value then "\n" + xml.many value 2 + "  "
     else plain (if where == "" then name else "${where}.${name}") value;
 in
 {
