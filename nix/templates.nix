@@ -143,8 +143,10 @@ let
 
   windows = template {
     name = "domain.templates.windows";
-    defaults = { memory = { count = 4; unit = "GiB"; }; virtio_drive = false; install_virtio = false; };
-    extraArgs = [ "nvram_path" "install_virtio" ];
+    defaults = { memory = { count = 4; unit = "GiB"; }; virtio_drive = false; install_virtio = false; secure_boot = false; };
+    # secure_boot (nixvirt's, as in templates.#Windows) enforces Secure
+    # Boot: a secure loader and SMM, which NixVirt's template has not.
+    extraArgs = [ "nvram_path" "install_virtio" "secure_boot" ];
     make = a:
       let
         m = machine "q35" { dev = "sdc"; bus = "sata"; } a;
@@ -163,13 +165,14 @@ let
       in
       m // {
         os = m.os // {
-          loader = { readonly = true; type = "pflash"; path = hostPaths.ovmf_code; };
+          loader = { readonly = true; type = "pflash"; path = hostPaths.ovmf_code; }
+            // (if a.secure_boot then { secure = true; } else { });
           nvram = {
             template = hostPaths.ovmf_vars;
             path = a.nvram_path or (throw "nixvirt: lib.domain.templates.windows: the argument nvram_path is required");
           };
         };
-        features = m.features // {
+        features = m.features // (if a.secure_boot then { smm.state = true; } else { }) // {
           hyperv = {
             mode = "custom";
             relaxed.state = true;

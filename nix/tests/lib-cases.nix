@@ -1,6 +1,7 @@
 # What NixVirt users write with its lib, as test cases: each is a
 # definition's kind and the definition, made with the lib given (nixvirt's,
-# or NixVirt's for the comparison in ./nixvirt.nix).
+# or NixVirt's for the comparison in ./nixvirt.nix, which leaves out the
+# cases marked beyondNixVirt).
 lib:
 let
   domain = definition: { kind = "domain"; inherit definition; };
@@ -61,6 +62,9 @@ in
     storage_vol = /var/lib/vms/win.qcow2;
     install_virtio = true;
   }));
+
+  # nixvirt's secure_boot, which NixVirt does not have: not compared.
+  windows-secure-boot = domain (lib.domain.templates.windows (windowsArgs // { secure_boot = true; })) // { beyondNixVirt = true; };
 
   # A second disk made as the templates make theirs.
   q35-mkstorage = domain (two // {
