@@ -24,11 +24,11 @@ let
   diskType = vol: if isAttrs vol && vol ? volume then "volume" else "file";
   diskSource = vol: if isString vol || isPath vol then { file = vol; } else vol;
 
-  # backing_vol is a qcow2 image given as a volume, or a whole
+  # backing_vol is a qcow2 image's file (path or string), or a whole
   # <backingStore> as an attrset.
   backingStore = vol:
-    if isNull vol || (isAttrs vol && !(vol ? volume) && !(vol ? file)) then vol
-    else { type = diskType vol; format.type = "qcow2"; source = diskSource vol; backingStore = { }; };
+    if isNull vol || isAttrs vol then vol
+    else { type = "file"; format.type = "qcow2"; source.file = vol; backingStore = { }; };
 
   systemDisk = { storage_vol, backing_vol, virtio_drive, ... }: {
     type = diskType storage_vol;

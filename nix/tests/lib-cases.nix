@@ -50,6 +50,25 @@ in
     virtio_video = null;
   });
 
+  # NixVirt's other argument forms: vcpu with attributes, a disk source
+  # as a whole, a backingStore as a whole, a volume CD-ROM.
+  linux-forms = domain (lib.domain.templates.linux {
+    name = "forms";
+    uuid = "6a1f4c2e-8d3b-4e5f-9a7c-1b2d3e4f5a6b";
+    vcpu = { placement = "static"; count = 2; };
+    memory = { count = 3; unit = "GiB"; };
+    storage_vol = { file = /var/lib/vms/forms.qcow2; };
+    backing_vol = { type = "file"; format.type = "raw"; source.file = /var/lib/vms/base.img; };
+    install_vol = { pool = "iso"; volume = "debian.iso"; };
+    virtio_net = false;
+  });
+
+  # An installer volume on Windows, which NixVirt's template takes only as
+  # a file: not compared.
+  windows-install-volume = domain (lib.domain.templates.windows (windowsArgs // {
+    install_vol = { pool = "iso"; volume = "win11.iso"; };
+  })) // { beyondNixVirt = true; };
+
   # A template extended with //, replacing what it sets.
   linux-extended = domain (linux // {
     memory = { count = 8; unit = "GiB"; };
