@@ -1,8 +1,9 @@
 # lib.domain.templates and lib.network.templates: NixVirt's templates as
 # plain attrsets, with NixVirt's arguments, defaults and output, so that
 # a result can be read (`(templates.windows args).features`) and extended
-# with `//` exactly as with NixVirt. They give the same XML as nixvirt's
-# CUE templates (templates/*.cue); nix/check.sh holds both to goldens.
+# with `//` exactly as with NixVirt. Their XML is NixVirt's (nix/check.sh
+# compares it with NixVirt's own templates, vendored in testdata/nixvirt),
+# which is also what nixvirt's CUE templates (templates/*.cue) give.
 #
 # hostPaths are the files on the host the guests use (store paths in the
 # flake). Pure builtins.
