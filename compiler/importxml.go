@@ -105,14 +105,13 @@ func (s *Schema) Import(name string, data []byte) (Kind, ast.Expr, error) {
 	if !ok {
 		return "", nil, fmt.Errorf("%s:%d: <%s> is not a libvirt domain, network, pool or volume", name, root.line, root.name)
 	}
-	im := &importer{schema: exact, w: &writer{schema: exact}, file: name, accepts: map[string]bool{}}
+	im := &importer{schema: exact, file: name, accepts: map[string]bool{}}
 	x, err := im.element(root, exact.Def(k.Definition()), k.Definition(), root.name)
 	return k, x, err
 }
 
 type importer struct {
 	schema  *Schema
-	w       *writer
 	file    string
 	accepts map[string]bool
 }
@@ -123,7 +122,7 @@ func (im *importer) errorf(e *xmlElem, format string, args ...any) error {
 
 // element converts an element whose schema is sch (cached under key).
 func (im *importer) element(e *xmlElem, sch cue.Value, key, path string) (ast.Expr, error) {
-	l, err := im.w.layoutOf(sch, key)
+	l, err := im.schema.layoutOf(sch, key)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +135,7 @@ func (im *importer) element(e *xmlElem, sch cue.Value, key, path string) (ast.Ex
 	}
 	for _, a := range e.attrs {
 		f := l.find(func(f *fieldInfo) bool {
-			return f.spec.kind == "attr" && f.spec.child == "" && f.xmlName() == a.Name.Local
+			return f.spec.Kind == "attr" && f.spec.Child == "" && f.xmlName() == a.Name.Local
 		})
 		if f == nil {
 			return nil, im.errorf(e, "attribute %q of <%s> is not in nixvirt's schema (%s)", a.Name.Local, e.name, path)
@@ -145,7 +144,7 @@ func (im *importer) element(e *xmlElem, sch cue.Value, key, path string) (ast.Ex
 	}
 	if t := e.text; strings.TrimSpace(t) != "" && len(e.children) == 0 {
 		// Text is kept as it is, spaces and all: libvirt keeps it so.
-		f := l.find(func(f *fieldInfo) bool { return f.spec.kind == "text" && f.spec.child == "" })
+		f := l.find(func(f *fieldInfo) bool { return f.spec.Kind == "text" && f.spec.Child == "" })
 		if f == nil {
 			return nil, im.errorf(e, "<%s> has text %q, which nixvirt's schema has no field for (%s)", e.name, t, path)
 		}
@@ -155,10 +154,10 @@ func (im *importer) element(e *xmlElem, sch cue.Value, key, path string) (ast.Ex
 	lists := map[string]*ast.ListLit{}
 	for _, c := range e.children {
 		// A lifted child (os/type): its text and attributes are fields here.
-		if lf := l.find(func(f *fieldInfo) bool { return f.spec.child == c.name }); lf != nil {
+		if lf := l.find(func(f *fieldInfo) bool { return f.spec.Child == c.name }); lf != nil {
 			for _, a := range c.attrs {
 				f := l.find(func(f *fieldInfo) bool {
-					return f.spec.kind == "attr" && f.spec.child == c.name && f.xmlName() == a.Name.Local
+					return f.spec.Kind == "attr" && f.spec.Child == c.name && f.xmlName() == a.Name.Local
 				})
 				if f == nil {
 					return nil, im.errorf(c, "attribute %q of <%s> is not in nixvirt's schema (%s/%s)", a.Name.Local, c.name, path, c.name)
@@ -166,7 +165,7 @@ func (im *importer) element(e *xmlElem, sch cue.Value, key, path string) (ast.Ex
 				add(f.name, im.value(key, f, a.Value))
 			}
 			if t := strings.TrimSpace(c.text); t != "" {
-				f := l.find(func(f *fieldInfo) bool { return f.spec.kind == "text" && f.spec.child == c.name })
+				f := l.find(func(f *fieldInfo) bool { return f.spec.Kind == "text" && f.spec.Child == c.name })
 				if f == nil {
 					return nil, im.errorf(c, "<%s> has text nixvirt's schema has no field for", c.name)
 				}
@@ -178,11 +177,11 @@ func (im *importer) element(e *xmlElem, sch cue.Value, key, path string) (ast.Ex
 		// field takes the element unless the attribute is there too.
 		var f *fieldInfo
 		if !hasAttr(e, c.name) {
-			f = l.find(func(f *fieldInfo) bool { return f.spec.orElem && f.xmlName() == c.name })
+			f = l.find(func(f *fieldInfo) bool { return f.spec.OrElem && f.xmlName() == c.name })
 		}
 		if f == nil {
 			f = l.find(func(f *fieldInfo) bool {
-				return (f.spec.kind == "elem" || f.spec.kind == "empty" || f.spec.kind == "raw") && f.xmlName() == c.name && nsMatch(f.spec.ns, c.ns)
+				return (f.spec.Kind == "elem" || f.spec.Kind == "empty" || f.spec.Kind == "raw") && f.xmlName() == c.name && nsMatch(f.spec.NS, c.ns)
 			})
 		}
 		if f == nil {
@@ -221,15 +220,15 @@ func hasAttr(e *xmlElem, name string) bool {
 // child converts a child element by its field's kind.
 func (im *importer) child(c *xmlElem, f *fieldInfo, path string) (ast.Expr, error) {
 	switch {
-	case f.spec.kind == "raw":
+	case f.spec.Kind == "raw":
 		return ast.NewString(c.inner), nil
-	case f.spec.kind == "empty":
+	case f.spec.Kind == "empty":
 		if len(c.attrs) > 0 || len(c.children) > 0 || strings.TrimSpace(c.text) != "" {
 			return nil, im.errorf(c, "<%s> is empty in libvirt's grammar, but has content (%s)", c.name, path)
 		}
 		return &ast.StructLit{}, nil
-	case f.spec.def != "":
-		return im.element(c, f.elem, f.spec.def, path)
+	case f.spec.Def != "":
+		return im.element(c, f.elem, f.spec.Def, path)
 	}
 	// A text-only element: a plain value, or NixVirt's wrapper struct
 	// (kernel: {path: …}).
@@ -252,8 +251,8 @@ func (im *importer) wrapperField(f *fieldInfo) (string, bool) {
 	if el.IncompleteKind() != cue.StructKind {
 		return "", false
 	}
-	l, err := im.w.layoutOf(el, "")
-	if err != nil || len(l.fields) != 1 || l.fields[0].spec.kind != "text" {
+	l, err := im.schema.layoutOf(el, "")
+	if err != nil || len(l.fields) != 1 || l.fields[0].spec.Kind != "text" {
 		return "", false
 	}
 	return l.fields[0].name, true
@@ -262,13 +261,13 @@ func (im *importer) wrapperField(f *fieldInfo) (string, bool) {
 // value types a lexical value as the field takes it: a boolean for yes/no
 // and on/off, an integer where the field takes no free text, else text.
 func (im *importer) value(key string, f *fieldInfo, s string) ast.Expr {
-	if f.spec.style != "" {
+	if f.spec.Style != "" {
 		switch {
-		case (f.spec.style == "yesno" && s == "yes") || (f.spec.style == "onoff" && s == "on"):
+		case (f.spec.Style == "yesno" && s == "yes") || (f.spec.Style == "onoff" && s == "on"):
 			if im.accept(key, f, true) {
 				return ast.NewBool(true)
 			}
-		case (f.spec.style == "yesno" && s == "no") || (f.spec.style == "onoff" && s == "off"):
+		case (f.spec.Style == "yesno" && s == "no") || (f.spec.Style == "onoff" && s == "off"):
 			if im.accept(key, f, false) {
 				return ast.NewBool(false)
 			}
@@ -291,8 +290,8 @@ func (im *importer) accept(key string, f *fieldInfo, v any) bool {
 }
 
 func (f *fieldInfo) xmlName() string {
-	if f.spec.name != "" {
-		return f.spec.name
+	if f.spec.Name != "" {
+		return f.spec.Name
 	}
 	return f.name
 }
