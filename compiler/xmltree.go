@@ -140,7 +140,7 @@ func (w *writer) buildNode(v, sch cue.Value, key string, n *xmlNode) error {
 		}
 		if spec.Alias != "" {
 			if other := v.LookupPath(cue.MakePath(cue.Str(spec.Alias))); other.Exists() && !other.IsNull() {
-				return newPathError(fv, "%s and %q are two spellings of one element: give one", f.name, spec.Alias)
+				return newPathError(fv, "%q and %q are two spellings of one element: give one", f.name, spec.Alias)
 			}
 		}
 		target := n
