@@ -71,7 +71,7 @@ func FastVariant(f *ast.File) error {
 			}
 			return true
 		}
-		if nullable && len(alternatives(value)) == 0 {
+		if nullable && len(alternatives(value)) == 0 && hasXML(field) {
 			// `T | null` of a scalar type: a disjunction of one
 			// alternative and a kind that fails at once costs less than
 			// a validator.
@@ -89,6 +89,16 @@ func FastVariant(f *ast.File) error {
 		return true
 	}, nil)
 	return err
+}
+
+// hasXML reports whether the field is one of the generated schema's.
+func hasXML(field *ast.Field) bool {
+	for _, a := range field.Attrs {
+		if k, _ := a.Split(); k == "xml" {
+			return true
+		}
+	}
+	return false
 }
 
 // writesDef reports whether the XML writer knows the field's definition
