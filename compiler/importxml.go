@@ -52,14 +52,13 @@ func (s *Schema) ImportElement(name string, root *xmldoc.Element) (Kind, ast.Exp
 	if !ok {
 		return "", nil, fmt.Errorf("%s:%d: <%s> is not a libvirt domain, network, pool or volume", name, root.Line, root.Name)
 	}
-	im := &importer{schema: exact, w: &writer{schema: exact}, file: name, accepts: map[string]bool{}}
+	im := &importer{schema: exact, file: name, accepts: map[string]bool{}}
 	x, err := im.element(root, exact.Def(k.Definition()), k.Definition(), root.Name)
 	return k, x, err
 }
 
 type importer struct {
 	schema  *Schema
-	w       *writer
 	file    string
 	accepts map[string]bool
 }
@@ -70,7 +69,7 @@ func (im *importer) errorf(e *xmldoc.Element, format string, args ...any) error 
 
 // element converts an element whose schema is sch (cached under key).
 func (im *importer) element(e *xmldoc.Element, sch cue.Value, key, path string) (ast.Expr, error) {
-	l, err := im.w.layoutOf(sch, key)
+	l, err := im.schema.layoutOf(sch, key)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +82,7 @@ func (im *importer) element(e *xmldoc.Element, sch cue.Value, key, path string) 
 	}
 	for _, a := range e.Attrs {
 		f := l.find(func(f *fieldInfo) bool {
-			return f.spec.kind == "attr" && f.spec.child == "" && f.xmlName() == a.Name.Local
+			return f.spec.Kind == "attr" && f.spec.Child == "" && f.xmlName() == a.Name.Local
 		})
 		if f == nil {
 			return nil, im.errorf(e, "attribute %q of <%s> is not in nixvirt's schema (%s)", a.Name.Local, e.Name, path)
@@ -92,7 +91,7 @@ func (im *importer) element(e *xmldoc.Element, sch cue.Value, key, path string) 
 	}
 	if t := e.Text; strings.TrimSpace(t) != "" && len(e.Children) == 0 {
 		// Text is kept as it is, spaces and all: libvirt keeps it so.
-		f := l.find(func(f *fieldInfo) bool { return f.spec.kind == "text" && f.spec.child == "" })
+		f := l.find(func(f *fieldInfo) bool { return f.spec.Kind == "text" && f.spec.Child == "" })
 		if f == nil {
 			return nil, im.errorf(e, "<%s> has text %q, which nixvirt's schema has no field for (%s)", e.Name, t, path)
 		}
@@ -102,10 +101,10 @@ func (im *importer) element(e *xmldoc.Element, sch cue.Value, key, path string) 
 	lists := map[string]*ast.ListLit{}
 	for _, c := range e.Children {
 		// A lifted child (os/type): its text and attributes are fields here.
-		if lf := l.find(func(f *fieldInfo) bool { return f.spec.child == c.Name }); lf != nil {
+		if lf := l.find(func(f *fieldInfo) bool { return f.spec.Child == c.Name }); lf != nil {
 			for _, a := range c.Attrs {
 				f := l.find(func(f *fieldInfo) bool {
-					return f.spec.kind == "attr" && f.spec.child == c.Name && f.xmlName() == a.Name.Local
+					return f.spec.Kind == "attr" && f.spec.Child == c.Name && f.xmlName() == a.Name.Local
 				})
 				if f == nil {
 					return nil, im.errorf(c, "attribute %q of <%s> is not in nixvirt's schema (%s/%s)", a.Name.Local, c.Name, path, c.Name)
@@ -113,7 +112,7 @@ func (im *importer) element(e *xmldoc.Element, sch cue.Value, key, path string) 
 				add(f.name, im.value(key, f, a.Value))
 			}
 			if t := strings.TrimSpace(c.Text); t != "" {
-				f := l.find(func(f *fieldInfo) bool { return f.spec.kind == "text" && f.spec.child == c.Name })
+				f := l.find(func(f *fieldInfo) bool { return f.spec.Kind == "text" && f.spec.Child == c.Name })
 				if f == nil {
 					return nil, im.errorf(c, "<%s> has text nixvirt's schema has no field for", c.Name)
 				}
@@ -125,11 +124,11 @@ func (im *importer) element(e *xmldoc.Element, sch cue.Value, key, path string) 
 		// field takes the element unless the attribute is there too.
 		var f *fieldInfo
 		if !hasAttr(e, c.Name) {
-			f = l.find(func(f *fieldInfo) bool { return f.spec.orElem && f.xmlName() == c.Name })
+			f = l.find(func(f *fieldInfo) bool { return f.spec.OrElem && f.xmlName() == c.Name })
 		}
 		if f == nil {
 			f = l.find(func(f *fieldInfo) bool {
-				return (f.spec.kind == "elem" || f.spec.kind == "empty" || f.spec.kind == "raw") && f.xmlName() == c.Name && nsMatch(f.spec.ns, c.Space)
+				return (f.spec.Kind == "elem" || f.spec.Kind == "empty" || f.spec.Kind == "raw") && f.xmlName() == c.Name && nsMatch(f.spec.NS, c.Space)
 			})
 		}
 		if f == nil {
@@ -168,15 +167,15 @@ func hasAttr(e *xmldoc.Element, name string) bool {
 // child converts a child element by its field's kind.
 func (im *importer) child(c *xmldoc.Element, f *fieldInfo, path string) (ast.Expr, error) {
 	switch {
-	case f.spec.kind == "raw":
+	case f.spec.Kind == "raw":
 		return ast.NewString(c.Inner()), nil
-	case f.spec.kind == "empty":
+	case f.spec.Kind == "empty":
 		if len(c.Attrs) > 0 || len(c.Children) > 0 || strings.TrimSpace(c.Text) != "" {
 			return nil, im.errorf(c, "<%s> is empty in libvirt's grammar, but has content (%s)", c.Name, path)
 		}
 		return &ast.StructLit{}, nil
-	case f.spec.def != "":
-		return im.element(c, f.elem, f.spec.def, path)
+	case f.spec.Def != "":
+		return im.element(c, f.elem, f.spec.Def, path)
 	}
 	// A text-only element: a plain value, or NixVirt's wrapper struct
 	// (kernel: {path: …}).
@@ -199,8 +198,8 @@ func (im *importer) wrapperField(f *fieldInfo) (string, bool) {
 	if el.IncompleteKind() != cue.StructKind {
 		return "", false
 	}
-	l, err := im.w.layoutOf(el, "")
-	if err != nil || len(l.fields) != 1 || l.fields[0].spec.kind != "text" {
+	l, err := im.schema.layoutOf(el, "")
+	if err != nil || len(l.fields) != 1 || l.fields[0].spec.Kind != "text" {
 		return "", false
 	}
 	return l.fields[0].name, true
@@ -209,13 +208,13 @@ func (im *importer) wrapperField(f *fieldInfo) (string, bool) {
 // value types a lexical value as the field takes it: a boolean for yes/no
 // and on/off, an integer where the field takes no free text, else text.
 func (im *importer) value(key string, f *fieldInfo, s string) ast.Expr {
-	if f.spec.style != "" {
+	if f.spec.Style != "" {
 		switch {
-		case (f.spec.style == "yesno" && s == "yes") || (f.spec.style == "onoff" && s == "on"):
+		case (f.spec.Style == "yesno" && s == "yes") || (f.spec.Style == "onoff" && s == "on"):
 			if im.accept(key, f, true) {
 				return ast.NewBool(true)
 			}
-		case (f.spec.style == "yesno" && s == "no") || (f.spec.style == "onoff" && s == "off"):
+		case (f.spec.Style == "yesno" && s == "no") || (f.spec.Style == "onoff" && s == "off"):
 			if im.accept(key, f, false) {
 				return ast.NewBool(false)
 			}
@@ -238,8 +237,8 @@ func (im *importer) accept(key string, f *fieldInfo, v any) bool {
 }
 
 func (f *fieldInfo) xmlName() string {
-	if f.spec.name != "" {
-		return f.spec.name
+	if f.spec.Name != "" {
+		return f.spec.Name
 	}
 	return f.name
 }

@@ -84,7 +84,7 @@ func compileSchema(ctx *cue.Context, precise bool) (*Schema, error) {
 	inst.ImportPath = SchemaImportPath
 	inst.PkgName = "schemas"
 	// The exact variant is the embedded package; the fast one was derived
-	// from it by `go generate` (compiler/fastschema, FastVariant).
+	// from it by `go generate` (compiler/fastschema, internal/schemagen.FastVariant).
 	fsys, dir := fs.FS(schemas.Files), "."
 	if !precise {
 		fsys, dir = fastFiles, "fastschema"
