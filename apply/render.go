@@ -260,6 +260,7 @@ func WaitingText(w Waiting) string {
 	if w.Domain != "" {
 		what = fmt.Sprintf("domain %s to shut down", w.Domain)
 	}
+	// Whole seconds, rounded: the first report comes about a second in.
 	return fmt.Sprintf("%s/%s: waiting for %s (%ds of %ds)", w.Kind, w.Name, what,
-		int(w.Elapsed/time.Second), int(w.Timeout/time.Second))
+		int(w.Elapsed.Round(time.Second)/time.Second), int(w.Timeout/time.Second))
 }
