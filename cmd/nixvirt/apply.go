@@ -59,11 +59,9 @@ are undefined, never emptied; a volume is deleted only by present: false.`,
 				}
 				return nil
 			}
-			if !yes {
-				go_on, err := confirm(c, apply.MakePlan(wanted, connector(), f.options()))
-				if err != nil || !go_on {
-					return cmp.Or(err, errPrinted)
-				}
+			// Only a terminal is asked: an activation plans once.
+			if !yes && isTTY(c.stdin) && !confirm(c, apply.MakePlan(wanted, connector(), f.options())) {
+				return errPrinted
 			}
 			// Results go to stdout (as text only), failures and waits to
 			// stderr; with several connections each line names its own.

@@ -53,16 +53,16 @@ func disruptions(p *apply.Plan) string {
 // terminal itself, so that neither a JSON document on stdout nor a log
 // of stderr takes the question; without one (a NixOS or Home Manager
 // activation, a service, a pipe) it never asks. It reports whether to go
-// on.
-func confirm(c *Command, p *apply.Plan) (bool, error) {
+// on; when not, it has said so.
+func confirm(c *Command, p *apply.Plan) bool {
 	what := disruptions(p)
 	if what == "" || !isTTY(c.stdin) {
-		return true, nil
+		return true
 	}
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil {
 		// A terminal on stdin but none to talk to: do not block.
-		return true, nil
+		return true
 	}
 	defer tty.Close()
 	if isTerminal(tty) {
@@ -74,7 +74,7 @@ func confirm(c *Command, p *apply.Plan) (bool, error) {
 	answer, _ := bufio.NewReader(tty).ReadString('\n')
 	if strings.TrimSpace(answer) != "yes" {
 		fmt.Fprintln(c.stderr, "Apply cancelled: the answer was not \"yes\"; nothing was changed.")
-		return false, nil
+		return false
 	}
-	return true, nil
+	return true
 }
