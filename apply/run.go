@@ -155,6 +155,11 @@ type Controls struct {
 	Began   func(Object)
 	Outcome func(Outcome)
 	Waiting func(Waiting)
+	// Approve, when set, sees each connection's plan as it is about to be
+	// executed, under the connection's lock: when it refuses (returning
+	// why), the connection is left as it is. A command line that asked
+	// about one plan executes no other.
+	Approve func(*Plan) error
 }
 
 // maxParallelStops bounds the domains of one connection that shut down
@@ -269,6 +274,11 @@ func applyURI(ctl Controls, uri string, wanted []*Wanted, connect Connector, opt
 		return nil, nil, h.Writes(), nil, err
 	}
 	sortChanges(ps)
+	if ctl.Approve != nil {
+		if err := ctl.Approve(&Plan{Changes: changesOf(ps)}); err != nil {
+			return nil, nil, h.Writes(), nil, fmt.Errorf("%s: %v", uri, err)
+		}
+	}
 	ex := &executor{finish: ctl.Finish, abandon: ctl.Abandon, h: h, st: opts.State, ev: ev.orNothing(),
 		begun: map[*planned]bool{}, failed: map[*planned]Failure{}, done: map[*planned][]Step{}, reported: map[*planned]bool{}}
 	ex.run(ps)

@@ -261,3 +261,21 @@ func TestAbandonStopsWaiting(t *testing.T) {
 		t.Fatalf("next plan %q", got)
 	}
 }
+
+// A connection whose plan is refused at the last moment is left as it is.
+func TestRefusedPlanChangesNothing(t *testing.T) {
+	th := newTestHost(t)
+	th.apply(domains(1))
+	changed := strings.ReplaceAll(domains(1), "count: 64", "count: 128")
+	rec := newRecorder()
+	ctl := rec.controls(nil, nil)
+	ctl.Approve = func(p *Plan) error { return fmt.Errorf("not what was asked") }
+	before := th.host.Writes() // the test host counts since it was opened
+	res := ApplyWith(th.wanted(changed), th.connect, Options{Prune: true, State: th.st}, ctl)
+	if len(res.Failed) != 1 || !strings.Contains(res.Failed[0].String(), "not what was asked") || res.Writes != before {
+		t.Fatalf("failed %v, writes %d", res.Failed, res.Writes-before)
+	}
+	if d := th.live(compiler.KindDomain, "d0"); strings.Contains(d.XML, "131072") {
+		t.Fatal("d0 was redefined")
+	}
+}

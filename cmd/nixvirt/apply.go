@@ -60,8 +60,13 @@ are undefined, never emptied; a volume is deleted only by present: false.`,
 				return nil
 			}
 			// Only a terminal is asked: an activation plans once.
-			if !yes && isTTY(c.stdin) && !confirm(c, apply.MakePlan(wanted, connector(), f.options())) {
-				return errPrinted
+			var approve func(*apply.Plan) error
+			if !yes && isTTY(c.stdin) {
+				p := apply.MakePlan(wanted, connector(), f.options())
+				if !confirm(c, p) {
+					return errPrinted
+				}
+				approve = sameDisruptions(p)
 			}
 			// Results go to stdout (as text only), failures and waits to
 			// stderr; with several connections each line names its own.
@@ -78,7 +83,7 @@ are undefined, never emptied; a volume is deleted only by present: false.`,
 			})
 			res := apply.ApplyWith(wanted, connector(), f.options(), apply.Controls{
 				Finish: sig.finish, Abandon: sig.abandon,
-				Began: prog.Began, Outcome: prog.Outcome, Waiting: prog.Waiting,
+				Began: prog.Began, Outcome: prog.Outcome, Waiting: prog.Waiting, Approve: approve,
 			})
 			sig.stop()
 			prog.Done()

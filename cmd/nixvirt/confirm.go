@@ -9,6 +9,47 @@ import (
 	"nixvirt.dev/nixvirt/apply"
 )
 
+// sameDisruptions approves a connection's plan, as apply is about to
+// execute it, when it restarts, stops or deletes nothing that the
+// confirmed plan did not: the host may have changed since the question.
+func sameDisruptions(confirmed *apply.Plan) func(*apply.Plan) error {
+	asked := map[string]bool{}
+	for _, d := range disruptionList(confirmed) {
+		asked[d] = true
+	}
+	return func(p *apply.Plan) error {
+		var unasked []string
+		for _, d := range disruptionList(p) {
+			if !asked[d] {
+				unasked = append(unasked, d)
+			}
+		}
+		if len(unasked) > 0 {
+			return fmt.Errorf("the host changed since the question: apply would now also %s; nothing was changed there, run apply again", strings.Join(unasked, ", "))
+		}
+		return nil
+	}
+}
+
+// disruptionList is a plan's disruptions one by one: "restart
+// domain/web" (with the connection, so that equal names of two
+// connections differ).
+func disruptionList(p *apply.Plan) []string {
+	var out []string
+	for _, c := range p.Changes {
+		for _, s := range c.Actions {
+			obj := string(c.Kind) + "/" + c.Name
+			switch s.Action {
+			case apply.Restart, apply.Stop, apply.Delete:
+				out = append(out, fmt.Sprintf("%s %s on %s", s.Action, obj, c.Connection))
+			case apply.DeleteVolume:
+				out = append(out, fmt.Sprintf("delete volume %s of %s on %s", s.Volume, obj, c.Connection))
+			}
+		}
+	}
+	return out
+}
+
 // disruptions words what in a plan stops a running service or loses
 // something, which apply asks about on a terminal: "restarts domain/web;
 // deletes domain/old". "" when there is none.
