@@ -10,7 +10,7 @@ import (
 // FormatVersion is the version of the JSON documents of plan, apply and
 // vet (docs/json.md). A new field raises the minor version; a field that
 // is removed or changes meaning raises the major one.
-const FormatVersion = "1.0"
+const FormatVersion = "1.1"
 
 // The JSON documents are their own types, not the planner's, so that the
 // format changes only on purpose. Lists are never null.
@@ -84,6 +84,7 @@ type jsonFailure struct {
 	Name        string       `json:"name,omitempty"`
 	Problem     *jsonProblem `json:"problem,omitempty"`
 	Interrupted bool         `json:"interrupted,omitempty"`
+	Abandoned   bool         `json:"abandoned,omitempty"`
 	Operation   string       `json:"operation,omitempty"`
 	Message     string       `json:"message"`
 }
@@ -137,7 +138,7 @@ func RenderResultJSON(w io.Writer, r *Result) error {
 		Applied: jsonApplied{r.Added, r.Changed, r.Destroyed, len(r.Failed)}}
 	for _, f := range r.Failed {
 		jf := jsonFailure{Connection: f.Connection, Kind: string(f.Kind), Name: f.Name, Interrupted: f.Interrupted,
-			Operation: f.Op, Message: f.why()}
+			Abandoned: f.Abandoned, Operation: f.Op, Message: f.why()}
 		if f.Problem != nil {
 			jf.Problem = &jsonProblem{string(f.Problem.Code), f.Problem.Detail, jf.Message}
 		}

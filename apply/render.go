@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"nixvirt.dev/nixvirt/compiler"
 )
@@ -192,6 +193,8 @@ func (f Failure) why() string {
 		return ProblemText(&Change{Kind: f.Kind, Name: f.Name, Problem: f.Problem})
 	case f.Interrupted:
 		return "not changed: interrupted"
+	case f.Abandoned:
+		return "interrupted while waiting for a shutdown: left as it was; the next apply finishes it"
 	case f.Op != "":
 		return fmt.Sprintf("%s failed: %s", f.Op, f.Message)
 	}
@@ -214,7 +217,7 @@ func OutcomeText(o Outcome) string {
 		switch {
 		case f.Problem != nil:
 			return obj + " not changed: " + f.why()
-		case f.Interrupted:
+		case f.Interrupted, f.Abandoned:
 			return obj + " " + f.why()
 		}
 		return obj + " failed: " + f.why()
@@ -248,4 +251,16 @@ func doneText(s Step) string {
 var doneWords = map[Action]string{
 	Create: "created", Redefine: "redefined", Refresh: "record rewritten", Adopt: "adopted",
 	Start: "started", Stop: "stopped", Restart: "restarted", Delete: "deleted",
+}
+
+// WaitingText is the line that says what apply waits for:
+// "domain/web: waiting for shutdown (20s of 60s)".
+func WaitingText(w Waiting) string {
+	what := "shutdown"
+	if w.Domain != "" {
+		what = fmt.Sprintf("domain %s to shut down", w.Domain)
+	}
+	// Whole seconds, rounded: the first report comes about a second in.
+	return fmt.Sprintf("%s/%s: waiting for %s (%ds of %ds)", w.Kind, w.Name, what,
+		int(w.Elapsed.Round(time.Second)/time.Second), int(w.Timeout/time.Second))
 }
