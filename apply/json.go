@@ -43,6 +43,13 @@ type jsonChange struct {
 	After   string       `json:"after,omitempty"`
 	Diff    string       `json:"diff,omitempty"`
 	Problem *jsonProblem `json:"problem,omitempty"`
+	// VolumeProblems are a pool's volumes that cannot be planned.
+	VolumeProblems []jsonVolumeProblem `json:"volume_problems,omitempty"`
+}
+
+type jsonVolumeProblem struct {
+	Volume string `json:"volume"`
+	jsonProblem
 }
 
 type jsonAction struct {
@@ -52,6 +59,8 @@ type jsonAction struct {
 	Volume      string       `json:"volume,omitempty"`
 	DeleteNvram bool         `json:"delete_nvram,omitempty"`
 	DeleteTPM   bool         `json:"delete_tpm,omitempty"`
+	Capacity    uint64       `json:"capacity,omitempty"`
+	Content     string       `json:"content,omitempty"`
 }
 
 type jsonReason struct {
@@ -97,7 +106,7 @@ func planDocument(p *Plan, errs []compiler.Problem) jsonPlan {
 			Actions: []jsonAction{}, Before: c.Before, After: c.After, Diff: c.Diff}
 		for _, s := range c.Actions {
 			ja := jsonAction{Action: string(s.Action), Reasons: []jsonReason{}, On: s.On, Volume: s.Volume,
-				DeleteNvram: s.DeleteNvram, DeleteTPM: s.DeleteTPM}
+				DeleteNvram: s.DeleteNvram, DeleteTPM: s.DeleteTPM, Capacity: s.Capacity, Content: s.Content}
 			for _, r := range s.Reasons {
 				ja.Reasons = append(ja.Reasons, jsonReason{string(r.Code), r.Name})
 			}
@@ -105,6 +114,10 @@ func planDocument(p *Plan, errs []compiler.Problem) jsonPlan {
 		}
 		if c.Problem != nil {
 			jc.Problem = &jsonProblem{string(c.Problem.Code), c.Problem.Detail, ProblemText(c)}
+		}
+		for _, vp := range c.VolumeProblems {
+			jc.VolumeProblems = append(jc.VolumeProblems, jsonVolumeProblem{vp.Volume,
+				jsonProblem{string(vp.Code), vp.Detail, VolumeProblemText(c.Name, vp)}})
 		}
 		out.Changes = append(out.Changes, jc)
 	}

@@ -43,7 +43,7 @@ func RenderTextColour(w io.Writer, p *Plan) { renderText(w, p, true) }
 func renderText(w io.Writer, p *Plan, colour bool) {
 	conn := ""
 	for _, c := range p.Changes {
-		if len(c.Actions) == 0 && c.Problem == nil {
+		if len(c.Actions) == 0 && c.Problem == nil && len(c.VolumeProblems) == 0 {
 			continue
 		}
 		if c.Connection != conn {
@@ -57,7 +57,11 @@ func renderText(w io.Writer, p *Plan, colour bool) {
 		for _, s := range c.Actions {
 			switch s.Action {
 			case CreateVolume:
-				fmt.Fprintf(w, "  %s volume %q in pool %q will be created\n", paint(colour, "+"), s.Volume, c.Name)
+				fmt.Fprintf(w, "  %s volume %q in pool %q will be created%s\n", paint(colour, "+"), s.Volume, c.Name, withContent(s))
+			case ReplaceVolume:
+				fmt.Fprintf(w, "  %s volume %q in pool %q will be replaced%s\n", paint(colour, "~"), s.Volume, c.Name, withContent(s))
+			case GrowVolume:
+				fmt.Fprintf(w, "  %s volume %q in pool %q will grow to %d bytes\n", paint(colour, "~"), s.Volume, c.Name, s.Capacity)
 			case DeleteVolume:
 				fmt.Fprintf(w, "  %s volume %q in pool %q will be deleted\n", paint(colour, "-"), s.Volume, c.Name)
 			case Autostart:
@@ -68,6 +72,9 @@ func renderText(w io.Writer, p *Plan, colour bool) {
 			if why := StepReasons(c.Kind, s); why != "" && s.Action != Autostart {
 				fmt.Fprintf(w, "      # (%s)\n", why)
 			}
+		}
+		for _, vp := range c.VolumeProblems {
+			fmt.Fprintf(w, "  ! volume %q in pool %q cannot be planned: %s\n", vp.Volume, c.Name, VolumeProblemText(c.Name, vp))
 		}
 		if c.Diff != "" {
 			for _, line := range strings.Split(strings.TrimSuffix(c.Diff, "\n"), "\n") {
@@ -140,6 +147,12 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 		return "missing"
 	case ReasonForVolumes:
 		return "to create its volumes"
+	case ReasonContentChanged:
+		return "its declared content differs from what nixvirt put in it; replace: true"
+	case ReasonSeedChanged:
+		return fmt.Sprintf("the cloud-init seed of domain %q changed; a guest that already booted reads it only if cloud-init runs again (give meta-data a new instance-id)", r.Name)
+	case ReasonCapacityGrows:
+		return "its declared capacity is larger"
 	case ReasonAttachedDomain:
 		return fmt.Sprintf("domain %q is stopped and started around it", r.Name)
 	}
@@ -170,6 +183,9 @@ func kept(k compiler.Kind, s Step, pruned bool) string {
 // ProblemText words why a change cannot be planned.
 func ProblemText(c *Change) string {
 	p := c.Problem
+	if c.Kind == compiler.KindVolume {
+		return VolumeProblemText(c.Name, VolumeProblem{Problem: *p})
+	}
 	switch p.Code {
 	case ProblemNameTaken:
 		return fmt.Sprintf("a %s named %q exists with UUID %s; nixvirt identifies objects by UUID: give the definition uuid: %q to take it over, or remove it", c.Kind, c.Name, p.Detail, p.Detail)
@@ -241,6 +257,10 @@ func doneText(s Step) string {
 		return "volume " + s.Volume + " created"
 	case DeleteVolume:
 		return "volume " + s.Volume + " deleted"
+	case ReplaceVolume:
+		return "volume " + s.Volume + " replaced"
+	case GrowVolume:
+		return fmt.Sprintf("volume %s grown to %d bytes", s.Volume, s.Capacity)
 	}
 	return doneWords[s.Action]
 }
@@ -248,4 +268,12 @@ func doneText(s Step) string {
 var doneWords = map[Action]string{
 	Create: "created", Redefine: "redefined", Refresh: "record rewritten", Adopt: "adopted",
 	Start: "started", Stop: "stopped", Restart: "restarted", Delete: "deleted",
+}
+
+// withContent says where a created volume's content comes from.
+func withContent(s Step) string {
+	if s.Content == "" {
+		return ""
+	}
+	return " (" + s.Content + ")"
 }

@@ -153,6 +153,7 @@ func Apply(ctx context.Context, d *Desired, connect Connector, opts Options, rep
 			}
 			for _, p := range ps {
 				res.Plan.Changes = append(res.Plan.Changes, p.Change)
+				res.Failed = append(res.Failed, volumeFailures(p.Change)...)
 				if f, ok := failed[p]; ok {
 					res.Failed = append(res.Failed, f)
 				} else {
@@ -191,6 +192,7 @@ func applyURI(ctx context.Context, uri string, wanted []*Wanted, connect Connect
 	sortChanges(ps)
 	ex := &executor{ctx: ctx, h: h, st: opts.State, report: report,
 		begun: map[*planned]bool{}, failed: map[*planned]Failure{}, done: map[*planned][]Step{}}
+	ex.files = ex.fetchContent(ps)
 	ex.run(ps)
 	return ps, unmanaged, h.Writes(), ex.failed, nil
 }
@@ -207,6 +209,8 @@ type executor struct {
 	begun  map[*planned]bool
 	failed map[*planned]Failure
 	done   map[*planned][]Step
+	// files are the local files volumes are filled from (fetchContent).
+	files contentFiles
 }
 
 func (ex *executor) failure(c *planned) Failure {
@@ -257,6 +261,9 @@ func (ex *executor) run(changes []*planned) {
 			f.Problem = c.Problem
 			ex.setFailed(c, f)
 		}
+		for _, f := range volumeFailures(c.Change) {
+			ex.report(Outcome{Connection: f.Connection, Kind: f.Kind, Name: f.Name, Failure: &f})
+		}
 	}
 	// Stops, domains first.
 	for _, k := range compiler.StopOrder {
@@ -291,7 +298,7 @@ func (ex *executor) run(changes []*planned) {
 			}
 			ex.defineAndStart(c)
 			if c.Kind == compiler.KindPool && !ex.hasFailed(c) {
-				ex.volumes(c)
+				ex.volumes(c, ex.files)
 			}
 		}
 	}
@@ -390,52 +397,6 @@ func (ex *executor) defineAndStart(c *planned) {
 				return
 			}
 			ex.note(c, Step{Action: Autostart, On: s.On})
-		}
-	}
-}
-
-func (ex *executor) volumes(c *planned) {
-	w := c.wanted
-	h := ex.h
-	var pending []Step
-	for _, s := range c.Actions {
-		if s.Action == CreateVolume || s.Action == DeleteVolume {
-			pending = append(pending, s)
-		}
-	}
-	if len(pending) == 0 {
-		return
-	}
-	// The pool may have been inactive when planned: list again.
-	existing := map[string]bool{}
-	vols, err := h.Volumes(w.Name)
-	if err != nil {
-		ex.fail(c, "list volumes", err)
-		return
-	}
-	for _, v := range vols {
-		existing[v.Name] = true
-	}
-	for _, s := range pending {
-		var vx string
-		for _, v := range w.Volumes {
-			if v.Name == s.Volume {
-				vx = v.XML
-			}
-		}
-		switch {
-		case s.Action == CreateVolume && !existing[s.Volume]:
-			if err := h.CreateVolume(w.Name, vx); err != nil {
-				ex.fail(c, "create volume "+s.Volume, err)
-				return
-			}
-			ex.note(c, Step{Action: CreateVolume, Volume: s.Volume})
-		case s.Action == DeleteVolume && existing[s.Volume]:
-			if err := h.DeleteVolume(w.Name, s.Volume); err != nil {
-				ex.fail(c, "delete volume "+s.Volume, err)
-				return
-			}
-			ex.note(c, Step{Action: DeleteVolume, Volume: s.Volume})
 		}
 	}
 }
