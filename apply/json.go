@@ -78,6 +78,19 @@ type jsonApply struct {
 	jsonPlan
 	Applied  jsonApplied   `json:"applied"`
 	Failures []jsonFailure `json:"failures"`
+	// Addresses are those of the domains apply waited for (waitFor).
+	Addresses []jsonAddresses `json:"addresses"`
+}
+
+type jsonAddresses struct {
+	Connection string          `json:"connection"`
+	Name       string          `json:"name"`
+	Interfaces []jsonInterface `json:"interfaces"`
+}
+
+type jsonInterface struct {
+	MAC       string   `json:"mac"`
+	Addresses []string `json:"addresses"`
 }
 
 type jsonApplied struct {
@@ -146,7 +159,7 @@ func RenderErrorsJSON(w io.Writer, errs []compiler.Problem) error {
 // docs/json.md: the plan's document with what was applied and what
 // failed.
 func RenderResultJSON(w io.Writer, r *Result) error {
-	out := jsonApply{jsonPlan: planDocument(r.Plan, nil), Failures: []jsonFailure{},
+	out := jsonApply{jsonPlan: planDocument(r.Plan, nil), Failures: []jsonFailure{}, Addresses: []jsonAddresses{},
 		Applied: jsonApplied{r.Added, r.Changed, r.Destroyed, len(r.Failed)}}
 	for _, f := range r.Failed {
 		jf := jsonFailure{Connection: f.Connection, Kind: string(f.Kind), Name: f.Name, Interrupted: f.Interrupted,
@@ -155,6 +168,13 @@ func RenderResultJSON(w io.Writer, r *Result) error {
 			jf.Problem = &jsonProblem{string(f.Problem.Code), f.Problem.Detail, jf.Message}
 		}
 		out.Failures = append(out.Failures, jf)
+	}
+	for _, d := range r.Addresses {
+		ja := jsonAddresses{Connection: d.Connection, Name: d.Name, Interfaces: []jsonInterface{}}
+		for _, i := range d.Interfaces {
+			ja.Interfaces = append(ja.Interfaces, jsonInterface{MAC: i.MAC, Addresses: append([]string{}, i.Addresses...)})
+		}
+		out.Addresses = append(out.Addresses, ja)
 	}
 	return writeJSON(w, out)
 }

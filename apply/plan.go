@@ -93,6 +93,10 @@ type Step struct {
 	// Content says where a volume's content comes from, for CreateVolume
 	// and ReplaceVolume.
 	Content string
+	// Timeout is the seconds WaitAddress waits at most; Addresses are
+	// what it found (in an apply's outcome).
+	Timeout   int
+	Addresses []InterfaceAddresses
 }
 
 // ProblemCode says why an object cannot be planned.
@@ -270,6 +274,9 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 		changes = append(changes, c)
 	}
 	planNetworkDependents(changes, live[compiler.KindDomain])
+	for _, c := range changes {
+		planWait(c)
+	}
 
 	var unmanaged []Unmanaged
 	for _, k := range compiler.StopOrder {

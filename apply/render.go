@@ -66,6 +66,9 @@ func renderText(w io.Writer, p *Plan, colour bool) {
 				fmt.Fprintf(w, "  %s volume %q in pool %q will be deleted\n", paint(colour, "-"), s.Volume, c.Name)
 			case Autostart:
 				fmt.Fprintf(w, "  %s %s %q autostart will be set to %v\n", paint(colour, "~"), c.Kind, c.Name, *s.On)
+			case WaitAddress:
+				fmt.Fprintf(w, "  … %s %q: apply will wait up to %ds for an address on every interface\n", c.Kind, c.Name, s.Timeout)
+				continue
 			default:
 				fmt.Fprintf(w, "  %s %s %q %s\n", paint(colour, symbols[s.Action]), c.Kind, c.Name, verbs[s.Action])
 			}
@@ -153,6 +156,8 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 		return fmt.Sprintf("the cloud-init seed of domain %q changed; a guest that already booted reads it only if cloud-init runs again (give meta-data a new instance-id)", r.Name)
 	case ReasonCapacityGrows:
 		return "its declared capacity is larger"
+	case ReasonWaitFor:
+		return "waitFor"
 	case ReasonAttachedDomain:
 		return fmt.Sprintf("domain %q is stopped and started around it", r.Name)
 	}
@@ -261,6 +266,8 @@ func doneText(s Step) string {
 		return "volume " + s.Volume + " replaced"
 	case GrowVolume:
 		return fmt.Sprintf("volume %s grown to %d bytes", s.Volume, s.Capacity)
+	case WaitAddress:
+		return "addresses " + addressesText(s.Addresses)
 	}
 	return doneWords[s.Action]
 }
@@ -276,4 +283,16 @@ func withContent(s Step) string {
 		return ""
 	}
 	return " (" + s.Content + ")"
+}
+
+// addressesText is "MAC ADDR ADDR; MAC ADDR".
+func addressesText(ifaces []InterfaceAddresses) string {
+	var out []string
+	for _, i := range ifaces {
+		out = append(out, strings.TrimSpace(i.MAC+" "+strings.Join(i.Addresses, " ")))
+	}
+	if len(out) == 0 {
+		return "(no interfaces)"
+	}
+	return strings.Join(out, "; ")
 }

@@ -95,6 +95,8 @@ type Result struct {
 	Added, Changed, Destroyed int
 	Failed                    []Failure
 	Writes                    int64 // libvirt calls that changed a host
+	// Addresses are those of the domains apply waited for (waitFor).
+	Addresses []DomainAddresses
 }
 
 // Failure is why an object, or a whole connection (Kind ""), was not
@@ -134,6 +136,7 @@ func Apply(ctx context.Context, d *Desired, connect Connector, opts Options, rep
 	say := func(o Outcome) {
 		mu.Lock()
 		defer mu.Unlock()
+		res.Addresses = append(res.Addresses, addressesOf(o)...)
 		report(o)
 	}
 	var wg sync.WaitGroup
@@ -324,6 +327,7 @@ func (ex *executor) run(changes []*planned) {
 			ex.note(c, Step{Action: Delete})
 		}
 	}
+	ex.waitAddresses(changes)
 	for _, c := range changes {
 		if !ex.hasFailed(c) && len(ex.done[c]) > 0 {
 			ex.report(Outcome{Connection: h.URI(), Kind: c.Kind, Name: c.Name, Done: ex.done[c]})
