@@ -10,7 +10,7 @@ import (
 // FormatVersion is the version of the JSON documents of plan, apply and
 // vet (docs/json.md). A new field raises the minor version; a field that
 // is removed or changes meaning raises the major one.
-const FormatVersion = "1.0"
+const FormatVersion = "1.1"
 
 // The JSON documents are their own types, not the planner's, so that the
 // format changes only on purpose. Lists are never null.
