@@ -2,6 +2,8 @@ package compiler
 
 import (
 	"path/filepath"
+	"regexp"
+	"strings"
 
 	"cuelang.org/go/cue"
 	"go.yaml.in/yaml/v3"
@@ -128,16 +130,28 @@ func seedText(v cue.Value) (any, error) {
 }
 
 // blockStyle drops the flow style the JSON gave every node, so that the
-// YAML reads as people write cloud-config; strings keep the quotes JSON
-// gave them, so that "yes" or "0644" stays a string.
+// YAML reads as people write cloud-config. A string loses its quotes
+// only where no YAML reader takes it for something else: cloud-init reads
+// YAML 1.1, where yes, off or 1:20 are not strings, so those keep them
+// (the encoder itself quotes what YAML 1.2 would misread, such as
+// "0644"); a text of several lines becomes a literal block.
 func blockStyle(n *yaml.Node) {
 	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
 		n.Style &^= yaml.FlowStyle
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!str" && n.Style == yaml.DoubleQuotedStyle {
-		n.Style = 0
+		switch {
+		case strings.Contains(n.Value, "\n"):
+			n.Style = yaml.LiteralStyle
+		case !yaml11NonString.MatchString(n.Value):
+			n.Style = 0
+		}
 	}
 	for _, c := range n.Content {
 		blockStyle(c)
 	}
 }
+
+// yaml11NonString are plain scalars YAML 1.1 reads as booleans or
+// numbers where YAML 1.2 reads strings.
+var yaml11NonString = regexp.MustCompile(`^(?i:y|yes|n|no|on|off)$|^[-+]?[0-9][0-9_:.]*$`)
