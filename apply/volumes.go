@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"libvirt.org/go/libvirtxml"
@@ -308,6 +309,11 @@ func (ex *executor) volumes(c *planned, files contentFiles) {
 	if len(pending) == 0 {
 		return
 	}
+	// A copy or an overlay is made after the volumes of the pool it may
+	// be made from, whatever the order of the entries.
+	sort.SliceStable(pending, func(i, j int) bool {
+		return !dependsOnVolume(w.volume(pending[i].Volume)) && dependsOnVolume(w.volume(pending[j].Volume))
+	})
 	// The pool may have been inactive when planned: list again.
 	existing := map[string]bool{}
 	vols, err := h.Volumes(w.Name)
@@ -421,6 +427,12 @@ func withCapacityAtLeast(volXML string, size uint64) (string, error) {
 	}
 	v.Allocation = &libvirtxml.StorageVolumeSize{Value: 0, Unit: "bytes"}
 	return v.Marshal()
+}
+
+// dependsOnVolume reports whether a volume is made from another: a copy,
+// or an overlay on a backing store.
+func dependsOnVolume(v WantedVolume) bool {
+	return v.Content != nil && v.Content.Clone != nil || strings.Contains(v.XML, "<backingStore>")
 }
 
 func (w *Wanted) volume(name string) WantedVolume {

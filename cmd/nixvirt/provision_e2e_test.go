@@ -69,19 +69,21 @@ func TestE2EProvision(t *testing.T) {
 	write := func(k knobs) {
 		t.Helper()
 		cfg := fmt.Sprintf(`connections: %[1]q: {
-	networks: %[2]q: {definition: bridge: name: "virbr-nvxpi%[3]d", active: true}
+	networks: %[2]q: {definition: bridge: name: "nvxpibr%[3]d", active: true}
 	pools: %[2]q: {
 		definition: {type: "dir", target: path: %[4]q}
 		active: true
 		volumes: {
-			"raw.img": {definition: {capacity: {count: %[5]s, unit: "bytes"}, target: format: type: "raw"}
-				content: {file: %[6]q, sha256: %[7]q}}
-			"dl.img": {definition: {capacity: {count: 8192, unit: "bytes"}, target: format: type: "raw"}
-				content: {url: "%[8]s%[9]s", sha256: %[10]q}, replace: %[11]v}
+			// The copy and the overlay come first: apply makes them after
+			// what they are made from.
 			"copy.img": {definition: {capacity: {count: 2, unit: "MiB"}, target: format: type: "raw"}
 				content: clone: {pool: %[2]q, volume: "raw.img"}}
 			"overlay.qcow2": definition: {capacity: {count: 4, unit: "MiB"}, target: format: type: "qcow2"
 				backingStore: {path: "%[4]s/raw.img", format: type: "raw"}}
+			"raw.img": {definition: {capacity: {count: %[5]s, unit: "bytes"}, target: format: type: "raw"}
+				content: {file: %[6]q, sha256: %[7]q}}
+			"dl.img": {definition: {capacity: {count: 8192, unit: "bytes"}, target: format: type: "raw"}
+				content: {url: "%[8]s%[9]s", sha256: %[10]q}, replace: %[11]v}
 		}
 	}
 	domains: %[2]q: {
@@ -155,6 +157,15 @@ func TestE2EProvision(t *testing.T) {
 	dom := virsh(t, uri, "dumpxml", "--inactive", id)
 	if !strings.Contains(dom, "device='cdrom'") || !strings.Contains(dom, "<readonly/>") || !strings.Contains(dom, "volume='"+id+"-cidata.iso'") {
 		t.Errorf("seed not attached read-only:\n%s", dom)
+	}
+
+	// status: the domain runs, its interface has no address (no OS).
+	out, err = run(t, dir, "status", "--connect", uri, id)
+	if err != nil || !strings.Contains(out, fmt.Sprintf("domain %q: running", id)) || !strings.Contains(out, "(no address yet)") {
+		t.Fatalf("status: %v\n%s", err, out)
+	}
+	if out, err = run(t, dir, "status", "host.cue"); err != nil || !strings.Contains(out, fmt.Sprintf("pool %q: running", id)) {
+		t.Fatalf("status of the configuration: %v\n%s", err, out)
 	}
 
 	// Second apply: nothing uploaded, nothing downloaded, nothing to do.
