@@ -176,3 +176,20 @@ func TestFileContentChecksumMismatchCreatesNothing(t *testing.T) {
 		t.Fatal("the pool was defined although its volume's content was wrong")
 	}
 }
+
+func TestVolumeRecordsSurviveAndCorruptOnesStop(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	st := OpenState(dir)
+	uri := "test:///default"
+	if err := st.setVolume(uri, "c7a5fdbd-cdaf-9455-926a-d65c16db1809", "a.img", volumeRecord{Content: "sha256:ab"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := OpenState(dir).volume(uri, "C7A5FDBD-CDAF-9455-926A-D65C16DB1809", "a.img"); got.Content != "sha256:ab" {
+		t.Fatalf("read back %+v", got)
+	}
+	file := OpenState(dir).file(uri, ".json")
+	os.WriteFile(file, []byte(`{"pools": {}, "volumes": {"x/a.img": {"content": ""}}}`), 0o600)
+	if err := OpenState(dir).check(uri); err == nil || !strings.Contains(err.Error(), "is corrupt (volume x/a.img has no content digest)") {
+		t.Fatalf("corrupt record: %v", err)
+	}
+}
