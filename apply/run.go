@@ -96,6 +96,8 @@ type Result struct {
 	Added, Changed, Destroyed int
 	Failed                    []Failure
 	Writes                    int64 // libvirt calls that changed a host
+	// Addresses are those of the domains apply waited for (waitFor).
+	Addresses []DomainAddresses
 }
 
 // Failure is why an object, or a whole connection (Kind ""), was not
@@ -194,8 +196,13 @@ func ApplyWith(d *Desired, connect Connector, opts Options, ctl Controls) *Resul
 	if ctl.Began != nil {
 		ev.began = func(o Object) { mu.Lock(); defer mu.Unlock(); ctl.Began(o) }
 	}
-	if ctl.Outcome != nil {
-		ev.outcome = func(o Outcome) { mu.Lock(); defer mu.Unlock(); ctl.Outcome(o) }
+	ev.outcome = func(o Outcome) {
+		mu.Lock()
+		defer mu.Unlock()
+		res.Addresses = append(res.Addresses, addressesOf(o)...)
+		if ctl.Outcome != nil {
+			ctl.Outcome(o)
+		}
 	}
 	if ctl.Waiting != nil {
 		ev.waiting = func(w Waiting) { mu.Lock(); defer mu.Unlock(); ctl.Waiting(w) }
@@ -218,6 +225,7 @@ func ApplyWith(d *Desired, connect Connector, opts Options, ctl Controls) *Resul
 			}
 			for _, p := range ps {
 				res.Plan.Changes = append(res.Plan.Changes, p.Change)
+				res.Failed = append(res.Failed, volumeFailures(p.Change)...)
 				if f, ok := failed[p]; ok {
 					res.Failed = append(res.Failed, f)
 				} else {
@@ -281,6 +289,7 @@ func applyURI(ctl Controls, uri string, wanted []*Wanted, connect Connector, opt
 	}
 	ex := &executor{finish: ctl.Finish, abandon: ctl.Abandon, h: h, st: opts.State, ev: ev.orNothing(),
 		begun: map[*planned]bool{}, failed: map[*planned]Failure{}, done: map[*planned][]Step{}, reported: map[*planned]bool{}}
+	ex.files = ex.fetchContent(ps)
 	ex.run(ps)
 	return ps, unmanaged, h.Writes(), ex.failed, nil
 }
@@ -300,6 +309,8 @@ type executor struct {
 	failed   map[*planned]Failure
 	done     map[*planned][]Step
 	reported map[*planned]bool
+	// files are the local files volumes are filled from (fetchContent).
+	files contentFiles
 }
 
 func (ex *executor) failure(c *planned) Failure {
@@ -357,7 +368,8 @@ const (
 )
 
 // hasWork reports whether c has something to do in phase p: a stop, a
-// definition, start, autostart or volume, or a deletion.
+// definition, start, autostart or volume, or a deletion or a wait for
+// addresses.
 func hasWork(c *planned, p int) bool {
 	switch p {
 	case phaseStop:
@@ -373,7 +385,9 @@ func hasWork(c *planned, p int) bool {
 		}
 		return false
 	}
-	return c.has(Delete)
+	// Waiting for addresses comes after every definition and start, so a
+	// domain's line, with its addresses, comes then.
+	return c.has(Delete) || c.has(WaitAddress)
 }
 
 // finished reports c's outcome once phase p was its last: each object's
@@ -405,6 +419,9 @@ func (ex *executor) run(changes []*planned) {
 			f.Problem = c.Problem
 			ex.setFailed(c, f)
 		}
+		for _, f := range volumeFailures(c.Change) {
+			ex.ev.outcome(Outcome{Connection: f.Connection, Kind: f.Kind, Name: f.Name, Failure: &f})
+		}
 	}
 	// Stops, domains first.
 	for _, k := range compiler.StopOrder {
@@ -423,7 +440,7 @@ func (ex *executor) run(changes []*planned) {
 			}
 			ex.defineAndStart(c)
 			if c.Kind == compiler.KindPool && !ex.hasFailed(c) {
-				ex.volumes(c)
+				ex.volumes(c, ex.files)
 			}
 			ex.finished(c, phaseDefine)
 		}
@@ -451,6 +468,7 @@ func (ex *executor) run(changes []*planned) {
 			ex.finished(c, phaseDelete)
 		}
 	}
+	ex.waitAddresses(changes)
 	for _, c := range changes {
 		ex.finished(c, phaseDelete)
 	}
@@ -619,52 +637,6 @@ func (ex *executor) defineAndStart(c *planned) {
 				return
 			}
 			ex.note(c, Step{Action: Autostart, On: s.On})
-		}
-	}
-}
-
-func (ex *executor) volumes(c *planned) {
-	w := c.wanted
-	h := ex.h
-	var pending []Step
-	for _, s := range c.Actions {
-		if s.Action == CreateVolume || s.Action == DeleteVolume {
-			pending = append(pending, s)
-		}
-	}
-	if len(pending) == 0 {
-		return
-	}
-	// The pool may have been inactive when planned: list again.
-	existing := map[string]bool{}
-	vols, err := h.Volumes(w.Name)
-	if err != nil {
-		ex.fail(c, "list volumes", err)
-		return
-	}
-	for _, v := range vols {
-		existing[v.Name] = true
-	}
-	for _, s := range pending {
-		var vx string
-		for _, v := range w.Volumes {
-			if v.Name == s.Volume {
-				vx = v.XML
-			}
-		}
-		switch {
-		case s.Action == CreateVolume && !existing[s.Volume]:
-			if err := h.CreateVolume(w.Name, vx); err != nil {
-				ex.fail(c, "create volume "+s.Volume, err)
-				return
-			}
-			ex.note(c, Step{Action: CreateVolume, Volume: s.Volume})
-		case s.Action == DeleteVolume && existing[s.Volume]:
-			if err := h.DeleteVolume(w.Name, s.Volume); err != nil {
-				ex.fail(c, "delete volume "+s.Volume, err)
-				return
-			}
-			ex.note(c, Step{Action: DeleteVolume, Volume: s.Volume})
 		}
 	}
 }
