@@ -63,6 +63,10 @@ const (
 	ReasonMissing ReasonCode = "missing"
 	// ReasonForVolumes: a pool starts so that its volumes can be created.
 	ReasonForVolumes ReasonCode = "for-volumes"
+	// ReasonPoolStopped: the pool is stopped, so its volumes cannot be
+	// listed; the volume is created if missing (deleted if present) once
+	// the pool runs.
+	ReasonPoolStopped ReasonCode = "pool-stopped"
 	// ReasonAttachedDomain: a running domain (Name) attached to a network
 	// that restarts is stopped and started around it.
 	ReasonAttachedDomain ReasonCode = "attached-domain"
@@ -204,6 +208,18 @@ func (c *Change) counts() (add, change, destroy int) {
 	return
 }
 
+// Problems counts the objects that cannot be planned: apply leaves them
+// alone and fails for each.
+func (p *Plan) Problems() int {
+	n := 0
+	for _, c := range p.Changes {
+		if c.Problem != nil {
+			n++
+		}
+	}
+	return n
+}
+
 // HasChanges reports whether applying the plan would change anything.
 func (p *Plan) HasChanges() bool {
 	a, c, d := p.Counts()
@@ -251,10 +267,17 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 	}
 	var changes []*planned
 	seen := map[string]bool{}
+	// blocking are the objects that keep an entry from being planned (its
+	// name is theirs): never pruned in the same plan, which would make it
+	// say both that the entry cannot be planned and that they go.
+	blocking := map[string]bool{}
 	for _, w := range wanted {
 		c := planObject(uri, w, live[w.Kind], opts)
 		if c.live != nil {
 			seen[string(w.Kind)+"/"+c.live.UUID] = true
+		}
+		if c.Problem != nil && c.Problem.Code == ProblemNameTaken {
+			blocking[string(w.Kind)+"/"+c.Problem.Detail] = true
 		}
 		if w.Kind == compiler.KindPool && c.Problem == nil && !w.Absent {
 			planVolumes(h, c, w)
@@ -274,7 +297,7 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 				unmanaged = append(unmanaged, Unmanaged{Connection: uri, Kind: k, Name: l.Name})
 				continue
 			}
-			if !opts.Prune || (opts.managed != nil && !opts.managed[k]) {
+			if !opts.Prune || (opts.managed != nil && !opts.managed[k]) || blocking[string(k)+"/"+l.UUID] {
 				continue
 			}
 			c := &planned{Change: &Change{Connection: uri, Kind: k, Name: l.Name, UUID: l.UUID}, live: l}
@@ -468,9 +491,17 @@ func restartPolicy(f restartFacts) (ReasonCode, bool) {
 
 // planVolumes adds the volume steps of a pool: create when missing, delete
 // only with present: false; an existing volume is never overwritten.
+//
+// A stopped pool lists no volumes. One that stays stopped (active: false,
+// or null: a pool the admin stopped is left stopped) is planned without
+// its volumes, which apply cannot see either; one that starts has them
+// planned "if missing" (or "if present"), as apply checks again once it
+// runs. Only a pool that does not exist yet starts for its volumes.
 func planVolumes(h Host, c *planned, w *Wanted) {
 	existing := map[string]bool{}
-	if c.live != nil && c.live.Active {
+	unknown := false
+	switch {
+	case c.live != nil && c.live.Active:
 		vols, err := h.Volumes(c.live.Name)
 		if err != nil {
 			c.fail(ProblemListVolumes, libvirtMessage(err))
@@ -479,10 +510,18 @@ func planVolumes(h Host, c *planned, w *Wanted) {
 		for _, v := range vols {
 			existing[v.Name] = true
 		}
+	case c.live != nil && !c.has(Start):
+		return
+	case c.live != nil:
+		unknown = true
 	}
 	needed := false
 	for _, v := range w.Volumes {
 		switch {
+		case v.Present && unknown:
+			c.Actions = append(c.Actions, Step{Action: CreateVolume, Volume: v.Name, Reasons: []Reason{because(ReasonPoolStopped)}})
+		case !v.Present && unknown:
+			c.Actions = append(c.Actions, Step{Action: DeleteVolume, Volume: v.Name, Reasons: []Reason{because(ReasonPoolStopped)}})
 		case v.Present && !existing[v.Name]:
 			c.Actions = append(c.Actions, Step{Action: CreateVolume, Volume: v.Name, Reasons: []Reason{because(ReasonMissing)}})
 			needed = true
@@ -490,7 +529,7 @@ func planVolumes(h Host, c *planned, w *Wanted) {
 			c.Actions = append(c.Actions, Step{Action: DeleteVolume, Volume: v.Name, Reasons: []Reason{because(ReasonPresentFalse)}})
 		}
 	}
-	if needed && (c.live == nil || !c.live.Active) && !c.has(Start) {
+	if needed && c.live == nil && !c.has(Start) {
 		if w.Active != nil && !*w.Active {
 			c.fail(ProblemVolumesNeedActivePool, "")
 			return

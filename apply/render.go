@@ -83,6 +83,10 @@ func renderText(w io.Writer, p *Plan, colour bool) {
 		fmt.Fprintf(w, "Plan incomplete: %d connection(s) could not be read; %d to add, %d to change, %d to destroy on the others.\n", len(p.Errors), add, change, destroy)
 		return
 	}
+	if n := p.Problems(); n > 0 {
+		fmt.Fprintf(w, "Plan incomplete: %d object(s) cannot be planned and apply would fail for them; %d to add, %d to change, %d to destroy.\n", n, add, change, destroy)
+		return
+	}
 	if add+change+destroy == 0 {
 		fmt.Fprintln(w, "No changes. The hosts match the configuration.")
 		return
@@ -140,6 +144,11 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 		return "missing"
 	case ReasonForVolumes:
 		return "to create its volumes"
+	case ReasonPoolStopped:
+		if s.Action == DeleteVolume {
+			return "the pool is stopped and lists no volumes: deleted if present once it runs"
+		}
+		return "the pool is stopped and lists no volumes: created if missing once it runs"
 	case ReasonAttachedDomain:
 		return fmt.Sprintf("domain %q is stopped and started around it", r.Name)
 	}
