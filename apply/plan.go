@@ -70,6 +70,13 @@ const (
 	// ReasonAttachedDomain: a running domain (Name) attached to a network
 	// that restarts is stopped and started around it.
 	ReasonAttachedDomain ReasonCode = "attached-domain"
+	// ReasonAttachedUnownedDomain: as ReasonAttachedDomain, for a domain
+	// nixvirt did not define (it is not listed as left alone).
+	ReasonAttachedUnownedDomain ReasonCode = "attached-unowned-domain"
+	// ReasonUnfinished: an earlier apply stopped the object to start it
+	// again (a restart, or a network's restart) and did not finish: it is
+	// started again.
+	ReasonUnfinished ReasonCode = "unfinished"
 )
 
 // Reason is why an action is planned.
@@ -244,9 +251,9 @@ type planned struct {
 	*Change
 	wanted *Wanted // nil for a deletion
 	live   *Live   // nil for a creation
-	// dependents are the UUIDs of running domains to stop and start
-	// around a network restart.
-	dependents []string
+	// dependents are the running domains to stop and start around a
+	// network restart.
+	dependents []Stopped
 	// timeout is the shutdown timeout of a domain that stops.
 	timeout int
 }
@@ -284,7 +291,15 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 		}
 		changes = append(changes, c)
 	}
-	planNetworkDependents(changes, live[compiler.KindDomain])
+	prunes := func(k compiler.Kind, l *Live) bool {
+		return owned(k, l, opts.State, uri) && opts.Prune && (opts.managed == nil || opts.managed[k]) && !blocking[string(k)+"/"+l.UUID]
+	}
+	unfinished, err := opts.State.Unfinished(uri)
+	if err != nil {
+		return nil, nil, err
+	}
+	changes = planUnfinished(uri, unfinished, changes, live, seen, prunes)
+	touched := planNetworkDependents(changes, live[compiler.KindDomain], func(l *Live) bool { return owned(compiler.KindDomain, l, opts.State, uri) })
 
 	var unmanaged []Unmanaged
 	for _, k := range compiler.StopOrder {
@@ -294,10 +309,14 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 				continue
 			}
 			if !owned(k, l, opts.State, uri) {
-				unmanaged = append(unmanaged, Unmanaged{Connection: uri, Kind: k, Name: l.Name})
+				// One a network restart stops is not left alone: the
+				// network's step says so.
+				if !touched[canonicalUUID(l.UUID)] {
+					unmanaged = append(unmanaged, Unmanaged{Connection: uri, Kind: k, Name: l.Name})
+				}
 				continue
 			}
-			if !opts.Prune || (opts.managed != nil && !opts.managed[k]) || blocking[string(k)+"/"+l.UUID] {
+			if !prunes(k, l) {
 				continue
 			}
 			c := &planned{Change: &Change{Connection: uri, Kind: k, Name: l.Name, UUID: l.UUID}, live: l}
@@ -539,14 +558,16 @@ func planVolumes(h Host, c *planned, w *Wanted) {
 }
 
 // planNetworkDependents finds the running domains attached to a network
-// that restarts: they stop before and start after it.
-func planNetworkDependents(changes []*planned, domains []Live) {
+// that restarts: they stop before and start after it. It returns their
+// UUIDs; a domain nixvirt does not own is named as such in the reason.
+func planNetworkDependents(changes []*planned, domains []Live, owned func(*Live) bool) map[string]bool {
 	stopping := map[string]bool{}
 	for _, c := range changes {
 		if c.Kind == compiler.KindDomain && (c.has(Stop) || c.has(Restart) || c.has(Delete)) {
 			stopping[c.UUID] = true
 		}
 	}
+	touched := map[string]bool{}
 	for _, c := range changes {
 		if c.Kind != compiler.KindNetwork || !c.has(Restart) || c.live == nil {
 			continue
@@ -559,15 +580,22 @@ func planNetworkDependents(changes []*planned, domains []Live) {
 		if n.Bridge != nil {
 			bridge = n.Bridge.Name
 		}
-		for _, d := range domains {
+		for i := range domains {
+			d := &domains[i]
 			if !d.Active || stopping[canonicalUUID(d.UUID)] || !attached(d.XML, c.live.Name, bridge) {
 				continue
 			}
-			c.dependents = append(c.dependents, d.UUID)
+			c.dependents = append(c.dependents, Stopped{Kind: compiler.KindDomain, UUID: d.UUID, Name: d.Name, For: StoppedForNetwork, Network: c.live.Name})
+			touched[canonicalUUID(d.UUID)] = true
+			code := ReasonAttachedDomain
+			if !owned(d) {
+				code = ReasonAttachedUnownedDomain
+			}
 			last := &c.Actions[len(c.Actions)-1]
-			last.Reasons = append(last.Reasons, Reason{Code: ReasonAttachedDomain, Name: d.Name})
+			last.Reasons = append(last.Reasons, Reason{Code: code, Name: d.Name})
 		}
 	}
+	return touched
 }
 
 func attached(domainXML, network, bridge string) bool {

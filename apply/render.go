@@ -151,6 +151,10 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 		return "the pool is stopped and lists no volumes: created if missing once it runs"
 	case ReasonAttachedDomain:
 		return fmt.Sprintf("domain %q is stopped and started around it", r.Name)
+	case ReasonAttachedUnownedDomain:
+		return fmt.Sprintf("domain %q, which nixvirt did not define, is stopped and started around it", r.Name)
+	case ReasonUnfinished:
+		return "an earlier apply stopped it to start it again and did not finish"
 	}
 	return string(r.Code)
 }

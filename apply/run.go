@@ -189,8 +189,12 @@ func applyURI(ctx context.Context, uri string, wanted []*Wanted, connect Connect
 		return nil, nil, h.Writes(), nil, err
 	}
 	sortChanges(ps)
+	if err := forgetFinished(opts.State, uri, ps); err != nil {
+		return nil, nil, h.Writes(), nil, err
+	}
 	ex := &executor{ctx: ctx, h: h, st: opts.State, report: report,
-		begun: map[*planned]bool{}, failed: map[*planned]Failure{}, done: map[*planned][]Step{}}
+		begun: map[*planned]bool{}, failed: map[*planned]Failure{}, done: map[*planned][]Step{},
+		stoppedSelf: map[*planned]bool{}, stoppedDeps: map[*planned][]Stopped{}}
 	ex.run(ps)
 	return ps, unmanaged, h.Writes(), ex.failed, nil
 }
@@ -207,6 +211,12 @@ type executor struct {
 	begun  map[*planned]bool
 	failed map[*planned]Failure
 	done   map[*planned][]Step
+	// stoppedSelf are the objects stopped to restart, stoppedDeps the
+	// domains stopped around a network's restart: each is started again,
+	// also when what comes between fails (restore), and is in the
+	// journal until it is.
+	stoppedSelf map[*planned]bool
+	stoppedDeps map[*planned][]Stopped
 }
 
 func (ex *executor) failure(c *planned) Failure {
@@ -267,18 +277,29 @@ func (ex *executor) run(changes []*planned) {
 			if !(c.has(Stop) || c.has(Restart) || c.has(Delete)) || ex.skip(c) {
 				continue
 			}
+			// What is stopped to be started again is journaled first, so
+			// that an apply killed from here on is finished by the next.
+			if err := ex.st.beginStops(h.URI(), ex.toRestart(c)...); err != nil {
+				ex.fail(c, "record what it stops in the journal", err)
+				continue
+			}
 			for _, dep := range c.dependents {
-				if err := h.Stop(compiler.KindDomain, dep, time.Minute); err != nil {
+				if err := h.Stop(compiler.KindDomain, dep.UUID, time.Minute); err != nil {
 					ex.fail(c, "stopping an attached domain", err)
+					break
 				}
+				ex.stoppedDeps[c] = append(ex.stoppedDeps[c], dep)
 			}
 			if ex.hasFailed(c) {
+				ex.restore(c)
 				continue
 			}
 			if err := h.Stop(c.Kind, c.UUID, time.Duration(c.timeout)*time.Second); err != nil {
 				ex.fail(c, "stop", err)
+				ex.restore(c)
 				continue
 			}
+			ex.stoppedSelf[c] = c.has(Restart)
 			if c.has(Stop) {
 				ex.note(c, Step{Action: Stop})
 			}
@@ -326,21 +347,33 @@ func (ex *executor) run(changes []*planned) {
 
 func (ex *executor) defineAndStart(c *planned) {
 	w := c.wanted
+	h := ex.h
 	if w == nil {
+		// An object only an unfinished apply's journal names: started again.
+		if c.live != nil && c.has(Start) {
+			if err := h.Start(c.Kind, c.UUID); err != nil {
+				ex.fail(c, "start", err)
+				return
+			}
+			ex.st.endStop(h.URI(), c.Kind, c.UUID)
+			ex.note(c, Step{Action: Start})
+		}
 		return
 	}
-	h := ex.h
 	switch {
 	case c.has(Rename):
 		// libvirt keys definitions by name: the old one goes first. If the
-		// new one is refused, the old one is put back.
+		// new one is refused, the old one is put back, and started again
+		// if it was stopped for the rename.
 		if err := h.Undefine(c.Kind, c.UUID, false, false); err != nil {
 			ex.fail(c, "rename", err)
+			ex.restore(c)
 			return
 		}
 		if err := h.Define(c.Kind, w.XML); err != nil {
 			h.Define(c.Kind, c.live.XML)
 			ex.fail(c, "rename", err)
+			ex.restore(c)
 			return
 		}
 		ex.note(c, Step{Action: Rename, Reasons: []Reason{{Code: ReasonRenamed, Name: c.live.Name}}})
@@ -348,10 +381,9 @@ func (ex *executor) defineAndStart(c *planned) {
 		if err := h.Define(c.Kind, w.XML); err != nil {
 			ex.fail(c, "define", err)
 			// A define is atomic: the old definition stands. An object
-			// stopped to restart runs again as it was.
-			if c.live != nil && c.live.Active && c.has(Restart) {
-				h.Start(c.Kind, c.UUID)
-			}
+			// stopped to restart runs again as it was, and so do the
+			// domains stopped around it.
+			ex.restore(c)
 			return
 		}
 		for _, a := range []Action{Create, Redefine, Refresh, Adopt} {
@@ -364,23 +396,31 @@ func (ex *executor) defineAndStart(c *planned) {
 	if !c.Kind.HasMetadata() && (c.has(Create) || c.has(Redefine) || c.has(Adopt) || c.has(Refresh) || c.has(Rename)) {
 		if err := ex.st.setPool(h.URI(), w.UUID, poolRecord{Hash: w.Hash, Definition: w.Definition}); err != nil {
 			ex.fail(c, "record the pool as nixvirt's", err)
+			ex.restore(c)
 			return
 		}
 	}
 	if c.has(Start) || c.has(Restart) {
-		if err := h.Start(c.Kind, w.UUID); err != nil {
+		err := h.Start(c.Kind, w.UUID)
+		// Started or not, restore below does not try c again: one that
+		// failed to start stays in the journal for the next apply.
+		ex.stoppedSelf[c] = false
+		if err != nil {
 			ex.fail(c, "start", err)
-			return
-		}
-		if c.has(Restart) {
-			ex.note(c, Step{Action: Restart})
 		} else {
-			ex.note(c, Step{Action: Start})
-		}
-		for _, dep := range c.dependents {
-			if err := h.Start(compiler.KindDomain, dep); err != nil {
-				ex.fail(c, "starting an attached domain again", err)
+			ex.st.endStop(h.URI(), c.Kind, w.UUID)
+			if c.has(Restart) {
+				ex.note(c, Step{Action: Restart})
+			} else {
+				ex.note(c, Step{Action: Start})
 			}
+		}
+		// The domains stopped around a network are started again even if
+		// it failed to start (they may not need it to run); those that
+		// fail stay in the journal, for the next apply.
+		ex.restore(c)
+		if err != nil {
+			return
 		}
 	}
 	for _, s := range c.Actions {
@@ -392,6 +432,80 @@ func (ex *executor) defineAndStart(c *planned) {
 			ex.note(c, Step{Action: Autostart, On: s.On})
 		}
 	}
+}
+
+// toRestart are the objects the stop phase stops to start them again:
+// the domains attached to a network that restarts, and c if it restarts.
+func (ex *executor) toRestart(c *planned) []Stopped {
+	out := append([]Stopped(nil), c.dependents...)
+	if c.has(Restart) {
+		out = append(out, Stopped{Kind: c.Kind, UUID: c.UUID, Name: c.live.Name, For: StoppedToRestart})
+	}
+	return out
+}
+
+// restore starts again what the stop phase stopped for c and has not
+// been started again: c itself (with the definition it has, after a
+// define or rename that failed) and the domains attached to it. Each
+// one that starts leaves the journal; one that does not stays in it,
+// and the next apply tries again. Entries of objects that were never
+// stopped (a stop that failed) leave the journal too.
+func (ex *executor) restore(c *planned) {
+	h := ex.h
+	if ex.stoppedSelf[c] {
+		if err := h.Start(c.Kind, c.UUID); err != nil {
+			ex.addFailure(c, "starting it again", err)
+		} else {
+			ex.st.endStop(h.URI(), c.Kind, c.UUID)
+		}
+		delete(ex.stoppedSelf, c)
+	} else if _, ok := ex.stoppedSelf[c]; !ok && c.has(Restart) {
+		ex.st.endStop(h.URI(), c.Kind, c.UUID)
+	}
+	stopped := map[string]bool{}
+	for _, dep := range ex.stoppedDeps[c] {
+		stopped[canonicalUUID(dep.UUID)] = true
+		if err := h.Start(compiler.KindDomain, dep.UUID); err != nil {
+			ex.addFailure(c, "starting attached domain "+dep.Name+" again", err)
+			continue
+		}
+		ex.st.endStop(h.URI(), compiler.KindDomain, dep.UUID)
+	}
+	delete(ex.stoppedDeps, c)
+	for _, dep := range c.dependents {
+		if !stopped[canonicalUUID(dep.UUID)] {
+			ex.st.endStop(h.URI(), compiler.KindDomain, dep.UUID)
+		}
+	}
+}
+
+// addFailure records a failure of c, or adds to the one it has.
+func (ex *executor) addFailure(c *planned, op string, err error) {
+	f, ok := ex.failed[c]
+	if !ok {
+		ex.fail(c, op, err)
+		return
+	}
+	f.Message += "; then " + op + ": " + libvirtMessage(err)
+	ex.failed[c] = f
+}
+
+// forgetFinished drops from the journal what no longer needs starting:
+// objects gone, running, or that the plan does not start (their entry now
+// keeps them stopped, or deletes them). An object that cannot be planned
+// keeps its entry.
+func forgetFinished(st *State, uri string, ps []*planned) error {
+	if st == nil {
+		return nil
+	}
+	return st.keepStops(uri, func(e Stopped) bool {
+		for _, c := range ps {
+			if c.Kind == e.Kind && c.live != nil && canonicalUUID(c.live.UUID) == canonicalUUID(e.UUID) && !c.live.Active {
+				return c.Problem != nil || c.has(Start)
+			}
+		}
+		return false
+	})
 }
 
 func (ex *executor) volumes(c *planned) {
