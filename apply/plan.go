@@ -47,6 +47,10 @@ const (
 	// ReasonTakeOverIdentical: nixvirt did not define the object, which
 	// is identical to the configuration's.
 	ReasonTakeOverIdentical ReasonCode = "take-over-identical"
+	// ReasonDrifted: the configuration did not change, but the definition
+	// libvirt stores did since nixvirt defined it (virsh edit): the
+	// configuration's is put back.
+	ReasonDrifted ReasonCode = "drifted"
 	// ReasonWrittenOtherwise: the definition is written otherwise than
 	// nixvirt recorded it but says what the live one does.
 	ReasonWrittenOtherwise ReasonCode = "written-otherwise"
@@ -256,12 +260,19 @@ type planned struct {
 	dependents []Stopped
 	// timeout is the shutdown timeout of a domain that stops.
 	timeout int
+	// needsRecord: nixvirt owns the object, which does not change, and
+	// has no record of what libvirt stored for it (drift.go): apply
+	// records what libvirt has.
+	needsRecord bool
 }
 
 // planConnection plans one host.
 func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unmanaged, error) {
 	uri := h.URI()
 	if err := opts.State.check(uri); err != nil {
+		return nil, nil, err
+	}
+	if err := opts.State.checkDefined(uri); err != nil {
 		return nil, nil, err
 	}
 	live := map[compiler.Kind][]Live{}
@@ -417,6 +428,13 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 	default:
 		changed = !sameDefinition(w.Kind, l.XML, w.UserXML)
 	}
+	// Drift: the configuration did not change, but libvirt's definition did.
+	var drifted bool
+	var driftedFrom, driftedTo string
+	if isOwned && !renamed && !changed && !c.has(Refresh) {
+		drifted, driftedFrom, driftedTo, c.needsRecord = planDrift(uri, opts.State, w.Kind, l, prevHash)
+		changed = drifted
+	}
 	if !w.Kind.HasMetadata() && isOwned && !changed && !sameDefinition(w.Kind, l.XML, w.UserXML) {
 		// Pools have no mark to keep in step: compare what libvirt has.
 		changed = true
@@ -425,6 +443,8 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 		c.add(Rename, Reason{Code: ReasonRenamed, Name: l.Name})
 	}
 	switch {
+	case drifted:
+		c.add(Redefine, because(ReasonDrifted))
 	case changed && isOwned:
 		c.add(Redefine, because(ReasonDefinitionChanged))
 	case changed:
@@ -436,7 +456,10 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 		// A rename writes the definition anyway.
 		c.Actions = removeStep(c.Actions, Refresh)
 	}
-	if changed || renamed {
+	if drifted {
+		c.Before, c.After = driftedFrom, driftedTo
+		c.Diff = unifiedDiff("live (changed outside nixvirt)", "as nixvirt defined it", c.Before, c.After)
+	} else if changed || renamed {
 		before := l.XML
 		if previous != "" {
 			before = previous
@@ -447,7 +470,7 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 	}
 	stays := w.Active == nil || *w.Active
 	if why, ok := restartPolicy(restartFacts{Kind: w.Kind, Running: l.Active && stays, Restart: w.Restart,
-		Renamed: renamed, Changed: changed, Owned: isOwned}); ok {
+		Renamed: renamed, Changed: changed, Drifted: drifted, Owned: isOwned}); ok {
 		c.add(Restart, because(why))
 	}
 	if renamed && l.Active && !c.has(Restart) && stays && w.Kind.Info().RestartsForChange {
@@ -473,9 +496,10 @@ type restartFacts struct {
 	Running bool
 	// Restart is the entry's restart: true, false or nil (null).
 	Restart *bool
-	// Renamed, Changed: its name or its definition changes; Owned:
+	// Renamed, Changed: its name or its definition changes; Drifted: the
+	// change is libvirt's definition, edited outside nixvirt; Owned:
 	// nixvirt defined it.
-	Renamed, Changed, Owned bool
+	Renamed, Changed, Drifted, Owned bool
 }
 
 // restartPolicy decides whether a running object restarts, and why:
@@ -500,6 +524,8 @@ func restartPolicy(f restartFacts) (ReasonCode, bool) {
 	switch {
 	case f.Renamed:
 		return ReasonRenamed, true
+	case f.Drifted:
+		return ReasonDrifted, true
 	case f.Changed && f.Owned:
 		return ReasonDefinitionChanged, true
 	case f.Changed:

@@ -120,6 +120,11 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 			return "because its definition changed"
 		}
 		return "its definition changed"
+	case ReasonDrifted:
+		if s.Action == Restart {
+			return "because its definition was changed outside nixvirt"
+		}
+		return "its definition was changed outside nixvirt since nixvirt defined it; the configuration's is put back"
 	case ReasonTakeOverDiffers:
 		if s.Action == Restart {
 			return "because nixvirt takes it over with a different definition"

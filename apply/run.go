@@ -335,7 +335,15 @@ func (ex *executor) run(changes []*planned) {
 			if !c.Kind.HasMetadata() {
 				ex.st.setPool(h.URI(), c.UUID, poolRecord{})
 			}
+			ex.st.setDefined(h.URI(), c.Kind, c.UUID, definedRecord{})
 			ex.note(c, Step{Action: Delete})
+		}
+	}
+	// Owned objects without a record of what libvirt stored get one now,
+	// so that a later change outside nixvirt shows as drift.
+	for _, c := range changes {
+		if c.needsRecord && !ex.hasFailed(c) && c.wanted != nil && c.live != nil && !c.has(Redefine) {
+			ex.st.setDefined(h.URI(), c.Kind, c.live.UUID, definedRecord{Hash: c.wanted.Hash, Stored: storedForm(c.Kind, c.live.XML)})
 		}
 	}
 	for _, c := range changes {
@@ -377,6 +385,11 @@ func (ex *executor) defineAndStart(c *planned) {
 			return
 		}
 		ex.note(c, Step{Action: Rename, Reasons: []Reason{{Code: ReasonRenamed, Name: c.live.Name}}})
+		if err := ex.recordDefined(c); err != nil {
+			ex.fail(c, "record what libvirt stored", err)
+			ex.restore(c)
+			return
+		}
 	case c.has(Create) || c.has(Redefine) || c.has(Adopt) || c.has(Refresh):
 		if err := h.Define(c.Kind, w.XML); err != nil {
 			ex.fail(c, "define", err)
@@ -391,6 +404,11 @@ func (ex *executor) defineAndStart(c *planned) {
 				ex.note(c, Step{Action: a})
 				break
 			}
+		}
+		if err := ex.recordDefined(c); err != nil {
+			ex.fail(c, "record what libvirt stored", err)
+			ex.restore(c)
+			return
 		}
 	}
 	if !c.Kind.HasMetadata() && (c.has(Create) || c.has(Redefine) || c.has(Adopt) || c.has(Refresh) || c.has(Rename)) {
