@@ -28,6 +28,9 @@ import (
 // nixvirt defined it since) is not compared. An owned object without a
 // record (defined by an older nixvirt, or a lost state directory) gets
 // one, from what libvirt has, on the next apply that leaves it unchanged.
+// A pool's definition is judged with what libvirt adds when it starts
+// (its target's permissions) left aside: only what nixvirt's record
+// says that libvirt no longer does is drift.
 
 // definedRecord is what libvirt stored right after nixvirt's define.
 type definedRecord struct {
@@ -176,10 +179,19 @@ func planDrift(uri string, st *State, k compiler.Kind, l *Live, prevHash string)
 		return false, "", "", true
 	}
 	now := storedForm(k, l.XML)
-	if now == rec.Stored {
+	if now == rec.Stored || k == compiler.KindPool && onlyAdds(now, rec.Stored) {
 		return false, "", "", false
 	}
 	return true, now, rec.Stored, false
+}
+
+// onlyAdds reports whether a pool's definition now only adds to the one
+// recorded: libvirt fills in a pool's target permissions from its
+// directory whenever the pool starts, also when an admin starts it.
+func onlyAdds(now, recorded string) bool {
+	n, err1 := parseTree(now)
+	r, err2 := parseTree(recorded)
+	return err1 == nil && err2 == nil && contains(n, r)
 }
 
 // recordDefined records what libvirt stored for an object nixvirt has

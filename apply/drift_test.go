@@ -72,29 +72,6 @@ func TestDriftFollowsRestartPolicy(t *testing.T) {
 	}
 }
 
-// A pool edited outside nixvirt (a target mode the configuration does not
-// set, which a comparison with the configuration cannot see) is drift too.
-// (Stopped: the test driver shows a running pool's live definition only.)
-func TestDriftedPoolIsPutBack(t *testing.T) {
-	th := newTestHost(t)
-	th.apply(web)
-	if err := th.host.Stop(compiler.KindPool, th.live(compiler.KindPool, "vms").UUID, 0); err != nil {
-		t.Fatal(err)
-	}
-	th.redefineOutside(compiler.KindPool, "vms", "<path>/var/lib/nvt</path>", "<path>/var/lib/nvt</path><permissions><mode>0700</mode></permissions>")
-	p := th.plan(web)
-	if got, want := actions(p), "pool/vms:redefine pool/vms:start pool/vms:create-volume:web.img"; got != want {
-		t.Fatalf("got %q, want %q", got, want)
-	}
-	if r := p.Changes[1].Actions[0].Reasons[0].Code; r != ReasonDrifted {
-		t.Fatalf("reason %s", r)
-	}
-	th.apply(web)
-	if p := th.plan(web); p.HasChanges() {
-		t.Fatalf("not converged: %s", actions(p))
-	}
-}
-
 // Objects nixvirt defined before it kept records (or with the records
 // lost) plan nothing and make no libvirt write; the next apply records
 // them, and drift after that is seen.

@@ -427,6 +427,13 @@ func (ex *executor) defineAndStart(c *planned) {
 			ex.fail(c, "start", err)
 		} else {
 			ex.st.endStop(h.URI(), c.Kind, w.UUID)
+			if c.Kind == compiler.KindPool && (c.has(Create) || c.has(Redefine) || c.has(Adopt) || c.has(Refresh) || c.has(Rename)) {
+				// Starting a pool fills in its target's permissions
+				// from the directory: record what libvirt has then.
+				if err := ex.recordDefined(c); err != nil {
+					ex.fail(c, "record what libvirt stored", err)
+				}
+			}
 			if c.has(Restart) {
 				ex.note(c, Step{Action: Restart})
 			} else {
