@@ -317,8 +317,16 @@ func TestE2EKilledRestartConverges(t *testing.T) {
 			if out, err := run(t, dir, "apply", "--no-prune", "host.cue"); err != nil {
 				t.Fatalf("apply after the kill: %v\n%s", err, out)
 			}
-			if s := virsh(t, uri, "domstate", "nvxdrift-k"); s != "running" {
-				t.Fatalf("the domain is %s after the next apply", s)
+			// Killed while libvirt started the guest, it is "paused
+			// (starting up)" until libvirtd, which goes on, finishes.
+			for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+				s := virsh(t, uri, "domstate", "--reason", "nvxdrift-k")
+				if strings.HasPrefix(s, "running") {
+					break
+				}
+				if s != "paused (starting up)" || time.Now().After(deadline) {
+					t.Fatalf("the domain is %s after the next apply", s)
+				}
 			}
 			if !strings.Contains(virsh(t, uri, "dumpxml", "nvxdrift-k"), fmt.Sprintf("%d", (96+32*i)*1024)) {
 				t.Error("the domain does not run with its new definition")
