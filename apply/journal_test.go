@@ -108,6 +108,22 @@ func TestKilledApplyConverges(t *testing.T) {
 		}
 		t.Run(fmt.Sprintf("killed after %d writes", after), func(t *testing.T) {
 			th.t = t
+			// The plan says what the killed apply left to finish.
+			p := th.plan(changed)
+			for _, name := range []string{"web", "bystander"} {
+				if d := th.live(compiler.KindDomain, name); d.Active {
+					continue
+				}
+				found := false
+				for _, c := range p.Changes {
+					for _, s := range c.Actions {
+						found = found || c.Name == name && s.Action == Start && len(s.Reasons) == 1 && s.Reasons[0].Code == ReasonUnfinished
+					}
+				}
+				if !found {
+					t.Errorf("%s is off and the plan does not start it: %s", name, actions(p))
+				}
+			}
 			th.apply(changed)
 			for _, name := range []string{"web", "bystander"} {
 				if d := th.live(compiler.KindDomain, name); !d.Active {
