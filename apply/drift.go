@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"syscall"
 
 	"nixvirt.dev/nixvirt/compiler"
+	"nixvirt.dev/nixvirt/internal/xmldoc"
 )
 
 // Drift is a change made to an object nixvirt owns behind its back
@@ -50,23 +50,15 @@ func definedKey(k compiler.Kind, uuid string) string { return string(k) + "/" + 
 // plans show it, and for a pool without its sizes, which change as
 // volumes do.
 func storedForm(k compiler.Kind, liveXML string) string {
-	t, err := parseTree(liveXML)
+	t, err := xmldoc.Parse([]byte(liveXML))
 	if err != nil {
 		return liveXML
 	}
 	normalize(k, t, false)
 	if k == compiler.KindPool {
-		var keep []*node
-		for _, c := range t.children {
-			if c.name != "capacity" && c.name != "allocation" && c.name != "available" {
-				keep = append(keep, c)
-			}
-		}
-		t.children = keep
+		t.RemoveChildren("capacity", "allocation", "available")
 	}
-	var b strings.Builder
-	t.render(&b, "")
-	return b.String()
+	return t.Render()
 }
 
 // loadDefined reads a connection's records once; a file that cannot be
@@ -189,8 +181,8 @@ func planDrift(uri string, st *State, k compiler.Kind, l *Live, prevHash string)
 // recorded: libvirt fills in a pool's target permissions from its
 // directory whenever the pool starts, also when an admin starts it.
 func onlyAdds(now, recorded string) bool {
-	n, err1 := parseTree(now)
-	r, err2 := parseTree(recorded)
+	n, err1 := xmldoc.Parse([]byte(now))
+	r, err2 := xmldoc.Parse([]byte(recorded))
 	return err1 == nil && err2 == nil && contains(n, r)
 }
 

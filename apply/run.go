@@ -424,7 +424,7 @@ func (ex *executor) defineAndStart(c *planned) {
 		// failed to start stays in the journal for the next apply.
 		ex.stoppedSelf[c] = false
 		if err != nil {
-			ex.fail(c, "start", err)
+			ex.fail(c, "start", startHint(err))
 		} else {
 			ex.st.endStop(h.URI(), c.Kind, w.UUID)
 			if c.Kind == compiler.KindPool && (c.has(Create) || c.has(Redefine) || c.has(Adopt) || c.has(Refresh) || c.has(Rename)) {
