@@ -37,6 +37,8 @@ type LiveVolume struct {
 type Host interface {
 	URI() string
 	List(k compiler.Kind) ([]Live, error)
+	// Definition is one object's persistent definition, XMLDesc(INACTIVE).
+	Definition(k compiler.Kind, uuid string) (string, error)
 	Volumes(pool string) ([]LiveVolume, error)
 	Define(k compiler.Kind, xml string) error
 	// Undefine removes a definition. A domain keeps its managed save
@@ -146,6 +148,33 @@ func (h *libvirtHost) List(k compiler.Kind) ([]Live, error) {
 		}
 	}
 	return out, nil
+}
+
+func (h *libvirtHost) Definition(k compiler.Kind, uuid string) (string, error) {
+	switch k {
+	case compiler.KindDomain:
+		d, err := h.conn.LookupDomainByUUIDString(uuid)
+		if err != nil {
+			return "", err
+		}
+		defer d.Free()
+		return inactiveXML(func(f uint32) (string, error) { return d.GetXMLDesc(libvirt.DomainXMLFlags(f)) }, uint32(libvirt.DOMAIN_XML_INACTIVE))()
+	case compiler.KindNetwork:
+		n, err := h.conn.LookupNetworkByUUIDString(uuid)
+		if err != nil {
+			return "", err
+		}
+		defer n.Free()
+		return inactiveXML(func(f uint32) (string, error) { return n.GetXMLDesc(libvirt.NetworkXMLFlags(f)) }, uint32(libvirt.NETWORK_XML_INACTIVE))()
+	case compiler.KindPool:
+		p, err := h.conn.LookupStoragePoolByUUIDString(uuid)
+		if err != nil {
+			return "", err
+		}
+		defer p.Free()
+		return inactiveXML(func(f uint32) (string, error) { return p.GetXMLDesc(libvirt.StorageXMLFlags(f)) }, uint32(libvirt.STORAGE_XML_INACTIVE))()
+	}
+	return "", fmt.Errorf("no libvirt object kind %q", k)
 }
 
 func liveOf(uuid, name, xml func() (string, error), active, autostart func() (bool, error)) (Live, error) {

@@ -47,6 +47,10 @@ const (
 	// ReasonTakeOverIdentical: nixvirt did not define the object, which
 	// is identical to the configuration's.
 	ReasonTakeOverIdentical ReasonCode = "take-over-identical"
+	// ReasonDrifted: the configuration did not change, but the definition
+	// libvirt stores did since nixvirt defined it (virsh edit): the
+	// configuration's is put back.
+	ReasonDrifted ReasonCode = "drifted"
 	// ReasonWrittenOtherwise: the definition is written otherwise than
 	// nixvirt recorded it but says what the live one does.
 	ReasonWrittenOtherwise ReasonCode = "written-otherwise"
@@ -63,9 +67,20 @@ const (
 	ReasonMissing ReasonCode = "missing"
 	// ReasonForVolumes: a pool starts so that its volumes can be created.
 	ReasonForVolumes ReasonCode = "for-volumes"
+	// ReasonPoolStopped: the pool is stopped, so its volumes cannot be
+	// listed; the volume is created if missing (deleted if present) once
+	// the pool runs.
+	ReasonPoolStopped ReasonCode = "pool-stopped"
 	// ReasonAttachedDomain: a running domain (Name) attached to a network
 	// that restarts is stopped and started around it.
 	ReasonAttachedDomain ReasonCode = "attached-domain"
+	// ReasonAttachedUnownedDomain: as ReasonAttachedDomain, for a domain
+	// nixvirt did not define (it is not listed as left alone).
+	ReasonAttachedUnownedDomain ReasonCode = "attached-unowned-domain"
+	// ReasonUnfinished: an earlier apply stopped the object to start it
+	// again (a restart, or a network's restart) and did not finish: it is
+	// started again.
+	ReasonUnfinished ReasonCode = "unfinished"
 )
 
 // Reason is why an action is planned.
@@ -216,6 +231,18 @@ func (c *Change) counts() (add, change, destroy int) {
 	return
 }
 
+// Problems counts the objects that cannot be planned: apply leaves them
+// alone and fails for each.
+func (p *Plan) Problems() int {
+	n := 0
+	for _, c := range p.Changes {
+		if c.Problem != nil {
+			n++
+		}
+	}
+	return n
+}
+
 // HasChanges reports whether applying the plan would change anything.
 func (p *Plan) HasChanges() bool {
 	a, c, d := p.Counts()
@@ -240,17 +267,24 @@ type planned struct {
 	*Change
 	wanted *Wanted // nil for a deletion
 	live   *Live   // nil for a creation
-	// dependents are the UUIDs of running domains to stop and start
-	// around a network restart.
-	dependents []string
+	// dependents are the running domains to stop and start around a
+	// network restart.
+	dependents []Stopped
 	// timeout is the shutdown timeout of a domain that stops.
 	timeout int
+	// needsRecord: nixvirt owns the object, which does not change, and
+	// has no record of what libvirt stored for it (drift.go): apply
+	// records what libvirt has.
+	needsRecord bool
 }
 
 // planConnection plans one host.
 func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unmanaged, error) {
 	uri := h.URI()
 	if err := opts.State.check(uri); err != nil {
+		return nil, nil, err
+	}
+	if err := opts.State.checkDefined(uri); err != nil {
 		return nil, nil, err
 	}
 	live := map[compiler.Kind][]Live{}
@@ -263,17 +297,32 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 	}
 	var changes []*planned
 	seen := map[string]bool{}
+	// blocking are the objects that keep an entry from being planned (its
+	// name is theirs): never pruned in the same plan, which would make it
+	// say both that the entry cannot be planned and that they go.
+	blocking := map[string]bool{}
 	for _, w := range wanted {
 		c := planObject(uri, w, live[w.Kind], opts)
 		if c.live != nil {
 			seen[string(w.Kind)+"/"+c.live.UUID] = true
+		}
+		if c.Problem != nil && c.Problem.Code == ProblemNameTaken {
+			blocking[string(w.Kind)+"/"+c.Problem.Detail] = true
 		}
 		if w.Kind == compiler.KindPool && c.Problem == nil && !w.Absent {
 			planVolumes(h, c, w, opts.State)
 		}
 		changes = append(changes, c)
 	}
-	planNetworkDependents(changes, live[compiler.KindDomain])
+	prunes := func(k compiler.Kind, l *Live) bool {
+		return owned(k, l, opts.State, uri) && opts.Prune && (opts.managed == nil || opts.managed[k]) && !blocking[string(k)+"/"+l.UUID]
+	}
+	unfinished, err := opts.State.Unfinished(uri)
+	if err != nil {
+		return nil, nil, err
+	}
+	changes = planUnfinished(uri, unfinished, changes, live, seen, prunes)
+	touched := planNetworkDependents(changes, live[compiler.KindDomain], func(l *Live) bool { return owned(compiler.KindDomain, l, opts.State, uri) })
 	for _, c := range changes {
 		planWait(c)
 	}
@@ -286,10 +335,14 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 				continue
 			}
 			if !owned(k, l, opts.State, uri) {
-				unmanaged = append(unmanaged, Unmanaged{Connection: uri, Kind: k, Name: l.Name})
+				// One a network restart stops is not left alone: the
+				// network's step says so.
+				if !touched[canonicalUUID(l.UUID)] {
+					unmanaged = append(unmanaged, Unmanaged{Connection: uri, Kind: k, Name: l.Name})
+				}
 				continue
 			}
-			if !opts.Prune || (opts.managed != nil && !opts.managed[k]) {
+			if !prunes(k, l) {
 				continue
 			}
 			c := &planned{Change: &Change{Connection: uri, Kind: k, Name: l.Name, UUID: l.UUID}, live: l}
@@ -390,6 +443,13 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 	default:
 		changed = !sameDefinition(w.Kind, l.XML, w.UserXML)
 	}
+	// Drift: the configuration did not change, but libvirt's definition did.
+	var drifted bool
+	var driftedFrom, driftedTo string
+	if isOwned && !renamed && !changed && !c.has(Refresh) {
+		drifted, driftedFrom, driftedTo, c.needsRecord = planDrift(uri, opts.State, w.Kind, l, prevHash)
+		changed = drifted
+	}
 	if !w.Kind.HasMetadata() && isOwned && !changed && !sameDefinition(w.Kind, l.XML, w.UserXML) {
 		// Pools have no mark to keep in step: compare what libvirt has.
 		changed = true
@@ -398,6 +458,8 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 		c.add(Rename, Reason{Code: ReasonRenamed, Name: l.Name})
 	}
 	switch {
+	case drifted:
+		c.add(Redefine, because(ReasonDrifted))
 	case changed && isOwned:
 		c.add(Redefine, because(ReasonDefinitionChanged))
 	case changed:
@@ -409,7 +471,10 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 		// A rename writes the definition anyway.
 		c.Actions = removeStep(c.Actions, Refresh)
 	}
-	if changed || renamed {
+	if drifted {
+		c.Before, c.After = driftedFrom, driftedTo
+		c.Diff = unifiedDiff("live (changed outside nixvirt)", "as nixvirt defined it", c.Before, c.After)
+	} else if changed || renamed {
 		before := l.XML
 		if previous != "" {
 			before = previous
@@ -420,7 +485,7 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 	}
 	stays := w.Active == nil || *w.Active
 	if why, ok := restartPolicy(restartFacts{Kind: w.Kind, Running: l.Active && stays, Restart: w.Restart,
-		Renamed: renamed, Changed: changed, Owned: isOwned}); ok {
+		Renamed: renamed, Changed: changed, Drifted: drifted, Owned: isOwned}); ok {
 		c.add(Restart, because(why))
 	}
 	if renamed && l.Active && !c.has(Restart) && stays && w.Kind.Info().RestartsForChange {
@@ -446,9 +511,10 @@ type restartFacts struct {
 	Running bool
 	// Restart is the entry's restart: true, false or nil (null).
 	Restart *bool
-	// Renamed, Changed: its name or its definition changes; Owned:
+	// Renamed, Changed: its name or its definition changes; Drifted: the
+	// change is libvirt's definition, edited outside nixvirt; Owned:
 	// nixvirt defined it.
-	Renamed, Changed, Owned bool
+	Renamed, Changed, Drifted, Owned bool
 }
 
 // restartPolicy decides whether a running object restarts, and why:
@@ -473,6 +539,8 @@ func restartPolicy(f restartFacts) (ReasonCode, bool) {
 	switch {
 	case f.Renamed:
 		return ReasonRenamed, true
+	case f.Drifted:
+		return ReasonDrifted, true
 	case f.Changed && f.Owned:
 		return ReasonDefinitionChanged, true
 	case f.Changed:
@@ -483,10 +551,18 @@ func restartPolicy(f restartFacts) (ReasonCode, bool) {
 
 // planVolumes adds the volume steps of a pool: create when missing, delete
 // only with present: false; an existing volume is never overwritten.
+//
+// A stopped pool lists no volumes. One that stays stopped (active: false,
+// or null: a pool the admin stopped is left stopped) is planned without
+// its volumes, which apply cannot see either; one that starts has them
+// planned "if missing" (or "if present"), as apply checks again once it
+// runs. Only a pool that does not exist yet starts for its volumes.
 func planVolumes(h Host, c *planned, w *Wanted, st *State) {
 	existing := map[string]bool{}
 	live := map[string]LiveVolume{}
-	if c.live != nil && c.live.Active {
+	unknown := false
+	switch {
+	case c.live != nil && c.live.Active:
 		vols, err := h.Volumes(c.live.Name)
 		if err != nil {
 			c.fail(ProblemListVolumes, libvirtMessage(err))
@@ -496,10 +572,18 @@ func planVolumes(h Host, c *planned, w *Wanted, st *State) {
 			existing[v.Name] = true
 			live[v.Name] = v
 		}
+	case c.live != nil && !c.has(Start):
+		return
+	case c.live != nil:
+		unknown = true
 	}
 	needed := false
 	for _, v := range w.Volumes {
 		switch {
+		case v.Present && unknown:
+			c.Actions = append(c.Actions, Step{Action: CreateVolume, Volume: v.Name, Reasons: []Reason{because(ReasonPoolStopped)}})
+		case !v.Present && unknown:
+			c.Actions = append(c.Actions, Step{Action: DeleteVolume, Volume: v.Name, Reasons: []Reason{because(ReasonPoolStopped)}})
 		case v.Present && !existing[v.Name]:
 			c.Actions = append(c.Actions, Step{Action: CreateVolume, Volume: v.Name, Content: contentText(v), Reasons: []Reason{because(ReasonMissing)}})
 			needed = true
@@ -509,7 +593,7 @@ func planVolumes(h Host, c *planned, w *Wanted, st *State) {
 			c.Actions = append(c.Actions, Step{Action: DeleteVolume, Volume: v.Name, Reasons: []Reason{because(ReasonPresentFalse)}})
 		}
 	}
-	if needed && (c.live == nil || !c.live.Active) && !c.has(Start) {
+	if needed && c.live == nil && !c.has(Start) {
 		if w.Active != nil && !*w.Active {
 			c.fail(ProblemVolumesNeedActivePool, "")
 			return
@@ -519,14 +603,16 @@ func planVolumes(h Host, c *planned, w *Wanted, st *State) {
 }
 
 // planNetworkDependents finds the running domains attached to a network
-// that restarts: they stop before and start after it.
-func planNetworkDependents(changes []*planned, domains []Live) {
+// that restarts: they stop before and start after it. It returns their
+// UUIDs; a domain nixvirt does not own is named as such in the reason.
+func planNetworkDependents(changes []*planned, domains []Live, owned func(*Live) bool) map[string]bool {
 	stopping := map[string]bool{}
 	for _, c := range changes {
 		if c.Kind == compiler.KindDomain && (c.has(Stop) || c.has(Restart) || c.has(Delete)) {
 			stopping[c.UUID] = true
 		}
 	}
+	touched := map[string]bool{}
 	for _, c := range changes {
 		if c.Kind != compiler.KindNetwork || !c.has(Restart) || c.live == nil {
 			continue
@@ -539,15 +625,22 @@ func planNetworkDependents(changes []*planned, domains []Live) {
 		if n.Bridge != nil {
 			bridge = n.Bridge.Name
 		}
-		for _, d := range domains {
+		for i := range domains {
+			d := &domains[i]
 			if !d.Active || stopping[canonicalUUID(d.UUID)] || !attached(d.XML, c.live.Name, bridge) {
 				continue
 			}
-			c.dependents = append(c.dependents, d.UUID)
+			c.dependents = append(c.dependents, Stopped{Kind: compiler.KindDomain, UUID: d.UUID, Name: d.Name, For: StoppedForNetwork, Network: c.live.Name})
+			touched[canonicalUUID(d.UUID)] = true
+			code := ReasonAttachedDomain
+			if !owned(d) {
+				code = ReasonAttachedUnownedDomain
+			}
 			last := &c.Actions[len(c.Actions)-1]
-			last.Reasons = append(last.Reasons, Reason{Code: ReasonAttachedDomain, Name: d.Name})
+			last.Reasons = append(last.Reasons, Reason{Code: code, Name: d.Name})
 		}
 	}
+	return touched
 }
 
 func attached(domainXML, network, bridge string) bool {

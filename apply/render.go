@@ -94,6 +94,10 @@ func renderText(w io.Writer, p *Plan, colour bool) {
 		fmt.Fprintf(w, "Plan incomplete: %d connection(s) could not be read; %d to add, %d to change, %d to destroy on the others.\n", len(p.Errors), add, change, destroy)
 		return
 	}
+	if n := p.Problems(); n > 0 {
+		fmt.Fprintf(w, "Plan incomplete: %d object(s) cannot be planned and apply would fail for them; %d to add, %d to change, %d to destroy.\n", n, add, change, destroy)
+		return
+	}
 	if add+change+destroy == 0 {
 		fmt.Fprintln(w, "No changes. The hosts match the configuration.")
 		return
@@ -127,6 +131,11 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 			return "because its definition changed"
 		}
 		return "its definition changed"
+	case ReasonDrifted:
+		if s.Action == Restart {
+			return "because its definition was changed outside nixvirt"
+		}
+		return "its definition was changed outside nixvirt since nixvirt defined it; the configuration's is put back"
 	case ReasonTakeOverDiffers:
 		if s.Action == Restart {
 			return "because nixvirt takes it over with a different definition"
@@ -159,8 +168,17 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 		return "its declared capacity is larger"
 	case ReasonWaitFor:
 		return "waitFor"
+	case ReasonPoolStopped:
+		if s.Action == DeleteVolume {
+			return "the pool is stopped and lists no volumes: deleted if present once it runs"
+		}
+		return "the pool is stopped and lists no volumes: created if missing once it runs"
 	case ReasonAttachedDomain:
 		return fmt.Sprintf("domain %q is stopped and started around it", r.Name)
+	case ReasonAttachedUnownedDomain:
+		return fmt.Sprintf("domain %q, which nixvirt did not define, is stopped and started around it", r.Name)
+	case ReasonUnfinished:
+		return "an earlier apply stopped it to start it again and did not finish"
 	}
 	return string(r.Code)
 }

@@ -287,8 +287,12 @@ func applyURI(ctl Controls, uri string, wanted []*Wanted, connect Connector, opt
 			return nil, nil, h.Writes(), nil, fmt.Errorf("%s: %v", uri, err)
 		}
 	}
+	if err := forgetFinished(opts.State, uri, ps); err != nil {
+		return nil, nil, h.Writes(), nil, err
+	}
 	ex := &executor{finish: ctl.Finish, abandon: ctl.Abandon, h: h, st: opts.State, ev: ev.orNothing(),
-		begun: map[*planned]bool{}, failed: map[*planned]Failure{}, done: map[*planned][]Step{}, reported: map[*planned]bool{}}
+		begun: map[*planned]bool{}, failed: map[*planned]Failure{}, done: map[*planned][]Step{}, reported: map[*planned]bool{},
+		stoppedSelf: map[*planned]bool{}, stoppedDeps: map[*planned][]Stopped{}}
 	ex.files = ex.fetchContent(ps)
 	ex.run(ps)
 	return ps, unmanaged, h.Writes(), ex.failed, nil
@@ -311,6 +315,12 @@ type executor struct {
 	reported map[*planned]bool
 	// files are the local files volumes are filled from (fetchContent).
 	files contentFiles
+	// stoppedSelf are the objects stopped to restart, stoppedDeps the
+	// domains stopped around a network's restart: each is started again,
+	// also when what comes between fails (restore), and is in the
+	// journal until it is.
+	stoppedSelf map[*planned]bool
+	stoppedDeps map[*planned][]Stopped
 }
 
 func (ex *executor) failure(c *planned) Failure {
@@ -464,11 +474,19 @@ func (ex *executor) run(changes []*planned) {
 			if !c.Kind.HasMetadata() {
 				ex.st.setPool(h.URI(), c.UUID, poolRecord{})
 			}
+			ex.st.setDefined(h.URI(), c.Kind, c.UUID, definedRecord{})
 			ex.note(c, Step{Action: Delete})
 			ex.finished(c, phaseDelete)
 		}
 	}
 	ex.waitAddresses(changes)
+	// Owned objects without a record of what libvirt stored get one now,
+	// so that a later change outside nixvirt shows as drift.
+	for _, c := range changes {
+		if c.needsRecord && !ex.hasFailed(c) && c.wanted != nil && c.live != nil && !c.has(Redefine) {
+			ex.st.setDefined(h.URI(), c.Kind, c.live.UUID, definedRecord{Hash: c.wanted.Hash, Stored: storedForm(c.Kind, c.live.XML)})
+		}
+	}
 	for _, c := range changes {
 		ex.finished(c, phaseDelete)
 	}
@@ -481,9 +499,10 @@ func (ex *executor) run(changes []*planned) {
 // interrupt is left alone.
 func (ex *executor) stopAll(queue []*planned) {
 	type stopped struct {
-		c   *planned
-		op  string
-		err error
+		c    *planned
+		op   string
+		deps []Stopped // the attached domains it stopped
+		err  error
 	}
 	results := make(chan stopped)
 	running := 0
@@ -494,10 +513,16 @@ func (ex *executor) stopAll(queue []*planned) {
 			if ex.skip(c) {
 				continue
 			}
+			// What is stopped to be started again is journaled first, so
+			// that an apply killed from here on is finished by the next.
+			if err := ex.st.beginStops(ex.h.URI(), ex.toRestart(c)...); err != nil {
+				ex.fail(c, "record what it stops in the journal", err)
+				continue
+			}
 			running++
 			go func() {
-				op, err := ex.stop(c)
-				results <- stopped{c, op, err}
+				op, deps, err := ex.stop(c)
+				results <- stopped{c, op, deps, err}
 			}()
 		}
 		if running == 0 {
@@ -505,14 +530,19 @@ func (ex *executor) stopAll(queue []*planned) {
 		}
 		r := <-results
 		running--
+		ex.stoppedDeps[r.c] = append(ex.stoppedDeps[r.c], r.deps...)
 		switch {
 		case r.err != nil && errors.Is(r.err, context.Canceled) && ex.abandon.Err() != nil:
+			// Left as it is; the journal keeps what the next apply
+			// must start again.
 			f := ex.failure(r.c)
 			f.Abandoned = true
 			ex.setFailed(r.c, f)
 		case r.err != nil:
 			ex.fail(r.c, r.op, r.err)
+			ex.restore(r.c)
 		default:
+			ex.stoppedSelf[r.c] = r.c.has(Restart)
 			if r.c.has(Stop) {
 				ex.note(r.c, Step{Action: Stop})
 			}
@@ -522,32 +552,18 @@ func (ex *executor) stopAll(queue []*planned) {
 }
 
 // stop stops one object, after the running domains attached to it; it
-// returns the operation that failed. It runs in its own goroutine and
-// touches nothing of the executor's state.
-func (ex *executor) stop(c *planned) (string, error) {
-	names := attachedNames(c)
-	for i, dep := range c.dependents {
-		if err := ex.waitStop(c, names[i], compiler.KindDomain, dep, time.Minute); err != nil {
-			return "stopping an attached domain", err
+// returns the operation that failed and the attached domains it stopped.
+// It runs in its own goroutine and touches nothing of the executor's
+// state.
+func (ex *executor) stop(c *planned) (string, []Stopped, error) {
+	var deps []Stopped
+	for _, dep := range c.dependents {
+		if err := ex.waitStop(c, dep.Name, compiler.KindDomain, dep.UUID, time.Minute); err != nil {
+			return "stopping an attached domain", deps, err
 		}
+		deps = append(deps, dep)
 	}
-	return "stop", ex.waitStop(c, "", c.Kind, c.UUID, time.Duration(c.timeout)*time.Second)
-}
-
-// attachedNames are the names of a network's dependents, in their order.
-func attachedNames(c *planned) []string {
-	var names []string
-	for _, s := range c.Actions {
-		for _, r := range s.Reasons {
-			if r.Code == ReasonAttachedDomain {
-				names = append(names, r.Name)
-			}
-		}
-	}
-	for len(names) < len(c.dependents) {
-		names = append(names, "")
-	}
-	return names
+	return "stop", deps, ex.waitStop(c, "", c.Kind, c.UUID, time.Duration(c.timeout)*time.Second)
 }
 
 // waitStop stops an object and, while a domain shuts down, reports the
@@ -573,32 +589,48 @@ func (ex *executor) waitStop(c *planned, domain string, k compiler.Kind, uuid st
 
 func (ex *executor) defineAndStart(c *planned) {
 	w := c.wanted
+	h := ex.h
 	if w == nil {
+		// An object only an unfinished apply's journal names: started again.
+		if c.live != nil && c.has(Start) {
+			if err := h.Start(c.Kind, c.UUID); err != nil {
+				ex.fail(c, "start", err)
+				return
+			}
+			ex.st.endStop(h.URI(), c.Kind, c.UUID)
+			ex.note(c, Step{Action: Start})
+		}
 		return
 	}
-	h := ex.h
 	switch {
 	case c.has(Rename):
 		// libvirt keys definitions by name: the old one goes first. If the
-		// new one is refused, the old one is put back.
+		// new one is refused, the old one is put back, and started again
+		// if it was stopped for the rename.
 		if err := h.Undefine(c.Kind, c.UUID, false, false); err != nil {
 			ex.fail(c, "rename", err)
+			ex.restore(c)
 			return
 		}
 		if err := h.Define(c.Kind, w.XML); err != nil {
 			h.Define(c.Kind, c.live.XML)
 			ex.fail(c, "rename", err)
+			ex.restore(c)
 			return
 		}
 		ex.note(c, Step{Action: Rename, Reasons: []Reason{{Code: ReasonRenamed, Name: c.live.Name}}})
+		if err := ex.recordDefined(c); err != nil {
+			ex.fail(c, "record what libvirt stored", err)
+			ex.restore(c)
+			return
+		}
 	case c.has(Create) || c.has(Redefine) || c.has(Adopt) || c.has(Refresh):
 		if err := h.Define(c.Kind, w.XML); err != nil {
 			ex.fail(c, "define", err)
 			// A define is atomic: the old definition stands. An object
-			// stopped to restart runs again as it was.
-			if c.live != nil && c.live.Active && c.has(Restart) {
-				h.Start(c.Kind, c.UUID)
-			}
+			// stopped to restart runs again as it was, and so do the
+			// domains stopped around it.
+			ex.restore(c)
 			return
 		}
 		for _, a := range []Action{Create, Redefine, Refresh, Adopt} {
@@ -607,27 +639,47 @@ func (ex *executor) defineAndStart(c *planned) {
 				break
 			}
 		}
+		if err := ex.recordDefined(c); err != nil {
+			ex.fail(c, "record what libvirt stored", err)
+			ex.restore(c)
+			return
+		}
 	}
 	if !c.Kind.HasMetadata() && (c.has(Create) || c.has(Redefine) || c.has(Adopt) || c.has(Refresh) || c.has(Rename)) {
 		if err := ex.st.setPool(h.URI(), w.UUID, poolRecord{Hash: w.Hash, Definition: w.Definition}); err != nil {
 			ex.fail(c, "record the pool as nixvirt's", err)
+			ex.restore(c)
 			return
 		}
 	}
 	if c.has(Start) || c.has(Restart) {
-		if err := h.Start(c.Kind, w.UUID); err != nil {
+		err := h.Start(c.Kind, w.UUID)
+		// Started or not, restore below does not try c again: one that
+		// failed to start stays in the journal for the next apply.
+		ex.stoppedSelf[c] = false
+		if err != nil {
 			ex.fail(c, "start", startHint(err))
-			return
-		}
-		if c.has(Restart) {
-			ex.note(c, Step{Action: Restart})
 		} else {
-			ex.note(c, Step{Action: Start})
-		}
-		for _, dep := range c.dependents {
-			if err := h.Start(compiler.KindDomain, dep); err != nil {
-				ex.fail(c, "starting an attached domain again", err)
+			ex.st.endStop(h.URI(), c.Kind, w.UUID)
+			if c.Kind == compiler.KindPool && (c.has(Create) || c.has(Redefine) || c.has(Adopt) || c.has(Refresh) || c.has(Rename)) {
+				// Starting a pool fills in its target's permissions
+				// from the directory: record what libvirt has then.
+				if err := ex.recordDefined(c); err != nil {
+					ex.fail(c, "record what libvirt stored", err)
+				}
 			}
+			if c.has(Restart) {
+				ex.note(c, Step{Action: Restart})
+			} else {
+				ex.note(c, Step{Action: Start})
+			}
+		}
+		// The domains stopped around a network are started again even if
+		// it failed to start (they may not need it to run); those that
+		// fail stay in the journal, for the next apply.
+		ex.restore(c)
+		if err != nil {
+			return
 		}
 	}
 	for _, s := range c.Actions {
@@ -639,6 +691,80 @@ func (ex *executor) defineAndStart(c *planned) {
 			ex.note(c, Step{Action: Autostart, On: s.On})
 		}
 	}
+}
+
+// toRestart are the objects the stop phase stops to start them again:
+// the domains attached to a network that restarts, and c if it restarts.
+func (ex *executor) toRestart(c *planned) []Stopped {
+	out := append([]Stopped(nil), c.dependents...)
+	if c.has(Restart) {
+		out = append(out, Stopped{Kind: c.Kind, UUID: c.UUID, Name: c.live.Name, For: StoppedToRestart})
+	}
+	return out
+}
+
+// restore starts again what the stop phase stopped for c and has not
+// been started again: c itself (with the definition it has, after a
+// define or rename that failed) and the domains attached to it. Each
+// one that starts leaves the journal; one that does not stays in it,
+// and the next apply tries again. Entries of objects that were never
+// stopped (a stop that failed) leave the journal too.
+func (ex *executor) restore(c *planned) {
+	h := ex.h
+	if ex.stoppedSelf[c] {
+		if err := h.Start(c.Kind, c.UUID); err != nil {
+			ex.addFailure(c, "starting it again", err)
+		} else {
+			ex.st.endStop(h.URI(), c.Kind, c.UUID)
+		}
+		delete(ex.stoppedSelf, c)
+	} else if _, ok := ex.stoppedSelf[c]; !ok && c.has(Restart) {
+		ex.st.endStop(h.URI(), c.Kind, c.UUID)
+	}
+	stopped := map[string]bool{}
+	for _, dep := range ex.stoppedDeps[c] {
+		stopped[canonicalUUID(dep.UUID)] = true
+		if err := h.Start(compiler.KindDomain, dep.UUID); err != nil {
+			ex.addFailure(c, "starting attached domain "+dep.Name+" again", err)
+			continue
+		}
+		ex.st.endStop(h.URI(), compiler.KindDomain, dep.UUID)
+	}
+	delete(ex.stoppedDeps, c)
+	for _, dep := range c.dependents {
+		if !stopped[canonicalUUID(dep.UUID)] {
+			ex.st.endStop(h.URI(), compiler.KindDomain, dep.UUID)
+		}
+	}
+}
+
+// addFailure records a failure of c, or adds to the one it has.
+func (ex *executor) addFailure(c *planned, op string, err error) {
+	f, ok := ex.failed[c]
+	if !ok {
+		ex.fail(c, op, err)
+		return
+	}
+	f.Message += "; then " + op + ": " + libvirtMessage(err)
+	ex.failed[c] = f
+}
+
+// forgetFinished drops from the journal what no longer needs starting:
+// objects gone, running, or that the plan does not start (their entry now
+// keeps them stopped, or deletes them). An object that cannot be planned
+// keeps its entry.
+func forgetFinished(st *State, uri string, ps []*planned) error {
+	if st == nil {
+		return nil
+	}
+	return st.keepStops(uri, func(e Stopped) bool {
+		for _, c := range ps {
+			if c.Kind == e.Kind && c.live != nil && canonicalUUID(c.live.UUID) == canonicalUUID(e.UUID) && !c.live.Active {
+				return c.Problem != nil || c.has(Start)
+			}
+		}
+		return false
+	})
 }
 
 // forURI narrows the options to one connection: pruning covers only the

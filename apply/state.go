@@ -30,6 +30,9 @@ type State struct {
 	pools map[string]map[string]poolRecord   // uri → pool UUID → record
 	vols  map[string]map[string]volumeRecord // uri → volumeKey → record (volumes.go)
 	errs  map[string]error                   // uri → why its record cannot be read
+	// defined are the records of what libvirt stored after each define
+	// (drift.go), by uri.
+	defined map[string]map[string]definedRecord
 }
 
 // poolRecord is what nixvirt gave a pool it owns.

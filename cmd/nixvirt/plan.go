@@ -44,6 +44,12 @@ touched. Connections are read in parallel.`,
 				}
 				return errPrinted
 			}
+			// As terraform's: an object that cannot be planned is an error
+			// (apply would fail for it), whatever else the plan holds.
+			if n := p.Problems(); n > 0 {
+				fmt.Fprintf(c.stderr, "error: %d object(s) cannot be planned\n", n)
+				return errPrinted
+			}
 			if detailed && p.HasChanges() {
 				return exitCode(2)
 			}
@@ -51,7 +57,7 @@ touched. Connections are read in parallel.`,
 		},
 	}
 	f.add(cmd)
-	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes (0: none, 1: error)")
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes (0: none, 1: an error, or an object that cannot be planned)")
 	return cmd
 }
 
