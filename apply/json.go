@@ -10,7 +10,7 @@ import (
 // FormatVersion is the version of the JSON documents of plan, apply and
 // vet (docs/json.md). A new field raises the minor version; a field that
 // is removed or changes meaning raises the major one.
-const FormatVersion = "1.0"
+const FormatVersion = "1.1"
 
 // The JSON documents are their own types, not the planner's, so that the
 // format changes only on purpose. Lists are never null.
@@ -38,6 +38,7 @@ type jsonObject struct {
 type jsonChange struct {
 	jsonObject
 	UUID    string       `json:"uuid,omitempty"`
+	Parts   []jsonPart   `json:"parts"`
 	Actions []jsonAction `json:"actions"`
 	Before  string       `json:"before,omitempty"`
 	After   string       `json:"after,omitempty"`
@@ -55,8 +56,19 @@ type jsonAction struct {
 }
 
 type jsonReason struct {
-	Code string `json:"code"`
-	Name string `json:"name,omitempty"`
+	Code   string `json:"code"`
+	Name   string `json:"name,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// jsonPart is one classified difference of a running object's
+// definition (livechanges.go).
+type jsonPart struct {
+	Class     string `json:"class"`
+	Path      string `json:"path"`
+	Reason    string `json:"reason,omitempty"`
+	Operation string `json:"operation,omitempty"`
+	Pending   bool   `json:"pending"`
 }
 
 type jsonProblem struct {
@@ -94,12 +106,15 @@ func planDocument(p *Plan, errs []compiler.Problem) jsonPlan {
 		Errors: []compiler.Problem{}, Summary: jsonSummary{add, change, destroy}}
 	for _, c := range p.Changes {
 		jc := jsonChange{jsonObject: jsonObject{c.Connection, string(c.Kind), c.Name}, UUID: c.UUID,
-			Actions: []jsonAction{}, Before: c.Before, After: c.After, Diff: c.Diff}
+			Actions: []jsonAction{}, Before: c.Before, After: c.After, Diff: c.Diff, Parts: []jsonPart{}}
+		for _, p := range c.Parts {
+			jc.Parts = append(jc.Parts, jsonPart{PartClass(p), p.Path, p.Reason, string(p.Op), p.Pending})
+		}
 		for _, s := range c.Actions {
 			ja := jsonAction{Action: string(s.Action), Reasons: []jsonReason{}, On: s.On, Volume: s.Volume,
 				DeleteNvram: s.DeleteNvram, DeleteTPM: s.DeleteTPM}
 			for _, r := range s.Reasons {
-				ja.Reasons = append(ja.Reasons, jsonReason{string(r.Code), r.Name})
+				ja.Reasons = append(ja.Reasons, jsonReason{string(r.Code), r.Name, r.Detail})
 			}
 			jc.Actions = append(jc.Actions, ja)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"libvirt.org/go/libvirtxml"
 
+	"nixvirt.dev/nixvirt/apply/live"
 	"nixvirt.dev/nixvirt/compiler"
 )
 
@@ -66,14 +67,26 @@ const (
 	// ReasonAttachedDomain: a running domain (Name) attached to a network
 	// that restarts is stopped and started around it.
 	ReasonAttachedDomain ReasonCode = "attached-domain"
+	// ReasonNeedsRestart: a change of the running object's definition
+	// needs a restart (its Parts of class restart say which and why).
+	ReasonNeedsRestart ReasonCode = "needs-restart"
+	// ReasonLiveRefused: libvirt refused a live change (Name is its path,
+	// Detail libvirt's reason); it falls back to the restart policy.
+	ReasonLiveRefused ReasonCode = "live-refused"
+	// ReasonPendingRelease: a device (Name) left the definition and the
+	// running guest has yet to release it.
+	ReasonPendingRelease ReasonCode = "pending-release"
 )
 
 // Reason is why an action is planned.
 type Reason struct {
 	Code ReasonCode
-	// Name is the old name for ReasonRenamed and the domain for
-	// ReasonAttachedDomain.
+	// Name is the old name for ReasonRenamed, the domain for
+	// ReasonAttachedDomain, and the changed part for ReasonLiveRefused and
+	// ReasonPendingRelease.
 	Name string
+	// Detail is libvirt's reason, for ReasonLiveRefused.
+	Detail string
 }
 
 // Step is an action with the reasons it is planned and the details it
@@ -128,6 +141,11 @@ type Change struct {
 	Before, After, Diff string
 	// Problem is why the object cannot be planned; nil when it can.
 	Problem *Problem
+	// Parts are the differences of a running domain's or network's
+	// definition, classified live, next boot or restart; for an object
+	// whose definition does not change, what its running object still
+	// lacks until it restarts (all pending).
+	Parts []Part
 }
 
 func (c *Change) has(a Action) bool {
@@ -233,6 +251,11 @@ type planned struct {
 	dependents []string
 	// timeout is the shutdown timeout of a domain that stops.
 	timeout int
+	// liveOps are the live changes apply makes before it defines the new
+	// definition; facts what the restart policy decided from, for a live
+	// change that libvirt refuses.
+	liveOps []live.Change
+	facts   restartFacts
 }
 
 // planConnection plans one host.
@@ -253,6 +276,7 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 	seen := map[string]bool{}
 	for _, w := range wanted {
 		c := planObject(uri, w, live[w.Kind], opts)
+		planPending(h, c)
 		if c.live != nil {
 			seen[string(w.Kind)+"/"+c.live.UUID] = true
 		}
@@ -404,9 +428,18 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 		c.Diff = unifiedDiff("current", "wanted", c.Before, c.After)
 	}
 	stays := w.Active == nil || *w.Active
-	if why, ok := restartPolicy(restartFacts{Kind: w.Kind, Running: l.Active && stays, Restart: w.Restart,
-		Renamed: renamed, Changed: changed, Owned: isOwned}); ok {
+	var parts []liveChange
+	c.facts = restartFacts{Kind: w.Kind, Running: l.Active && stays, Restart: w.Restart,
+		Renamed: renamed, Changed: changed, Owned: isOwned}
+	if changed {
+		parts, c.facts.Class = classify(liveFacts{Kind: w.Kind, Live: w.Live, Owned: isOwned, Renamed: renamed,
+			Running: l.Active && stays, Restart: w.Restart, Previous: previous, Wanted: w.Definition})
+	}
+	if why, ok := restartPolicy(c.facts); ok {
 		c.add(Restart, because(why))
+	}
+	if parts != nil {
+		planLive(c, parts)
 	}
 	if renamed && l.Active && !c.has(Restart) && stays && w.Kind.Info().RestartsForChange {
 		c.fail(ProblemRenameNeedsRestart, l.Name)
@@ -434,14 +467,18 @@ type restartFacts struct {
 	// Renamed, Changed: its name or its definition changes; Owned:
 	// nixvirt defined it.
 	Renamed, Changed, Owned bool
+	// Class is the highest class of the changes of its definition (live,
+	// next boot, restart), 0 when they are not classified: then any
+	// change restarts.
+	Class live.Class
 }
 
 // restartPolicy decides whether a running object restarts, and why:
 // restart: true always; restart: false never; otherwise an object of a
 // kind that restarts for a change (a domain, a network; not a pool, see
 // compiler.KindInfo) restarts when it is renamed or its definition
-// changes. A rename happens with restart:
-// true or null only.
+// changes, unless every change is live or for the next boot. A rename
+// happens with restart: true or null only.
 func restartPolicy(f restartFacts) (ReasonCode, bool) {
 	if !f.Running {
 		return "", false
@@ -458,6 +495,10 @@ func restartPolicy(f restartFacts) (ReasonCode, bool) {
 	switch {
 	case f.Renamed:
 		return ReasonRenamed, true
+	case f.Changed && f.Owned && (f.Class == live.Live || f.Class == live.NextBoot):
+		return "", false
+	case f.Changed && f.Owned && f.Class == live.Restart:
+		return ReasonNeedsRestart, true
 	case f.Changed && f.Owned:
 		return ReasonDefinitionChanged, true
 	case f.Changed:

@@ -10,14 +10,14 @@ import (
 
 var symbols = map[Action]string{
 	Create: "+", CreateVolume: "+", Redefine: "~", Adopt: "~", Refresh: "~", Rename: "~", Autostart: "~",
-	Start: "▶", Stop: "■", Restart: "↻", Delete: "-", DeleteVolume: "-",
+	Start: "▶", Stop: "■", Restart: "↻", Delete: "-", DeleteVolume: "-", LiveUpdate: "~",
 }
 
 var verbs = map[Action]string{
 	Create: "will be created", Redefine: "will be redefined", Adopt: "will be taken over",
 	Refresh: "will have nixvirt's record of it rewritten",
 	Rename:  "will be renamed", Start: "will be started", Stop: "will be stopped",
-	Restart: "will restart", Delete: "will be deleted",
+	Restart: "will restart", Delete: "will be deleted", LiveUpdate: "will be changed while it runs",
 }
 
 // colours of the action symbols, for a terminal.
@@ -43,7 +43,7 @@ func RenderTextColour(w io.Writer, p *Plan) { renderText(w, p, true) }
 func renderText(w io.Writer, p *Plan, colour bool) {
 	conn := ""
 	for _, c := range p.Changes {
-		if len(c.Actions) == 0 && c.Problem == nil {
+		if len(c.Actions) == 0 && c.Problem == nil && len(c.Parts) == 0 {
 			continue
 		}
 		if c.Connection != conn {
@@ -69,6 +69,7 @@ func renderText(w io.Writer, p *Plan, colour bool) {
 				fmt.Fprintf(w, "      # (%s)\n", why)
 			}
 		}
+		renderParts(w, c, colour)
 		if c.Diff != "" {
 			for _, line := range strings.Split(strings.TrimSuffix(c.Diff, "\n"), "\n") {
 				fmt.Fprintf(w, "      %s\n", line)
@@ -142,6 +143,12 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 		return "to create its volumes"
 	case ReasonAttachedDomain:
 		return fmt.Sprintf("domain %q is stopped and started around it", r.Name)
+	case ReasonNeedsRestart:
+		return "because a change needs it (see restart below)"
+	case ReasonLiveRefused:
+		return fmt.Sprintf("libvirt refused to change %s live: %s", r.Name, r.Detail)
+	case ReasonPendingRelease:
+		return fmt.Sprintf("%s is out of the definition; the running guest has yet to release it", r.Name)
 	}
 	return string(r.Code)
 }
@@ -241,11 +248,15 @@ func doneText(s Step) string {
 		return "volume " + s.Volume + " created"
 	case DeleteVolume:
 		return "volume " + s.Volume + " deleted"
+	case LiveUpdate, Restart:
+		if len(s.Reasons) > 0 {
+			return doneWords[s.Action] + " (" + StepReasons("", s) + ")"
+		}
 	}
 	return doneWords[s.Action]
 }
 
 var doneWords = map[Action]string{
 	Create: "created", Redefine: "redefined", Refresh: "record rewritten", Adopt: "adopted",
-	Start: "started", Stop: "stopped", Restart: "restarted", Delete: "deleted",
+	Start: "started", Stop: "stopped", Restart: "restarted", Delete: "deleted", LiveUpdate: "changed live",
 }

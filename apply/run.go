@@ -330,6 +330,9 @@ func (ex *executor) defineAndStart(c *planned) {
 		return
 	}
 	h := ex.h
+	// fallback are the reasons a running object restarts after libvirt
+	// refused a live change (livechanges.go); nil when it does not.
+	var fallback []Reason
 	switch {
 	case c.has(Rename):
 		// libvirt keys definitions by name: the old one goes first. If the
@@ -345,11 +348,14 @@ func (ex *executor) defineAndStart(c *planned) {
 		}
 		ex.note(c, Step{Action: Rename, Reasons: []Reason{{Code: ReasonRenamed, Name: c.live.Name}}})
 	case c.has(Create) || c.has(Redefine) || c.has(Adopt) || c.has(Refresh):
+		if fallback = ex.liveFirst(c); ex.hasFailed(c) {
+			return
+		}
 		if err := h.Define(c.Kind, w.XML); err != nil {
 			ex.fail(c, "define", err)
 			// A define is atomic: the old definition stands. An object
 			// stopped to restart runs again as it was.
-			if c.live != nil && c.live.Active && c.has(Restart) {
+			if c.live != nil && c.live.Active && (c.has(Restart) || fallback != nil) {
 				h.Start(c.Kind, c.UUID)
 			}
 			return
@@ -367,14 +373,17 @@ func (ex *executor) defineAndStart(c *planned) {
 			return
 		}
 	}
-	if c.has(Start) || c.has(Restart) {
+	if c.has(Start) || c.has(Restart) || fallback != nil {
 		if err := h.Start(c.Kind, w.UUID); err != nil {
 			ex.fail(c, "start", startHint(err))
 			return
 		}
-		if c.has(Restart) {
+		switch {
+		case c.has(Restart):
 			ex.note(c, Step{Action: Restart})
-		} else {
+		case fallback != nil:
+			ex.note(c, Step{Action: Restart, Reasons: fallback})
+		default:
 			ex.note(c, Step{Action: Start})
 		}
 		for _, dep := range c.dependents {
