@@ -88,6 +88,20 @@ func classify(f liveFacts) ([]live.Change, live.Class) {
 // of a domain or network, both read in the user's terms: what libvirt
 // adds by itself and nixvirt's mark taken out.
 func differences(k compiler.Kind, before, after string) ([]live.Change, error) {
+	b, err := xmldoc.Parse([]byte(before))
+	if err != nil {
+		return nil, err
+	}
+	a, err := xmldoc.Parse([]byte(after))
+	if err != nil {
+		return nil, err
+	}
+	return treeDifferences(k, b, a)
+}
+
+// treeDifferences are the differences of two parsed definitions, which it
+// normalizes.
+func treeDifferences(k compiler.Kind, before, after *xmldoc.Element) ([]live.Change, error) {
 	switch k {
 	case compiler.KindDomain:
 		var b, a libvirtxml.Domain
@@ -111,11 +125,7 @@ func differences(k compiler.Kind, before, after string) ([]live.Change, error) {
 	return nil, fmt.Errorf("no live changes of a %s", k)
 }
 
-func unmarshalNormalized(k compiler.Kind, doc string, into libvirtxml.Document) error {
-	t, err := xmldoc.Parse([]byte(doc))
-	if err != nil {
-		return err
-	}
+func unmarshalNormalized(k compiler.Kind, t *xmldoc.Element, into libvirtxml.Document) error {
 	normalize(k, t, false)
 	return into.Unmarshal(t.Render())
 }
@@ -178,7 +188,13 @@ func planPending(h Host, c *planned) {
 	if err != nil {
 		return
 	}
-	cs, err := differences(c.Kind, running, l.XML)
+	r, err1 := xmldoc.Parse([]byte(running))
+	p, err2 := xmldoc.Parse([]byte(l.XML))
+	if err1 != nil || err2 != nil {
+		return
+	}
+	withoutRunState(c.Kind, r, p)
+	cs, err := treeDifferences(c.Kind, r, p)
 	if err != nil {
 		return
 	}
@@ -187,6 +203,58 @@ func planPending(h Host, c *planned) {
 			continue
 		}
 		c.Parts = append(c.Parts, Part{Class: lc.Class, Path: lc.Path, Reason: lc.Reason, Pending: true})
+	}
+}
+
+// withoutRunState is a running definition without what libvirt reports
+// only about a running object, so that it compares with the persistent
+// one: the network's connection count, the domain's default resource
+// partition, a disk source's index and empty backing store, an interface's
+// port id and the bridge of its network, the ports libvirt chose for
+// graphics with autoport.
+func withoutRunState(k compiler.Kind, r, p *xmldoc.Element) {
+	switch k {
+	case compiler.KindNetwork:
+		r.RemoveAttrs("connections")
+	case compiler.KindDomain:
+		if p.Child("resource") == nil {
+			r.RemoveChildren("resource")
+		}
+		// Which vCPUs are online, in which order: what the current count
+		// says, in libvirt's words.
+		r.RemoveChildren("vcpus")
+		p.RemoveChildren("vcpus")
+		devices := r.Child("devices")
+		if devices == nil {
+			break
+		}
+		for _, dev := range devices.Children {
+			src := dev.Child("source")
+			switch dev.Name {
+			case "disk":
+				if src != nil {
+					src.RemoveAttrs("index")
+				}
+				if b := dev.Child("backingStore"); b != nil && len(b.Children) == 0 && len(b.Attrs) == 0 {
+					dev.RemoveChildren("backingStore")
+				}
+			case "interface":
+				if t, _ := dev.Attr("type"); t == "network" && src != nil {
+					src.RemoveAttrs("portid", "bridge")
+				}
+			case "graphics":
+				if a, _ := dev.Attr("autoport"); a == "yes" {
+					dev.RemoveAttrs("port", "tlsPort", "websocket")
+				}
+			}
+		}
+		if devices := p.Child("devices"); devices != nil {
+			for _, dev := range devices.Children {
+				if a, _ := dev.Attr("autoport"); dev.Name == "graphics" && a == "yes" {
+					dev.RemoveAttrs("port", "tlsPort", "websocket")
+				}
+			}
+		}
 	}
 }
 
