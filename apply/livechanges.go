@@ -278,41 +278,41 @@ func (c *Change) PendingParts() []Part {
 }
 
 // applyLive makes the live changes of c before its definition is
-// written. A change libvirt refuses falls back to the restart policy:
-// restart reports whether the object is to restart for it, and the step
-// says what was done and what was refused or is pending.
-func (ex *executor) applyLive(c *planned) (restart bool, done Step) {
-	done = Step{Action: LiveUpdate}
+// written: done says whether any reached the running object, pending
+// which the guest has yet to complete, refused which libvirt refused and
+// why. A refused change falls back to the restart policy: restart
+// reports whether the object is to restart for it.
+func (ex *executor) applyLive(c *planned) (done bool, pending, refused []Reason, restart bool) {
 	lh, ok := ex.h.(liveHost)
 	if !ok {
-		return false, done
+		return false, nil, nil, false
 	}
-	var refused bool
 	for _, lc := range c.liveOps {
 		err := lh.ApplyLive(c.Kind, c.UUID, lc)
 		var re *live.RefusedError
 		var pe *live.PendingError
 		switch {
 		case err == nil:
+			done = true
 		case errors.As(err, &pe):
-			done.Reasons = append(done.Reasons, Reason{Code: ReasonPendingRelease, Name: lc.Path})
+			done = true
+			pending = append(pending, Reason{Code: ReasonPendingRelease, Name: lc.Path})
 			c.markPending(lc.Path, "the guest has not released it yet")
-		case errors.As(err, &re):
-			refused = true
-			done.Reasons = append(done.Reasons, Reason{Code: ReasonLiveRefused, Name: lc.Path, Detail: re.Reason})
-			c.markPending(lc.Path, "libvirt refused the live change: "+re.Reason)
 		default:
-			refused = true
-			done.Reasons = append(done.Reasons, Reason{Code: ReasonLiveRefused, Name: lc.Path, Detail: libvirtMessage(err)})
-			c.markPending(lc.Path, "libvirt refused the live change: "+libvirtMessage(err))
+			why := libvirtMessage(err)
+			if errors.As(err, &re) {
+				why = re.Reason
+			}
+			refused = append(refused, Reason{Code: ReasonLiveRefused, Name: lc.Path, Detail: why})
+			c.markPending(lc.Path, "libvirt refused the live change: "+why)
 		}
 	}
-	if refused {
+	if refused != nil {
 		f := c.facts
 		f.Class = live.Restart
 		_, restart = restartPolicy(f)
 	}
-	return restart, done
+	return done, pending, refused, restart
 }
 
 // markPending records that a part did not reach the running object.
@@ -405,22 +405,23 @@ func (ex *executor) liveFirst(c *planned) []Reason {
 	if len(c.liveOps) == 0 {
 		return nil
 	}
-	restart, done := ex.applyLive(c)
-	ex.note(c, done)
+	done, pending, refused, restart := ex.applyLive(c)
+	if done {
+		ex.note(c, Step{Action: LiveUpdate, Reasons: pending})
+	}
+	if refused == nil {
+		return nil
+	}
 	if !restart {
+		// Written to the definition only: pending until a restart.
+		ex.note(c, Step{Action: LiveUpdate, Reasons: refused})
 		return nil
 	}
 	if err := ex.fallbackRestart(c); err != nil {
 		ex.fail(c, "stop, to restart after a refused live change", err)
 		return nil
 	}
-	var why []Reason
-	for _, r := range done.Reasons {
-		if r.Code == ReasonLiveRefused {
-			why = append(why, r)
-		}
-	}
-	return why
+	return refused
 }
 
 // classWords are the classes as plans word them.

@@ -249,6 +249,10 @@ func doneText(s Step) string {
 	case DeleteVolume:
 		return "volume " + s.Volume + " deleted"
 	case LiveUpdate, Restart:
+		if s.Action == LiveUpdate && len(s.Reasons) > 0 && s.Reasons[0].Code == ReasonLiveRefused {
+			// The refusals of changes written to the definition only.
+			return "not changed live (" + StepReasons("", s) + ")"
+		}
 		if len(s.Reasons) > 0 {
 			return doneWords[s.Action] + " (" + StepReasons("", s) + ")"
 		}
