@@ -256,6 +256,9 @@ type planned struct {
 	// change that libvirt refuses.
 	liveOps []live.Change
 	facts   restartFacts
+	// reattach: the dependents keep running and their interfaces are
+	// re-attached after the network restarts (reattach.go).
+	reattach bool
 }
 
 // planConnection plans one host.
@@ -286,6 +289,7 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 		changes = append(changes, c)
 	}
 	planNetworkDependents(changes, live[compiler.KindDomain])
+	planReattach(h, changes)
 
 	var unmanaged []Unmanaged
 	for _, k := range compiler.StopOrder {

@@ -143,6 +143,10 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 		return "to create its volumes"
 	case ReasonAttachedDomain:
 		return fmt.Sprintf("domain %q is stopped and started around it", r.Name)
+	case ReasonReattachDomain:
+		return fmt.Sprintf("domain %q keeps running; its interfaces are re-attached after it", r.Name)
+	case ReasonReattachFailed:
+		return fmt.Sprintf("domain %q stopped and started: %s", r.Name, r.Detail)
 	case ReasonNeedsRestart:
 		return "because a change needs it (see restart below)"
 	case ReasonLiveRefused:

@@ -268,6 +268,9 @@ func (ex *executor) run(changes []*planned) {
 				continue
 			}
 			for _, dep := range c.dependents {
+				if c.reattach {
+					break
+				}
 				if err := h.Stop(compiler.KindDomain, dep, time.Minute); err != nil {
 					ex.fail(c, "stopping an attached domain", err)
 				}
@@ -386,7 +389,13 @@ func (ex *executor) defineAndStart(c *planned) {
 		default:
 			ex.note(c, Step{Action: Start})
 		}
+		if c.reattach {
+			ex.reattachDependents(c)
+		}
 		for _, dep := range c.dependents {
+			if c.reattach {
+				break
+			}
 			if err := h.Start(compiler.KindDomain, dep); err != nil {
 				ex.fail(c, "starting an attached domain again", err)
 			}

@@ -21,6 +21,7 @@ type liveGuest struct {
 	vcpus         int // current, of 2
 	bootOrder     string
 	dhcpHost      bool
+	netDomain     bool // the network's <domain name>: a restart
 }
 
 // TestE2ELiveApply runs a QEMU guest without an operating system (type
@@ -71,9 +72,12 @@ func TestE2ELiveApply(t *testing.T) {
 			nics = append(nics, fmt.Sprintf(`{type: "network", mac: address: "52:54:00:53:07:02", source: network: %q, model: type: "virtio"}`, id))
 		}
 		hosts, dns := "", ""
+		if g.netDomain {
+			dns = `domain: name: "nvxli"` + "\n"
+		}
 		if g.dhcpHost {
 			hosts = `host: [{mac: "52:54:00:53:07:02", name: "second", ip: "10.253.7.12"}]`
-			dns = `dns: host: [{ip: "10.253.7.12", hostname: "second.nvxli"}]`
+			dns += `dns: host: [{ip: "10.253.7.12", hostname: "second.nvxli"}]`
 		}
 		return fmt.Sprintf(`connections: %q: {
 	networks: %q: {
@@ -287,5 +291,27 @@ func TestE2ELiveApply(t *testing.T) {
 			t.Errorf("apply:\n%s", out)
 		}
 		both(t, false, true, "pc-i440fx-7.0")
+	})
+	t.Run("network restart re-attaches the running domain", func(t *testing.T) {
+		// A restart-class change of the network: the running domain is not
+		// stopped before it; its interfaces are re-attached after, and a
+		// guest that cannot release them (this one has no operating system
+		// to answer the PCI unplug) is stopped and started instead, with
+		// the reason shown. Either way its interfaces end up on the new
+		// bridge.
+		g.netDomain = true
+		write(t, g)
+		if out := plan(t); !strings.Contains(out, "keeps running; its interfaces are re-attached after it") {
+			t.Errorf("plan:\n%s", out)
+		}
+		out := apply(t, g)
+		if !strings.Contains(out, "network/"+id+" redefined, restarted") ||
+			!(domID() == started || strings.Contains(out, "stopped and started: the guest did not release interface")) {
+			t.Errorf("apply:\n%s", out)
+		}
+		ports, err := exec.Command("ip", "-br", "link", "show", "master", bridge).CombinedOutput()
+		if err != nil || strings.Count(string(ports), "vnet") != 2 {
+			t.Errorf("the bridge's ports after the restart: %v\n%s", err, ports)
+		}
 	})
 }
