@@ -180,8 +180,8 @@ func (c *Change) insertAfter(a Action, s Step) {
 func planPending(h Host, c *planned) {
 	lh, ok := h.(liveHost)
 	l := c.live
-	if !ok || l == nil || !l.Active || (c.Kind != compiler.KindDomain && c.Kind != compiler.KindNetwork) ||
-		c.has(Restart) || c.has(Stop) || c.has(Redefine) || c.has(Rename) {
+	if !ok || l == nil || !l.Active || !c.facts.Owned || (c.Kind != compiler.KindDomain && c.Kind != compiler.KindNetwork) ||
+		c.has(Restart) || c.has(Stop) || c.has(Redefine) || c.has(Rename) || c.has(Delete) {
 		return
 	}
 	running, err := lh.RunningXML(c.Kind, l.UUID)
