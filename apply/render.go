@@ -253,6 +253,10 @@ func doneText(s Step) string {
 	case DeleteVolume:
 		return "volume " + s.Volume + " deleted"
 	case LiveUpdate, Restart:
+		if s.Action == Restart && len(s.Reasons) > 0 && s.Reasons[0].Code == ReasonReattachFailed {
+			// A network's attached domain, not the network itself.
+			return StepReasons("", s)
+		}
 		if s.Action == LiveUpdate && len(s.Reasons) > 0 && s.Reasons[0].Code == ReasonLiveRefused {
 			// The refusals of changes written to the definition only.
 			return "not changed live (" + StepReasons("", s) + ")"

@@ -306,7 +306,7 @@ func TestE2ELiveApply(t *testing.T) {
 		}
 		out := apply(t, g)
 		if !strings.Contains(out, "network/"+id+" redefined, restarted") ||
-			!(domID() == started || strings.Contains(out, "stopped and started: the guest did not release interface")) {
+			!(domID() == started || strings.Contains(out, ", domain \""+id+"\" stopped and started: the guest did not release interface")) {
 			t.Errorf("apply:\n%s", out)
 		}
 		ports, err := exec.Command("ip", "-br", "link", "show", "master", bridge).CombinedOutput()
