@@ -8,6 +8,7 @@ import (
 
 	"nixvirt.dev/nixvirt/apply/live"
 	"nixvirt.dev/nixvirt/compiler"
+	"nixvirt.dev/nixvirt/internal/xmldoc"
 )
 
 // The class of a change decides, with restart: null, whether a running
@@ -221,5 +222,49 @@ func TestApplyLiveRefusedRestartFalse(t *testing.T) {
 	if len(res.Failed) > 0 || !strings.HasPrefix(strings.Join(lines, "\n"), "domain/web not changed live (libvirt refused to change currentMemory live: ") ||
 		!strings.HasSuffix(lines[0], "), redefined") {
 		t.Fatalf("apply: %v %q", res.Failed, lines)
+	}
+}
+
+// What libvirt reports only about a running domain is no pending change;
+// a boot order that differs is.
+func TestWithoutRunState(t *testing.T) {
+	persistent := `<domain type='qemu'><name>g</name><memory unit='KiB'>262144</memory>
+  <vcpu placement='static' current='1'>2</vcpu><os><type>hvm</type><boot dev='hd'/></os>
+  <devices>
+    <disk type='file' device='cdrom'><source file='/i/one.iso'/><target dev='hdc' bus='ide'/><readonly/></disk>
+    <interface type='network'><mac address='52:54:00:53:07:01'/><source network='n'/><model type='virtio'/></interface>
+    <graphics type='vnc' port='-1' autoport='yes'/>
+  </devices></domain>`
+	running := `<domain type='qemu' id='7'><name>g</name><memory unit='KiB'>262144</memory>
+  <vcpu placement='static' current='1'>2</vcpu><vcpus><vcpu id='0' enabled='yes' hotpluggable='no' order='1'/><vcpu id='1' enabled='no' hotpluggable='yes'/></vcpus>
+  <resource><partition>/machine</partition></resource><os><type>hvm</type>%s</os>
+  <devices>
+    <disk type='file' device='cdrom'><source file='/i/one.iso' index='1'/><backingStore/><target dev='hdc' bus='ide'/><readonly/><alias name='ide0-1-0'/></disk>
+    <interface type='network'><mac address='52:54:00:53:07:01'/><source network='n' portid='8a83b0d5-3d86-401b-8aa9-8db50579ac5d' bridge='virbr9'/><target dev='vnet3'/><model type='virtio'/><alias name='net0'/></interface>
+    <graphics type='vnc' port='5900' autoport='yes'/>
+  </devices><seclabel type='dynamic' model='dac' relabel='yes'/></domain>`
+	for _, tc := range []struct {
+		boot, want string
+	}{
+		{"<boot dev='hd'/>", ""},
+		{"<boot dev='cdrom'/>", "os.boot"},
+	} {
+		r, err1 := xmldoc.Parse([]byte(fmt.Sprintf(running, tc.boot)))
+		p, err2 := xmldoc.Parse([]byte(persistent))
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		withoutRunState(compiler.KindDomain, r, p)
+		cs, err := treeDifferences(compiler.KindDomain, r, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, c := range cs {
+			got = append(got, c.Path)
+		}
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("running with %s: differences %v, want %q", tc.boot, cs, tc.want)
+		}
 	}
 }
