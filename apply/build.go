@@ -61,7 +61,7 @@ func Build(s *compiler.Schema, cfg *compiler.Config) (*Desired, error) {
 			return nil, fmt.Errorf("%s: %s %q: %v", o.Connection, o.Kind, o.Name, err)
 		}
 		w := &Wanted{Kind: o.Kind, Name: name, UUID: uuid, Hash: hashOf(prepared), Definition: prepared, UserXML: docXML,
-			Active: e.Active, Restart: e.Restart, Autostart: e.Autostart, ShutdownTimeout: e.ShutdownTimeout, WaitFor: e.WaitFor}
+			Active: e.Active, Restart: e.Restart, Autostart: e.Autostart, ShutdownTimeout: e.ShutdownTimeout, WaitFor: e.WaitFor, Live: e.Live}
 		w.XML, err = withMark(o.Kind, prepared, w.Hash)
 		if err != nil {
 			return nil, err

@@ -38,6 +38,7 @@ type jsonObject struct {
 type jsonChange struct {
 	jsonObject
 	UUID    string       `json:"uuid,omitempty"`
+	Parts   []jsonPart   `json:"parts"`
 	Actions []jsonAction `json:"actions"`
 	Before  string       `json:"before,omitempty"`
 	After   string       `json:"after,omitempty"`
@@ -64,8 +65,19 @@ type jsonAction struct {
 }
 
 type jsonReason struct {
-	Code string `json:"code"`
-	Name string `json:"name,omitempty"`
+	Code   string `json:"code"`
+	Name   string `json:"name,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// jsonPart is one classified difference of a running object's
+// definition (livechanges.go).
+type jsonPart struct {
+	Class     string `json:"class"`
+	Path      string `json:"path"`
+	Reason    string `json:"reason,omitempty"`
+	Operation string `json:"operation,omitempty"`
+	Pending   bool   `json:"pending"`
 }
 
 type jsonProblem struct {
@@ -117,12 +129,15 @@ func planDocument(p *Plan, errs []compiler.Problem) jsonPlan {
 		Errors: []compiler.Problem{}, Summary: jsonSummary{add, change, destroy}}
 	for _, c := range p.Changes {
 		jc := jsonChange{jsonObject: jsonObject{c.Connection, string(c.Kind), c.Name}, UUID: c.UUID,
-			Actions: []jsonAction{}, Before: c.Before, After: c.After, Diff: c.Diff}
+			Actions: []jsonAction{}, Before: c.Before, After: c.After, Diff: c.Diff, Parts: []jsonPart{}}
+		for _, p := range c.Parts {
+			jc.Parts = append(jc.Parts, jsonPart{PartClass(p), p.Path, p.Reason, string(p.Op), p.Pending})
+		}
 		for _, s := range c.Actions {
 			ja := jsonAction{Action: string(s.Action), Reasons: []jsonReason{}, On: s.On, Volume: s.Volume,
 				DeleteNvram: s.DeleteNvram, DeleteTPM: s.DeleteTPM, Capacity: s.Capacity, Content: s.Content}
 			for _, r := range s.Reasons {
-				ja.Reasons = append(ja.Reasons, jsonReason{string(r.Code), r.Name})
+				ja.Reasons = append(ja.Reasons, jsonReason{string(r.Code), r.Name, r.Detail})
 			}
 			jc.Actions = append(jc.Actions, ja)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"libvirt.org/go/libvirtxml"
 
+	"nixvirt.dev/nixvirt/apply/live"
 	"nixvirt.dev/nixvirt/compiler"
 )
 
@@ -81,14 +82,26 @@ const (
 	// again (a restart, or a network's restart) and did not finish: it is
 	// started again.
 	ReasonUnfinished ReasonCode = "unfinished"
+	// ReasonNeedsRestart: a change of the running object's definition
+	// needs a restart (its Parts of class restart say which and why).
+	ReasonNeedsRestart ReasonCode = "needs-restart"
+	// ReasonLiveRefused: libvirt refused a live change (Name is its path,
+	// Detail libvirt's reason); it falls back to the restart policy.
+	ReasonLiveRefused ReasonCode = "live-refused"
+	// ReasonPendingRelease: a device (Name) left the definition and the
+	// running guest has yet to release it.
+	ReasonPendingRelease ReasonCode = "pending-release"
 )
 
 // Reason is why an action is planned.
 type Reason struct {
 	Code ReasonCode
-	// Name is the old name for ReasonRenamed and the domain for
-	// ReasonAttachedDomain.
+	// Name is the old name for ReasonRenamed, the domain for
+	// ReasonAttachedDomain, and the changed part for ReasonLiveRefused and
+	// ReasonPendingRelease.
 	Name string
+	// Detail is libvirt's reason, for ReasonLiveRefused.
+	Detail string
 }
 
 // Step is an action with the reasons it is planned and the details it
@@ -155,6 +168,11 @@ type Change struct {
 	// VolumeProblems are why volumes of a pool cannot be planned; the
 	// pool and its other volumes can.
 	VolumeProblems []VolumeProblem
+	// Parts are the differences of a running domain's or network's
+	// definition, classified live, next boot or restart; for an object
+	// whose definition does not change, what its running object still
+	// lacks until it restarts (all pending).
+	Parts []Part
 }
 
 func (c *Change) has(a Action) bool {
@@ -276,6 +294,14 @@ type planned struct {
 	// has no record of what libvirt stored for it (drift.go): apply
 	// records what libvirt has.
 	needsRecord bool
+	// liveOps are the live changes apply makes before it defines the new
+	// definition; facts what the restart policy decided from, for a live
+	// change that libvirt refuses.
+	liveOps []live.Change
+	facts   restartFacts
+	// reattach: the dependents keep running and their interfaces are
+	// re-attached after the network restarts (reattach.go).
+	reattach bool
 }
 
 // planConnection plans one host.
@@ -303,6 +329,7 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 	blocking := map[string]bool{}
 	for _, w := range wanted {
 		c := planObject(uri, w, live[w.Kind], opts)
+		planPending(h, c)
 		if c.live != nil {
 			seen[string(w.Kind)+"/"+c.live.UUID] = true
 		}
@@ -326,6 +353,7 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 	for _, c := range changes {
 		planWait(c)
 	}
+	planReattach(h, changes)
 
 	var unmanaged []Unmanaged
 	for _, k := range compiler.StopOrder {
@@ -484,9 +512,18 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 		c.Diff = unifiedDiff("current", "wanted", c.Before, c.After)
 	}
 	stays := w.Active == nil || *w.Active
-	if why, ok := restartPolicy(restartFacts{Kind: w.Kind, Running: l.Active && stays, Restart: w.Restart,
-		Renamed: renamed, Changed: changed, Drifted: drifted, Owned: isOwned}); ok {
+	var parts []liveChange
+	c.facts = restartFacts{Kind: w.Kind, Running: l.Active && stays, Restart: w.Restart,
+		Renamed: renamed, Changed: changed, Drifted: drifted, Owned: isOwned}
+	if changed {
+		parts, c.facts.Class = classify(liveFacts{Kind: w.Kind, Live: w.Live, Owned: isOwned, Renamed: renamed,
+			Running: l.Active && stays, Restart: w.Restart, Previous: previous, Wanted: w.Definition})
+	}
+	if why, ok := restartPolicy(c.facts); ok {
 		c.add(Restart, because(why))
+	}
+	if parts != nil {
+		planLive(c, parts)
 	}
 	if renamed && l.Active && !c.has(Restart) && stays && w.Kind.Info().RestartsForChange {
 		c.fail(ProblemRenameNeedsRestart, l.Name)
@@ -515,14 +552,18 @@ type restartFacts struct {
 	// change is libvirt's definition, edited outside nixvirt; Owned:
 	// nixvirt defined it.
 	Renamed, Changed, Drifted, Owned bool
+	// Class is the highest class of the changes of its definition (live,
+	// next boot, restart), 0 when they are not classified: then any
+	// change restarts.
+	Class live.Class
 }
 
 // restartPolicy decides whether a running object restarts, and why:
 // restart: true always; restart: false never; otherwise an object of a
 // kind that restarts for a change (a domain, a network; not a pool, see
 // compiler.KindInfo) restarts when it is renamed or its definition
-// changes. A rename happens with restart:
-// true or null only.
+// changes, unless every change is live or for the next boot. A rename
+// happens with restart: true or null only.
 func restartPolicy(f restartFacts) (ReasonCode, bool) {
 	if !f.Running {
 		return "", false
@@ -541,6 +582,10 @@ func restartPolicy(f restartFacts) (ReasonCode, bool) {
 		return ReasonRenamed, true
 	case f.Drifted:
 		return ReasonDrifted, true
+	case f.Changed && f.Owned && (f.Class == live.Live || f.Class == live.NextBoot):
+		return "", false
+	case f.Changed && f.Owned && f.Class == live.Restart:
+		return ReasonNeedsRestart, true
 	case f.Changed && f.Owned:
 		return ReasonDefinitionChanged, true
 	case f.Changed:

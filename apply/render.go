@@ -11,14 +11,14 @@ import (
 
 var symbols = map[Action]string{
 	Create: "+", CreateVolume: "+", Redefine: "~", Adopt: "~", Refresh: "~", Rename: "~", Autostart: "~",
-	Start: "▶", Stop: "■", Restart: "↻", Delete: "-", DeleteVolume: "-",
+	Start: "▶", Stop: "■", Restart: "↻", Delete: "-", DeleteVolume: "-", LiveUpdate: "~",
 }
 
 var verbs = map[Action]string{
 	Create: "will be created", Redefine: "will be redefined", Adopt: "will be taken over",
 	Refresh: "will have nixvirt's record of it rewritten",
 	Rename:  "will be renamed", Start: "will be started", Stop: "will be stopped",
-	Restart: "will restart", Delete: "will be deleted",
+	Restart: "will restart", Delete: "will be deleted", LiveUpdate: "will be changed while it runs",
 }
 
 // colours of the action symbols, for a terminal.
@@ -44,7 +44,7 @@ func RenderTextColour(w io.Writer, p *Plan) { renderText(w, p, true) }
 func renderText(w io.Writer, p *Plan, colour bool) {
 	conn := ""
 	for _, c := range p.Changes {
-		if len(c.Actions) == 0 && c.Problem == nil && len(c.VolumeProblems) == 0 {
+		if len(c.Actions) == 0 && c.Problem == nil && len(c.VolumeProblems) == 0 && len(c.Parts) == 0 {
 			continue
 		}
 		if c.Connection != conn {
@@ -80,6 +80,7 @@ func renderText(w io.Writer, p *Plan, colour bool) {
 		for _, vp := range c.VolumeProblems {
 			fmt.Fprintf(w, "  ! volume %q in pool %q cannot be planned: %s\n", vp.Volume, c.Name, VolumeProblemText(c.Name, vp))
 		}
+		renderParts(w, c, colour)
 		if c.Diff != "" {
 			for _, line := range strings.Split(strings.TrimSuffix(c.Diff, "\n"), "\n") {
 				fmt.Fprintf(w, "      %s\n", line)
@@ -179,6 +180,16 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 		return fmt.Sprintf("domain %q, which nixvirt did not define, is stopped and started around it", r.Name)
 	case ReasonUnfinished:
 		return "an earlier apply stopped it to start it again and did not finish"
+	case ReasonReattachDomain:
+		return fmt.Sprintf("domain %q keeps running; its interfaces are re-attached after it", r.Name)
+	case ReasonReattachFailed:
+		return fmt.Sprintf("domain %q stopped and started: %s", r.Name, r.Detail)
+	case ReasonNeedsRestart:
+		return "because a change needs it (see restart below)"
+	case ReasonLiveRefused:
+		return fmt.Sprintf("libvirt refused to change %s live: %s", r.Name, r.Detail)
+	case ReasonPendingRelease:
+		return fmt.Sprintf("%s is out of the definition; the running guest has yet to release it", r.Name)
 	}
 	return string(r.Code)
 }
@@ -289,13 +300,25 @@ func doneText(s Step) string {
 		return fmt.Sprintf("volume %s grown to %d bytes", s.Volume, s.Capacity)
 	case WaitAddress:
 		return "addresses " + addressesText(s.Addresses)
+	case LiveUpdate, Restart:
+		if s.Action == Restart && len(s.Reasons) > 0 && s.Reasons[0].Code == ReasonReattachFailed {
+			// A network's attached domain, not the network itself.
+			return StepReasons("", s)
+		}
+		if s.Action == LiveUpdate && len(s.Reasons) > 0 && s.Reasons[0].Code == ReasonLiveRefused {
+			// The refusals of changes written to the definition only.
+			return "not changed live (" + StepReasons("", s) + ")"
+		}
+		if len(s.Reasons) > 0 {
+			return doneWords[s.Action] + " (" + StepReasons("", s) + ")"
+		}
 	}
 	return doneWords[s.Action]
 }
 
 var doneWords = map[Action]string{
 	Create: "created", Redefine: "redefined", Refresh: "record rewritten", Adopt: "adopted",
-	Start: "started", Stop: "stopped", Restart: "restarted", Delete: "deleted",
+	Start: "started", Stop: "stopped", Restart: "restarted", Delete: "deleted", LiveUpdate: "changed live",
 }
 
 // WaitingText is the line that says what apply waits for:

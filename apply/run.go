@@ -558,6 +558,11 @@ func (ex *executor) stopAll(queue []*planned) {
 func (ex *executor) stop(c *planned) (string, []Stopped, error) {
 	var deps []Stopped
 	for _, dep := range c.dependents {
+		if c.reattach {
+			// They keep running; their interfaces are re-attached after
+			// the network starts again (reattach.go).
+			break
+		}
 		if err := ex.waitStop(c, dep.Name, compiler.KindDomain, dep.UUID, time.Minute); err != nil {
 			return "stopping an attached domain", deps, err
 		}
@@ -602,6 +607,9 @@ func (ex *executor) defineAndStart(c *planned) {
 		}
 		return
 	}
+	// fallback are the reasons a running object restarts after libvirt
+	// refused a live change (livechanges.go); nil when it does not.
+	var fallback []Reason
 	switch {
 	case c.has(Rename):
 		// libvirt keys definitions by name: the old one goes first. If the
@@ -625,12 +633,21 @@ func (ex *executor) defineAndStart(c *planned) {
 			return
 		}
 	case c.has(Create) || c.has(Redefine) || c.has(Adopt) || c.has(Refresh):
+		if fallback = ex.liveFirst(c); ex.hasFailed(c) {
+			return
+		}
 		if err := h.Define(c.Kind, w.XML); err != nil {
 			ex.fail(c, "define", err)
 			// A define is atomic: the old definition stands. An object
 			// stopped to restart runs again as it was, and so do the
 			// domains stopped around it.
 			ex.restore(c)
+			if fallback != nil {
+				// Stopped after a refused live change (fallbackRestart).
+				if err := h.Start(c.Kind, c.UUID); err != nil {
+					ex.addFailure(c, "starting it again", err)
+				}
+			}
 			return
 		}
 		for _, a := range []Action{Create, Redefine, Refresh, Adopt} {
@@ -652,7 +669,7 @@ func (ex *executor) defineAndStart(c *planned) {
 			return
 		}
 	}
-	if c.has(Start) || c.has(Restart) {
+	if c.has(Start) || c.has(Restart) || fallback != nil {
 		err := h.Start(c.Kind, w.UUID)
 		// Started or not, restore below does not try c again: one that
 		// failed to start stays in the journal for the next apply.
@@ -668,10 +685,16 @@ func (ex *executor) defineAndStart(c *planned) {
 					ex.fail(c, "record what libvirt stored", err)
 				}
 			}
-			if c.has(Restart) {
+			switch {
+			case c.has(Restart):
 				ex.note(c, Step{Action: Restart})
-			} else {
+			case fallback != nil:
+				ex.note(c, Step{Action: Restart, Reasons: fallback})
+			default:
 				ex.note(c, Step{Action: Start})
+			}
+			if c.reattach {
+				ex.reattachDependents(c)
 			}
 		}
 		// The domains stopped around a network are started again even if
@@ -696,7 +719,10 @@ func (ex *executor) defineAndStart(c *planned) {
 // toRestart are the objects the stop phase stops to start them again:
 // the domains attached to a network that restarts, and c if it restarts.
 func (ex *executor) toRestart(c *planned) []Stopped {
-	out := append([]Stopped(nil), c.dependents...)
+	var out []Stopped
+	if !c.reattach {
+		out = append(out, c.dependents...)
+	}
 	if c.has(Restart) {
 		out = append(out, Stopped{Kind: c.Kind, UUID: c.UUID, Name: c.live.Name, For: StoppedToRestart})
 	}

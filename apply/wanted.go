@@ -37,6 +37,9 @@ type Wanted struct {
 	Restart         *bool // nil: only when the definition changed
 	Autostart       *bool // nil: leave as is
 	ShutdownTimeout int   // seconds
+	// Live: changes libvirt can make to the running object are made to it
+	// and to its definition together (see livechanges.go).
+	Live bool
 
 	Volumes []WantedVolume // pools only
 

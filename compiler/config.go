@@ -54,6 +54,10 @@ type Entry struct {
 	// starting it; nil for none.
 	CloudInit *CloudInit
 	WaitFor   *WaitFor
+	// Live: a change libvirt can make to the running domain or network is
+	// made to it and to its definition together; false treats every
+	// change as one that needs a restart.
+	Live bool
 }
 
 // Config is a checked whole-host configuration, decoded.
@@ -139,6 +143,9 @@ func (s *Schema) decodeEntry(e cue.Value, k Kind, connTimeout int) (Entry, error
 	en := Entry{
 		Present: withDefault("present"), Active: optional("active"), Restart: optional("restart"),
 		Autostart: optional("autostart"), ShutdownTimeout: connTimeout,
+	}
+	if k == KindDomain || k == KindNetwork {
+		en.Live = withDefault("live")
 	}
 	if k == KindDomain {
 		en.KeepNvram, en.KeepTPM = withDefault("keepNvram"), withDefault("keepTpm")

@@ -19,9 +19,10 @@ func TestEntryDefaults(t *testing.T) {
 connections: "test:///a": {
 	domains: {
 		plain: definition: {type: "test", os: type: "hvm"}
-		set: {definition: {type: "test", os: type: "hvm"}, active: true, restart: null, autostart: false, shutdownTimeout: 5}
+		set: {definition: {type: "test", os: type: "hvm"}, active: true, restart: null, autostart: false, shutdownTimeout: 5, live: false}
 		gone: {present: false, keepTpm: false}
 	}
+	networks: n: definition: {bridge: name: "virbr-n"}
 	pools: p: {definition: {type: "dir", target: path: "/x"}, volumes: [{name: "v", present: false}]}
 }
 connections: "test:///b": {shutdownTimeout: 90, domains: d: definition: {type: "test", os: type: "hvm"}}`)
@@ -34,12 +35,13 @@ connections: "test:///b": {shutdownTimeout: 90, domains: d: definition: {type: "
 			t.Fatal(err)
 		}
 		want := map[string]Entry{
-			"test:///a/domain/plain": {Present: true, ShutdownTimeout: 60, KeepNvram: true, KeepTPM: true},
+			"test:///a/domain/plain": {Present: true, ShutdownTimeout: 60, KeepNvram: true, KeepTPM: true, Live: true},
 			"test:///a/domain/set":   {Present: true, Active: &yes, Autostart: &no, ShutdownTimeout: 5, KeepNvram: true, KeepTPM: true},
-			"test:///a/domain/gone":  {Present: false, ShutdownTimeout: 60, KeepNvram: true, KeepTPM: false},
+			"test:///a/domain/gone":  {Present: false, ShutdownTimeout: 60, KeepNvram: true, KeepTPM: false, Live: true},
+			"test:///a/network/n":    {Present: true, ShutdownTimeout: 60, Live: true},
 			"test:///a/pool/p":       {Present: true, ShutdownTimeout: 60},
 			"test:///a/volume/v":     {Present: false, ShutdownTimeout: 60},
-			"test:///b/domain/d":     {Present: true, ShutdownTimeout: 90, KeepNvram: true, KeepTPM: true},
+			"test:///b/domain/d":     {Present: true, ShutdownTimeout: 90, KeepNvram: true, KeepTPM: true, Live: true},
 		}
 		if len(cfg.Objects) != len(want) {
 			t.Fatalf("precise=%v: %d objects, want %d", s.precise, len(cfg.Objects), len(want))
@@ -51,7 +53,7 @@ connections: "test:///b": {shutdownTimeout: 90, domains: d: definition: {type: "
 			}
 		}
 		wantConns := []Connection{
-			{URI: "test:///a", Managed: []Kind{KindPool, KindDomain}, ShutdownTimeout: 60},
+			{URI: "test:///a", Managed: []Kind{KindNetwork, KindPool, KindDomain}, ShutdownTimeout: 60},
 			{URI: "test:///b", Managed: []Kind{KindDomain}, ShutdownTimeout: 90},
 		}
 		if !reflect.DeepEqual(cfg.Connections, wantConns) {

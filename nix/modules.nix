@@ -4,7 +4,8 @@
 # Beyond NixVirt: a definition may also be a CUE file or an attrset in
 # nixvirt's vocabulary (compiled to XML at build time, so a mistake fails
 # the build with nixvirt's error), and entries take autostart,
-# shutdownTimeout, present, keepNvram and keepTpm; a connection takes prune.
+# shutdownTimeout, present, keepNvram, keepTpm and live; a connection takes
+# prune.
 { self }:
 let
   module = isHomeManager: { config, lib, pkgs, ... }:
@@ -72,7 +73,15 @@ let
         description = "libvirt ${plural} (null: not managed)";
       };
 
-      domainOptions = {
+      liveOptions = {
+        live = lib.mkOption {
+          type = with lib.types; nullOr bool;
+          default = null;
+          description = "false: every change of the running object restarts it (per restart), none is made live (null: live where libvirt can)";
+        };
+      };
+
+      domainOptions = liveOptions // {
         shutdownTimeout = lib.mkOption {
           type = with lib.types; nullOr ints.unsigned;
           default = null;
@@ -184,7 +193,7 @@ let
           type = attrsOf (submodule {
             options = {
               domains = mkObjectOption { singular = "domain"; plural = "domains"; extraOptions = domainOptions; };
-              networks = mkObjectOption { singular = "network"; plural = "networks"; };
+              networks = mkObjectOption { singular = "network"; plural = "networks"; extraOptions = liveOptions; };
               pools = mkObjectOption { singular = "pool"; plural = "pools"; extraOptions = volumeOptions; };
               prune = lib.mkOption {
                 type = bool;

@@ -22,6 +22,7 @@ let
     present = if (e.present or true) then null else false;
     keepNvram = e.keepNvram or null;
     keepTpm = e.keepTpm or null;
+    live = e.live or null;
     name = e.name or null;
   };
 

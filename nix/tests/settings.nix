@@ -24,6 +24,7 @@ settings.settingsFor {
       name = null;
       keepNvram = null;
       keepTpm = null;
+      live = false;
     }
     { definition = null; name = "old"; present = false; active = null; restart = null; autostart = null; shutdownTimeout = null; keepNvram = false; keepTpm = null; }
   ];
