@@ -9,12 +9,12 @@ cd "$(dirname "$0")"
 # (internal/cmd/schemagen/libvirt-rng.sh). If they cannot be had, the tests
 # still run on the committed schemas and only this check is skipped.
 if sh internal/cmd/schemagen/libvirt-rng.sh >/dev/null; then
-	generated() { cat schemas/*_gen.cue compiler/fastschema/*.cue | sha256sum; }
+	generated() { cat schemas/*_gen.cue compiler/fastschema/*.cue compiler/gocheck_gen.go | sha256sum; }
 	before=$(generated)
 	go generate ./...
 	if [ "$(generated)" != "$before" ]; then
 		echo "go generate changed the generated schemas; commit the result:" >&2
-		git diff --stat -- 'schemas/*_gen.cue' compiler/fastschema >&2
+		git diff --stat -- 'schemas/*_gen.cue' compiler/fastschema compiler/gocheck_gen.go >&2
 		exit 1
 	fi
 else
