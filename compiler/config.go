@@ -147,7 +147,8 @@ func (s *Schema) decodeEntry(e cue.Value, k Kind, connTimeout int) (Entry, error
 }
 
 // Compile checks an object's definition against its kind and returns its
-// libvirt XML; "" for a volume entry that only says present: false.
+// libvirt XML; "" for a volume entry that only says present: false. The
+// objects of FastConfig need no schema: s may be nil for them.
 func (s *Schema) Compile(o Object) (string, error) {
 	switch {
 	case o.Compiled != "":
