@@ -37,14 +37,9 @@ func FastConfig(in Input, uri string) (*Config, bool) {
 	}
 	var conns *jval
 	if uri != "" {
-		// A kind NixVirt's module writes as null is not managed: absent.
-		c := &jval{kind: jObject}
-		for i, k := range root.keys {
-			if root.vals[i].kind != jNull {
-				c.keys, c.vals = append(c.keys, k), append(c.vals, root.vals[i])
-			}
-		}
-		conns = &jval{kind: jObject, keys: []string{uri}, vals: []*jval{c}}
+		// A kind NixVirt's module writes as null is not managed: absent
+		// (readFastJSON dropped it).
+		conns = &jval{kind: jObject, keys: []string{uri}, vals: []*jval{root}}
 	} else {
 		for _, k := range root.keys {
 			if k != "connections" {
@@ -70,7 +65,7 @@ func readFastJSON(in Input, settings bool) (*jval, bool) {
 		if !settings {
 			return nil, false
 		}
-		return parseJSON(in.Stdin)
+		return parseInput(in.Stdin)
 	}
 	if !filepath.IsAbs(name) {
 		name = filepath.Join(in.Dir, name)
@@ -79,7 +74,17 @@ func readFastJSON(in Input, settings bool) (*jval, bool) {
 	if err != nil {
 		return nil, false
 	}
-	return parseJSON(data)
+	return parseInput(data)
+}
+
+// parseInput parses a file and drops its null fields, as loadJSON and
+// LoadSettings do.
+func parseInput(data []byte) (*jval, bool) {
+	v, ok := parseJSON(data)
+	if ok {
+		dropNulls(v)
+	}
+	return v, ok
 }
 
 func fastCompile(def *jval, k Kind) (string, bool) {
@@ -182,10 +187,10 @@ func nonNegative(v *jval) (int, bool) {
 // entryFields are the fields of each kind's entry (#DomainEntry, …) and
 // what each takes.
 var entryFields = map[Kind]map[string]string{
-	KindDomain:  {"definition": "def", "present": "bool", "name": "name", "active": "bool?", "restart": "bool?", "autostart": "bool", "shutdownTimeout": "uint", "keepNvram": "bool", "keepTpm": "bool"},
-	KindNetwork: {"definition": "def", "present": "bool", "name": "name", "active": "bool?", "restart": "bool?", "autostart": "bool"},
-	KindPool:    {"definition": "def", "present": "bool", "name": "name", "active": "bool?", "restart": "bool?", "autostart": "bool", "volumes": "entries"},
-	KindVolume:  {"definition": "def?", "present": "bool", "name": "name?"},
+	KindDomain:  {"definition": "def", "present": "bool", "name": "name", "active": "bool", "restart": "bool", "autostart": "bool", "shutdownTimeout": "uint", "keepNvram": "bool", "keepTpm": "bool"},
+	KindNetwork: {"definition": "def", "present": "bool", "name": "name", "active": "bool", "restart": "bool", "autostart": "bool"},
+	KindPool:    {"definition": "def", "present": "bool", "name": "name", "active": "bool", "restart": "bool", "autostart": "bool", "volumes": "entries"},
+	KindVolume:  {"definition": "def", "present": "bool", "name": "name"},
 }
 
 // fastEntries is Objects' entries for the Go checker: the checks of
@@ -237,10 +242,7 @@ func fastEntries(v *jval, uri string, k Kind, pool string, timeout int) ([]Objec
 			}
 			var b *bool
 			switch typ {
-			case "bool", "bool?":
-				if fv.kind == jNull && typ == "bool?" {
-					continue
-				}
+			case "bool":
 				if fv.kind != jBool {
 					return nil, nil, false
 				}
@@ -252,18 +254,12 @@ func fastEntries(v *jval, uri string, k Kind, pool string, timeout int) ([]Objec
 					return nil, nil, false
 				}
 				en.ShutdownTimeout = n
-			case "name", "name?":
-				if fv.kind == jNull && typ == "name?" && it.key == "" {
-					continue
-				}
+			case "name":
 				if fv.kind != jString || badName(fv.s) != "" || (it.key != "" && fv.s != it.key) {
 					return nil, nil, false
 				}
 				entryName = fv.s
-			case "def", "def?":
-				if fv.kind == jNull && typ == "def?" && it.key == "" {
-					continue
-				}
+			case "def":
 				if fv.kind != jObject && fv.kind != jString {
 					return nil, nil, false
 				}

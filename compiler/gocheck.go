@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"nixvirt.dev/nixvirt/internal/xmlspec"
 )
 
 // The Go checker: the schema's grammar as tables (gocheck_gen.go, which
@@ -28,7 +30,7 @@ type gDef struct {
 type gField struct {
 	label string
 	req   bool // a required field (`name!:`)
-	spec  fieldSpec
+	spec  xmlspec.Spec
 	typ   []gAlt // the field's value: one of these
 }
 
@@ -221,11 +223,18 @@ func goBuild(v *jval, def *gDef, n *xmlNode) bool {
 	for i := range def.fields {
 		f := &def.fields[i]
 		fv := vals[i]
-		if fv == nil {
+		if fv == nil || fv.kind == jNull {
+			// null is absent, as NixVirt writes it.
 			if f.req {
 				return false
 			}
 			continue
+		}
+		if f.spec.Alias != "" {
+			// Two spellings of one element: the schema's error.
+			if j, ok := def.field(f.spec.Alias); ok && vals[j] != nil && vals[j].kind != jNull {
+				return false
+			}
 		}
 		if !goField(fv, f, n) {
 			return false
@@ -237,16 +246,16 @@ func goBuild(v *jval, def *gDef, n *xmlNode) bool {
 func goField(fv *jval, f *gField, n *xmlNode) bool {
 	spec := &f.spec
 	target := n
-	if spec.child != "" {
-		target = n.child(spec.child)
+	if spec.Child != "" {
+		target = n.child(spec.Child)
 	}
 	name := f.label
-	if spec.name != "" {
-		name = spec.name
+	if spec.Name != "" {
+		name = spec.Name
 	}
 	composite := fv.kind == jObject || fv.kind == jArray
-	kind := spec.kind
-	if spec.orElem && composite {
+	kind := spec.Kind
+	if spec.OrElem && composite {
 		kind = "elem"
 	}
 	switch kind {
@@ -254,20 +263,20 @@ func goField(fv *jval, f *gField, n *xmlNode) bool {
 		if composite || !anyScalar(fv, f.typ) {
 			return false
 		}
-		s, ok := scalarText(fv, spec.style)
+		s, ok := scalarText(fv, spec.Style)
 		if !ok {
 			return false
 		}
 		switch kind {
 		case "attr":
-			target.attrs = append(target.attrs, xmlAttr{name: name, ns: spec.ns, value: s})
+			target.attrs = append(target.attrs, xmlAttr{name: name, ns: spec.NS, value: s})
 		case "text":
 			target.text, target.hasText = s, true
 		case "raw":
 			if fv.kind != jString || !wellFormed(s) {
 				return false
 			}
-			target.children = append(target.children, &xmlNode{name: name, ns: spec.ns, raw: s})
+			target.children = append(target.children, &xmlNode{name: name, ns: spec.NS, raw: s})
 		}
 		return true
 	case "elem", "empty":
@@ -281,14 +290,14 @@ func goField(fv *jval, f *gField, n *xmlNode) bool {
 			alts, items = elem, fv.items
 		}
 		for _, item := range items {
-			c := &xmlNode{name: name, ns: spec.ns}
+			c := &xmlNode{name: name, ns: spec.NS}
 			switch item.kind {
 			case jObject:
 				d, ok := structAlt(alts)
 				if !ok || !goBuild(item, d, c) {
 					return false
 				}
-				if spec.kind == "empty" {
+				if spec.Kind == "empty" {
 					// {} or true: the element, with no content.
 					c.attrs, c.children, c.text, c.hasText = nil, nil, "", false
 				}
@@ -298,8 +307,8 @@ func goField(fv *jval, f *gField, n *xmlNode) bool {
 				if !anyScalar(item, alts) {
 					return false
 				}
-				if spec.kind != "empty" && !(spec.def != "" && item.kind == jBool) {
-					s, ok := scalarText(item, spec.style)
+				if spec.Kind != "empty" && !(spec.Def != "" && item.kind == jBool) {
+					s, ok := scalarText(item, spec.Style)
 					if !ok {
 						return false
 					}

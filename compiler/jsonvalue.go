@@ -214,3 +214,25 @@ func (p *jparser) str() (string, bool) {
 	}
 	return "", false
 }
+
+// dropNulls removes the fields whose value is null, at any depth, as the
+// compiler's loader does for JSON (dropNullFields): null means absent. A
+// null list item stays, and is refused.
+func dropNulls(v *jval) {
+	switch v.kind {
+	case jObject:
+		keys, vals := v.keys[:0], v.vals[:0]
+		for i, k := range v.keys {
+			if v.vals[i].kind == jNull {
+				continue
+			}
+			dropNulls(v.vals[i])
+			keys, vals = append(keys, k), append(vals, v.vals[i])
+		}
+		v.keys, v.vals = keys, vals
+	case jArray:
+		for _, x := range v.items {
+			dropNulls(x)
+		}
+	}
+}
