@@ -7,6 +7,7 @@
 #
 #   sh internal/bench/compare.sh [RUNS]          # default 7 runs per command
 #   NIXVIRT_TREE=/path/to/NixVirt sh internal/bench/compare.sh
+#   BENCH_CUE=0 sh internal/bench/compare.sh   # leave out the CUE rows (slow)
 #
 # The commands run alternately, RUNS times each, and the median wall time
 # is printed with the peak resident memory (GNU time's %M) of the median
@@ -64,8 +65,10 @@ for n in 1 100 1000; do
 			measure "export$n" "$nixvirt" export --out "$d/out" "$d/host.json"
 		fi
 		measure "vet$n" "$nixvirt" vet "$d/host.json"
-		rm -rf "$d/out"
-		measure "cue$n" "$nixvirt" export --out "$d/out" "$d/host.cue"
+		if [ "${BENCH_CUE:-1}" != 0 ]; then
+			rm -rf "$d/out"
+			measure "cue$n" "$nixvirt" export --out "$d/out" "$d/host.cue"
+		fi
 		if [ -n "$have_nix" ]; then
 			measure "nix$n" nix-instantiate --eval --strict -E \
 				"map (import $tree/generate-xml/domain.nix) (builtins.fromJSON (builtins.readFile $d/nixvirt.json))"
@@ -73,7 +76,9 @@ for n in 1 100 1000; do
 	done
 	nix="- -"
 	[ -n "$have_nix" ] && nix=$(median "nix$n")
-	for cmd in export vet cue; do
+	cmds="export vet"
+	[ "${BENCH_CUE:-1}" != 0 ] && cmds="$cmds cue"
+	for cmd in $cmds; do
 		case $cmd in
 		export) what="export, JSON" ;;
 		vet) what="vet, JSON" ;;
