@@ -63,3 +63,6 @@ go build -o "$bin/nixvirt" ./cmd/nixvirt
 NIXVIRT="$bin/nixvirt" sh nix/check.sh
 
 go test -count=1 ./...
+# The Go checker against the exact schema on arbitrary JSON, for a bounded
+# time (TestGoCheckerMatchesSchema above covers the goldens and the corpus).
+go test -count=1 -run '^$' -fuzz FuzzGoChecker -fuzztime 20s ./compiler
