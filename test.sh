@@ -21,12 +21,12 @@ unavailable() {
 # still run on the committed schemas and, outside CI, only this check is
 # skipped.
 if sh internal/cmd/schemagen/libvirt-rng.sh >/dev/null; then
-	generated() { cat schemas/*_gen.cue compiler/fastschema/*.cue | sha256sum; }
+	generated() { cat schemas/*_gen.cue compiler/fastschema/*.cue compiler/gocheck_gen.go | sha256sum; }
 	before=$(generated)
 	go generate ./...
 	if [ "$(generated)" != "$before" ]; then
 		echo "go generate changed the generated schemas; commit the result:" >&2
-		git diff --stat -- 'schemas/*_gen.cue' compiler/fastschema >&2
+		git diff --stat -- 'schemas/*_gen.cue' compiler/fastschema compiler/gocheck_gen.go >&2
 		exit 1
 	fi
 else
@@ -63,3 +63,6 @@ go build -o "$bin/nixvirt" ./cmd/nixvirt
 NIXVIRT="$bin/nixvirt" sh nix/check.sh
 
 go test -count=1 ./...
+# The Go checker against the exact schema on arbitrary JSON, for a bounded
+# time (TestGoCheckerMatchesSchema above covers the goldens and the corpus).
+go test -count=1 -run '^$' -fuzz FuzzGoChecker -fuzztime 20s ./compiler

@@ -27,6 +27,9 @@ type Object struct {
 	XMLFile    string
 	// XMLName is the file as the configuration names it, for messages.
 	XMLName string
+	// Compiled is the XML when the Go checker already compiled the
+	// definition (FastConfig).
+	Compiled string
 }
 
 // Entry is an object's entry in #Config, decoded once with the schema's
@@ -161,9 +164,12 @@ func (s *Schema) decodeEntry(e cue.Value, k Kind, connTimeout int) (Entry, error
 }
 
 // Compile checks an object's definition against its kind and returns its
-// libvirt XML; "" for a volume entry that only says present: false.
+// libvirt XML; "" for a volume entry that only says present: false. The
+// objects of FastConfig need no schema: s may be nil for them.
 func (s *Schema) Compile(o Object) (string, error) {
 	switch {
+	case o.Compiled != "":
+		return o.Compiled, nil
 	case o.XMLFile != "":
 		// An XML definition goes through import, the schema and export
 		// like any other, so that what libvirt does not know is an error

@@ -39,6 +39,12 @@ func (s *Schema) Export(u cue.Value, k Kind) (string, error) {
 	if err := w.buildNode(u, s.Def(k.Definition()), k.Definition(), root); err != nil {
 		return "", err
 	}
+	return finishXML(root, k, u)
+}
+
+// finishXML writes the tree through libvirtxml and checks that it kept
+// everything; u is the value errors name.
+func finishXML(root *xmlNode, k Kind, u cue.Value) (string, error) {
 	var b strings.Builder
 	root.write(&b)
 	doc := newDocument(k)

@@ -31,3 +31,24 @@ func BenchmarkExportOut(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkExportOutJSON is BenchmarkExportOut for the same domains given
+// as JSON in NixVirt's settings shape: the Go checker's path, no CUE.
+func BenchmarkExportOutJSON(b *testing.B) {
+	for _, n := range []int{1, 100, 1000} {
+		dir := b.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "host.json"), testconfig.DomainsJSON(n), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("domains=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				c := newRootCmd(io.Discard, io.Discard, dir)
+				c.root.SetArgs([]string{"export", "--out", filepath.Join(dir, "out"), "host.json"})
+				if err := c.root.Execute(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

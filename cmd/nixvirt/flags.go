@@ -69,6 +69,9 @@ func (f *inputFlags) compile(c *Command, args []string) ([]document, error) {
 	if err != nil {
 		return nil, err
 	}
+	if docs, ok := f.compileFast(c, input); ok {
+		return docs, nil
+	}
 	err = compiler.Run(func(s *compiler.Schema) error {
 		docs = docs[:0]
 		in, err := f.load(c, s, input)
@@ -97,4 +100,36 @@ func (f *inputFlags) compile(c *Command, args []string) ([]document, error) {
 		return nil
 	})
 	return docs, err
+}
+
+// compileFast is compile by the Go checker, for valid JSON input: no CUE
+// evaluation at all. When it is not sure (an error, a CUE file, -e, an XML
+// definition) it reports false and compile takes the CUE path, which
+// decides and explains.
+func (f *inputFlags) compileFast(c *Command, in compiler.Input) ([]document, bool) {
+	if f.expr != "" {
+		return nil, false
+	}
+	if f.kind != "" {
+		k, err := compiler.ParseKind(f.kind)
+		if err != nil || f.connect != "" {
+			return nil, false
+		}
+		x, ok := compiler.FastDocument(in, k)
+		return []document{{xml: x}}, ok
+	}
+	if f.connect != "" && settingsFileError(c, f.connect, in.Args[0]) != nil {
+		return nil, false
+	}
+	cfg, ok := compiler.FastConfig(in, f.connect)
+	if !ok {
+		return nil, false
+	}
+	var docs []document
+	for _, o := range cfg.Objects {
+		if o.Compiled != "" {
+			docs = append(docs, document{file: filepath.Join(connDir(o.Connection), o.Kind.Plural(), o.Pool, o.Name+".xml"), xml: o.Compiled})
+		}
+	}
+	return docs, true
 }

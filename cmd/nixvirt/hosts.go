@@ -36,6 +36,13 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Valid JSON with every definition inline: the Go checker, no CUE (see
+	// inputFlags.compileFast); Build needs no schema for compiled objects.
+	if f.expr == "" && (f.connect == "" || settingsFileError(c, f.connect, in.Args[0]) == nil) {
+		if cfg, ok := compiler.FastConfig(in, f.connect); ok {
+			return apply.Build(nil, cfg)
+		}
+	}
 	err = compiler.Run(func(s *compiler.Schema) error {
 		var v cue.Value
 		var err error

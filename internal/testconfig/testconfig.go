@@ -1,15 +1,17 @@
 // Package testconfig writes the configurations the benchmarks measure, so
-// that the compiler's and the command's figures are of the same input.
+// that the compiler's, the command's and the benchmark script's figures
+// are of the same input.
 package testconfig
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 )
 
 // Domains is a whole-host configuration of n typical domains on
-// qemu:///system: a virtio disk on a pool volume, a network card, the
-// guest agent channel and a virtio RNG.
+// qemu:///system, in CUE: a virtio disk on a pool volume, a network card,
+// the guest agent channel and a virtio RNG.
 func Domains(n int) string {
 	var b strings.Builder
 	b.WriteString("connections: \"qemu:///system\": domains: {\n")
@@ -34,4 +36,57 @@ func Domains(n int) string {
 	}
 	b.WriteString("}\n")
 	return b.String()
+}
+
+// Domain is the i-th typical domain of Domains as a JSON value (a map),
+// named: NixVirt's attrset of it.
+func Domain(i int) map[string]any {
+	type m = map[string]any
+	return m{
+		"type":     "kvm",
+		"name":     fmt.Sprintf("vm%d", i),
+		"uuid":     fmt.Sprintf("c7a5fdbd-cdaf-9455-926a-%012d", i),
+		"memory":   m{"count": 4, "unit": "GiB"},
+		"vcpu":     m{"placement": "static", "count": 2},
+		"os":       m{"type": "hvm", "arch": "x86_64", "machine": "q35", "boot": m{"dev": "hd"}},
+		"features": m{"acpi": m{}, "apic": m{}},
+		"cpu":      m{"mode": "host-passthrough"},
+		"devices": m{
+			"emulator": "/usr/bin/qemu-system-x86_64",
+			"disk": m{"type": "volume", "device": "disk", "driver": m{"name": "qemu", "type": "qcow2", "cache": "none"},
+				"source": m{"pool": "vms", "volume": fmt.Sprintf("vm%d.qcow2", i)}, "target": m{"dev": "vda", "bus": "virtio"}},
+			"interface": m{"type": "network", "source": m{"network": "default"}, "model": m{"type": "virtio"}},
+			"channel":   m{"type": "unix", "target": m{"type": "virtio", "name": "org.qemu.guest_agent.0"}},
+			"rng":       m{"model": "virtio", "backend": m{"model": "random", "source": "/dev/urandom"}},
+		},
+	}
+}
+
+// DomainsJSON is the configuration of Domains as JSON, in NixVirt's
+// settings shape (a list of entries, each with its definition): what
+// the Nix modules hand to nixvirt.
+func DomainsJSON(n int) []byte {
+	entries := make([]any, n)
+	for i := range entries {
+		entries[i] = map[string]any{"definition": Domain(i)}
+	}
+	return mustJSON(map[string]any{"connections": map[string]any{"qemu:///system": map[string]any{"domains": entries}}})
+}
+
+// DefinitionsJSON is the n domains' definitions as one JSON list: the
+// input of NixVirt's generator in the benchmark script.
+func DefinitionsJSON(n int) []byte {
+	defs := make([]any, n)
+	for i := range defs {
+		defs[i] = Domain(i)
+	}
+	return mustJSON(defs)
+}
+
+func mustJSON(v any) []byte {
+	out, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		panic(err)
+	}
+	return append(out, '\n')
 }

@@ -1,0 +1,77 @@
+package compiler
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"nixvirt.dev/nixvirt/internal/testconfig"
+)
+
+// TestFastConfigMatchesCUE decodes whole-host JSON configurations with the
+// Go checker and with the CUE path, and wants the same objects, entries
+// and XML.
+func TestFastConfigMatchesCUE(t *testing.T) {
+	configs := map[string]string{
+		"typical.json": string(testconfig.DomainsJSON(2)),
+		"entries.json": `{"connections": {
+  "test:///default": {
+    "shutdownTimeout": 30,
+    "networks": {"lab": {"definition": {"forward": {"mode": "nat"}}, "active": true, "restart": null}},
+    "pools": [{"definition": {"type": "dir", "name": "vms", "target": {"path": "/var/lib/vms"}}, "autostart": true,
+      "volumes": [{"name": "a.qcow2", "definition": {"capacity": {"count": 1, "unit": "GiB"}, "name": "a.qcow2"}},
+                  {"name": "old.img", "present": false, "definition": null}]}],
+    "domains": {
+      "web": {"definition": {"type": "kvm", "os": {"type": "hvm"}, "memory": {"count": 1, "unit": "GiB"}, "description": null}, "shutdownTimeout": 5, "keepNvram": false},
+      "gone": {"present": false}
+    }
+  },
+  "qemu:///session": {"domains": []}
+}}`,
+	}
+	s := mustSchema(t)
+	dir := t.TempDir()
+	for name, src := range configs {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		in := Input{Dir: dir, Args: []string{name}}
+		fast, ok := FastConfig(in, "")
+		if !ok {
+			t.Fatalf("%s: the Go checker does not take it", name)
+		}
+		v, err := s.Load(in, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := s.CheckConfig(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slow, err := s.Config(u, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fast.Connections, slow.Connections) {
+			t.Errorf("%s: connections differ:\nGo:  %+v\nCUE: %+v", name, fast.Connections, slow.Connections)
+		}
+		if len(fast.Objects) != len(slow.Objects) {
+			t.Fatalf("%s: %d objects from the Go checker, %d from CUE", name, len(fast.Objects), len(slow.Objects))
+		}
+		for i, f := range fast.Objects {
+			o := slow.Objects[i]
+			if f.Connection != o.Connection || f.Kind != o.Kind || f.Name != o.Name || f.Pool != o.Pool || !reflect.DeepEqual(f.Entry, o.Entry) {
+				t.Errorf("%s: object %d differs:\nGo:  %s %s %q %q %+v\nCUE: %s %s %q %q %+v", name, i,
+					f.Connection, f.Kind, f.Name, f.Pool, f.Entry, o.Connection, o.Kind, o.Name, o.Pool, o.Entry)
+			}
+			want, err := s.Compile(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Compiled != want {
+				t.Errorf("%s: %s %q: XML differs:\nGo:\n%s\nCUE:\n%s", name, f.Kind, f.Name, f.Compiled, want)
+			}
+		}
+	}
+}

@@ -1,0 +1,34 @@
+// Command benchinput writes the inputs of internal/bench/compare.sh: n
+// typical domains (internal/testconfig) as a whole-host configuration in
+// JSON (host.json), the first of them as a single document (one.json), and
+// their definitions as a JSON list for NixVirt's generator (nixvirt.json).
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"nixvirt.dev/nixvirt/internal/testconfig"
+)
+
+func main() {
+	n := flag.Int("n", 100, "number of domains")
+	dir := flag.String("dir", ".", "where to write the files")
+	flag.Parse()
+	one, _ := json.MarshalIndent(testconfig.Domain(0), "", " ")
+	files := map[string][]byte{
+		"host.json":    testconfig.DomainsJSON(*n),
+		"nixvirt.json": testconfig.DefinitionsJSON(*n),
+		"one.json":     append(one, '\n'),
+		"host.cue":     []byte(testconfig.Domains(*n)),
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(*dir, name), data, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "benchinput:", err)
+			os.Exit(1)
+		}
+	}
+}
