@@ -187,8 +187,8 @@ func nonNegative(v *jval) (int, bool) {
 // entryFields are the fields of each kind's entry (#DomainEntry, …) and
 // what each takes.
 var entryFields = map[Kind]map[string]string{
-	KindDomain:  {"definition": "def", "present": "bool", "name": "name", "active": "bool", "restart": "bool", "autostart": "bool", "shutdownTimeout": "uint", "keepNvram": "bool", "keepTpm": "bool"},
-	KindNetwork: {"definition": "def", "present": "bool", "name": "name", "active": "bool", "restart": "bool", "autostart": "bool"},
+	KindDomain:  {"definition": "def", "present": "bool", "name": "name", "active": "bool", "restart": "bool", "autostart": "bool", "live": "bool", "shutdownTimeout": "uint", "keepNvram": "bool", "keepTpm": "bool"},
+	KindNetwork: {"definition": "def", "present": "bool", "name": "name", "active": "bool", "restart": "bool", "autostart": "bool", "live": "bool"},
 	KindPool:    {"definition": "def", "present": "bool", "name": "name", "active": "bool", "restart": "bool", "autostart": "bool", "volumes": "entries"},
 	KindVolume:  {"definition": "def", "present": "bool", "name": "name"},
 }
@@ -228,7 +228,11 @@ func fastEntries(v *jval, uri string, k Kind, pool string, timeout int) ([]Objec
 		if e.kind != jObject {
 			return nil, nil, false
 		}
-		en := Entry{Present: true, ShutdownTimeout: timeout}
+		// The defaults of schemas/config.cue; TestFastConfigMatchesCUE
+		// compares the two decodings. Fields only the CUE path decodes
+		// (content, cloudInit, waitFor, …) are not in entryFields: an
+		// entry with one takes that path.
+		en := Entry{Present: true, ShutdownTimeout: timeout, Live: k == KindDomain || k == KindNetwork}
 		if k == KindDomain {
 			en.KeepNvram, en.KeepTPM = true, true
 		}
@@ -282,6 +286,8 @@ func fastEntries(v *jval, uri string, k Kind, pool string, timeout int) ([]Objec
 				en.KeepNvram = *b
 			case "keepTpm":
 				en.KeepTPM = *b
+			case "live":
+				en.Live = *b
 			}
 		}
 		o := Object{Connection: uri, Kind: k, Pool: pool, Entry: en, Name: it.key}
