@@ -364,3 +364,22 @@ func TestXMLDefinitionMistakes(t *testing.T) {
 		t.Errorf("a domain file for a network: %v", err)
 	}
 }
+
+// TestParseKind: --kind takes the four kinds and names them when it does
+// not; the kinds' ranks and metadata are what apply relies on.
+func TestParseKind(t *testing.T) {
+	for _, k := range Kinds {
+		if got, err := ParseKind(string(k)); got != k || err != nil {
+			t.Errorf("ParseKind(%q) = %v, %v", k, got, err)
+		}
+	}
+	if _, err := ParseKind("machine"); err == nil || err.Error() != `unknown kind "machine": want domain, network, pool or volume` {
+		t.Errorf("ParseKind(machine): %v", err)
+	}
+	if !(KindNetwork.Order() < KindVolume.Order() && KindPool.Order() < KindVolume.Order() && KindVolume.Order() < KindDomain.Order()) {
+		t.Errorf("orders: network %d pool %d volume %d domain %d", KindNetwork.Order(), KindPool.Order(), KindVolume.Order(), KindDomain.Order())
+	}
+	if !KindDomain.HasMetadata() || !KindNetwork.HasMetadata() || KindPool.HasMetadata() {
+		t.Error("domains and networks have <metadata>, pools do not")
+	}
+}
