@@ -335,6 +335,21 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string, time
 	var out []Object
 	var raw []cue.Value
 	seen := map[string]cue.Value{}
+	// accept keeps an object after the checks every entry passes, one to
+	// delete too: a name libvirt takes, declared once (an object both
+	// deleted and defined is a contradiction, not an order).
+	accept := func(o Object, e cue.Value) error {
+		if why := badName(o.Name); why != "" {
+			return newPathError(e, "%s name %q: %s", k, o.Name, why)
+		}
+		if prev, ok := seen[o.Name]; ok {
+			return newPathError(e, "%s %q is declared twice on %s (also at %s)", k, o.Name, uri, prev.Pos())
+		}
+		seen[o.Name] = e
+		out = append(out, o)
+		raw = append(raw, e)
+		return nil
+	}
 	for _, it := range items {
 		e, _ := it.entry.Default()
 		en, err := s.decodeEntry(e, k, timeout)
@@ -361,8 +376,9 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string, time
 			if o.Name == "" {
 				return nil, nil, newPathError(e, "an entry with present: false needs a name")
 			}
-			out = append(out, o)
-			raw = append(raw, e)
+			if err := accept(o, e); err != nil {
+				return nil, nil, err
+			}
 			continue
 		}
 		switch def.Kind() {
@@ -408,15 +424,9 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string, time
 				return nil, nil, newPathError(e, "an entry with present: false needs a name")
 			}
 		}
-		if why := badName(o.Name); why != "" {
-			return nil, nil, newPathError(e, "%s name %q: %s", k, o.Name, why)
+		if err := accept(o, e); err != nil {
+			return nil, nil, err
 		}
-		if prev, ok := seen[o.Name]; ok {
-			return nil, nil, newPathError(e, "%s %q is declared twice on %s (also at %s)", k, o.Name, uri, prev.Pos())
-		}
-		seen[o.Name] = e
-		out = append(out, o)
-		raw = append(raw, e)
 	}
 	return out, raw, nil
 }

@@ -225,7 +225,7 @@ func withUserPositions(err error, user cue.Value) error {
 		rel := path[prefix:]
 		var pos token.Pos
 		for i := len(rel) - 1; i >= 0 && !pos.IsValid(); i-- {
-			uv := user.LookupPath(cue.ParsePath(strings.Join(rel[:i], ".")))
+			uv := user.LookupPath(errorPath(rel[:i]))
 			if p := userPos(uv); uv.Exists() && p.IsValid() && !isSchemaFile(p.Filename()) && !strings.HasPrefix(p.Filename(), "<") {
 				pos = p
 			}
