@@ -76,8 +76,6 @@ func (s *Schema) Precise() (*Schema, error) {
 	return exactSchema, preciseErr
 }
 
-// IsPrecise reports whether this is the exact variant.
-func (s *Schema) IsPrecise() bool { return s.precise }
 
 func compileSchema(ctx *cue.Context, precise bool) (*Schema, error) {
 	inst := build.NewContext().NewInstance("", nil)
