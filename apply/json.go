@@ -10,7 +10,7 @@ import (
 // FormatVersion is the version of the JSON documents of plan, apply and
 // vet (docs/json.md). A new field raises the minor version; a field that
 // is removed or changes meaning raises the major one.
-const FormatVersion = "1.0"
+const FormatVersion = "1.1"
 
 // The JSON documents are their own types, not the planner's, so that the
 // format changes only on purpose. Lists are never null.
@@ -18,7 +18,7 @@ const FormatVersion = "1.0"
 type jsonPlan struct {
 	FormatVersion string             `json:"format_version"`
 	Changes       []jsonChange       `json:"changes"`
-	Unmanaged     []jsonObject       `json:"unmanaged"`
+	Unmanaged     []jsonUnmanaged    `json:"unmanaged"`
 	Errors        []compiler.Problem `json:"errors"`
 	Summary       jsonSummary        `json:"summary"`
 }
@@ -33,6 +33,12 @@ type jsonObject struct {
 	Connection string `json:"connection"`
 	Kind       string `json:"kind"`
 	Name       string `json:"name"`
+}
+
+type jsonUnmanaged struct {
+	jsonObject
+	Owner  string `json:"owner,omitempty"`
+	CopyOf string `json:"copy_of,omitempty"`
 }
 
 type jsonChange struct {
@@ -90,7 +96,7 @@ type jsonFailure struct {
 
 func planDocument(p *Plan, errs []compiler.Problem) jsonPlan {
 	add, change, destroy := p.Counts()
-	out := jsonPlan{FormatVersion: FormatVersion, Changes: []jsonChange{}, Unmanaged: []jsonObject{},
+	out := jsonPlan{FormatVersion: FormatVersion, Changes: []jsonChange{}, Unmanaged: []jsonUnmanaged{},
 		Errors: []compiler.Problem{}, Summary: jsonSummary{add, change, destroy}}
 	for _, c := range p.Changes {
 		jc := jsonChange{jsonObject: jsonObject{c.Connection, string(c.Kind), c.Name}, UUID: c.UUID,
@@ -109,7 +115,7 @@ func planDocument(p *Plan, errs []compiler.Problem) jsonPlan {
 		out.Changes = append(out.Changes, jc)
 	}
 	for _, u := range p.Unmanaged {
-		out.Unmanaged = append(out.Unmanaged, jsonObject{u.Connection, string(u.Kind), u.Name})
+		out.Unmanaged = append(out.Unmanaged, jsonUnmanaged{jsonObject{u.Connection, string(u.Kind), u.Name}, u.Owner, u.CopyOf})
 	}
 	for _, e := range p.Errors {
 		out.Errors = append(out.Errors, compiler.Problem{Message: e})

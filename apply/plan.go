@@ -66,6 +66,9 @@ const (
 	// ReasonAttachedDomain: a running domain (Name) attached to a network
 	// that restarts is stopped and started around it.
 	ReasonAttachedDomain ReasonCode = "attached-domain"
+	// ReasonTakenFromOwner: --take-over moves the object from another
+	// owner (Name) to this configuration's.
+	ReasonTakenFromOwner ReasonCode = "taken-from-owner"
 )
 
 // Reason is why an action is planned.
@@ -98,8 +101,16 @@ const (
 	// UUID (Detail).
 	ProblemNameTaken ProblemCode = "name-taken"
 	// ProblemNotOwned: present: false names an object nixvirt did not
-	// define.
+	// define (or a copy of one); Detail is the owner of another owner's
+	// object.
 	ProblemNotOwned ProblemCode = "not-owned"
+	// ProblemOtherOwner: the object belongs to another owner (Detail),
+	// and --take-over does not move it.
+	ProblemOtherOwner ProblemCode = "other-owner"
+	// ProblemManagedSave: the domain has a managed save image (its saved
+	// memory), which deleting or renaming it (Detail: "delete" or
+	// "rename") would lose.
+	ProblemManagedSave ProblemCode = "managed-save"
 	// ProblemRenameNeedsRestart: a running object would be renamed, and
 	// restart: false forbids the restart that needs (Detail: its name).
 	ProblemRenameNeedsRestart ProblemCode = "rename-needs-restart"
@@ -165,6 +176,12 @@ type Unmanaged struct {
 	Connection string
 	Kind       compiler.Kind
 	Name       string
+	// Owner is the configuration that owns it; "" when nixvirt did not
+	// define it or it is a copy.
+	Owner string
+	// CopyOf is the UUID its mark names, when it is a copy of an object
+	// nixvirt defined (with that mark's owner, Owner is "").
+	CopyOf string
 }
 
 // Counts are the plan's summary in terraform's sense, counting objects,
@@ -216,6 +233,14 @@ type Options struct {
 	Prune bool
 	// State records the pools nixvirt owns (pools have no metadata).
 	State *State
+	// TakeOver moves the objects the configuration names from another
+	// owner to this one; without it they are left alone.
+	TakeOver bool
+	// owner is the configuration's (Desired.Owner), and pruneTimeout the
+	// shutdown timeout of the connection being planned: what a pruned
+	// domain is given to shut down.
+	owner        string
+	pruneTimeout int
 	// managed are the kinds pruning covers on the connection being
 	// planned; nil is all.
 	managed map[compiler.Kind]bool
@@ -270,14 +295,18 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 			if seen[string(k)+"/"+l.UUID] {
 				continue
 			}
-			if !owned(k, l, opts.State, uri) {
-				unmanaged = append(unmanaged, Unmanaged{Connection: uri, Kind: k, Name: l.Name})
+			if hd := holderOf(k, l, opts.State, uri); !opts.mine(hd) {
+				u := Unmanaged{Connection: uri, Kind: k, Name: l.Name, CopyOf: hd.copyOf}
+				if hd.marked && hd.copyOf == "" {
+					u.Owner = hd.owner
+				}
+				unmanaged = append(unmanaged, u)
 				continue
 			}
 			if !opts.Prune || (opts.managed != nil && !opts.managed[k]) {
 				continue
 			}
-			c := &planned{Change: &Change{Connection: uri, Kind: k, Name: l.Name, UUID: l.UUID}, live: l}
+			c := &planned{Change: &Change{Connection: uri, Kind: k, Name: l.Name, UUID: l.UUID}, live: l, timeout: opts.pruneTimeout}
 			if l.Active {
 				c.add(Stop, because(ReasonBeforeDelete))
 			}
@@ -286,14 +315,10 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 			changes = append(changes, c)
 		}
 	}
-	return changes, unmanaged, nil
-}
-
-func owned(k compiler.Kind, l *Live, st *State, uri string) bool {
-	if !k.HasMetadata() {
-		return st != nil && st.ownsPool(uri, l)
+	if err := keepManagedSaves(h, changes); err != nil {
+		return nil, nil, err
 	}
-	return markOf(k, l.XML) != ""
+	return changes, unmanaged, nil
 }
 
 // planAbsent plans an entry with present: false.
@@ -305,8 +330,12 @@ func planAbsent(uri string, w *Wanted, live []Live, opts Options) *planned {
 		}
 		l := &live[i]
 		c.UUID, c.live = canonicalUUID(l.UUID), l
-		if !owned(w.Kind, l, opts.State, uri) {
-			c.fail(ProblemNotOwned, "")
+		if hd := holderOf(w.Kind, l, opts.State, uri); !opts.mine(hd) {
+			detail := ""
+			if opts.anotherOwners(hd) {
+				detail = hd.owner
+			}
+			c.fail(ProblemNotOwned, detail)
 			return c
 		}
 		if l.Active {
@@ -348,7 +377,12 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 		return c
 	}
 	c.live = l
-	isOwned := owned(w.Kind, l, opts.State, uri)
+	hd := holderOf(w.Kind, l, opts.State, uri)
+	if opts.anotherOwners(hd) && !opts.TakeOver {
+		c.fail(ProblemOtherOwner, hd.owner)
+		return c
+	}
+	isOwned := opts.mine(hd)
 	// previous is the definition nixvirt gave the object last time.
 	var prevHash, previous string
 	switch {
@@ -373,7 +407,11 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 			changed = false
 		}
 	default:
-		changed = !sameDefinition(w.Kind, l.XML, w.UserXML)
+		// Taking an object over: only a definition that says what the
+		// live one does, both ways, is identical. One the live definition
+		// has more than (a data disk the configuration leaves out) is a
+		// redefine, with a diff that shows what goes.
+		changed = !equivalent(w.Kind, l.XML, w.UserXML) && !(opts.anotherOwners(hd) && hd.hash == w.Hash)
 	}
 	if !w.Kind.HasMetadata() && isOwned && !changed && !sameDefinition(w.Kind, l.XML, w.UserXML) {
 		// Pools have no mark to keep in step: compare what libvirt has.
@@ -389,6 +427,9 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 		c.add(Redefine, because(ReasonTakeOverDiffers))
 	case !isOwned:
 		c.add(Adopt, because(ReasonTakeOverIdentical))
+	}
+	if opts.anotherOwners(hd) {
+		takenFrom(c.Change, hd.owner)
 	}
 	if renamed && c.has(Refresh) {
 		// A rename writes the definition anyway.
