@@ -77,11 +77,13 @@ func normalize(k compiler.Kind, n *node, sizes bool) {
 			}
 		case k == compiler.KindDomain && c.name == "seclabel":
 			continue
+		case k == compiler.KindPool && poolFigure[c.name]:
+			continue
 		case k == compiler.KindDomain && c.name == "devices":
 			for _, dev := range c.children {
 				var kept []*node
 				for _, x := range dev.children {
-					if x.name != "address" && x.name != "alias" {
+					if x.name != "address" && x.name != "alias" && !generatedTarget(dev, x) {
 						kept = append(kept, x)
 					}
 				}
