@@ -289,3 +289,68 @@ func TestE2ETakeOverShowsWhatGoes(t *testing.T) {
 		t.Fatalf("the plan does not show the disk going:\n%s", out)
 	}
 }
+
+// TestE2EApplyLeavesOthersAlone: a host with nixvirt's objects of another
+// configuration (a running domain, an active network and a pool of
+// another owner, and a domain of the default owner, as every nixvirt
+// before owners marked them) is exactly as it was after TestE2EApply's
+// applies, which create, change and prune their own objects.
+func TestE2EApplyLeavesOthersAlone(t *testing.T) {
+	e := newOwnerE2E(t, "x")
+	other, def := e.name("other"), e.name("default")
+	network, bridge, pool := e.name("net"), fmt.Sprintf("nvxox%d", os.Getpid()%100000), e.name("pool")
+	e.removeDomains(other, def)
+	poolDir, err := os.MkdirTemp("", "nvxown-pool-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, args := range [][]string{{"net-destroy", network}, {"net-undefine", network}, {"pool-destroy", pool}, {"pool-undefine", pool}} {
+			exec.Command("virsh", append([]string{"-c", e.uri}, args...)...).Run()
+		}
+		os.RemoveAll(poolDir)
+	})
+	// No forward and no address: the network carries no traffic.
+	e.mustNixvirt("apply", "--owner", e.owner("other"), e.config("other.cue", fmt.Sprintf(`domains: {%s}
+	networks: %q: {definition: {bridge: name: %q}, active: true}
+	pools: %q: {definition: {type: "dir", target: path: %q}, active: true}`, domainEntry(other, ""), network, bridge, pool, poolDir)))
+	// The default owner's, without pruning: the host may hold other
+	// objects of the default owner.
+	e.mustNixvirt("apply", "--no-prune", e.config("default.cue", "domains: {"+domainEntry(def, "")+"}"))
+
+	figures := regexp.MustCompile(`\s*<(capacity|allocation|available)[^>]*>[^<]*</(capacity|allocation|available)>`)
+	snapshot := func() string {
+		return e.snapshot(other) + e.snapshot(def) +
+			virsh(t, e.uri, "net-dumpxml", "--inactive", network) + virsh(t, e.uri, "net-info", network) +
+			figures.ReplaceAllString(virsh(t, e.uri, "pool-dumpxml", "--inactive", pool), "") +
+			virsh(t, e.uri, "domstate", other)
+	}
+	before := snapshot()
+	if !strings.Contains(before, "running") {
+		t.Fatalf("the other owner's domain is not running:\n%s", before)
+	}
+
+	// TestE2EApply, with this test's state directory: the other owner's
+	// pool is in the same record.
+	t.Run("TestE2EApply", func(t *testing.T) { applyScenario(t, e.uri, e.dir) })
+
+	if after := snapshot(); after != before {
+		t.Fatalf("TestE2EApply's applies changed another configuration's objects:\n%s", unifiedDiffLines(before, after))
+	}
+}
+
+// unifiedDiffLines lists the lines of b that are not in a, for a failure
+// message.
+func unifiedDiffLines(a, b string) string {
+	in := map[string]bool{}
+	for _, l := range strings.Split(a, "\n") {
+		in[l] = true
+	}
+	var out []string
+	for _, l := range strings.Split(b, "\n") {
+		if !in[l] {
+			out = append(out, "+ "+l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
