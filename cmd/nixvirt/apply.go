@@ -23,9 +23,14 @@ object as it goes and a summary at the end. One failing object does not stop
 the others; the exit code reports it. Connections are reconciled in parallel,
 and two applies against one host from this machine run one after the other.
 
-Domains a configuration no longer names are deleted only if nixvirt defined
-them (--no-prune keeps them); their disks, NVRAM and TPM state are kept. Pools
-are undefined, never emptied; a volume is deleted only by present: false.`,
+Objects a configuration no longer names are deleted only if nixvirt defined
+them for this configuration's owner (owner, --owner; "default" without either)
+(--no-prune keeps them); a running domain is shut down first, forced off after
+the connection's shutdownTimeout. A domain keeps its disks, NVRAM, TPM state
+and managed save image (one that has an image is not deleted). Pools are
+undefined, never emptied; a volume is deleted only by present: false. Another
+owner's objects are never changed; --take-over moves the ones the
+configuration names to its owner.`,
 		Example: `  nixvirt apply ./host
   nixvirt apply --connect qemu:///system settings.json   # what the Nix modules run`,
 		RunE: func(cmd *cobra.Command, args []string) error {
