@@ -90,7 +90,7 @@ func TestConfigOwner(t *testing.T) {
 	for _, s := range []*Schema{fast, exact} {
 		for src, want := range map[string]string{
 			`owner: "nixos", connections: "test:///a": {}`: "nixos",
-			`connections: "test:///a": {}`:                  "",
+			`connections: "test:///a": {}`:                 "",
 		} {
 			u, err := s.CheckConfig(s.Context().CompileString(src))
 			if err != nil {
