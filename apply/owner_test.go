@@ -75,6 +75,12 @@ func TestOwnersDoNotPruneEachOther(t *testing.T) {
 		t.Fatalf("A's plan after B: %s", got)
 	}
 
+	// present: false in B does not delete A's domain.
+	p = th.planOf("team-b", `domains: web: present: false`, false)
+	if pr := p.Changes[0].Problem; pr == nil || pr.Code != ProblemNotOwned || pr.Detail != "team-a" || !strings.Contains(ProblemText(p.Changes[0]), `belongs to owner "team-a"`) {
+		t.Fatalf("present: false on another owner's domain: %s %+v", actions(p), pr)
+	}
+
 	// B names A's domain, with another definition: refused, unchanged.
 	both := otherOnly + "\n" + strings.Replace(webOnly, "count: 256", "count: 512", 1)
 	p = th.planOf("team-b", both, false)
