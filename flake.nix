@@ -8,6 +8,10 @@
       systems = [ "x86_64-linux" "aarch64-linux" ];
       forAllSystems = f: nixpkgs.lib.genAttrs systems (system: f nixpkgs.legacyPackages.${system});
       modules = import ./nix/modules.nix { inherit self; };
+      libFor = system: import ./nix/lib.nix {
+        pkgs = nixpkgs.legacyPackages.${system};
+        nixvirt = self.packages.${system}.default;
+      };
     in
     {
       packages = forAllSystems (pkgs: rec {
@@ -25,11 +29,10 @@
       nixosModules.default = modules.nixosModule;
       homeModules.default = modules.homeModule;
 
-      # NixVirt's lib: lib.<system>.{domain,network,pool,volume}.{getXML,writeXML,templates}.
-      lib = forAllSystems (pkgs: import ./nix/lib.nix {
-        inherit pkgs;
-        nixvirt = self.packages.${pkgs.stdenv.hostPlatform.system}.default;
-      });
+      # NixVirt's lib, in NixVirt's shape (lib.domain.writeXML …), built
+      # with x86_64-linux's packages as NixVirt's is (its templates are
+      # x86_64 guests); and the same for each system, lib.<system>.….
+      lib = libFor "x86_64-linux" // nixpkgs.lib.genAttrs systems libFor;
 
       checks = forAllSystems (pkgs:
         let

@@ -2,7 +2,6 @@ package apply
 
 import (
 	"encoding/xml"
-	"strings"
 
 	"nixvirt.dev/nixvirt/compiler"
 )
@@ -93,33 +92,4 @@ func takenFrom(c *Change, owner string) {
 			return
 		}
 	}
-}
-
-// poolFigure are what libvirt reports of a pool, which nobody defines:
-// import leaves them out, so a take-over compares without them.
-var poolFigure = map[string]bool{"capacity": true, "allocation": true, "available": true}
-
-// generatedPrefixes begin the host-side interface names libvirt makes up
-// (and refuses from users): vnet0 (QEMU), macvtap0, testnet0 (the test
-// driver, which keeps it in the inactive definition).
-var generatedPrefixes = []string{"vnet", "vif", "macvtap", "macvlan", "testnet"}
-
-// generatedTarget reports whether x is an interface's <target dev> that
-// libvirt made up: import leaves it out, so a take-over compares without
-// it.
-func generatedTarget(dev, x *node) bool {
-	if dev.name != "interface" || x.name != "target" {
-		return false
-	}
-	for _, a := range x.attrs {
-		if a.Name.Local != "dev" {
-			continue
-		}
-		for _, p := range generatedPrefixes {
-			if strings.HasPrefix(a.Value, p) {
-				return true
-			}
-		}
-	}
-	return false
 }

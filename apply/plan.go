@@ -400,7 +400,7 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 		changed = withoutName(w.Kind, previous) != withoutName(w.Kind, w.Definition)
 	case isOwned:
 		changed = prevHash != w.Hash
-		if changed && w.Kind.HasMetadata() && equivalent(w.Kind, l.XML, w.UserXML) {
+		if changed && w.Kind.HasMetadata() && (equivalent(w.Kind, previous, w.Definition) || equivalent(w.Kind, l.XML, w.UserXML)) {
 			// Written otherwise (an import of the live definition), the
 			// same in effect: only nixvirt's record changes, nothing restarts.
 			c.add(Refresh, because(ReasonWrittenOtherwise))

@@ -369,7 +369,7 @@ func (ex *executor) defineAndStart(c *planned) {
 	}
 	if c.has(Start) || c.has(Restart) {
 		if err := h.Start(c.Kind, w.UUID); err != nil {
-			ex.fail(c, "start", err)
+			ex.fail(c, "start", startHint(err))
 			return
 		}
 		if c.has(Restart) {

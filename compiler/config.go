@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue"
+
+	"nixvirt.dev/nixvirt/internal/xmldoc"
 )
 
 // Object is one libvirt object of a whole-host configuration.
@@ -169,13 +171,13 @@ func (s *Schema) Compile(o Object) (string, error) {
 		// An XML definition goes through import, the schema and export
 		// like any other, so that what libvirt does not know is an error
 		// naming its line rather than dropped.
-		data, err := os.ReadFile(o.XMLFile)
-		if err != nil {
-			return "", err
-		}
 		name := o.XMLName
 		if name == "" {
 			name = o.XMLFile
+		}
+		data, err := ReadXMLFile(o.XMLFile, name)
+		if err != nil {
+			return "", err
 		}
 		k, x, err := s.Import(name, data)
 		if err != nil {
@@ -416,21 +418,19 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string, time
 // xmlName reads the name of an object from its XML file; shown is the
 // file as the configuration names it.
 func xmlName(path, shown string, k Kind) (string, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadXMLFile(path, shown)
 	if err != nil {
 		return "", err
 	}
-	root, err := parseXMLDoc(data)
+	root, err := xmldoc.Parse(data)
 	if err != nil {
 		return "", fmt.Errorf("%s is not XML: %v", shown, err)
 	}
-	if rk, ok := KindOfRoot(root.name); !ok || rk != k {
-		return "", fmt.Errorf("%s holds <%s>, where a libvirt %s belongs", shown, root.name, k)
+	if rk, ok := KindOfRoot(root.Name); !ok || rk != k {
+		return "", fmt.Errorf("%s holds <%s>, where a libvirt %s belongs", shown, root.Name, k)
 	}
-	for _, c := range root.children {
-		if c.name == "name" {
-			return strings.TrimSpace(c.text), nil
-		}
+	if c := root.Child("name"); c != nil {
+		return strings.TrimSpace(c.Text), nil
 	}
 	return "", fmt.Errorf("%s: the %s has no <name>", shown, k)
 }

@@ -58,27 +58,27 @@ func describe(p schemagen.XMLPath) string {
 // grammar has an element of that name) are not expected to be reachable.
 func (w *writer) reaches(sch cue.Value, key string, p schemagen.XMLPath) bool {
 	for i, name := range p.Elems {
-		l, err := w.layoutOf(sch, key)
+		l, err := w.schema.layoutOf(sch, key)
 		if err != nil {
 			return false
 		}
 		found := false
 		for _, f := range l.fields {
 			xmlName := f.name
-			if f.spec.name != "" {
-				xmlName = f.spec.name
+			if f.spec.Name != "" {
+				xmlName = f.spec.Name
 			}
-			isElem := f.spec.kind == "elem" || f.spec.kind == "empty" || f.spec.kind == "raw" || f.spec.orElem
-			if f.spec.child != "" {
+			isElem := f.spec.Kind == "elem" || f.spec.Kind == "empty" || f.spec.Kind == "raw" || f.spec.OrElem
+			if f.spec.Child != "" {
 				// A lifted child (os/type): its attributes sit here.
-				if f.spec.child == name && i == len(p.Elems)-1 && p.Attr != "" {
+				if f.spec.Child == name && i == len(p.Elems)-1 && p.Attr != "" {
 					for _, g := range l.fields {
-						if g.spec.child == name && g.spec.kind == "attr" && g.name == p.Attr {
+						if g.spec.Child == name && g.spec.Kind == "attr" && g.name == p.Attr {
 							return true
 						}
 					}
 				}
-				if f.spec.child == name && i == len(p.Elems)-1 && p.Attr == "" {
+				if f.spec.Child == name && i == len(p.Elems)-1 && p.Attr == "" {
 					return true
 				}
 				continue
@@ -86,15 +86,15 @@ func (w *writer) reaches(sch cue.Value, key string, p schemagen.XMLPath) bool {
 			if !isElem || xmlName != name {
 				continue
 			}
-			if f.spec.kind == "raw" {
+			if f.spec.Kind == "raw" {
 				return true // raw XML: anything below is written as is
 			}
 			found = true
-			if f.spec.def == "" {
+			if f.spec.Def == "" {
 				// Text-only or empty element: nothing below it.
 				return i == len(p.Elems)-1 && (p.Attr == "" || f.elem.LookupPath(cue.MakePath(cue.Str(p.Attr).Optional())).Exists())
 			}
-			sch, key = f.elem, f.spec.def
+			sch, key = f.elem, f.spec.Def
 			break
 		}
 		if !found {
@@ -104,12 +104,12 @@ func (w *writer) reaches(sch cue.Value, key string, p schemagen.XMLPath) bool {
 	if p.Attr == "" {
 		return true
 	}
-	l, err := w.layoutOf(sch, key)
+	l, err := w.schema.layoutOf(sch, key)
 	if err != nil {
 		return false
 	}
 	for _, f := range l.fields {
-		if (f.spec.kind == "attr") && f.name == p.Attr && f.spec.child == "" {
+		if (f.spec.Kind == "attr") && f.name == p.Attr && f.spec.Child == "" {
 			return true
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue"
+
+	"nixvirt.dev/nixvirt/internal/xmlspec"
 )
 
 // Check unifies v with the kind's closed definition and validates it to
@@ -93,13 +95,11 @@ func checkKept(root *xmlNode, out string) error {
 		srcs := wrote[k]
 		if len(srcs) > kept[k] {
 			return newPathError(srcs[len(srcs)-1], "libvirt has no place for %s here: %s",
-				describeKey(k), "check that it fits the element's type (libvirtxml "+libvirtxmlVersion+" drops it)")
+				describeKey(k), "check that it fits the element's type (libvirtxml "+xmlspec.LibvirtxmlVersion+" drops it)")
 		}
 	}
 	return nil
 }
-
-const libvirtxmlVersion = "v1.12008.0"
 
 func describeKey(k string) string {
 	if i := strings.LastIndexByte(k, '@'); i >= 0 {

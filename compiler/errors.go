@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"cuelang.org/go/cue"
@@ -211,6 +212,12 @@ func withUserPositions(err error, user cue.Value) error {
 			hasUser = hasUser || (p.IsValid() && !isSchemaFile(p.Filename()) && !strings.HasPrefix(p.Filename(), "<"))
 		}
 		path := e.Path()
+		if len(path) >= prefix {
+			if nerr := nullError(user, path, prefix); nerr != nil {
+				out = errors.Append(out, nerr)
+				continue
+			}
+		}
 		if hasUser || len(path) < prefix {
 			out = errors.Append(out, e)
 			continue
@@ -230,6 +237,41 @@ func withUserPositions(err error, user cue.Value) error {
 		out = errors.Append(out, &pathError{path: path, pos: pos, msg: message(e)})
 	}
 	return out
+}
+
+// nullError names the mistake when the user's value at path is a null
+// that cannot mean absent (an entry of a list, a required field), in place
+// of the schema's whole definition that null does not unify with.
+func nullError(user cue.Value, path []string, prefix int) *pathError {
+	rel := path[prefix:]
+	if len(rel) == 0 {
+		return nil
+	}
+	uv := user.LookupPath(errorPath(rel))
+	if !uv.Exists() || !uv.IsNull() {
+		return nil
+	}
+	msg := "null here is not absent: this field is required"
+	if sel := uv.Path().Selectors(); len(sel) > 0 && sel[len(sel)-1].Type() == cue.IndexLabel {
+		msg = "a list entry cannot be null: leave it out"
+	}
+	return &pathError{path: path, pos: userPos(uv), msg: msg}
+}
+
+// errorPath is the cue.Path of an error's path, whose list indexes are
+// plain numbers.
+func errorPath(path []string) cue.Path {
+	sels := make([]cue.Selector, len(path))
+	for i, p := range path {
+		if n, err := strconv.Atoi(p); err == nil && n >= 0 {
+			sels[i] = cue.Index(n)
+		} else if ps := cue.ParsePath(p); ps.Err() == nil && len(ps.Selectors()) == 1 {
+			sels[i] = ps.Selectors()[0]
+		} else {
+			sels[i] = cue.Str(p)
+		}
+	}
+	return cue.MakePath(sels...)
 }
 
 func message(e errors.Error) string {

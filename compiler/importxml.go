@@ -1,11 +1,9 @@
 package compiler
 
 import (
-	"bytes"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"strconv"
 	"strings"
 
@@ -13,107 +11,65 @@ import (
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/format"
 	"cuelang.org/go/cue/token"
+
+	"nixvirt.dev/nixvirt/internal/xmldoc"
 )
-
-// xmlElem is an element of a document being imported, with its line.
-type xmlElem struct {
-	name, ns string
-	attrs    []xml.Attr
-	text     string
-	inner    string // raw inner XML, for <metadata>
-	children []*xmlElem
-	line     int
-}
-
-func parseXMLDoc(data []byte) (*xmlElem, error) {
-	d := xml.NewDecoder(bytes.NewReader(data))
-	var stack []*xmlElem
-	var starts []int64
-	var root *xmlElem
-	for {
-		before := d.InputOffset()
-		line, _ := d.InputPos()
-		tok, err := d.Token()
-		if err == io.EOF {
-			if root == nil {
-				return nil, fmt.Errorf("no XML document")
-			}
-			return root, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			e := &xmlElem{name: t.Name.Local, ns: t.Name.Space, line: line}
-			for _, a := range t.Attr {
-				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
-					continue
-				}
-				e.attrs = append(e.attrs, a)
-			}
-			if len(stack) > 0 {
-				p := stack[len(stack)-1]
-				p.children = append(p.children, e)
-			} else if root == nil {
-				root = e
-			} else {
-				return nil, fmt.Errorf("line %d: a second root element <%s>", line, t.Name.Local)
-			}
-			stack = append(stack, e)
-			starts = append(starts, d.InputOffset())
-		case xml.EndElement:
-			e := stack[len(stack)-1]
-			e.inner = string(data[starts[len(starts)-1]:before])
-			stack, starts = stack[:len(stack)-1], starts[:len(starts)-1]
-		case xml.CharData:
-			if len(stack) > 0 {
-				stack[len(stack)-1].text += string(t)
-			}
-		}
-	}
-}
 
 // Import turns a libvirt XML document into CUE in nixvirt's vocabulary,
 // unifiable with the kind's definition; name is used in error messages.
 // Whatever the schema has no field for is an error naming the element's
 // line: nothing is dropped.
 func (s *Schema) Import(name string, data []byte) (Kind, ast.Expr, error) {
+	root, err := ParseXML(name, data)
+	if err != nil {
+		return "", nil, err
+	}
+	return s.ImportElement(name, root)
+}
+
+// ParseXML reads a libvirt XML document; name is used in error messages,
+// which give the line.
+func ParseXML(name string, data []byte) (*xmldoc.Element, error) {
+	root, err := xmldoc.Parse(data)
+	if err != nil {
+		var de *xmldoc.Error
+		if errors.As(err, &de) && de.Line > 0 {
+			return nil, fmt.Errorf("%s:%d: not XML: %s", name, de.Line, de.Msg)
+		}
+		return nil, fmt.Errorf("%s: not XML: %v", name, err)
+	}
+	return root, nil
+}
+
+// ImportElement is Import of a document already read (and perhaps trimmed
+// of what libvirt reports; see internal/reported).
+func (s *Schema) ImportElement(name string, root *xmldoc.Element) (Kind, ast.Expr, error) {
 	exact, err := s.Precise()
 	if err != nil {
 		return "", nil, err
 	}
-	root, err := parseXMLDoc(data)
-	if err != nil {
-		var se *xml.SyntaxError
-		if errors.As(err, &se) {
-			return "", nil, fmt.Errorf("%s:%d: not XML: %s", name, se.Line, se.Msg)
-		}
-		return "", nil, fmt.Errorf("%s: not XML: %v", name, err)
-	}
-	k, ok := KindOfRoot(root.name)
+	k, ok := KindOfRoot(root.Name)
 	if !ok {
-		return "", nil, fmt.Errorf("%s:%d: <%s> is not a libvirt domain, network, pool or volume", name, root.line, root.name)
+		return "", nil, fmt.Errorf("%s:%d: <%s> is not a libvirt domain, network, pool or volume", name, root.Line, root.Name)
 	}
-	im := &importer{schema: exact, w: &writer{schema: exact}, file: name, accepts: map[string]bool{}}
-	x, err := im.element(root, exact.Def(k.Definition()), k.Definition(), root.name)
+	im := &importer{schema: exact, file: name, accepts: map[string]bool{}}
+	x, err := im.element(root, exact.Def(k.Definition()), k.Definition(), root.Name)
 	return k, x, err
 }
 
 type importer struct {
 	schema  *Schema
-	w       *writer
 	file    string
 	accepts map[string]bool
 }
 
-func (im *importer) errorf(e *xmlElem, format string, args ...any) error {
-	return fmt.Errorf("%s:%d: %s", im.file, e.line, fmt.Sprintf(format, args...))
+func (im *importer) errorf(e *xmldoc.Element, format string, args ...any) error {
+	return fmt.Errorf("%s:%d: %s", im.file, e.Line, fmt.Sprintf(format, args...))
 }
 
 // element converts an element whose schema is sch (cached under key).
-func (im *importer) element(e *xmlElem, sch cue.Value, key, path string) (ast.Expr, error) {
-	l, err := im.w.layoutOf(sch, key)
+func (im *importer) element(e *xmldoc.Element, sch cue.Value, key, path string) (ast.Expr, error) {
+	l, err := im.schema.layoutOf(sch, key)
 	if err != nil {
 		return nil, err
 	}
@@ -124,41 +80,41 @@ func (im *importer) element(e *xmlElem, sch cue.Value, key, path string) (ast.Ex
 		fields[label] = f
 		st.Elts = append(st.Elts, f)
 	}
-	for _, a := range e.attrs {
+	for _, a := range e.Attrs {
 		f := l.find(func(f *fieldInfo) bool {
-			return f.spec.kind == "attr" && f.spec.child == "" && f.xmlName() == a.Name.Local
+			return f.spec.Kind == "attr" && f.spec.Child == "" && f.xmlName() == a.Name.Local
 		})
 		if f == nil {
-			return nil, im.errorf(e, "attribute %q of <%s> is not in nixvirt's schema (%s)", a.Name.Local, e.name, path)
+			return nil, im.errorf(e, "attribute %q of <%s> is not in nixvirt's schema (%s)", a.Name.Local, e.Name, path)
 		}
 		add(f.name, im.value(key, f, a.Value))
 	}
-	if t := e.text; strings.TrimSpace(t) != "" && len(e.children) == 0 {
+	if t := e.Text; strings.TrimSpace(t) != "" && len(e.Children) == 0 {
 		// Text is kept as it is, spaces and all: libvirt keeps it so.
-		f := l.find(func(f *fieldInfo) bool { return f.spec.kind == "text" && f.spec.child == "" })
+		f := l.find(func(f *fieldInfo) bool { return f.spec.Kind == "text" && f.spec.Child == "" })
 		if f == nil {
-			return nil, im.errorf(e, "<%s> has text %q, which nixvirt's schema has no field for (%s)", e.name, t, path)
+			return nil, im.errorf(e, "<%s> has text %q, which nixvirt's schema has no field for (%s)", e.Name, t, path)
 		}
 		add(f.name, im.value(key, f, t))
 	}
 	// Children, repeated ones gathered into a list where they first occur.
 	lists := map[string]*ast.ListLit{}
-	for _, c := range e.children {
+	for _, c := range e.Children {
 		// A lifted child (os/type): its text and attributes are fields here.
-		if lf := l.find(func(f *fieldInfo) bool { return f.spec.child == c.name }); lf != nil {
-			for _, a := range c.attrs {
+		if lf := l.find(func(f *fieldInfo) bool { return f.spec.Child == c.Name }); lf != nil {
+			for _, a := range c.Attrs {
 				f := l.find(func(f *fieldInfo) bool {
-					return f.spec.kind == "attr" && f.spec.child == c.name && f.xmlName() == a.Name.Local
+					return f.spec.Kind == "attr" && f.spec.Child == c.Name && f.xmlName() == a.Name.Local
 				})
 				if f == nil {
-					return nil, im.errorf(c, "attribute %q of <%s> is not in nixvirt's schema (%s/%s)", a.Name.Local, c.name, path, c.name)
+					return nil, im.errorf(c, "attribute %q of <%s> is not in nixvirt's schema (%s/%s)", a.Name.Local, c.Name, path, c.Name)
 				}
 				add(f.name, im.value(key, f, a.Value))
 			}
-			if t := strings.TrimSpace(c.text); t != "" {
-				f := l.find(func(f *fieldInfo) bool { return f.spec.kind == "text" && f.spec.child == c.name })
+			if t := strings.TrimSpace(c.Text); t != "" {
+				f := l.find(func(f *fieldInfo) bool { return f.spec.Kind == "text" && f.spec.Child == c.Name })
 				if f == nil {
-					return nil, im.errorf(c, "<%s> has text nixvirt's schema has no field for", c.name)
+					return nil, im.errorf(c, "<%s> has text nixvirt's schema has no field for", c.Name)
 				}
 				add(f.name, im.value(key, f, t))
 			}
@@ -167,18 +123,18 @@ func (im *importer) element(e *xmlElem, sch cue.Value, key, path string) (ast.Ex
 		// Where an attribute and a child element share a name, the shared
 		// field takes the element unless the attribute is there too.
 		var f *fieldInfo
-		if !hasAttr(e, c.name) {
-			f = l.find(func(f *fieldInfo) bool { return f.spec.orElem && f.xmlName() == c.name })
+		if !hasAttr(e, c.Name) {
+			f = l.find(func(f *fieldInfo) bool { return f.spec.OrElem && f.xmlName() == c.Name })
 		}
 		if f == nil {
 			f = l.find(func(f *fieldInfo) bool {
-				return (f.spec.kind == "elem" || f.spec.kind == "empty" || f.spec.kind == "raw") && f.xmlName() == c.name && nsMatch(f.spec.ns, c.ns)
+				return (f.spec.Kind == "elem" || f.spec.Kind == "empty" || f.spec.Kind == "raw") && f.xmlName() == c.Name && nsMatch(f.spec.NS, c.Space)
 			})
 		}
 		if f == nil {
-			return nil, im.errorf(c, "element <%s> in <%s> is not in nixvirt's schema (%s)", c.name, e.name, path)
+			return nil, im.errorf(c, "element <%s> in <%s> is not in nixvirt's schema (%s)", c.Name, e.Name, path)
 		}
-		v, err := im.child(c, f, path+"/"+c.name)
+		v, err := im.child(c, f, path+"/"+c.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -199,8 +155,8 @@ func (im *importer) element(e *xmlElem, sch cue.Value, key, path string) (ast.Ex
 
 func nsMatch(want, have string) bool { return want == have }
 
-func hasAttr(e *xmlElem, name string) bool {
-	for _, a := range e.attrs {
+func hasAttr(e *xmldoc.Element, name string) bool {
+	for _, a := range e.Attrs {
 		if a.Name.Local == name {
 			return true
 		}
@@ -209,30 +165,30 @@ func hasAttr(e *xmlElem, name string) bool {
 }
 
 // child converts a child element by its field's kind.
-func (im *importer) child(c *xmlElem, f *fieldInfo, path string) (ast.Expr, error) {
+func (im *importer) child(c *xmldoc.Element, f *fieldInfo, path string) (ast.Expr, error) {
 	switch {
-	case f.spec.kind == "raw":
-		return ast.NewString(c.inner), nil
-	case f.spec.kind == "empty":
-		if len(c.attrs) > 0 || len(c.children) > 0 || strings.TrimSpace(c.text) != "" {
-			return nil, im.errorf(c, "<%s> is empty in libvirt's grammar, but has content (%s)", c.name, path)
+	case f.spec.Kind == "raw":
+		return ast.NewString(c.Inner()), nil
+	case f.spec.Kind == "empty":
+		if len(c.Attrs) > 0 || len(c.Children) > 0 || strings.TrimSpace(c.Text) != "" {
+			return nil, im.errorf(c, "<%s> is empty in libvirt's grammar, but has content (%s)", c.Name, path)
 		}
 		return &ast.StructLit{}, nil
-	case f.spec.def != "":
-		return im.element(c, f.elem, f.spec.def, path)
+	case f.spec.Def != "":
+		return im.element(c, f.elem, f.spec.Def, path)
 	}
 	// A text-only element: a plain value, or NixVirt's wrapper struct
 	// (kernel: {path: …}).
 	if sl, ok := im.wrapperField(f); ok {
-		if len(c.attrs) > 0 || len(c.children) > 0 {
-			return nil, im.errorf(c, "<%s> has content nixvirt's schema has no field for (%s)", c.name, path)
+		if len(c.Attrs) > 0 || len(c.Children) > 0 {
+			return nil, im.errorf(c, "<%s> has content nixvirt's schema has no field for (%s)", c.Name, path)
 		}
-		return &ast.StructLit{Elts: []ast.Decl{&ast.Field{Label: fieldLabel(sl), Value: ast.NewString(c.text)}}}, nil
+		return &ast.StructLit{Elts: []ast.Decl{&ast.Field{Label: fieldLabel(sl), Value: ast.NewString(c.Text)}}}, nil
 	}
-	if len(c.attrs) > 0 || len(c.children) > 0 {
-		return nil, im.errorf(c, "<%s> takes only text in nixvirt's schema (%s)", c.name, path)
+	if len(c.Attrs) > 0 || len(c.Children) > 0 {
+		return nil, im.errorf(c, "<%s> takes only text in nixvirt's schema (%s)", c.Name, path)
 	}
-	return im.value(f.name, f, c.text), nil
+	return im.value(f.name, f, c.Text), nil
 }
 
 // wrapperField reports whether a text-only element is written as a struct
@@ -242,8 +198,8 @@ func (im *importer) wrapperField(f *fieldInfo) (string, bool) {
 	if el.IncompleteKind() != cue.StructKind {
 		return "", false
 	}
-	l, err := im.w.layoutOf(el, "")
-	if err != nil || len(l.fields) != 1 || l.fields[0].spec.kind != "text" {
+	l, err := im.schema.layoutOf(el, "")
+	if err != nil || len(l.fields) != 1 || l.fields[0].spec.Kind != "text" {
 		return "", false
 	}
 	return l.fields[0].name, true
@@ -252,13 +208,13 @@ func (im *importer) wrapperField(f *fieldInfo) (string, bool) {
 // value types a lexical value as the field takes it: a boolean for yes/no
 // and on/off, an integer where the field takes no free text, else text.
 func (im *importer) value(key string, f *fieldInfo, s string) ast.Expr {
-	if f.spec.style != "" {
+	if f.spec.Style != "" {
 		switch {
-		case (f.spec.style == "yesno" && s == "yes") || (f.spec.style == "onoff" && s == "on"):
+		case (f.spec.Style == "yesno" && s == "yes") || (f.spec.Style == "onoff" && s == "on"):
 			if im.accept(key, f, true) {
 				return ast.NewBool(true)
 			}
-		case (f.spec.style == "yesno" && s == "no") || (f.spec.style == "onoff" && s == "off"):
+		case (f.spec.Style == "yesno" && s == "no") || (f.spec.Style == "onoff" && s == "off"):
 			if im.accept(key, f, false) {
 				return ast.NewBool(false)
 			}
@@ -281,8 +237,8 @@ func (im *importer) accept(key string, f *fieldInfo, v any) bool {
 }
 
 func (f *fieldInfo) xmlName() string {
-	if f.spec.name != "" {
-		return f.spec.name
+	if f.spec.Name != "" {
+		return f.spec.Name
 	}
 	return f.name
 }
@@ -315,4 +271,25 @@ func FormatCUE(x ast.Expr, comment string) ([]byte, error) {
 		ast.AddComment(f.Decls[0], &ast.CommentGroup{Doc: true, List: []*ast.Comment{{Text: "// " + comment}}})
 	}
 	return format.Node(f, format.Simplify())
+}
+
+// ReadXMLFile reads a libvirt XML file that a configuration names: a
+// regular file of bounded size (see xmldoc.ReadFile). shown is the file
+// as the user named it, for the message.
+func ReadXMLFile(path, shown string) ([]byte, error) {
+	data, err := xmldoc.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", shown, unwrapPath(err))
+	}
+	return data, nil
+}
+
+// unwrapPath drops the path from an os error, which the caller names as
+// the user wrote it.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

@@ -44,20 +44,20 @@ type KindInfo struct {
 	// ownership mark (pools are recorded in the state directory instead).
 	Metadata bool
 	// newDocument returns an empty value of the libvirtxml type.
-	newDocument func() document
+	newDocument func() libvirtxml.Document
 }
 
 // kindTable is in apply order: networks and pools before the volumes in
 // them, and all three before the domains that use them.
 var kindTable = []KindInfo{
 	{Kind: KindNetwork, Definition: "#Network", EntryDefinition: "#NetworkEntry", Root: "network", Plural: "networks",
-		TopLevel: true, StopRank: 1, RestartsForChange: true, Metadata: true, newDocument: func() document { return &libvirtxml.Network{} }},
+		TopLevel: true, StopRank: 1, RestartsForChange: true, Metadata: true, newDocument: func() libvirtxml.Document { return &libvirtxml.Network{} }},
 	{Kind: KindPool, Definition: "#Pool", EntryDefinition: "#PoolEntry", Root: "pool", Plural: "pools",
-		TopLevel: true, StopRank: 2, newDocument: func() document { return &libvirtxml.StoragePool{} }},
+		TopLevel: true, StopRank: 2, newDocument: func() libvirtxml.Document { return &libvirtxml.StoragePool{} }},
 	{Kind: KindVolume, Definition: "#Volume", EntryDefinition: "#VolumeEntry", Root: "volume", Plural: "volumes",
-		newDocument: func() document { return &libvirtxml.StorageVolume{} }},
+		newDocument: func() libvirtxml.Document { return &libvirtxml.StorageVolume{} }},
 	{Kind: KindDomain, Definition: "#Domain", EntryDefinition: "#DomainEntry", Root: "domain", Plural: "domains",
-		TopLevel: true, StopRank: 0, RestartsForChange: true, Metadata: true, newDocument: func() document { return &libvirtxml.Domain{} }},
+		TopLevel: true, StopRank: 0, RestartsForChange: true, Metadata: true, newDocument: func() libvirtxml.Document { return &libvirtxml.Domain{} }},
 }
 
 // Kinds lists the document kinds in the order apply defines them.
@@ -138,10 +138,5 @@ func KindOfRoot(root string) (Kind, bool) {
 	return "", false
 }
 
-// document is the libvirtxml type of each kind.
-type document interface {
-	Unmarshal(string) error
-	Marshal() (string, error)
-}
-
-func newDocument(k Kind) document { return k.Info().newDocument() }
+// newDocument is an empty value of the kind's libvirtxml type.
+func newDocument(k Kind) libvirtxml.Document { return k.Info().newDocument() }

@@ -115,6 +115,9 @@ func (s *Schema) loadJSON(dir string, args []string) (cue.Value, error) {
 		if err != nil {
 			return v, err
 		}
+		if !s.precise {
+			dropNullFields(x)
+		}
 		jv := s.ctx.BuildExpr(x)
 		if jv.Err() != nil {
 			return v, jv.Err()
@@ -145,8 +148,10 @@ func (s *Schema) LoadSettings(in Input, expr string) (cue.Value, error) {
 	if err != nil {
 		return cue.Value{}, err
 	}
-	if st, ok := x.(*ast.StructLit); ok {
-		var keep []ast.Decl
+	if st, ok := x.(*ast.StructLit); ok && s.precise {
+		// A kind the module writes as null is not managed: absent. The
+		// nulls inside are read as written (see dropNullFields).
+		keep := st.Elts[:0]
 		for _, d := range st.Elts {
 			if f, ok := d.(*ast.Field); ok {
 				if lit, ok := f.Value.(*ast.BasicLit); ok && lit.Kind == token.NULL {
@@ -156,6 +161,8 @@ func (s *Schema) LoadSettings(in Input, expr string) (cue.Value, error) {
 			keep = append(keep, d)
 		}
 		st.Elts = keep
+	} else if !s.precise {
+		dropNullFields(x)
 	}
 	v := s.ctx.BuildExpr(x)
 	if v.Err() != nil {
@@ -333,4 +340,31 @@ func newPathError(v cue.Value, msg string, args ...interface{}) *pathError {
 		path = append(path, sel.String())
 	}
 	return &pathError{path: path, pos: userPos(v), msg: fmt.Sprintf(msg, args...)}
+}
+
+// dropNullFields removes the fields of JSON structs whose value is null,
+// at any depth: null means absent, as in NixVirt, which leaves such
+// attributes out. The fast schema variant has no null (it would cost
+// every optional element a disjunction), so JSON reaches it without them;
+// the exact variant reads them as written, so that a null where a value is
+// required is reported as such. A null list item is kept: it is an error.
+func dropNullFields(x ast.Expr) {
+	switch x := x.(type) {
+	case *ast.StructLit:
+		keep := x.Elts[:0]
+		for _, d := range x.Elts {
+			if f, ok := d.(*ast.Field); ok {
+				if lit, ok := f.Value.(*ast.BasicLit); ok && lit.Kind == token.NULL {
+					continue
+				}
+				dropNullFields(f.Value)
+			}
+			keep = append(keep, d)
+		}
+		x.Elts = keep
+	case *ast.ListLit:
+		for _, e := range x.Elts {
+			dropNullFields(e)
+		}
+	}
 }

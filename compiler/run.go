@@ -1,25 +1,22 @@
 package compiler
 
 // Run calls f with the fast schema. If f fails, it calls f again with the
-// exact schema and returns that error, whose messages name the field that
-// is wrong where the fast variant can only say that a value matched none
-// of its forms. f must not write anything before it has succeeded: it may
-// run twice.
+// exact schema, which decides: its error, whose messages name the field
+// that is wrong where the fast variant can only say that a value matched
+// none of its forms, or success, for what only the exact variant accepts
+// (a null written in CUE, which the fast variant leaves out). f must not
+// write anything before it has succeeded: it may run twice.
 func Run(f func(s *Schema) error) error {
 	s, err := LoadSchema()
 	if err != nil {
 		return err
 	}
-	err = f(s)
-	if err == nil {
+	if err = f(s); err == nil {
 		return nil
 	}
-	exact, perr := s.Precise()
-	if perr != nil {
-		return perr
+	exact, err := s.Precise()
+	if err != nil {
+		return err
 	}
-	if err2 := f(exact); err2 != nil {
-		return err2
-	}
-	return err
+	return f(exact)
 }

@@ -84,7 +84,7 @@ func compileSchema(ctx *cue.Context, precise bool) (*Schema, error) {
 	inst.ImportPath = SchemaImportPath
 	inst.PkgName = "schemas"
 	// The exact variant is the embedded package; the fast one was derived
-	// from it by `go generate` (compiler/fastschema, FastVariant).
+	// from it by `go generate` (compiler/fastschema, internal/schemagen.FastVariant).
 	fsys, dir := fs.FS(schemas.Files), "."
 	if !precise {
 		fsys, dir = fastFiles, "fastschema"
@@ -129,8 +129,6 @@ func cueFiles(fsys fs.FS, dir string) []string {
 	sort.Strings(names)
 	return names
 }
-
-func schemaFiles() []string { return cueFiles(schemas.Files, ".") }
 
 // Context is the cue.Context every value of this process is built in.
 func (s *Schema) Context() *cue.Context { return s.ctx }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue"
+
+	"nixvirt.dev/nixvirt/internal/xmlspec"
 )
 
 // xmlNode is an element being written from a CUE value. Every attribute,
@@ -29,47 +31,6 @@ type xmlAttr struct {
 	src             cue.Value
 }
 
-// fieldSpec is a field's @xml(...) attribute from the schema.
-type fieldSpec struct {
-	kind  string // attr, text, elem, empty, raw
-	style string // yesno, onoff or ""
-	// orElem: an attribute or text whose name is also a child element's;
-	// a struct or list value is the element.
-	orElem bool
-	child  string // lifted child element the attribute or text belongs to
-	ns     string
-	name   string // XML name when it differs from the field name
-	def    string // the definition of a child element, when it has one
-}
-
-func specOf(v cue.Value) (fieldSpec, bool) {
-	a := v.Attribute("xml")
-	if a.Err() != nil || a.NumArgs() == 0 {
-		return fieldSpec{}, false
-	}
-	var fs fieldSpec
-	for i := 0; i < a.NumArgs(); i++ {
-		k, val := a.Arg(i)
-		switch {
-		case i == 0:
-			fs.kind = k
-		case k == "yesno" || k == "onoff":
-			fs.style = k
-		case k == "elem":
-			fs.orElem = true
-		case k == "child":
-			fs.child = val
-		case k == "ns":
-			fs.ns = val
-		case k == "name":
-			fs.name = val
-		case k == "def":
-			fs.def = val
-		}
-	}
-	return fs, true
-}
-
 // writer turns checked values into XML trees. It reads how each field is
 // written from the schema, not from the value, so it does not depend on
 // what unification kept of the schema's attributes.
@@ -86,20 +47,21 @@ type layout struct {
 type fieldInfo struct {
 	sel  cue.Selector
 	name string // the field's label
-	spec fieldSpec
+	spec xmlspec.Spec
 	// elem is the schema of the child element: its definition, or the
 	// field's own struct type.
 	elem cue.Value
 	// checkItems: in the fast variant the field is `_` and each item is
-	// checked here against elem, once (see FastVariant).
+	// checked here against elem, once (see internal/schemagen.FastVariant).
 	checkItems bool
 }
 
-// layoutOf returns the layout of a schema struct; key caches it ("" for
-// inline structs, which are rare and small).
-func (w *writer) layoutOf(sch cue.Value, key string) (*layout, error) {
+// layoutOf returns the layout of a schema struct, which the writer and the
+// importer follow; key caches it ("" for inline structs, which are rare and
+// small).
+func (s *Schema) layoutOf(sch cue.Value, key string) (*layout, error) {
 	if key != "" {
-		if l, ok := w.schema.layouts[key]; ok {
+		if l, ok := s.layouts[key]; ok {
 			return l, nil
 		}
 	}
@@ -111,27 +73,55 @@ func (w *writer) layoutOf(sch cue.Value, key string) (*layout, error) {
 	for it.Next() {
 		sf := it.Value()
 		name := it.Selector().Unquoted()
-		spec, ok := specOf(sf)
+		spec, ok := xmlspec.Of(sf)
 		if !ok {
 			return nil, fmt.Errorf("internal error: schema field %s has no @xml mapping", sf.Path())
 		}
-		f := fieldInfo{sel: cue.Str(name), name: name, spec: spec, elem: sf}
-		if spec.def != "" {
-			f.elem = w.schema.Def(spec.def)
-			f.checkItems = !w.schema.precise && sf.IncompleteKind() == cue.TopKind
+		f := fieldInfo{sel: cue.Str(name), name: name, spec: spec, elem: nonNull(sf)}
+		if spec.Def != "" {
+			f.elem = s.Def(spec.Def)
+			// The fast variant has no definition here (see internal/schemagen.FastVariant).
+			f.checkItems = !s.precise && !isDef(sf)
 		}
 		l.fields = append(l.fields, f)
 	}
 	if key != "" {
-		w.schema.layouts[key] = l
+		s.layouts[key] = l
 	}
 	return l, nil
+}
+
+// isDef reports whether a schema field's type is a definition, or a
+// definition or null.
+func isDef(sf cue.Value) bool {
+	sf = nonNull(sf)
+	_, p := sf.ReferencePath()
+	return p.String() != "" && strings.HasPrefix(p.String(), "#")
+}
+
+// nonNull is an optional field's type without the null that stands for
+// absent: `{path?: string} | null` is the struct.
+func nonNull(sf cue.Value) cue.Value {
+	op, parts := sf.Expr()
+	if op != cue.OrOp {
+		return sf
+	}
+	var keep []cue.Value
+	for _, p := range parts {
+		if p.IncompleteKind() != cue.NullKind {
+			keep = append(keep, p)
+		}
+	}
+	if len(keep) == 1 {
+		return keep[0]
+	}
+	return sf
 }
 
 // buildNode writes the fields of struct value v, whose schema is sch
 // (cached under key), into n.
 func (w *writer) buildNode(v, sch cue.Value, key string, n *xmlNode) error {
-	l, err := w.layoutOf(sch, key)
+	l, err := w.schema.layoutOf(sch, key)
 	if err != nil {
 		return err
 	}
@@ -144,27 +134,36 @@ func (w *writer) buildNode(v, sch cue.Value, key string, n *xmlNode) error {
 		// Templates set defaults (`*"kvm" | _`): the value is the default.
 		fv, _ = fv.Default()
 		spec := &f.spec
+		if fv.IsNull() {
+			// null is absent (NixVirt leaves such attributes out).
+			continue
+		}
+		if spec.Alias != "" {
+			if other := v.LookupPath(cue.MakePath(cue.Str(spec.Alias))); other.Exists() && !other.IsNull() {
+				return newPathError(fv, "%q and %q are two spellings of one element: give one", f.name, spec.Alias)
+			}
+		}
 		target := n
-		if spec.child != "" {
-			target = n.child(spec.child)
+		if spec.Child != "" {
+			target = n.child(spec.Child)
 		}
 		name := f.name
-		if spec.name != "" {
-			name = spec.name
+		if spec.Name != "" {
+			name = spec.Name
 		}
-		kind := spec.kind
-		if spec.orElem && (fv.Kind() == cue.StructKind || fv.Kind() == cue.ListKind) {
+		kind := spec.Kind
+		if spec.OrElem && (fv.Kind() == cue.StructKind || fv.Kind() == cue.ListKind) {
 			kind = "elem"
 		}
 		switch kind {
 		case "attr":
-			s, err := scalar(fv, spec.style)
+			s, err := scalar(fv, spec.Style)
 			if err != nil {
 				return err
 			}
-			target.attrs = append(target.attrs, xmlAttr{name: name, ns: spec.ns, value: s, src: fv})
+			target.attrs = append(target.attrs, xmlAttr{name: name, ns: spec.NS, value: s, src: fv})
 		case "text":
-			s, err := scalar(fv, spec.style)
+			s, err := scalar(fv, spec.Style)
 			if err != nil {
 				return err
 			}
@@ -174,7 +173,7 @@ func (w *writer) buildNode(v, sch cue.Value, key string, n *xmlNode) error {
 			if err != nil {
 				return err
 			}
-			c := &xmlNode{name: name, ns: spec.ns, raw: s, src: fv}
+			c := &xmlNode{name: name, ns: spec.NS, raw: s, src: fv}
 			if err := checkRaw(fv, s); err != nil {
 				return err
 			}
@@ -190,24 +189,28 @@ func (w *writer) buildNode(v, sch cue.Value, key string, n *xmlNode) error {
 			}
 			for _, item := range items {
 				item, _ = item.Default()
+				src := item // the user's value, for positions
+				if item.IsNull() {
+					return newPathError(item, "a list entry cannot be null: leave it out")
+				}
 				if f.checkItems {
 					item = item.Unify(f.elem)
 					if err := item.Validate(cue.Concrete(true)); err != nil {
 						return err
 					}
 				}
-				c := &xmlNode{name: name, ns: spec.ns, src: item}
+				c := &xmlNode{name: name, ns: spec.NS, src: src}
 				switch {
-				case spec.kind == "empty":
+				case spec.Kind == "empty":
 					// {} or true: the element, with no content.
-				case spec.def != "" && item.Kind() == cue.BoolKind:
+				case spec.Def != "" && item.Kind() == cue.BoolKind:
 					// true for an element that may also have attributes.
 				case item.Kind() == cue.StructKind:
-					if err := w.buildNode(item, f.elem, spec.def, c); err != nil {
+					if err := w.buildNode(item, f.elem, spec.Def, c); err != nil {
 						return err
 					}
 				default:
-					s, err := scalar(item, spec.style)
+					s, err := scalar(item, spec.Style)
 					if err != nil {
 						return err
 					}
@@ -216,7 +219,7 @@ func (w *writer) buildNode(v, sch cue.Value, key string, n *xmlNode) error {
 				target.children = append(target.children, c)
 			}
 		default:
-			return newPathError(fv, "unknown XML mapping %q (internal error)", spec.kind)
+			return newPathError(fv, "unknown XML mapping %q (internal error)", spec.Kind)
 		}
 	}
 	return nil

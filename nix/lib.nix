@@ -1,29 +1,16 @@
-# NixVirt's lib, implemented by running nixvirt at build time:
-# lib.{domain,network,pool,volume}.{getXML,writeXML} and
-# lib.domain.templates / lib.network.templates, and lib.xml.
+# NixVirt's lib: lib.{domain,network,pool,volume}.{getXML,writeXML},
+# lib.domain.templates, lib.network.templates, lib.xml and
+# lib.guest-install.
 #
-# A definition is an attrset in nixvirt's vocabulary (NixVirt's), or what a
-# template returns: an attrset that names its CUE template and arguments,
-# which `//` may extend; those values are unified on top of the template's,
-# whose every value is a default.
+# A definition is an attrset in nixvirt's vocabulary (NixVirt's), such as
+# a template returns; writeXML turns it into XML by running nixvirt at
+# build time, so a mistake fails the build with nixvirt's error.
 { pkgs, nixvirt }:
 let
-  inherit (pkgs) lib;
-
-  # Host paths the templates take, filled with store paths.
-  hostPaths = {
-    emulator = "${pkgs.qemu}/bin/qemu-system-x86_64";
-    ovmf_code = "${pkgs.OVMFFull.fd}/FV/OVMF_CODE.ms.fd";
-    ovmf_vars = "${pkgs.OVMFFull.fd}/FV/OVMF_VARS.ms.fd";
-  };
-
   cue = import ./cue.nix;
 
   writeXML = kind: def:
-    let
-      name = def.name or (def.__nixvirt.args.name or kind);
-    in
-    pkgs.runCommand "nixvirt-${kind}-${name}.xml"
+    pkgs.runCommand "nixvirt-${kind}-${def.name or kind}.xml"
       {
         nativeBuildInputs = [ nixvirt ];
         source = cue.source def;
@@ -32,7 +19,6 @@ let
       mkdir -p pkg
       cp "$sourcePath" pkg/definition.cue
       cd pkg
-      # A bad attrset fails the build here, with nixvirt's error.
       nixvirt export --kind ${kind} -e definition . > "$out"
     '';
 
@@ -42,25 +28,27 @@ let
     getXML = def: builtins.readFile (writeXML kind def);
   };
 
-  template = name: args: {
-    __nixvirt = { template = name; args = hostPaths // args; };
+  guest-install = {
+    # The virtio-win drivers as a CD image, for a Windows guest's installer.
+    virtio-win.iso = pkgs.runCommand "virtio-win.iso" { nativeBuildInputs = [ pkgs.cdrtools ]; } ''
+      mkisofs -J -V VIRTIO-WIN -o "$out" ${pkgs.virtio-win}
+    '';
+  };
+
+  templates = import ./templates.nix {
+    hostPaths = {
+      emulator = "${pkgs.qemu}/bin/qemu-system-x86_64";
+      ovmf_code = "${pkgs.OVMFFull.fd}/FV/OVMF_CODE.ms.fd";
+      ovmf_vars = "${pkgs.OVMFFull.fd}/FV/OVMF_VARS.ms.fd";
+      virtio_win_iso = "${guest-install.virtio-win.iso}";
+    };
   };
 in
 {
-  domain = objtype "domain" // {
-    templates = {
-      pc = template "#PC";
-      q35 = template "#Q35";
-      linux = template "#Linux";
-      windows = template "#Windows";
-    };
-  };
-  network = objtype "network" // {
-    templates.bridge = args: { __nixvirt = { template = "#Bridge"; inherit args; }; };
-  };
+  domain = objtype "domain" // { templates = templates.domain; };
+  network = objtype "network" // { templates = templates.network; };
   pool = objtype "pool";
   volume = objtype "volume";
-
-  # xml.toText writes a definition's XML as text at build time.
-  xml.toText = kind: def: builtins.readFile (writeXML kind def);
+  xml = import ./xml.nix;
+  inherit guest-install;
 }

@@ -14,14 +14,20 @@ let
       nixvirtLib = import ./lib.nix { inherit pkgs nixvirt; };
       defaultURI = if isHomeManager then "qemu:///session" else "qemu:///system";
 
-      # An XML path stays as it is (NixVirt); a CUE file or an attrset is
+      # An XML file stays an XML file (NixVirt): a path is copied into the
+      # store, and an absolute-path string outside the store is left for
+      # nixvirt apply to read at activation. A CUE file or an attrset is
       # compiled to an XML file in the store.
       definitionOf = kind: d:
         if builtins.isAttrs d && !(d ? outPath) then "${nixvirtLib.${kind}.writeXML d}"
         else if lib.hasSuffix ".cue" (toString d) then
-          "${pkgs.runCommand "nixvirt-${kind}.xml" { nativeBuildInputs = [ nixvirt ]; } ''
+          if settings.readAtActivation d then
+            throw "virtualisation.libvirt: the ${kind} definition ${d} is a CUE file outside the store, which the build cannot compile: give it as a path (${d} without quotes)"
+          else
+            "${pkgs.runCommand "nixvirt-${kind}.xml" { nativeBuildInputs = [ nixvirt ]; } ''
             nixvirt export --kind ${kind} ${d} > "$out"
           ''}"
+        else if settings.readAtActivation d then d
         else "${d}";
       settings = import ./settings.nix { inherit definitionOf; };
 
@@ -115,11 +121,14 @@ let
         cfg.connections;
 
       # The settings are checked when the configuration is built, so that a
-      # mistake fails the build rather than the activation.
+      # mistake fails the build rather than the activation; definitions
+      # read at activation are checked then.
       checked = pkgs.runCommand "nixvirt-settings-checked" { nativeBuildInputs = [ nixvirt ]; } (
         lib.concatStrings (lib.mapAttrsToList
-          (uri: file: "nixvirt vet --connect ${lib.escapeShellArg uri} ${file}\n")
-          connectionFiles) + "touch $out\n");
+          (uri: c:
+            let file = pkgs.writeText "nixvirt-settings-checked.json" (builtins.toJSON (settings.buildCheckedSettingsFor c));
+            in "nixvirt vet --connect ${lib.escapeShellArg uri} ${file}\n")
+          cfg.connections) + "touch $out\n");
 
       script = ''
         export PATH=${lib.makeBinPath ([ nixvirt pkgs.qemu-utils ] ++ lib.optional cfg.swtpm.enable pkgs.swtpm)}:$PATH
@@ -127,12 +136,20 @@ let
       '' + lib.concatStrings (lib.mapAttrsToList
         (uri: file:
           let
-            prune = if cfg.connections.${uri}.prune then "" else "--no-prune";
+            prune = if cfg.connections.${uri}.prune then "" else " --no-prune";
+            # apply reports one line per object; verbose shows the plan,
+            # with each change's diff and reason, before it.
+            plan = lib.optionalString cfg.verbose ''
+              nixvirt plan${prune} --connect ${lib.escapeShellArg uri} ${file} || true
+            '';
           in
           ''
             # Checked at build time (this reference makes it a dependency):
             # ${checked}
-            if ! nixvirt apply ${prune} --connect ${lib.escapeShellArg uri} ${file}; then
+          ''
+          + plan
+          + ''
+            if ! nixvirt apply${prune} --connect ${lib.escapeShellArg uri} ${file}; then
               echo "nixvirt: applying ${uri} failed (see above); the rest of the activation goes on" >&2
               status=1
             fi
@@ -154,7 +171,7 @@ let
         verbose = lib.mkOption {
           type = bool;
           default = false;
-          description = "Verbose output during module activation (for debugging)";
+          description = "Verbose output during module activation (for debugging): the plan, with diffs, before each apply";
         };
         swtpm.enable = lib.mkOption {
           type = bool;

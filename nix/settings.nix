@@ -4,8 +4,8 @@
 #
 # definitionOf turns an entry's definition (an XML path, a CUE file, or an
 # attrset in nixvirt's vocabulary) into what the settings file holds; the
-# modules pass a function that builds CUE files into XML at build time, the
-# tests the identity.
+# modules pass a function that builds CUE files and attrsets into XML at
+# build time, the tests the identity.
 { definitionOf ? (kind: d: d) }:
 let
   # Options that are null are left out, as `nixvirt apply` reads them the
@@ -34,12 +34,35 @@ let
   pool = p: entry "pool" p // (if (p.volumes or [ ]) == [ ] then { } else { volumes = map volume p.volumes; });
 
   kindList = f: l: if l == null then null else map f l;
+
+  # readAtActivation tells a definition given as an absolute-path string
+  # outside the store (which NixVirt's types.path allows): a file of the
+  # host, which nixvirt apply reads at activation and the build, in its
+  # sandbox, cannot.
+  readAtActivation = d: builtins.isString d
+    && builtins.substring 0 (builtins.stringLength builtins.storeDir + 1) d != builtins.storeDir + "/";
+  buildVisible = e: !(readAtActivation (e.definition or null));
+  visibleIn = kind: s:
+    if s ? ${kind} then { ${kind} = builtins.filter buildVisible s.${kind}; } else { };
 in
-{
+rec {
+  inherit readAtActivation;
+
   # settingsFor turns one connection's options into its settings.
   settingsFor = c: clean {
     domains = kindList (entry "domain") (c.domains or null);
     networks = kindList (entry "network") (c.networks or null);
     pools = kindList pool (c.pools or null);
   };
+
+  # buildCheckedSettingsFor is what of settingsFor the build can check
+  # with nixvirt vet: entries whose definition is read at activation are
+  # left out (nixvirt apply checks them then).
+  buildCheckedSettingsFor = c:
+    let
+      s = settingsFor c;
+      pools = map (p: if p ? volumes then p // { volumes = builtins.filter buildVisible p.volumes; } else p);
+    in
+    visibleIn "domains" s // visibleIn "networks" s
+    // (if s ? pools then { pools = pools (builtins.filter buildVisible s.pools); } else { });
 }

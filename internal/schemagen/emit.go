@@ -11,6 +11,7 @@ import (
 	"cuelang.org/go/cue/format"
 
 	"nixvirt.dev/nixvirt/internal/rng"
+	"nixvirt.dev/nixvirt/internal/xmlspec"
 )
 
 // Kind describes one libvirt document kind to generate.
@@ -48,6 +49,21 @@ var textNames = map[string]string{
 // parent: `os: {type: "hvm", arch: "x86_64"}` is `<os><type arch=…>hvm</type>`.
 var lifted = map[string]string{
 	"os": "type",
+}
+
+// nixvirtNames are NixVirt's spellings of namespaced elements where they
+// differ from nixvirt's rule (the namespace's prefix and a dash), keyed by
+// "parent element/field". Both spellings are accepted; import writes
+// nixvirt's. Facts from NixVirt's generate-xml/*.nix, which
+// compiler's TestNixVirtNames reads to find any that are missing.
+var nixvirtNames = map[string]string{
+	"network/dnsmasq-options": "dnsmasq:options",
+	"options/dnsmasq-option":  "dnsmasq:option",
+	"commandline/qemu-arg":    "arg",
+	"commandline/qemu-env":    "env",
+	"override/qemu-device":    "device",
+	"device/qemu-frontend":    "frontend",
+	"frontend/qemu-property":  "property",
 }
 
 // optionalAnyway are fields libvirt's grammar requires but libvirt's own
@@ -113,7 +129,7 @@ type emitter struct {
 }
 
 // LibvirtxmlVersion is the libvirtxml module the additions come from.
-const LibvirtxmlVersion = "v1.12008.0"
+const LibvirtxmlVersion = xmlspec.LibvirtxmlVersion
 
 // childShape returns the shape of a child element.
 func (e *emitter) childShape(ch *childUse) *shape {
@@ -223,41 +239,43 @@ func (e *emitter) emitShape(buf *bytes.Buffer, s *shape) {
 	// a struct or list is the element.
 	// clash returns the type of the element that shares a field's name and
 	// the @xml arguments that say so.
-	clash := func(name string) (typ, args string) {
+	clash := func(name string) (string, *xmlspec.Spec) {
 		for _, ch := range s.children {
 			if lifted[s.elemName] != ch.name && e.fieldName(ch) == name {
-				_, a := e.childTypeArgs(s, ch)
-				return e.childType(s, ch), strings.Replace(a, "elem", ",elem", 1)
+				_, spec := e.childTypeSpec(s, ch)
+				return e.childType(s, ch), &spec
 			}
 		}
-		return "", ""
+		return "", nil
 	}
 	for _, a := range s.attrs {
 		claim(a.name, "an attribute")
-		ct, cargs := clash(a.name)
-		e.emitAttr(buf, a, "", ct, cargs)
+		ct, cspec := clash(a.name)
+		e.emitAttr(buf, a, "", ct, cspec)
 	}
 	if s.text != nil {
 		name := e.textName(s, s.text)
 		claim(name, "the text")
 		expr, style := valueExpr(s.text)
-		args := "text" + styleArg(style)
-		if ct, cargs := clash(name); ct != "" {
-			expr, args = paren(expr)+" | "+ct, args+cargs
+		spec := xmlspec.Spec{Kind: xmlspec.Text, Style: style}
+		if ct, cspec := clash(name); ct != "" {
+			expr = paren(expr) + " | " + ct
+			spec = orElem(spec, cspec)
 		}
-		fmt.Fprintf(buf, "\t%s?: %s @xml(%s)\n", label(name), expr, args)
+		fmt.Fprintf(buf, "\t%s?: %s %s\n", label(name), orNull(expr, false), spec.Attribute())
 	}
 	for _, ch := range s.children {
 		cs := e.childShape(ch)
 		if lifted[s.elemName] == ch.name {
 			for _, a := range cs.attrs {
 				claim(a.name, "an attribute of <"+ch.name+">")
-				e.emitAttr(buf, a, ch.name, "", "")
+				e.emitAttr(buf, a, ch.name, "", nil)
 			}
 			if cs.text != nil {
 				claim(ch.name, "the text of <"+ch.name+">")
 				expr, style := valueExpr(cs.text)
-				fmt.Fprintf(buf, "\t%s%s: %s @xml(text%s,child=%s)\n", label(ch.name), opt(ch.required), expr, styleArg(style), ch.name)
+				spec := xmlspec.Spec{Kind: xmlspec.Text, Style: style, Child: ch.name}
+				fmt.Fprintf(buf, "\t%s%s: %s %s\n", label(ch.name), opt(ch.required), orNull(expr, ch.required), spec.Attribute())
 			}
 			for _, gc := range cs.children {
 				claim(gc.name, "an element")
@@ -275,62 +293,98 @@ func (e *emitter) emitShape(buf *bytes.Buffer, s *shape) {
 	buf.WriteString("}\n\n")
 }
 
-func (e *emitter) emitAttr(buf *bytes.Buffer, a *attrUse, child, clashType, clashArgs string) {
+func (e *emitter) emitAttr(buf *bytes.Buffer, a *attrUse, child, clashType string, clashSpec *xmlspec.Spec) {
 	expr, style := valueExpr(a.vt)
-	args := "attr" + styleArg(style)
+	spec := xmlspec.Spec{Kind: xmlspec.Attr, Style: style, Child: child, NS: a.ns}
 	if clashType != "" {
-		expr, args = paren(expr)+" | "+clashType, args+clashArgs
+		expr = paren(expr) + " | " + clashType
+		spec = orElem(spec, clashSpec)
 	}
-	if child != "" {
-		args += ",child=" + child
+	fmt.Fprintf(buf, "\t%s%s: %s %s\n", label(a.name), opt(a.required), orNull(expr, a.required), spec.Attribute())
+}
+
+// orElem is the spec of an attribute or text that shares its field with
+// the element el: a struct or list value is the element.
+func orElem(spec xmlspec.Spec, el *xmlspec.Spec) xmlspec.Spec {
+	spec.OrElem = true
+	spec.Def = el.Def
+	if el.Style != "" {
+		spec.Style = el.Style
 	}
-	if a.ns != "" {
-		args += ",ns=" + strconv.Quote(a.ns)
-	}
-	fmt.Fprintf(buf, "\t%s%s: %s @xml(%s)\n", label(a.name), opt(a.required), expr, args)
+	return spec
 }
 
 // childType is the CUE type of a child element field, and its @xml kind.
 func (e *emitter) childType(parent *shape, ch *childUse) string {
-	typ, _ := e.childTypeArgs(parent, ch)
+	typ, _ := e.childTypeSpec(parent, ch)
 	if ch.multiple {
 		typ = fmt.Sprintf("%s | [...%s]", paren(typ), paren(typ))
 	}
 	return typ
 }
 
-func (e *emitter) childTypeArgs(parent *shape, ch *childUse) (typ, args string) {
+// childTypeSpec is the CUE type of one child element and its @xml spec.
+func (e *emitter) childTypeSpec(parent *shape, ch *childUse) (string, xmlspec.Spec) {
 	cs := e.childShape(ch)
 	switch {
 	case cs.raw:
-		return "string", "raw"
+		return "string", xmlspec.Spec{Kind: xmlspec.Raw}
 	case cs.empty():
-		return "#Empty", "empty"
+		return "#Empty", xmlspec.Spec{Kind: xmlspec.Empty}
 	case cs.textOnly():
 		expr, style := valueExpr(cs.text)
 		if name, ok := textNames[parent.elemName+"/"+ch.name]; ok {
-			return fmt.Sprintf("{%s?: %s @xml(text%s)}", label(name), expr, styleArg(style)), "elem"
+			text := xmlspec.Spec{Kind: xmlspec.Text, Style: style}
+			return fmt.Sprintf("{%s?: %s %s}", label(name), expr, text.Attribute()), xmlspec.Spec{Kind: xmlspec.Elem}
 		}
-		return expr, "elem" + styleArg(style)
+		return expr, xmlspec.Spec{Kind: xmlspec.Elem, Style: style}
 	}
+	spec := xmlspec.Spec{Kind: xmlspec.Elem, Def: cs.defName}
 	if cs.wasEmpty {
-		return "true | " + cs.defName, "elem,def=" + cs.defName
+		return "true | " + cs.defName, spec
 	}
-	return cs.defName, "elem,def=" + cs.defName
+	return cs.defName, spec
 }
 
 func (e *emitter) emitChild(buf *bytes.Buffer, parent *shape, ch *childUse, field string) {
-	typ, args := e.childTypeArgs(parent, ch)
-	if ch.ns != "" {
-		args += fmt.Sprintf(",ns=%q", ch.ns)
-	}
+	typ, spec := e.childTypeSpec(parent, ch)
+	spec.NS = ch.ns
 	if field != ch.name {
-		args += ",name=" + ch.name
+		spec.Name = ch.name
 	}
-	if ch.multiple {
-		typ = fmt.Sprintf("%s | [...%s]", paren(typ), paren(typ))
+	required := ch.required && !optionalAnyway[parent.defName+"."+field]
+	fmt.Fprintf(buf, "\t%s%s: %s %s\n", label(field), opt(required), elemType(typ, ch.multiple, required), spec.Attribute())
+	// NixVirt's spelling of the same element, where it differs.
+	if alias, ok := nixvirtNames[parent.elemName+"/"+field]; ok {
+		spec.Alias = field
+		spec.Name = ch.name
+		fmt.Fprintf(buf, "\t%s?: %s %s\n", label(alias), elemType(typ, ch.multiple, false), spec.Attribute())
 	}
-	fmt.Fprintf(buf, "\t%s%s: %s @xml(%s)\n", label(field), opt(ch.required && !optionalAnyway[parent.defName+"."+field]), typ, args)
+}
+
+// elemType is the type of an element field: the element's type, or for
+// one that may repeat, one of it or a list. An optional one takes null,
+// which sits with the single element, `(X | null) | [...X]`: CUE reports
+// the errors inside a list item only when the disjunction it is in has
+// two sides.
+func elemType(typ string, multiple, required bool) string {
+	if !multiple {
+		return orNull(typ, required)
+	}
+	one := paren(typ)
+	if !required {
+		one = "(" + typ + " | null)"
+	}
+	return fmt.Sprintf("%s | [...%s]", one, paren(typ))
+}
+
+// orNull lets an optional field take null, which means absent, as in
+// NixVirt (which leaves out any attribute whose value is null).
+func orNull(typ string, required bool) string {
+	if required {
+		return typ
+	}
+	return typ + " | null"
 }
 
 // textName names the field for an element's text (README.md, rule 3): NixVirt's
@@ -364,13 +418,6 @@ func opt(required bool) string {
 		return "!"
 	}
 	return "?"
-}
-
-func styleArg(style string) string {
-	if style == "" {
-		return ""
-	}
-	return "," + style
 }
 
 func paren(s string) string {

@@ -62,14 +62,15 @@ func TestGenerate(t *testing.T) {
 		`type!: string & =~"^(?:kvm|qemu)$" @xml(attr)`,
 		`name!: int | string`,
 		// text beside an attribute is a "count" for numbers (NixVirt)
-		`count?: int & >=0 | string & =~"^(?:(?:[0-9]+))$" @xml(text)`,
+		// (an optional field takes null: absent)
+		`count?: int & >=0 | string & =~"^(?:(?:[0-9]+))$" | null @xml(text)`,
 		// one element or a list, with both <disk> patterns merged
-		`disk?: #Domain_disk | [...#Domain_disk] @xml(elem,def=#Domain_disk)`,
+		`disk?: (#Domain_disk | null) | [...#Domain_disk] @xml(elem,def=#Domain_disk)`,
 		`type!: string & =~"^(?:file|block)$" @xml(attr)`,
 		`file?:`,
 		`dev?:`,
 		// an empty element
-		`readonly?: #Empty @xml(empty)`,
+		`readonly?: #Empty | null @xml(empty)`,
 		// yes/no is a boolean
 		`enabled!: bool | "yes" | "no" @xml(attr,yesno)`,
 	} {

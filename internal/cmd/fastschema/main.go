@@ -14,7 +14,7 @@ import (
 	"cuelang.org/go/cue/format"
 	"cuelang.org/go/cue/parser"
 
-	"nixvirt.dev/nixvirt/compiler"
+	"nixvirt.dev/nixvirt/internal/schemagen"
 )
 
 func main() {
@@ -35,7 +35,7 @@ func main() {
 		if err != nil {
 			fail(err)
 		}
-		if err := compiler.FastVariant(f); err != nil {
+		if err := schemagen.FastVariant(f); err != nil {
 			fail(fmt.Errorf("%s: %v", name, err))
 		}
 		src, err := format.Node(f)

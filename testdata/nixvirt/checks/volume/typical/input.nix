@@ -1,0 +1,5 @@
+{ ... }:
+{
+  name = "My Main Drive";
+  capacity = { count = 27; unit = "GB"; };
+}
