@@ -54,8 +54,14 @@ func Build(s *compiler.Schema, cfg *compiler.Config) (*Desired, error) {
 			if e.Present && docXML == "" {
 				return nil, fmt.Errorf("%s: volume %q of pool %q has no definition to create it from", o.Connection, o.Name, o.Pool)
 			}
-			p.Volumes = append(p.Volumes, WantedVolume{Name: o.Name, Present: e.Present, XML: docXML})
+			p.Volumes = append(p.Volumes, WantedVolume{Name: o.Name, Present: e.Present, XML: docXML,
+				Content: e.Content, Replace: e.Replace, Capacity: volumeCapacity(docXML)})
 			continue
+		}
+		if e.Present && e.CloudInit != nil {
+			if docXML, err = addSeed(o, docXML, pools); err != nil {
+				return nil, err
+			}
 		}
 		if !e.Present {
 			w := &Wanted{Kind: o.Kind, Name: o.Name, Absent: true, KeepNvram: e.KeepNvram, KeepTPM: e.KeepTPM, ShutdownTimeout: e.ShutdownTimeout}
@@ -67,7 +73,7 @@ func Build(s *compiler.Schema, cfg *compiler.Config) (*Desired, error) {
 			return nil, fmt.Errorf("%s: %s %q: %v", o.Connection, o.Kind, o.Name, err)
 		}
 		w := &Wanted{Kind: o.Kind, Name: name, UUID: uuid, Owner: d.Owner, Hash: hashOf(prepared), Definition: prepared, UserXML: docXML,
-			Active: e.Active, Restart: e.Restart, Autostart: e.Autostart, ShutdownTimeout: e.ShutdownTimeout}
+			Active: e.Active, Restart: e.Restart, Autostart: e.Autostart, ShutdownTimeout: e.ShutdownTimeout, WaitFor: e.WaitFor}
 		w.XML, err = withMark(o.Kind, prepared, w.Hash, w.Owner, w.UUID)
 		if err != nil {
 			return nil, err
@@ -78,4 +84,26 @@ func Build(s *compiler.Schema, cfg *compiler.Config) (*Desired, error) {
 		out[o.Connection] = append(out[o.Connection], w)
 	}
 	return d, nil
+}
+
+// addSeed builds a domain's cloud-init seed as a volume of its pool,
+// which the configuration must list on the same connection, and attaches
+// it to the domain's definition as a read-only CD-ROM.
+func addSeed(o compiler.Object, docXML string, pools map[string]*Wanted) (string, error) {
+	ci := o.Entry.CloudInit
+	p := pools[o.Connection+"\x00"+ci.Pool]
+	if p == nil {
+		return "", fmt.Errorf("%s: domain %q: cloudInit.pool %q is not a pool of this connection in the configuration (nixvirt keeps the seed in a pool it manages)", o.Connection, o.Name, ci.Pool)
+	}
+	seed, err := buildSeed(o.Name, ci)
+	if err != nil {
+		return "", fmt.Errorf("%s: domain %q: %v", o.Connection, o.Name, err)
+	}
+	for _, v := range p.Volumes {
+		if v.Name == seed.Name {
+			return "", fmt.Errorf("%s: domain %q: pool %q declares volume %q, which is where nixvirt keeps the domain's cloud-init seed", o.Connection, o.Name, ci.Pool, seed.Name)
+		}
+	}
+	p.Volumes = append(p.Volumes, seed)
+	return withSeedDisk(docXML, ci.Pool, seed.Name)
 }

@@ -5,6 +5,7 @@
 package apply
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -46,8 +47,10 @@ type Host interface {
 	HasManagedSave(uuid string) (bool, error)
 	Start(k compiler.Kind, uuid string) error
 	// Stop stops an object; a domain is asked to shut down and is forced
-	// off when it has not within timeout.
-	Stop(k compiler.Kind, uuid string, timeout time.Duration) error
+	// off when it has not within timeout. When ctx is done first, Stop
+	// returns ctx's error and leaves the domain as it is: shutting down,
+	// not forced off.
+	Stop(ctx context.Context, k compiler.Kind, uuid string, timeout time.Duration) error
 	SetAutostart(k compiler.Kind, uuid string, on bool) error
 	CreateVolume(pool, xml string) error
 	DeleteVolume(pool, name string) error
@@ -297,7 +300,7 @@ func (h *libvirtHost) Start(k compiler.Kind, uuid string) error {
 	return h.with(k, uuid, func(o *object) error { return o.start() })
 }
 
-func (h *libvirtHost) Stop(k compiler.Kind, uuid string, timeout time.Duration) error {
+func (h *libvirtHost) Stop(ctx context.Context, k compiler.Kind, uuid string, timeout time.Duration) error {
 	return h.with(k, uuid, func(o *object) error {
 		d := o.domain
 		if d == nil {
@@ -309,11 +312,18 @@ func (h *libvirtHost) Stop(k compiler.Kind, uuid string, timeout time.Duration) 
 				if active, err := d.IsActive(); err == nil && !active {
 					return nil
 				}
-				time.Sleep(200 * time.Millisecond)
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(200 * time.Millisecond):
+				}
 			}
 		}
 		if active, err := d.IsActive(); err == nil && !active {
 			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		// The guest did not shut down in time (or cannot be asked to).
 		return d.Destroy()

@@ -49,6 +49,13 @@ type jsonChange struct {
 	After   string       `json:"after,omitempty"`
 	Diff    string       `json:"diff,omitempty"`
 	Problem *jsonProblem `json:"problem,omitempty"`
+	// VolumeProblems are a pool's volumes that cannot be planned.
+	VolumeProblems []jsonVolumeProblem `json:"volume_problems,omitempty"`
+}
+
+type jsonVolumeProblem struct {
+	Volume string `json:"volume"`
+	jsonProblem
 }
 
 type jsonAction struct {
@@ -58,6 +65,8 @@ type jsonAction struct {
 	Volume      string       `json:"volume,omitempty"`
 	DeleteNvram bool         `json:"delete_nvram,omitempty"`
 	DeleteTPM   bool         `json:"delete_tpm,omitempty"`
+	Capacity    uint64       `json:"capacity,omitempty"`
+	Content     string       `json:"content,omitempty"`
 }
 
 type jsonReason struct {
@@ -75,6 +84,19 @@ type jsonApply struct {
 	jsonPlan
 	Applied  jsonApplied   `json:"applied"`
 	Failures []jsonFailure `json:"failures"`
+	// Addresses are those of the domains apply waited for (waitFor).
+	Addresses []jsonAddresses `json:"addresses"`
+}
+
+type jsonAddresses struct {
+	Connection string          `json:"connection"`
+	Name       string          `json:"name"`
+	Interfaces []jsonInterface `json:"interfaces"`
+}
+
+type jsonInterface struct {
+	MAC       string   `json:"mac"`
+	Addresses []string `json:"addresses"`
 }
 
 type jsonApplied struct {
@@ -90,6 +112,7 @@ type jsonFailure struct {
 	Name        string       `json:"name,omitempty"`
 	Problem     *jsonProblem `json:"problem,omitempty"`
 	Interrupted bool         `json:"interrupted,omitempty"`
+	Abandoned   bool         `json:"abandoned,omitempty"`
 	Operation   string       `json:"operation,omitempty"`
 	Message     string       `json:"message"`
 }
@@ -103,7 +126,7 @@ func planDocument(p *Plan, errs []compiler.Problem) jsonPlan {
 			Actions: []jsonAction{}, Before: c.Before, After: c.After, Diff: c.Diff}
 		for _, s := range c.Actions {
 			ja := jsonAction{Action: string(s.Action), Reasons: []jsonReason{}, On: s.On, Volume: s.Volume,
-				DeleteNvram: s.DeleteNvram, DeleteTPM: s.DeleteTPM}
+				DeleteNvram: s.DeleteNvram, DeleteTPM: s.DeleteTPM, Capacity: s.Capacity, Content: s.Content}
 			for _, r := range s.Reasons {
 				ja.Reasons = append(ja.Reasons, jsonReason{string(r.Code), r.Name})
 			}
@@ -111,6 +134,10 @@ func planDocument(p *Plan, errs []compiler.Problem) jsonPlan {
 		}
 		if c.Problem != nil {
 			jc.Problem = &jsonProblem{string(c.Problem.Code), c.Problem.Detail, ProblemText(c)}
+		}
+		for _, vp := range c.VolumeProblems {
+			jc.VolumeProblems = append(jc.VolumeProblems, jsonVolumeProblem{vp.Volume,
+				jsonProblem{string(vp.Code), vp.Detail, VolumeProblemText(c.Name, vp)}})
 		}
 		out.Changes = append(out.Changes, jc)
 	}
@@ -139,15 +166,22 @@ func RenderErrorsJSON(w io.Writer, errs []compiler.Problem) error {
 // docs/json.md: the plan's document with what was applied and what
 // failed.
 func RenderResultJSON(w io.Writer, r *Result) error {
-	out := jsonApply{jsonPlan: planDocument(r.Plan, nil), Failures: []jsonFailure{},
+	out := jsonApply{jsonPlan: planDocument(r.Plan, nil), Failures: []jsonFailure{}, Addresses: []jsonAddresses{},
 		Applied: jsonApplied{r.Added, r.Changed, r.Destroyed, len(r.Failed)}}
 	for _, f := range r.Failed {
 		jf := jsonFailure{Connection: f.Connection, Kind: string(f.Kind), Name: f.Name, Interrupted: f.Interrupted,
-			Operation: f.Op, Message: f.why()}
+			Abandoned: f.Abandoned, Operation: f.Op, Message: f.why()}
 		if f.Problem != nil {
 			jf.Problem = &jsonProblem{string(f.Problem.Code), f.Problem.Detail, jf.Message}
 		}
 		out.Failures = append(out.Failures, jf)
+	}
+	for _, d := range r.Addresses {
+		ja := jsonAddresses{Connection: d.Connection, Name: d.Name, Interfaces: []jsonInterface{}}
+		for _, i := range d.Interfaces {
+			ja.Interfaces = append(ja.Interfaces, jsonInterface{MAC: i.MAC, Addresses: append([]string{}, i.Addresses...)})
+		}
+		out.Addresses = append(out.Addresses, ja)
 	}
 	return writeJSON(w, out)
 }

@@ -25,7 +25,7 @@ func TestJSONDocs(t *testing.T) {
 	wantKeys := []string{
 		"errors format_version valid",
 		"changes errors format_version summary unmanaged",
-		"applied changes errors failures format_version summary unmanaged",
+		"addresses applied changes errors failures format_version summary unmanaged",
 	}
 	if len(blocks) != len(wantKeys) {
 		t.Fatalf("%d examples, want %d (vet, plan, apply)", len(blocks), len(wantKeys))
@@ -55,9 +55,20 @@ func TestJSONDocs(t *testing.T) {
 }
 
 // constants are the values of the string constants of the named types in
-// plan.go.
+// plan.go and the files that add steps to plans.
 func constants(t *testing.T, types ...string) []string {
-	f, err := parser.ParseFile(token.NewFileSet(), "plan.go", nil, 0)
+	var out []string
+	for _, file := range []string{"plan.go", "volumes.go", "wait.go"} {
+		out = append(out, constantsIn(t, file, types...)...)
+	}
+	if len(out) < 30 {
+		t.Fatalf("found only %d codes", len(out))
+	}
+	return out
+}
+
+func constantsIn(t *testing.T, file string, types ...string) []string {
+	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,8 +90,5 @@ func constants(t *testing.T, types ...string) []string {
 		}
 		return true
 	})
-	if len(out) < 30 {
-		t.Fatalf("found only %d codes in plan.go", len(out))
-	}
 	return out
 }

@@ -93,3 +93,10 @@ func takenFrom(c *Change, owner string) {
 		}
 	}
 }
+
+// owned reports whether nixvirt defined a live object, for any owner, and
+// it is not a copy: what `nixvirt status` lists as nixvirt's.
+func owned(k compiler.Kind, l *Live, st *State, uri string) bool {
+	h := holderOf(k, l, st, uri)
+	return h.marked && h.copyOf == ""
+}

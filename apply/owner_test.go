@@ -220,9 +220,9 @@ type stopHost struct {
 
 func (s stopHost) Close() error { return nil }
 
-func (s stopHost) Stop(k compiler.Kind, uuid string, timeout time.Duration) error {
+func (s stopHost) Stop(ctx context.Context, k compiler.Kind, uuid string, timeout time.Duration) error {
 	s.timeouts[uuid] = timeout
-	return s.Host.Stop(k, uuid, timeout)
+	return s.Host.Stop(ctx, k, uuid, timeout)
 }
 
 // A running domain that is pruned is asked to shut down and given the

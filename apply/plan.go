@@ -91,6 +91,15 @@ type Step struct {
 	// DeleteNvram and DeleteTPM: a domain's Delete also removes its NVRAM
 	// and TPM state (its disks are always kept).
 	DeleteNvram, DeleteTPM bool
+	// Capacity is the new capacity in bytes, for GrowVolume.
+	Capacity uint64
+	// Content says where a volume's content comes from, for CreateVolume
+	// and ReplaceVolume.
+	Content string
+	// Timeout is the seconds WaitAddress waits at most; Addresses are
+	// what it found (in an apply's outcome).
+	Timeout   int
+	Addresses []InterfaceAddresses
 }
 
 // ProblemCode says why an object cannot be planned.
@@ -139,6 +148,9 @@ type Change struct {
 	Before, After, Diff string
 	// Problem is why the object cannot be planned; nil when it can.
 	Problem *Problem
+	// VolumeProblems are why volumes of a pool cannot be planned; the
+	// pool and its other volumes can.
+	VolumeProblems []VolumeProblem
 }
 
 func (c *Change) has(a Action) bool {
@@ -282,11 +294,14 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 			seen[string(w.Kind)+"/"+c.live.UUID] = true
 		}
 		if w.Kind == compiler.KindPool && c.Problem == nil && !w.Absent {
-			planVolumes(h, c, w)
+			planVolumes(h, c, w, opts.State)
 		}
 		changes = append(changes, c)
 	}
 	planNetworkDependents(changes, live[compiler.KindDomain])
+	for _, c := range changes {
+		planWait(c)
+	}
 
 	var unmanaged []Unmanaged
 	for _, k := range compiler.StopOrder {
@@ -509,8 +524,9 @@ func restartPolicy(f restartFacts) (ReasonCode, bool) {
 
 // planVolumes adds the volume steps of a pool: create when missing, delete
 // only with present: false; an existing volume is never overwritten.
-func planVolumes(h Host, c *planned, w *Wanted) {
+func planVolumes(h Host, c *planned, w *Wanted, st *State) {
 	existing := map[string]bool{}
+	live := map[string]LiveVolume{}
 	if c.live != nil && c.live.Active {
 		vols, err := h.Volumes(c.live.Name)
 		if err != nil {
@@ -519,14 +535,17 @@ func planVolumes(h Host, c *planned, w *Wanted) {
 		}
 		for _, v := range vols {
 			existing[v.Name] = true
+			live[v.Name] = v
 		}
 	}
 	needed := false
 	for _, v := range w.Volumes {
 		switch {
 		case v.Present && !existing[v.Name]:
-			c.Actions = append(c.Actions, Step{Action: CreateVolume, Volume: v.Name, Reasons: []Reason{because(ReasonMissing)}})
+			c.Actions = append(c.Actions, Step{Action: CreateVolume, Volume: v.Name, Content: contentText(v), Reasons: []Reason{because(ReasonMissing)}})
 			needed = true
+		case v.Present:
+			planVolume(c.Connection, c, v, live[v.Name], st)
 		case !v.Present && existing[v.Name]:
 			c.Actions = append(c.Actions, Step{Action: DeleteVolume, Volume: v.Name, Reasons: []Reason{because(ReasonPresentFalse)}})
 		}

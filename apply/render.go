@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"nixvirt.dev/nixvirt/compiler"
 )
@@ -43,7 +44,7 @@ func RenderTextColour(w io.Writer, p *Plan) { renderText(w, p, true) }
 func renderText(w io.Writer, p *Plan, colour bool) {
 	conn := ""
 	for _, c := range p.Changes {
-		if len(c.Actions) == 0 && c.Problem == nil {
+		if len(c.Actions) == 0 && c.Problem == nil && len(c.VolumeProblems) == 0 {
 			continue
 		}
 		if c.Connection != conn {
@@ -57,17 +58,27 @@ func renderText(w io.Writer, p *Plan, colour bool) {
 		for _, s := range c.Actions {
 			switch s.Action {
 			case CreateVolume:
-				fmt.Fprintf(w, "  %s volume %q in pool %q will be created\n", paint(colour, "+"), s.Volume, c.Name)
+				fmt.Fprintf(w, "  %s volume %q in pool %q will be created%s\n", paint(colour, "+"), s.Volume, c.Name, withContent(s))
+			case ReplaceVolume:
+				fmt.Fprintf(w, "  %s volume %q in pool %q will be replaced%s\n", paint(colour, "~"), s.Volume, c.Name, withContent(s))
+			case GrowVolume:
+				fmt.Fprintf(w, "  %s volume %q in pool %q will grow to %d bytes\n", paint(colour, "~"), s.Volume, c.Name, s.Capacity)
 			case DeleteVolume:
 				fmt.Fprintf(w, "  %s volume %q in pool %q will be deleted\n", paint(colour, "-"), s.Volume, c.Name)
 			case Autostart:
 				fmt.Fprintf(w, "  %s %s %q autostart will be set to %v\n", paint(colour, "~"), c.Kind, c.Name, *s.On)
+			case WaitAddress:
+				fmt.Fprintf(w, "  … %s %q: apply will wait up to %ds for an address on every interface\n", c.Kind, c.Name, s.Timeout)
+				continue
 			default:
 				fmt.Fprintf(w, "  %s %s %q %s\n", paint(colour, symbols[s.Action]), c.Kind, c.Name, verbs[s.Action])
 			}
 			if why := StepReasons(c.Kind, s); why != "" && s.Action != Autostart {
 				fmt.Fprintf(w, "      # (%s)\n", why)
 			}
+		}
+		for _, vp := range c.VolumeProblems {
+			fmt.Fprintf(w, "  ! volume %q in pool %q cannot be planned: %s\n", vp.Volume, c.Name, VolumeProblemText(c.Name, vp))
 		}
 		if c.Diff != "" {
 			for _, line := range strings.Split(strings.TrimSuffix(c.Diff, "\n"), "\n") {
@@ -140,6 +151,14 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 		return "missing"
 	case ReasonForVolumes:
 		return "to create its volumes"
+	case ReasonContentChanged:
+		return "its declared content differs from what nixvirt put in it; replace: true"
+	case ReasonSeedChanged:
+		return fmt.Sprintf("the cloud-init seed of domain %q changed; a guest that already booted reads it only if cloud-init runs again (give meta-data a new instance-id)", r.Name)
+	case ReasonCapacityGrows:
+		return "its declared capacity is larger"
+	case ReasonWaitFor:
+		return "waitFor"
 	case ReasonAttachedDomain:
 		return fmt.Sprintf("domain %q is stopped and started around it", r.Name)
 	case ReasonTakenFromOwner:
@@ -172,6 +191,9 @@ func kept(k compiler.Kind, s Step, pruned bool) string {
 // ProblemText words why a change cannot be planned.
 func ProblemText(c *Change) string {
 	p := c.Problem
+	if c.Kind == compiler.KindVolume {
+		return VolumeProblemText(c.Name, VolumeProblem{Problem: *p})
+	}
 	switch p.Code {
 	case ProblemNameTaken:
 		return fmt.Sprintf("a %s named %q exists with UUID %s; nixvirt identifies objects by UUID: give the definition uuid: %q to take it over, or remove it", c.Kind, c.Name, p.Detail, p.Detail)
@@ -217,6 +239,8 @@ func (f Failure) why() string {
 		return ProblemText(&Change{Kind: f.Kind, Name: f.Name, Problem: f.Problem})
 	case f.Interrupted:
 		return "not changed: interrupted"
+	case f.Abandoned:
+		return "interrupted while waiting for a shutdown: left as it was; the next apply finishes it"
 	case f.Op != "":
 		return fmt.Sprintf("%s failed: %s", f.Op, f.Message)
 	}
@@ -239,7 +263,7 @@ func OutcomeText(o Outcome) string {
 		switch {
 		case f.Problem != nil:
 			return obj + " not changed: " + f.why()
-		case f.Interrupted:
+		case f.Interrupted, f.Abandoned:
 			return obj + " " + f.why()
 		}
 		return obj + " failed: " + f.why()
@@ -266,6 +290,12 @@ func doneText(s Step) string {
 		return "volume " + s.Volume + " created"
 	case DeleteVolume:
 		return "volume " + s.Volume + " deleted"
+	case ReplaceVolume:
+		return "volume " + s.Volume + " replaced"
+	case GrowVolume:
+		return fmt.Sprintf("volume %s grown to %d bytes", s.Volume, s.Capacity)
+	case WaitAddress:
+		return "addresses " + addressesText(s.Addresses)
 	}
 	return doneWords[s.Action]
 }
@@ -273,4 +303,36 @@ func doneText(s Step) string {
 var doneWords = map[Action]string{
 	Create: "created", Redefine: "redefined", Refresh: "record rewritten", Adopt: "adopted",
 	Start: "started", Stop: "stopped", Restart: "restarted", Delete: "deleted",
+}
+
+// WaitingText is the line that says what apply waits for:
+// "domain/web: waiting for shutdown (20s of 60s)".
+func WaitingText(w Waiting) string {
+	what := "shutdown"
+	if w.Domain != "" {
+		what = fmt.Sprintf("domain %s to shut down", w.Domain)
+	}
+	// Whole seconds, rounded: the first report comes about a second in.
+	return fmt.Sprintf("%s/%s: waiting for %s (%ds of %ds)", w.Kind, w.Name, what,
+		int(w.Elapsed.Round(time.Second)/time.Second), int(w.Timeout/time.Second))
+}
+
+// withContent says where a created volume's content comes from.
+func withContent(s Step) string {
+	if s.Content == "" {
+		return ""
+	}
+	return " (" + s.Content + ")"
+}
+
+// addressesText is "MAC ADDR ADDR; MAC ADDR".
+func addressesText(ifaces []InterfaceAddresses) string {
+	var out []string
+	for _, i := range ifaces {
+		out = append(out, strings.TrimSpace(i.MAC+" "+strings.Join(i.Addresses, " ")))
+	}
+	if len(out) == 0 {
+		return "(no interfaces)"
+	}
+	return strings.Join(out, "; ")
 }

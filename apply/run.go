@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -95,6 +96,8 @@ type Result struct {
 	Added, Changed, Destroyed int
 	Failed                    []Failure
 	Writes                    int64 // libvirt calls that changed a host
+	// Addresses are those of the domains apply waited for (waitFor).
+	Addresses []DomainAddresses
 }
 
 // Failure is why an object, or a whole connection (Kind ""), was not
@@ -104,11 +107,22 @@ type Failure struct {
 	Kind       compiler.Kind
 	Name       string
 	// One of: Problem, the reason it could not be planned; Interrupted,
-	// apply was interrupted before it began the object; Op and Message,
-	// the operation that failed and libvirt's (or the system's) message.
+	// apply was interrupted before it began the object; Abandoned, apply
+	// stopped waiting for the object (or a domain attached to it) to shut
+	// down, and left it as it was then, for the next apply to finish; Op
+	// and Message, the operation that failed and libvirt's (or the
+	// system's) message.
 	Problem     *Problem
 	Interrupted bool
+	Abandoned   bool
 	Op, Message string
+}
+
+// Object names one object of a connection.
+type Object struct {
+	Connection string
+	Kind       compiler.Kind
+	Name       string
 }
 
 // Outcome is what apply did to one object, reported as it is done:
@@ -121,30 +135,88 @@ type Outcome struct {
 	Failure    *Failure
 }
 
+// Waiting is a shutdown apply waits for, reported about every second:
+// of the object itself, or (Domain) of a domain attached to a network
+// that restarts.
+type Waiting struct {
+	Object
+	Domain           string
+	Elapsed, Timeout time.Duration
+}
+
+// Controls are how a caller follows an apply and stops it early.
+type Controls struct {
+	// Finish, once done (a first Ctrl-C), stops apply beginning objects;
+	// those it has begun are finished, so that none is left half-changed.
+	// Abandon, once done (a second Ctrl-C, SIGTERM), also stops it waiting
+	// for guests to shut down (see Failure.Abandoned). nil is never.
+	Finish, Abandon context.Context
+	// Began, Outcome and Waiting receive, from one goroutine at a time,
+	// each object as apply begins to change it, each one's outcome as it
+	// is done, and the shutdowns it waits for. nil receives nothing.
+	Began   func(Object)
+	Outcome func(Outcome)
+	Waiting func(Waiting)
+	// Approve, when set, sees each connection's plan as it is about to be
+	// executed, under the connection's lock: when it refuses (returning
+	// why), the connection is left as it is. A command line that asked
+	// about one plan executes no other.
+	Approve func(*Plan) error
+}
+
+// maxParallelStops bounds the domains of one connection that shut down
+// at once: enough that independent guests do not wait for one another,
+// few enough not to flood a host with shutdowns.
+const maxParallelStops = 4
+
 // Apply plans and executes every connection, in parallel, each under its
 // lock. report receives each object's outcome as it is done (from one
 // goroutine at a time). One failing object does not stop the others.
 // When ctx is cancelled (Ctrl-C), every object apply has begun to change
 // is finished and the others are left as they are, so that none is left
-// half-changed.
+// half-changed. ApplyWith has the finer controls.
 func Apply(ctx context.Context, d *Desired, connect Connector, opts Options, report func(Outcome)) *Result {
+	return ApplyWith(d, connect, opts, Controls{Finish: ctx, Outcome: report})
+}
+
+// ApplyWith is Apply with the controls of a command line: progress as it
+// goes, and two stages of interruption.
+func ApplyWith(d *Desired, connect Connector, opts Options, ctl Controls) *Result {
 	wanted := d.Objects
 	res := &Result{Plan: &Plan{}}
+	if ctl.Finish == nil {
+		ctl.Finish = context.Background()
+	}
+	if ctl.Abandon == nil {
+		ctl.Abandon = context.Background()
+	}
+	// Every event goes through one lock: the caller sees one at a time.
 	var mu sync.Mutex
-	say := func(o Outcome) {
+	ev := events{}
+	if ctl.Began != nil {
+		ev.began = func(o Object) { mu.Lock(); defer mu.Unlock(); ctl.Began(o) }
+	}
+	ev.outcome = func(o Outcome) {
 		mu.Lock()
 		defer mu.Unlock()
-		report(o)
+		res.Addresses = append(res.Addresses, addressesOf(o)...)
+		if ctl.Outcome != nil {
+			ctl.Outcome(o)
+		}
 	}
+	if ctl.Waiting != nil {
+		ev.waiting = func(w Waiting) { mu.Lock(); defer mu.Unlock(); ctl.Waiting(w) }
+	}
+	var rmu sync.Mutex
 	var wg sync.WaitGroup
 	var done []*Change
 	for _, uri := range uris(wanted) {
 		wg.Add(1)
 		go func(uri string) {
 			defer wg.Done()
-			ps, unmanaged, writes, failed, err := applyURI(ctx, uri, wanted[uri], connect, opts.forURI(d, uri), say)
-			mu.Lock()
-			defer mu.Unlock()
+			ps, unmanaged, writes, failed, err := applyURI(ctl, uri, wanted[uri], connect, opts.forURI(d, uri), ev)
+			rmu.Lock()
+			defer rmu.Unlock()
 			res.Writes += writes
 			if err != nil {
 				res.Plan.Errors = append(res.Plan.Errors, err.Error())
@@ -153,6 +225,7 @@ func Apply(ctx context.Context, d *Desired, connect Connector, opts Options, rep
 			}
 			for _, p := range ps {
 				res.Plan.Changes = append(res.Plan.Changes, p.Change)
+				res.Failed = append(res.Failed, volumeFailures(p.Change)...)
 				if f, ok := failed[p]; ok {
 					res.Failed = append(res.Failed, f)
 				} else {
@@ -170,7 +243,27 @@ func Apply(ctx context.Context, d *Desired, connect Connector, opts Options, rep
 	return res
 }
 
-func applyURI(ctx context.Context, uri string, wanted []*Wanted, connect Connector, opts Options, report func(Outcome)) ([]*planned, []Unmanaged, int64, map[*planned]Failure, error) {
+// events are a Controls' receivers, serialized, never nil.
+type events struct {
+	began   func(Object)
+	outcome func(Outcome)
+	waiting func(Waiting)
+}
+
+func (e events) orNothing() events {
+	if e.began == nil {
+		e.began = func(Object) {}
+	}
+	if e.outcome == nil {
+		e.outcome = func(Outcome) {}
+	}
+	if e.waiting == nil {
+		e.waiting = func(Waiting) {}
+	}
+	return e
+}
+
+func applyURI(ctl Controls, uri string, wanted []*Wanted, connect Connector, opts Options, ev events) ([]*planned, []Unmanaged, int64, map[*planned]Failure, error) {
 	if opts.State == nil {
 		opts.State = OpenState(StateDir())
 	}
@@ -189,36 +282,56 @@ func applyURI(ctx context.Context, uri string, wanted []*Wanted, connect Connect
 		return nil, nil, h.Writes(), nil, err
 	}
 	sortChanges(ps)
-	ex := &executor{ctx: ctx, h: h, st: opts.State, report: report,
-		begun: map[*planned]bool{}, failed: map[*planned]Failure{}, done: map[*planned][]Step{}}
+	if ctl.Approve != nil {
+		if err := ctl.Approve(&Plan{Changes: changesOf(ps)}); err != nil {
+			return nil, nil, h.Writes(), nil, fmt.Errorf("%s: %v", uri, err)
+		}
+	}
+	ex := &executor{finish: ctl.Finish, abandon: ctl.Abandon, h: h, st: opts.State, ev: ev.orNothing(),
+		begun: map[*planned]bool{}, failed: map[*planned]Failure{}, done: map[*planned][]Step{}, reported: map[*planned]bool{}}
+	ex.files = ex.fetchContent(ps)
 	ex.run(ps)
 	return ps, unmanaged, h.Writes(), ex.failed, nil
 }
 
 // executor runs one connection's plan and keeps its state: which objects
-// it has begun, what it did to each, and which failed.
+// it has begun, what it did to each, and which failed. Its state belongs
+// to the goroutine that runs it; only the waits for shutdowns run in
+// others.
 type executor struct {
-	ctx    context.Context
-	h      Host
-	st     *State
-	report func(Outcome)
+	finish, abandon context.Context
+	h               Host
+	st              *State
+	ev              events
 	// begun are the objects apply has started to change: once begun, an
 	// object is finished even after an interrupt.
-	begun  map[*planned]bool
-	failed map[*planned]Failure
-	done   map[*planned][]Step
+	begun    map[*planned]bool
+	failed   map[*planned]Failure
+	done     map[*planned][]Step
+	reported map[*planned]bool
+	// files are the local files volumes are filled from (fetchContent).
+	files contentFiles
 }
 
 func (ex *executor) failure(c *planned) Failure {
 	return Failure{Connection: ex.h.URI(), Kind: c.Kind, Name: c.Name}
 }
 
+func (ex *executor) object(c *planned) Object {
+	return Object{Connection: ex.h.URI(), Kind: c.Kind, Name: c.Name}
+}
+
 func (ex *executor) setFailed(c *planned, f Failure) {
 	ex.failed[c] = f
-	ex.report(Outcome{Connection: f.Connection, Kind: c.Kind, Name: c.Name, Failure: &f})
+	ex.reported[c] = true
+	ex.ev.outcome(Outcome{Connection: f.Connection, Kind: c.Kind, Name: c.Name, Failure: &f})
 }
 
 func (ex *executor) hasFailed(c *planned) bool { _, ok := ex.failed[c]; return ok }
+
+func (ex *executor) interrupted() bool {
+	return ex.finish.Err() != nil || ex.abandon.Err() != nil
+}
 
 // skip reports whether c is to be left alone: it failed, or apply was
 // interrupted before it began c.
@@ -226,7 +339,7 @@ func (ex *executor) skip(c *planned) bool {
 	if ex.begun[c] {
 		return false
 	}
-	if ex.ctx.Err() != nil {
+	if ex.interrupted() {
 		if len(c.Actions) > 0 && !ex.hasFailed(c) {
 			f := ex.failure(c)
 			f.Interrupted = true
@@ -235,6 +348,7 @@ func (ex *executor) skip(c *planned) bool {
 		return true
 	}
 	ex.begun[c] = true
+	ex.ev.began(ex.object(c))
 	return false
 }
 
@@ -246,9 +360,57 @@ func (ex *executor) fail(c *planned, op string, err error) {
 
 func (ex *executor) note(c *planned, s Step) { ex.done[c] = append(ex.done[c], s) }
 
+// The phases of a connection's run, in order.
+const (
+	phaseStop = iota
+	phaseDefine
+	phaseDelete
+)
+
+// hasWork reports whether c has something to do in phase p: a stop, a
+// definition, start, autostart or volume, or a deletion or a wait for
+// addresses.
+func hasWork(c *planned, p int) bool {
+	switch p {
+	case phaseStop:
+		return c.live != nil && c.live.Active && (c.has(Stop) || c.has(Restart) || c.has(Delete))
+	case phaseDefine:
+		if c.has(Delete) {
+			return false
+		}
+		for _, s := range c.Actions {
+			if s.Action != Stop {
+				return true
+			}
+		}
+		return false
+	}
+	// Waiting for addresses comes after every definition and start, so a
+	// domain's line, with its addresses, comes then.
+	return c.has(Delete) || c.has(WaitAddress)
+}
+
+// finished reports c's outcome once phase p was its last: each object's
+// line comes as it is done, not at the end of the run.
+func (ex *executor) finished(c *planned, p int) {
+	if ex.reported[c] || ex.hasFailed(c) {
+		return
+	}
+	for later := p + 1; later <= phaseDelete; later++ {
+		if hasWork(c, later) {
+			return
+		}
+	}
+	if len(ex.done[c]) > 0 {
+		ex.reported[c] = true
+		ex.ev.outcome(Outcome{Connection: ex.h.URI(), Kind: c.Kind, Name: c.Name, Done: ex.done[c]})
+	}
+}
+
 // run executes a connection's changes: every stop first (domains before
-// the networks and pools they use), then networks and pools, their
-// volumes, and domains, each defined and started; deletions last.
+// the networks and pools they use; the domains' shutdowns in parallel),
+// then networks and pools, their volumes, and domains, each defined and
+// started; deletions last.
 func (ex *executor) run(changes []*planned) {
 	h := ex.h
 	for _, c := range changes {
@@ -257,32 +419,19 @@ func (ex *executor) run(changes []*planned) {
 			f.Problem = c.Problem
 			ex.setFailed(c, f)
 		}
+		for _, f := range volumeFailures(c.Change) {
+			ex.ev.outcome(Outcome{Connection: f.Connection, Kind: f.Kind, Name: f.Name, Failure: &f})
+		}
 	}
 	// Stops, domains first.
 	for _, k := range compiler.StopOrder {
+		var stops []*planned
 		for _, c := range changes {
-			if c.Kind != k || ex.hasFailed(c) || c.live == nil || !c.live.Active {
-				continue
-			}
-			if !(c.has(Stop) || c.has(Restart) || c.has(Delete)) || ex.skip(c) {
-				continue
-			}
-			for _, dep := range c.dependents {
-				if err := h.Stop(compiler.KindDomain, dep, time.Minute); err != nil {
-					ex.fail(c, "stopping an attached domain", err)
-				}
-			}
-			if ex.hasFailed(c) {
-				continue
-			}
-			if err := h.Stop(c.Kind, c.UUID, time.Duration(c.timeout)*time.Second); err != nil {
-				ex.fail(c, "stop", err)
-				continue
-			}
-			if c.has(Stop) {
-				ex.note(c, Step{Action: Stop})
+			if c.Kind == k && !ex.hasFailed(c) && hasWork(c, phaseStop) {
+				stops = append(stops, c)
 			}
 		}
+		ex.stopAll(stops)
 	}
 	for _, k := range compiler.TopLevelKinds {
 		for _, c := range changes {
@@ -291,8 +440,9 @@ func (ex *executor) run(changes []*planned) {
 			}
 			ex.defineAndStart(c)
 			if c.Kind == compiler.KindPool && !ex.hasFailed(c) {
-				ex.volumes(c)
+				ex.volumes(c, ex.files)
 			}
+			ex.finished(c, phaseDefine)
 		}
 	}
 	// Deletions, domains first.
@@ -315,11 +465,108 @@ func (ex *executor) run(changes []*planned) {
 				ex.st.setPool(h.URI(), c.UUID, poolRecord{})
 			}
 			ex.note(c, Step{Action: Delete})
+			ex.finished(c, phaseDelete)
 		}
 	}
+	ex.waitAddresses(changes)
 	for _, c := range changes {
-		if !ex.hasFailed(c) && len(ex.done[c]) > 0 {
-			ex.report(Outcome{Connection: h.URI(), Kind: c.Kind, Name: c.Name, Done: ex.done[c]})
+		ex.finished(c, phaseDelete)
+	}
+}
+
+// stopAll stops objects of one kind, up to maxParallelStops at once. The
+// waits run in their own goroutines; each result comes back to this one,
+// which alone keeps the executor's state, and is reported as it comes.
+// An object is begun only when its turn comes: one still queued at an
+// interrupt is left alone.
+func (ex *executor) stopAll(queue []*planned) {
+	type stopped struct {
+		c   *planned
+		op  string
+		err error
+	}
+	results := make(chan stopped)
+	running := 0
+	for len(queue) > 0 || running > 0 {
+		for running < maxParallelStops && len(queue) > 0 {
+			c := queue[0]
+			queue = queue[1:]
+			if ex.skip(c) {
+				continue
+			}
+			running++
+			go func() {
+				op, err := ex.stop(c)
+				results <- stopped{c, op, err}
+			}()
+		}
+		if running == 0 {
+			return
+		}
+		r := <-results
+		running--
+		switch {
+		case r.err != nil && errors.Is(r.err, context.Canceled) && ex.abandon.Err() != nil:
+			f := ex.failure(r.c)
+			f.Abandoned = true
+			ex.setFailed(r.c, f)
+		case r.err != nil:
+			ex.fail(r.c, r.op, r.err)
+		default:
+			if r.c.has(Stop) {
+				ex.note(r.c, Step{Action: Stop})
+			}
+			ex.finished(r.c, phaseStop)
+		}
+	}
+}
+
+// stop stops one object, after the running domains attached to it; it
+// returns the operation that failed. It runs in its own goroutine and
+// touches nothing of the executor's state.
+func (ex *executor) stop(c *planned) (string, error) {
+	names := attachedNames(c)
+	for i, dep := range c.dependents {
+		if err := ex.waitStop(c, names[i], compiler.KindDomain, dep, time.Minute); err != nil {
+			return "stopping an attached domain", err
+		}
+	}
+	return "stop", ex.waitStop(c, "", c.Kind, c.UUID, time.Duration(c.timeout)*time.Second)
+}
+
+// attachedNames are the names of a network's dependents, in their order.
+func attachedNames(c *planned) []string {
+	var names []string
+	for _, s := range c.Actions {
+		for _, r := range s.Reasons {
+			if r.Code == ReasonAttachedDomain {
+				names = append(names, r.Name)
+			}
+		}
+	}
+	for len(names) < len(c.dependents) {
+		names = append(names, "")
+	}
+	return names
+}
+
+// waitStop stops an object and, while a domain shuts down, reports the
+// wait every second. The last report comes before it returns.
+func (ex *executor) waitStop(c *planned, domain string, k compiler.Kind, uuid string, timeout time.Duration) error {
+	if k != compiler.KindDomain {
+		return ex.h.Stop(ex.abandon, k, uuid, timeout)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- ex.h.Stop(ex.abandon, k, uuid, timeout) }()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	start := time.Now()
+	for {
+		select {
+		case err := <-errc:
+			return err
+		case now := <-tick.C:
+			ex.ev.waiting(Waiting{Object: ex.object(c), Domain: domain, Elapsed: now.Sub(start), Timeout: timeout})
 		}
 	}
 }
@@ -390,52 +637,6 @@ func (ex *executor) defineAndStart(c *planned) {
 				return
 			}
 			ex.note(c, Step{Action: Autostart, On: s.On})
-		}
-	}
-}
-
-func (ex *executor) volumes(c *planned) {
-	w := c.wanted
-	h := ex.h
-	var pending []Step
-	for _, s := range c.Actions {
-		if s.Action == CreateVolume || s.Action == DeleteVolume {
-			pending = append(pending, s)
-		}
-	}
-	if len(pending) == 0 {
-		return
-	}
-	// The pool may have been inactive when planned: list again.
-	existing := map[string]bool{}
-	vols, err := h.Volumes(w.Name)
-	if err != nil {
-		ex.fail(c, "list volumes", err)
-		return
-	}
-	for _, v := range vols {
-		existing[v.Name] = true
-	}
-	for _, s := range pending {
-		var vx string
-		for _, v := range w.Volumes {
-			if v.Name == s.Volume {
-				vx = v.XML
-			}
-		}
-		switch {
-		case s.Action == CreateVolume && !existing[s.Volume]:
-			if err := h.CreateVolume(w.Name, vx); err != nil {
-				ex.fail(c, "create volume "+s.Volume, err)
-				return
-			}
-			ex.note(c, Step{Action: CreateVolume, Volume: s.Volume})
-		case s.Action == DeleteVolume && existing[s.Volume]:
-			if err := h.DeleteVolume(w.Name, s.Volume); err != nil {
-				ex.fail(c, "delete volume "+s.Volume, err)
-				return
-			}
-			ex.note(c, Step{Action: DeleteVolume, Volume: s.Volume})
 		}
 	}
 }

@@ -27,8 +27,9 @@ import (
 type State struct {
 	dir   string
 	mu    sync.Mutex
-	pools map[string]map[string]poolRecord // uri → pool UUID → record
-	errs  map[string]error                 // uri → why its record cannot be read
+	pools map[string]map[string]poolRecord   // uri → pool UUID → record
+	vols  map[string]map[string]volumeRecord // uri → volumeKey → record (volumes.go)
+	errs  map[string]error                   // uri → why its record cannot be read
 }
 
 // poolRecord is what nixvirt gave a pool it owns.
@@ -58,7 +59,7 @@ func StateDir() string {
 
 // OpenState reads the state under dir.
 func OpenState(dir string) *State {
-	return &State{dir: dir, pools: map[string]map[string]poolRecord{}, errs: map[string]error{}}
+	return &State{dir: dir, pools: map[string]map[string]poolRecord{}, vols: map[string]map[string]volumeRecord{}, errs: map[string]error{}}
 }
 
 var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
@@ -70,6 +71,9 @@ func (s *State) file(uri, ext string) string {
 type stateFile struct {
 	// Pools maps a pool UUID to the definition nixvirt gave it.
 	Pools map[string]poolRecord `json:"pools"`
+	// Volumes maps a pool UUID and volume name to what nixvirt put in
+	// the volume (see volumeRecord).
+	Volumes map[string]volumeRecord `json:"volumes,omitempty"`
 }
 
 // checkDir refuses a state directory that another user could write in, or
@@ -118,42 +122,50 @@ func (s *State) load(uri string) (map[string]poolRecord, error) {
 	if p, ok := s.pools[uri]; ok {
 		return p, s.errs[uri]
 	}
-	pools, err := s.read(uri)
-	if pools == nil {
-		pools = map[string]poolRecord{}
+	sf, err := s.read(uri)
+	if sf.Pools == nil {
+		sf.Pools = map[string]poolRecord{}
 	}
-	s.pools[uri], s.errs[uri] = pools, err
-	return pools, err
+	if sf.Volumes == nil {
+		sf.Volumes = map[string]volumeRecord{}
+	}
+	s.pools[uri], s.vols[uri], s.errs[uri] = sf.Pools, sf.Volumes, err
+	return sf.Pools, err
 }
 
-func (s *State) read(uri string) (map[string]poolRecord, error) {
+func (s *State) read(uri string) (stateFile, error) {
 	exists, err := s.checkDir(false)
 	if err != nil || !exists {
-		return nil, err
+		return stateFile{}, err
 	}
 	name := s.file(uri, ".json")
 	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if os.IsNotExist(err) {
-		return nil, nil
+		return stateFile{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot read nixvirt's record %s: %v", name, err)
+		return stateFile{}, fmt.Errorf("cannot read nixvirt's record %s: %v", name, err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(f)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read nixvirt's record %s: %v", name, err)
+		return stateFile{}, fmt.Errorf("cannot read nixvirt's record %s: %v", name, err)
 	}
 	var sf stateFile
 	if err := json.Unmarshal(data, &sf); err != nil {
-		return nil, fmt.Errorf("nixvirt's record %s is corrupt (%v): restore it, or remove it to make nixvirt forget which pools it defined", name, err)
+		return stateFile{}, fmt.Errorf("nixvirt's record %s is corrupt (%v): restore it, or remove it to make nixvirt forget which pools it defined", name, err)
 	}
 	for uuid, rec := range sf.Pools {
 		if rec.Hash == "" || rec.Definition == "" {
-			return nil, fmt.Errorf("nixvirt's record %s is corrupt (pool %s has no hash or definition): restore it, or remove it to make nixvirt forget which pools it defined", name, uuid)
+			return stateFile{}, fmt.Errorf("nixvirt's record %s is corrupt (pool %s has no hash or definition): restore it, or remove it to make nixvirt forget which pools it defined", name, uuid)
 		}
 	}
-	return sf.Pools, nil
+	for key, rec := range sf.Volumes {
+		if rec.Content == "" {
+			return stateFile{}, fmt.Errorf("nixvirt's record %s is corrupt (volume %s has no content digest): restore it, or remove it to make nixvirt forget what it put in its volumes", name, key)
+		}
+	}
+	return sf, nil
 }
 
 // check reports whether a connection's record can be read; plan and apply
@@ -208,10 +220,16 @@ func (s *State) setPool(uri, uuid string, rec poolRecord) error {
 	} else {
 		pools[canonicalUUID(uuid)] = rec
 	}
+	return s.save(uri)
+}
+
+// save writes a connection's record; the caller holds s.mu and has
+// loaded it.
+func (s *State) save(uri string) error {
 	if _, err := s.checkDir(true); err != nil {
 		return err
 	}
-	data, _ := json.MarshalIndent(stateFile{Pools: pools}, "", "  ")
+	data, _ := json.MarshalIndent(stateFile{Pools: s.pools[uri], Volumes: s.vols[uri]}, "", "  ")
 	return writeFileAtomic(s.file(uri, ".json"), append(data, '\n'))
 }
 

@@ -42,6 +42,10 @@ type Wanted struct {
 
 	Volumes []WantedVolume // pools only
 
+	// WaitFor is what apply waits for after starting a domain; nil for
+	// nothing.
+	WaitFor *compiler.WaitFor
+
 	// Absent: the entry says present: false; the object is deleted if
 	// nixvirt owns it. Removing a domain keeps NVRAM and TPM state unless
 	// KeepNvram or KeepTPM is false.
@@ -55,6 +59,15 @@ type WantedVolume struct {
 	Name    string
 	Present bool
 	XML     string // "" when the entry only says present: false
+	// Content is the declared content, nil for none; Replace lets apply
+	// recreate the volume when its recorded content differs.
+	Content *compiler.Content
+	Replace bool
+	// Capacity is the declared capacity in bytes, 0 for none.
+	Capacity uint64
+	// Seed is set for a domain's cloud-init seed, which nixvirt adds to
+	// the pool.
+	Seed *seedVolume
 }
 
 // prepare fills in what the user may leave out and libvirt would choose

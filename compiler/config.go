@@ -46,6 +46,14 @@ type Entry struct {
 	// KeepNvram and KeepTPM: deleting the domain keeps its NVRAM and TPM
 	// state.
 	KeepNvram, KeepTPM bool
+	// Content is a volume's declared content, nil for none; Replace lets
+	// apply recreate a volume whose recorded content differs.
+	Content *Content
+	Replace bool
+	// CloudInit is a domain's seed, WaitFor what apply waits for after
+	// starting it; nil for none.
+	CloudInit *CloudInit
+	WaitFor   *WaitFor
 }
 
 // Config is a checked whole-host configuration, decoded.
@@ -336,6 +344,9 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string, time
 		e, _ := it.entry.Default()
 		en, err := s.decodeEntry(e, k, timeout)
 		if err != nil {
+			return nil, nil, err
+		}
+		if err := s.decodeProvisioning(e, k, dir, &en); err != nil {
 			return nil, nil, err
 		}
 		o := Object{Connection: uri, Kind: k, Pool: pool, Entry: en, Name: it.key}

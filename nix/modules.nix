@@ -144,12 +144,14 @@ let
             '';
           in
           ''
+            # --yes: an activation never waits for an answer, even when
+            # run from a terminal (home-manager switch).
             # Checked at build time (this reference makes it a dependency):
             # ${checked}
           ''
           + plan
           + ''
-            if ! nixvirt apply${prune} --connect ${lib.escapeShellArg uri} ${file}; then
+            if ! nixvirt apply --yes${prune} --connect ${lib.escapeShellArg uri} ${file}; then
               echo "nixvirt: applying ${uri} failed (see above); the rest of the activation goes on" >&2
               status=1
             fi

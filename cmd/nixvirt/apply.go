@@ -1,9 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
+	"io"
 	"os"
-	"os/signal"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -13,15 +14,26 @@ import (
 
 func newApplyCmd(c *Command) *cobra.Command {
 	var f hostFlags
-	var dryRun bool
+	var dryRun, yes bool
 	cmd := &cobra.Command{
 		Use:   "apply [ARGS]",
 		Short: "make the hosts match the configuration",
 		Long: `apply does what plan shows: networks and pools first, then volumes, then
 domains, every stop before any start, deletions last. It prints one line per
-object as it goes and a summary at the end. One failing object does not stop
-the others; the exit code reports it. Connections are reconciled in parallel,
-and two applies against one host from this machine run one after the other.
+object as each is done, and a summary at the end; while a guest shuts down it
+says so on stderr (rewritten in place on a terminal, a line every 10 s
+otherwise). Domains shut down in parallel, 4 at a time. One failing object does
+not stop the others; the exit code reports it. Connections are reconciled in
+parallel, and two applies against one host from this machine run one after the
+other.
+
+On a terminal, apply shows the plan and asks before it restarts, stops or
+deletes anything; --yes does not ask. Without a terminal it never asks.
+
+Ctrl-C makes apply begin nothing more and finish what it has begun, waiting for
+the guests it asked to shut down; a second Ctrl-C, or SIGTERM, stops waiting
+and leaves those as they are, for the next apply to finish. It then exits 130
+(Ctrl-C) or 143 (SIGTERM).
 
 Objects a configuration no longer names are deleted only if nixvirt defined
 them for this configuration's owner (owner, --owner; "default" without either)
@@ -32,6 +44,7 @@ undefined, never emptied; a volume is deleted only by present: false. Another
 owner's objects are never changed; --take-over moves the ones the
 configuration names to its owner.`,
 		Example: `  nixvirt apply ./host
+  nixvirt apply --yes ./host                             # do not ask
   nixvirt apply --connect qemu:///system settings.json   # what the Nix modules run`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			wanted, err := f.wanted(c, args)
@@ -51,25 +64,34 @@ configuration names to its owner.`,
 				}
 				return nil
 			}
-			// Results go to stdout (as text only), failures to stderr; with
-			// several connections each line names its own.
-			several := len(wanted.Objects) > 1
-			report := func(o apply.Outcome) {
-				line := apply.OutcomeText(o)
-				if several {
-					line = "[" + o.Connection + "] " + line
+			// Only a terminal is asked: an activation plans once.
+			var approve func(*apply.Plan) error
+			if !yes && isTTY(c.stdin) {
+				p := apply.MakePlan(wanted, connector(), f.options())
+				if !confirm(c, p) {
+					return errPrinted
 				}
-				switch {
-				case o.Failure != nil:
-					fmt.Fprintln(c.stderr, line)
-				case f.output == "text":
-					fmt.Fprintln(c.stdout, line)
-				}
+				approve = sameDisruptions(p)
 			}
-			// Ctrl-C finishes the objects apply has begun and leaves the rest.
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			res := apply.Apply(ctx, wanted, connector(), f.options(), report)
+			// Results go to stdout (as text only), failures and waits to
+			// stderr; with several connections each line names its own.
+			var results io.Writer
+			if f.output == "text" {
+				results = c.stdout
+			}
+			prog := newProgress(results, c.stderr, len(wanted.Objects) > 1)
+			sig := catchInterrupts(func() {
+				what := cmp.Or(prog.Begun(), "what has begun")
+				prog.Say("Interrupted: finishing " + what + "; Ctrl-C again to stop waiting for shutdowns.")
+			}, func(s os.Signal) {
+				prog.Say(fmt.Sprintf("%s: no longer waiting for shutdowns; what is left as it was, the next apply finishes.", signalName(s)))
+			})
+			res := apply.ApplyWith(wanted, connector(), f.options(), apply.Controls{
+				Finish: sig.finish, Abandon: sig.abandon,
+				Began: prog.Began, Outcome: prog.Outcome, Waiting: prog.Waiting, Approve: approve,
+			})
+			sig.stop()
+			prog.Done()
 			for _, e := range res.Plan.Errors {
 				fmt.Fprintln(c.stderr, "error:", e)
 			}
@@ -81,6 +103,9 @@ configuration names to its owner.`,
 				fmt.Fprintf(c.stdout, "Apply complete: %d added, %d changed, %d destroyed, %d failed.\n",
 					res.Added, res.Changed, res.Destroyed, len(res.Failed))
 			}
+			if code := sig.exitCode(); code != 0 {
+				return exitCode(code)
+			}
 			if len(res.Failed) > 0 {
 				return errPrinted
 			}
@@ -89,5 +114,15 @@ configuration names to its owner.`,
 	}
 	f.add(cmd)
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "only show the plan")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask before restarting, stopping or deleting (apply asks only on a terminal)")
 	return cmd
+}
+
+// signalName is how the user knows a signal: "Interrupted" (Ctrl-C) or
+// "Terminated".
+func signalName(s os.Signal) string {
+	if s == syscall.SIGTERM {
+		return "Terminated"
+	}
+	return "Interrupted"
 }

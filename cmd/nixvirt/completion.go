@@ -21,7 +21,8 @@ func addCompletions(root *cobra.Command) {
 			"connect": {"qemu:///system", "qemu:///session", "test:///default"},
 		} {
 			if cmd.Flags().Lookup(flag) != nil {
-				cmd.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
+				// It fails only for a flag that does not exist, checked above.
+				_ = cmd.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
 			}
 		}
 		if cmd.Name() == "import" {

@@ -267,9 +267,9 @@ type timedStops struct {
 	took map[string]time.Duration
 }
 
-func (h timedStops) Stop(k compiler.Kind, uuid string, timeout time.Duration) error {
+func (h timedStops) Stop(ctx context.Context, k compiler.Kind, uuid string, timeout time.Duration) error {
 	start := time.Now()
-	err := h.Host.Stop(k, uuid, timeout)
+	err := h.Host.Stop(ctx, k, uuid, timeout)
 	h.took[uuid] = time.Since(start)
 	return err
 }

@@ -86,10 +86,5 @@ func (f *hostFlags) configError(c *Command, err error) error {
 // isTerminal reports whether w is a terminal that may show colour
 // (NO_COLOR, https://no-color.org, turns it off).
 func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return isTTY(w) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 }

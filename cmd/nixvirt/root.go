@@ -37,7 +37,7 @@ Arguments are .cue files, package directories (default ".") or .json files.`,
 	}
 	c.root.SetOut(stdout)
 	c.root.SetErr(stderr)
-	c.root.AddCommand(newVetCmd(c), newExportCmd(c), newImportCmd(c), newPlanCmd(c), newApplyCmd(c), newVersionCmd(c))
+	c.root.AddCommand(newVetCmd(c), newExportCmd(c), newImportCmd(c), newPlanCmd(c), newApplyCmd(c), newStatusCmd(c), newVersionCmd(c))
 	c.root.Version = versionText()
 	c.root.SetVersionTemplate("{{.Version}}")
 	addCompletions(c.root)

@@ -114,7 +114,7 @@ func parseFile(file string) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: nothing to lose
 	dec := xml.NewDecoder(f)
 	var stack []*Node
 	var root *Node

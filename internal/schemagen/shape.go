@@ -99,11 +99,6 @@ func (v *valueType) boolStyle() string {
 	return ""
 }
 
-// onlyInts reports whether every value is an integer.
-func (v *valueType) onlyInts() bool {
-	return len(v.ints) > 0 && !v.anyString && len(v.enums) == 0 && len(v.patterns) == 0
-}
-
 type attrUse struct {
 	name, ns string
 	vt       *valueType

@@ -134,13 +134,13 @@ func (c *Cache) Fetch(ctx context.Context, src Source) (string, error) {
 	}
 	if got != want {
 		// A wrong file is not worth resuming: start afresh next time.
-		os.Remove(part)
+		_ = os.Remove(part) // best effort: a leftover is only restarted
 		return "", fmt.Errorf("%s: sha256 of the download is %s, but content.sha256 says %s", src.URL, got, want)
 	}
 	if err := c.unpack(part, final, ext); err != nil {
 		return "", fmt.Errorf("%s: %w", src.URL, err)
 	}
-	os.Remove(part)
+	_ = os.Remove(part) // unpacked: the download is no longer needed
 	return final, nil
 }
 
@@ -200,7 +200,7 @@ func (c *Cache) request(ctx context.Context, rawURL, part string) (bool, error) 
 	if err != nil {
 		return false, &permanentError{err}
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	have, err := f.Seek(0, io.SeekEnd)
 	if err != nil {
 		return false, &permanentError{err}
@@ -233,7 +233,7 @@ func (c *Cache) request(ctx context.Context, rawURL, part string) (bool, error) 
 		}
 		return false, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	switch {
 	case resp.StatusCode == http.StatusPartialContent && have > 0:
 		start, err := rangeStart(resp.Header.Get("Content-Range"))
@@ -317,7 +317,7 @@ func (c *Cache) unpack(part, final, ext string) error {
 	if err != nil {
 		return err
 	}
-	defer in.Close()
+	defer func() { _ = in.Close() }() // read only
 	var r io.Reader
 	switch ext {
 	case ".xz":
@@ -333,7 +333,7 @@ func (c *Cache) unpack(part, final, ext string) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp)
+	defer func() { _ = os.Remove(tmp) }() // gone once renamed; else a leftover
 	limit := c.maxSize()
 	n, err := io.Copy(out, io.LimitReader(r, limit+1))
 	if err == nil && n > limit {
@@ -380,7 +380,7 @@ func fileSHA256(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
 		return "", err
@@ -398,15 +398,15 @@ func lockFile(ctx context.Context, path string) (func(), error) {
 	for {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
-			return func() { f.Close() }, nil
+			return func() { _ = f.Close() }, nil // closing releases the lock
 		}
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
+			_ = f.Close()
 			return nil, err
 		}
 		select {
 		case <-ctx.Done():
-			f.Close()
+			_ = f.Close()
 			return nil, fmt.Errorf("%s is held by another nixvirt: %w", path, ctx.Err())
 		case <-time.After(200 * time.Millisecond):
 		}

@@ -83,7 +83,7 @@ func readFile(path string) (Value, error) {
 		// os's errors name the path and the cause, never the content.
 		return Value{}, fmt.Errorf("value.file: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	info, err := f.Stat()
 	if err != nil {
 		return Value{}, fmt.Errorf("value.file: %w", err)
@@ -138,7 +138,7 @@ func (v Value) String() string { return Redacted }
 func (v Value) GoString() string { return Redacted }
 
 // Format writes Redacted whatever the verb and flags.
-func (v Value) Format(f fmt.State, _ rune) { io.WriteString(f, Redacted) }
+func (v Value) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, Redacted) }
 
 // LogValue makes log/slog write Redacted.
 func (v Value) LogValue() slog.Value { return slog.StringValue(Redacted) }
@@ -183,7 +183,7 @@ func createKey(dir, path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(tmp.Name())
+	defer func() { _ = os.Remove(tmp.Name()) }() // gone once renamed; else a leftover
 	_, err = tmp.Write(key)
 	if err == nil {
 		err = tmp.Sync()

@@ -41,7 +41,7 @@ func Upload(conn *libvirt.Connect, vol *libvirt.StorageVol, path string) (sparse
 	if err != nil {
 		return false, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	info, err := f.Stat()
 	if err != nil {
 		return false, err
@@ -122,7 +122,7 @@ func upload(conn *libvirt.Connect, vol *libvirt.StorageVol, f *os.File, size uin
 		err = stream.Finish()
 	}
 	if err != nil {
-		stream.Abort()
+		_ = stream.Abort() // the upload's own error is the one to report
 		if readErr != nil {
 			err = readErr
 		}

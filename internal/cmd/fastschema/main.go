@@ -28,7 +28,9 @@ func main() {
 	}
 	old, _ := filepath.Glob(filepath.Join(*out, "*.cue"))
 	for _, f := range old {
-		os.Remove(f)
+		if err := os.Remove(f); err != nil {
+			fail(err)
+		}
 	}
 	for _, name := range names {
 		f, err := parser.ParseFile(filepath.Base(name), mustRead(name))

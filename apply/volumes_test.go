@@ -1,0 +1,195 @@
+package apply
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"libvirt.org/go/libvirtxml"
+
+	"nixvirt.dev/nixvirt/compiler"
+)
+
+func (k keepOpen) Unwrap() Host { return k.Host }
+
+// uploadsRecorded is a test-driver host that records uploads, which the
+// test driver does not support, and fills volumes otherwise as libvirt
+// does.
+type uploadsRecorded struct {
+	keepOpen
+	uploads *[]string
+}
+
+func (u uploadsRecorded) UploadVolume(pool, name, path string) error {
+	*u.uploads = append(*u.uploads, pool+"/"+name)
+	return nil
+}
+
+func (u uploadsRecorded) CloneVolume(pool, xml string, from compiler.VolumeRef) error {
+	return u.Host.(volumeFiller).CloneVolume(pool, xml, from)
+}
+
+func (u uploadsRecorded) GrowVolume(pool, name string, capacity uint64) error {
+	return u.Host.(volumeFiller).GrowVolume(pool, name, capacity)
+}
+
+func (th *testHost) recordUploads() *[]string {
+	var uploads []string
+	th.wrap = func(h Host) Host { return uploadsRecorded{keepOpen{h}, &uploads} }
+	return &uploads
+}
+
+// poolWith is a configuration of one active dir pool with volumes.
+func poolWith(volumes string) string {
+	return `pools: store: {
+		definition: {type: "dir", target: path: "/var/lib/nvt-store"}
+		active: true
+		volumes: {` + volumes + `}
+	}`
+}
+
+func TestVolumeCloneThenNothing(t *testing.T) {
+	th := newTestHost(t)
+	cfg := poolWith(`
+		"base.img": definition: capacity: {count: 1, unit: "MiB"}
+		"copy.img": {definition: capacity: {count: 1, unit: "MiB"}, content: clone: {pool: "store", volume: "base.img"}}`)
+	_, lines := th.apply(cfg)
+	if got := strings.Join(lines, "\n"); !strings.Contains(got, "volume copy.img created") {
+		t.Fatalf("apply said:\n%s", got)
+	}
+	if got := actions(th.plan(cfg)); got != "" {
+		t.Fatalf("second plan: %s", got)
+	}
+	// Another source is another content: shown, and not overwritten.
+	other := poolWith(`
+		"base.img": definition: capacity: {count: 1, unit: "MiB"}
+		"base2.img": definition: capacity: {count: 1, unit: "MiB"}
+		"copy.img": {definition: capacity: {count: 1, unit: "MiB"}, content: clone: {pool: "store", volume: "base2.img"}}`)
+	p := th.plan(other)
+	var text bytes.Buffer
+	RenderText(&text, p)
+	if !strings.Contains(text.String(), `! volume "copy.img" in pool "store" cannot be planned: the declared content differs from what the volume holds (clone:store/base.img); apply never overwrites a volume: add replace: true`) {
+		t.Fatalf("plan:\n%s", text.String())
+	}
+	res := Apply(context.Background(), th.wanted(other), th.connect, Options{State: th.st}, func(Outcome) {})
+	if len(res.Failed) != 1 || res.Failed[0].Kind != compiler.KindVolume || res.Failed[0].Name != "store/copy.img" {
+		t.Fatalf("failures: %v", res.Failed)
+	}
+	replaced := strings.Replace(other, `content: clone`, `replace: true, content: clone`, 1)
+	if got := actions(th.plan(replaced)); got != "pool/store:replace-volume:copy.img" {
+		t.Fatalf("plan with replace: %s", got)
+	}
+	th.apply(replaced)
+	if got := actions(th.plan(replaced)); got != "" {
+		t.Fatalf("plan after replacing: %s", got)
+	}
+}
+
+func TestVolumeCapacityGrowAndShrink(t *testing.T) {
+	th := newTestHost(t)
+	th.apply(poolWith(`"data.img": definition: capacity: {count: 1, unit: "MiB"}`))
+	p := th.plan(poolWith(`"data.img": definition: capacity: {count: 2, unit: "MiB"}`))
+	if got := actions(p); got != "pool/store:grow-volume:data.img" {
+		t.Fatalf("larger capacity: %s", got)
+	}
+	if s := p.Changes[0].Actions[0]; s.Capacity != 2<<20 {
+		t.Fatalf("grows to %d", s.Capacity)
+	}
+	p = th.plan(poolWith(`"data.img": definition: capacity: {count: 512, unit: "KiB"}`))
+	if len(p.Changes[0].VolumeProblems) != 1 || p.Changes[0].VolumeProblems[0].Code != ProblemShrink {
+		t.Fatalf("smaller capacity: %+v", p.Changes[0])
+	}
+	var text bytes.Buffer
+	RenderText(&text, p)
+	if !strings.Contains(text.String(), `capacity 524288 bytes is smaller than the volume's 1048576: volumes are grown, never shrunk`) {
+		t.Fatalf("plan:\n%s", text.String())
+	}
+	var js bytes.Buffer
+	RenderJSON(&js, p)
+	if !strings.Contains(js.String(), `"code": "volume-shrink"`) {
+		t.Fatalf("json:\n%s", js.String())
+	}
+}
+
+func TestSeedVolumeAttachedAndRebuiltOnChange(t *testing.T) {
+	th := newTestHost(t)
+	domain := func(user string) string {
+		return poolWith(``) + `
+		domains: vm1: {
+			definition: {type: "test", memory: {count: 64, unit: "MiB"}, os: type: "hvm"}
+			cloudInit: {pool: "store", userData: {` + user + `}}
+		}`
+	}
+	uploads := th.recordUploads()
+	_, lines := th.apply(domain(`users: [{name: "ops"}]`))
+	if got := strings.Join(lines, "\n"); !strings.Contains(got, "volume vm1-cidata.iso created") || len(*uploads) != 1 {
+		t.Fatalf("apply said:\n%s\nuploads: %v", got, *uploads)
+	}
+	var d libvirtxml.Domain
+	if err := d.Unmarshal(th.live(compiler.KindDomain, "vm1").XML); err != nil {
+		t.Fatal(err)
+	}
+	var cd *libvirtxml.DomainDisk
+	for i := range d.Devices.Disks {
+		if d.Devices.Disks[i].Device == "cdrom" {
+			cd = &d.Devices.Disks[i]
+		}
+	}
+	if cd == nil || cd.ReadOnly == nil || cd.Source.Volume == nil || cd.Source.Volume.Volume != "vm1-cidata.iso" || cd.Source.Volume.Pool != "store" {
+		t.Fatalf("no read-only seed CD-ROM: %s", th.live(compiler.KindDomain, "vm1").XML)
+	}
+	if got := actions(th.plan(domain(`users: [{name: "ops"}]`))); got != "" {
+		t.Fatalf("unchanged seed: %s", got)
+	}
+	p := th.plan(domain(`users: [{name: "admin"}]`))
+	if got := actions(p); got != "pool/store:replace-volume:vm1-cidata.iso" {
+		t.Fatalf("changed seed: %s", got)
+	}
+	var text bytes.Buffer
+	RenderText(&text, p)
+	if !strings.Contains(text.String(), `a guest that already booted reads it only if cloud-init runs again`) {
+		t.Fatalf("plan:\n%s", text.String())
+	}
+	th.apply(domain(`users: [{name: "admin"}]`))
+	if len(*uploads) != 2 {
+		t.Fatalf("uploads: %v", *uploads)
+	}
+	th.apply(domain(`users: [{name: "admin"}]`))
+	if len(*uploads) != 2 {
+		t.Fatalf("an unchanged seed was uploaded again: %v", *uploads)
+	}
+}
+
+func TestFileContentChecksumMismatchCreatesNothing(t *testing.T) {
+	th := newTestHost(t)
+	file := filepath.Join(t.TempDir(), "disk.raw")
+	os.WriteFile(file, []byte("not what was declared"), 0o644)
+	cfg := poolWith(`"disk.img": {definition: capacity: {count: 1, unit: "MiB"}, content: {file: "` + file + `", sha256: "` + strings.Repeat("0", 64) + `"}}`)
+	res := Apply(context.Background(), th.wanted(cfg), th.connect, Options{State: th.st}, func(Outcome) {})
+	if len(res.Failed) != 1 || !strings.Contains(res.Failed[0].String(), "sha256 is") {
+		t.Fatalf("failures: %v", res.Failed)
+	}
+	if th.live(compiler.KindPool, "store") != nil {
+		t.Fatal("the pool was defined although its volume's content was wrong")
+	}
+}
+
+func TestVolumeRecordsSurviveAndCorruptOnesStop(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	st := OpenState(dir)
+	uri := "test:///default"
+	if err := st.setVolume(uri, "c7a5fdbd-cdaf-9455-926a-d65c16db1809", "a.img", volumeRecord{Content: "sha256:ab"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := OpenState(dir).volume(uri, "C7A5FDBD-CDAF-9455-926A-D65C16DB1809", "a.img"); got.Content != "sha256:ab" {
+		t.Fatalf("read back %+v", got)
+	}
+	file := OpenState(dir).file(uri, ".json")
+	os.WriteFile(file, []byte(`{"pools": {}, "volumes": {"x/a.img": {"content": ""}}}`), 0o600)
+	if err := OpenState(dir).check(uri); err == nil || !strings.Contains(err.Error(), "is corrupt (volume x/a.img has no content digest)") {
+		t.Fatalf("corrupt record: %v", err)
+	}
+}

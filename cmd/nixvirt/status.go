@@ -1,0 +1,135 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"nixvirt.dev/nixvirt/apply"
+)
+
+func newStatusCmd(c *Command) *cobra.Command {
+	var uri, output string
+	cmd := &cobra.Command{
+		Use:   "status [--connect URI [NAME...]] [CONFIG...]",
+		Short: "show whether objects run, and the addresses of running domains",
+		Long: `status shows, for each object, whether it is defined and running and, for a
+running domain, the addresses of its interfaces (from DHCP leases, the guest
+agent and the host's ARP table). It changes nothing.
+
+With --connect URI it reads that connection: the objects NAME... or, without
+names, every object nixvirt owns there. Otherwise it reads the objects of a
+configuration, given as plan takes it.`,
+		Example: `  nixvirt status --connect qemu:///system web
+  nixvirt status ./host`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "text" && output != "json" {
+				return fmt.Errorf("--output %q: want text or json", output)
+			}
+			targets := map[string][]apply.ObjectKey{}
+			ours := map[string]bool{}
+			if uri != "" {
+				for _, a := range args {
+					targets[uri] = append(targets[uri], apply.ObjectKey{Name: a})
+				}
+				ours[uri] = len(args) == 0
+			} else {
+				var f hostFlags
+				f.output = "text"
+				wanted, err := f.wanted(c, args)
+				if err != nil {
+					return err
+				}
+				for u := range wanted.Objects {
+					targets[u] = wanted.StatusKeys(u)
+				}
+			}
+			var uris []string
+			for u := range targets {
+				uris = append(uris, u)
+			}
+			for u := range ours {
+				if targets[u] == nil {
+					uris = append(uris, u)
+				}
+			}
+			sort.Strings(uris)
+			st := apply.OpenState(apply.StateDir())
+			var all []apply.ObjectStatus
+			for _, u := range uris {
+				h, err := apply.Connect(u)
+				if err != nil {
+					return err
+				}
+				got, err := apply.Status(h, st, targets[u], ours[u])
+				h.Close()
+				if err != nil {
+					return err
+				}
+				all = append(all, got...)
+			}
+			if output == "json" {
+				return apply.WriteJSON(c.stdout, statusDocument(all))
+			}
+			conn := ""
+			for _, s := range all {
+				if s.Connection != conn {
+					conn = s.Connection
+					fmt.Fprintln(c.stdout, conn)
+				}
+				state := "not defined"
+				switch {
+				case s.Active:
+					state = "running"
+				case s.Defined:
+					state = "stopped"
+				}
+				fmt.Fprintf(c.stdout, "  %s %q: %s\n", s.Kind, s.Name, state)
+				for _, i := range s.Interfaces {
+					addrs := strings.Join(i.Addresses, " ")
+					if addrs == "" {
+						addrs = "(no address yet)"
+					}
+					fmt.Fprintf(c.stdout, "      %s %s\n", i.MAC, addrs)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&uri, "connect", "c", "", "read this libvirt URI (the arguments are then object names)")
+	cmd.Flags().StringVar(&output, "output", "text", "text or json")
+	return cmd
+}
+
+type jsonStatus struct {
+	FormatVersion string             `json:"format_version"`
+	Objects       []jsonObjectStatus `json:"objects"`
+}
+
+type jsonObjectStatus struct {
+	Connection string          `json:"connection"`
+	Kind       string          `json:"kind,omitempty"`
+	Name       string          `json:"name"`
+	Defined    bool            `json:"defined"`
+	Active     bool            `json:"active"`
+	Interfaces []jsonInterface `json:"interfaces"`
+}
+
+type jsonInterface struct {
+	MAC       string   `json:"mac"`
+	Addresses []string `json:"addresses"`
+}
+
+func statusDocument(all []apply.ObjectStatus) jsonStatus {
+	out := jsonStatus{FormatVersion: apply.FormatVersion, Objects: []jsonObjectStatus{}}
+	for _, s := range all {
+		o := jsonObjectStatus{Connection: s.Connection, Kind: string(s.Kind), Name: s.Name, Defined: s.Defined, Active: s.Active, Interfaces: []jsonInterface{}}
+		for _, i := range s.Interfaces {
+			o.Interfaces = append(o.Interfaces, jsonInterface{MAC: i.MAC, Addresses: append([]string{}, i.Addresses...)})
+		}
+		out.Objects = append(out.Objects, o)
+	}
+	return out
+}
