@@ -74,6 +74,12 @@ func (th *testHost) connect(uri string) (Host, error) {
 // connection.
 func (th *testHost) wanted(body string) *Desired {
 	th.t.Helper()
+	return th.wantedOf("", body)
+}
+
+// wantedOf compiles a configuration of this owner ("": none given).
+func (th *testHost) wantedOf(owner, body string) *Desired {
+	th.t.Helper()
 	s, err := compiler.LoadSchema()
 	if err != nil {
 		th.t.Fatal(err)
@@ -86,6 +92,9 @@ func (th *testHost) wanted(body string) *Desired {
 	cfg, err := s.Config(u, th.t.TempDir())
 	if err != nil {
 		th.t.Fatal(err)
+	}
+	if owner != "" {
+		cfg.Owner = owner
 	}
 	w, err := Build(s, cfg)
 	if err != nil {
@@ -303,12 +312,12 @@ func TestNameTakenByAnotherUUID(t *testing.T) {
 	}
 }
 
-// An identical object nixvirt did not define is taken over without a
-// change (its 65536 KiB are the configuration's 64 MiB). A domain: the
-// test driver cannot show an active network's persistent definition.
+// An identical object nixvirt did not define (its definition as import
+// writes it) is taken over without a change. A domain: the test driver
+// cannot show an active network's persistent definition.
 func TestAdoptIdenticalObject(t *testing.T) {
 	th := newTestHost(t)
-	body := `domains: manual: definition: {type: "test", uuid: "11111111-2222-4333-8444-555555555555", memory: {count: 64, unit: "MiB"}, os: type: "hvm"}`
+	body := "domains: manual: definition: {\n" + importDomain(t, th.live(compiler.KindDomain, "manual").XML) + "\n}"
 	if got := actions(th.plan(body)); got != "domain/manual:adopt" {
 		t.Fatalf("got %q", got)
 	}
@@ -387,6 +396,25 @@ func TestEquivalentDefinitionRestartsNothing(t *testing.T) {
 	if p := th.plan(body); p.HasChanges() {
 		t.Fatalf("not converged: %s", actions(p))
 	}
+}
+
+// importDomain is a live domain's definition as `nixvirt import` writes
+// it, in CUE.
+func importDomain(t *testing.T, liveXML string) string {
+	t.Helper()
+	s, err := compiler.LoadSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, x, err := s.Import("live", []byte(stripMarkFromLive(liveXML)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := compiler.FormatCUE(x, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(src)
 }
 
 // stripMarkFromLive removes nixvirt's metadata, as an import of a host

@@ -13,14 +13,26 @@ type Desired struct {
 	// Managed are the kinds each connection lists (not absent, not null):
 	// only those are pruned.
 	Managed map[string]map[compiler.Kind]bool
+	// Owner is the configuration's owner: it prunes, redefines and stops
+	// only objects marked as its own.
+	Owner string
+	// ShutdownTimeout is each connection's: how long a domain that is
+	// pruned is given to shut down.
+	ShutdownTimeout map[string]int
 }
 
 // Build compiles a decoded configuration into what each of its
-// connections should have.
+// connections should have. A configuration that names no owner has
+// DefaultOwner.
 func Build(s *compiler.Schema, cfg *compiler.Config) (*Desired, error) {
-	d := &Desired{Objects: map[string][]*Wanted{}, Managed: map[string]map[compiler.Kind]bool{}}
+	d := &Desired{Objects: map[string][]*Wanted{}, Managed: map[string]map[compiler.Kind]bool{},
+		Owner: cfg.Owner, ShutdownTimeout: map[string]int{}}
+	if d.Owner == "" {
+		d.Owner = DefaultOwner
+	}
 	for _, c := range cfg.Connections {
 		d.Objects[c.URI] = []*Wanted{}
+		d.ShutdownTimeout[c.URI] = c.ShutdownTimeout
 		d.Managed[c.URI] = map[compiler.Kind]bool{}
 		for _, k := range c.Managed {
 			d.Managed[c.URI][k] = true
@@ -60,9 +72,9 @@ func Build(s *compiler.Schema, cfg *compiler.Config) (*Desired, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s %q: %v", o.Connection, o.Kind, o.Name, err)
 		}
-		w := &Wanted{Kind: o.Kind, Name: name, UUID: uuid, Hash: hashOf(prepared), Definition: prepared, UserXML: docXML,
+		w := &Wanted{Kind: o.Kind, Name: name, UUID: uuid, Owner: d.Owner, Hash: hashOf(prepared), Definition: prepared, UserXML: docXML,
 			Active: e.Active, Restart: e.Restart, Autostart: e.Autostart, ShutdownTimeout: e.ShutdownTimeout, WaitFor: e.WaitFor, Live: e.Live}
-		w.XML, err = withMark(o.Kind, prepared, w.Hash)
+		w.XML, err = withMark(o.Kind, prepared, w.Hash, w.Owner, w.UUID)
 		if err != nil {
 			return nil, err
 		}

@@ -41,9 +41,12 @@ type Host interface {
 	Definition(k compiler.Kind, uuid string) (string, error)
 	Volumes(pool string) ([]LiveVolume, error)
 	Define(k compiler.Kind, xml string) error
-	// Undefine removes a definition. A domain keeps its managed save
-	// image, and its NVRAM and TPM state unless removeNvram or removeTPM.
+	// Undefine removes a definition. A domain keeps its NVRAM and TPM
+	// state unless removeNvram or removeTPM; libvirt refuses to undefine
+	// one with a managed save image (which it would delete).
 	Undefine(k compiler.Kind, uuid string, removeNvram, removeTPM bool) error
+	// HasManagedSave reports whether a domain has a managed save image.
+	HasManagedSave(uuid string) (bool, error)
 	Start(k compiler.Kind, uuid string) error
 	// Stop stops an object; a domain is asked to shut down and is forced
 	// off when it has not within timeout. When ctx is done first, Stop
@@ -292,9 +295,11 @@ func (h *libvirtHost) Undefine(k compiler.Kind, uuid string, removeNvram, remove
 		if o.domain == nil {
 			return o.undefine()
 		}
-		// Keep a managed save image, and NVRAM and TPM state unless the
-		// entry says otherwise: a removal never loses them by default.
-		flags := libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.DOMAIN_UNDEFINE_KEEP_NVRAM | libvirt.DOMAIN_UNDEFINE_KEEP_TPM
+		// Keep NVRAM and TPM state unless the entry says otherwise. No
+		// DOMAIN_UNDEFINE_MANAGED_SAVE: with it libvirt deletes the managed
+		// save image; without it libvirt refuses, and the plan (see
+		// keepManagedSaves) has already refused such a domain.
+		flags := libvirt.DOMAIN_UNDEFINE_KEEP_NVRAM | libvirt.DOMAIN_UNDEFINE_KEEP_TPM
 		if removeNvram {
 			flags = flags&^libvirt.DOMAIN_UNDEFINE_KEEP_NVRAM | libvirt.DOMAIN_UNDEFINE_NVRAM
 		}
@@ -309,6 +314,15 @@ func (h *libvirtHost) Undefine(k compiler.Kind, uuid string, removeNvram, remove
 		}
 		return err
 	})
+}
+
+func (h *libvirtHost) HasManagedSave(uuid string) (bool, error) {
+	d, err := h.conn.LookupDomainByUUIDString(uuid)
+	if err != nil {
+		return false, err
+	}
+	defer d.Free()
+	return d.HasManagedSaveImage(0)
 }
 
 func (h *libvirtHost) Start(k compiler.Kind, uuid string) error {

@@ -18,7 +18,7 @@ const FormatVersion = "1.1"
 type jsonPlan struct {
 	FormatVersion string             `json:"format_version"`
 	Changes       []jsonChange       `json:"changes"`
-	Unmanaged     []jsonObject       `json:"unmanaged"`
+	Unmanaged     []jsonUnmanaged    `json:"unmanaged"`
 	Errors        []compiler.Problem `json:"errors"`
 	Summary       jsonSummary        `json:"summary"`
 }
@@ -33,6 +33,12 @@ type jsonObject struct {
 	Connection string `json:"connection"`
 	Kind       string `json:"kind"`
 	Name       string `json:"name"`
+}
+
+type jsonUnmanaged struct {
+	jsonObject
+	Owner  string `json:"owner,omitempty"`
+	CopyOf string `json:"copy_of,omitempty"`
 }
 
 type jsonChange struct {
@@ -125,7 +131,7 @@ type jsonFailure struct {
 
 func planDocument(p *Plan, errs []compiler.Problem) jsonPlan {
 	add, change, destroy := p.Counts()
-	out := jsonPlan{FormatVersion: FormatVersion, Changes: []jsonChange{}, Unmanaged: []jsonObject{},
+	out := jsonPlan{FormatVersion: FormatVersion, Changes: []jsonChange{}, Unmanaged: []jsonUnmanaged{},
 		Errors: []compiler.Problem{}, Summary: jsonSummary{add, change, destroy}}
 	for _, c := range p.Changes {
 		jc := jsonChange{jsonObject: jsonObject{c.Connection, string(c.Kind), c.Name}, UUID: c.UUID,
@@ -151,7 +157,7 @@ func planDocument(p *Plan, errs []compiler.Problem) jsonPlan {
 		out.Changes = append(out.Changes, jc)
 	}
 	for _, u := range p.Unmanaged {
-		out.Unmanaged = append(out.Unmanaged, jsonObject{u.Connection, string(u.Kind), u.Name})
+		out.Unmanaged = append(out.Unmanaged, jsonUnmanaged{jsonObject{u.Connection, string(u.Kind), u.Name}, u.Owner, u.CopyOf})
 	}
 	for _, e := range p.Errors {
 		out.Errors = append(out.Errors, compiler.Problem{Message: e})

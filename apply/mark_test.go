@@ -7,7 +7,7 @@ import (
 )
 
 func TestMarkRoundTrip(t *testing.T) {
-	x, err := withMark(compiler.KindDomain, "<domain type='test'><name>a</name><metadata><other xmlns='urn:x'>y</other></metadata></domain>", "abc")
+	x, err := withMark(compiler.KindDomain, "<domain type='test'><name>a</name><metadata><other xmlns='urn:x'>y</other></metadata></domain>", "abc", "o", "u")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -15,7 +15,7 @@ func TestMarkRoundTrip(t *testing.T) {
 	if h := markOf(compiler.KindDomain, x); h != "abc" {
 		t.Fatalf("got %q", h)
 	}
-	x2, _ := withMark(compiler.KindDomain, x, "def")
+	x2, _ := withMark(compiler.KindDomain, x, "def", "o", "u")
 	t.Log(x2)
 	if h := markOf(compiler.KindDomain, x2); h != "def" {
 		t.Fatalf("got %q", h)

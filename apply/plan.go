@@ -91,6 +91,9 @@ const (
 	// ReasonPendingRelease: a device (Name) left the definition and the
 	// running guest has yet to release it.
 	ReasonPendingRelease ReasonCode = "pending-release"
+	// ReasonTakenFromOwner: --take-over moves the object from another
+	// owner (Name) to this configuration's.
+	ReasonTakenFromOwner ReasonCode = "taken-from-owner"
 )
 
 // Reason is why an action is planned.
@@ -135,8 +138,16 @@ const (
 	// UUID (Detail).
 	ProblemNameTaken ProblemCode = "name-taken"
 	// ProblemNotOwned: present: false names an object nixvirt did not
-	// define.
+	// define (or a copy of one); Detail is the owner of another owner's
+	// object.
 	ProblemNotOwned ProblemCode = "not-owned"
+	// ProblemOtherOwner: the object belongs to another owner (Detail),
+	// and --take-over does not move it.
+	ProblemOtherOwner ProblemCode = "other-owner"
+	// ProblemManagedSave: the domain has a managed save image (its saved
+	// memory), which deleting or renaming it (Detail: "delete" or
+	// "rename") would lose.
+	ProblemManagedSave ProblemCode = "managed-save"
 	// ProblemRenameNeedsRestart: a running object would be renamed, and
 	// restart: false forbids the restart that needs (Detail: its name).
 	ProblemRenameNeedsRestart ProblemCode = "rename-needs-restart"
@@ -210,6 +221,12 @@ type Unmanaged struct {
 	Connection string
 	Kind       compiler.Kind
 	Name       string
+	// Owner is the configuration that owns it; "" when nixvirt did not
+	// define it or it is a copy.
+	Owner string
+	// CopyOf is the UUID its mark names, when it is a copy of an object
+	// nixvirt defined (with that mark's owner, Owner is "").
+	CopyOf string
 }
 
 // Counts are the plan's summary in terraform's sense, counting objects,
@@ -273,6 +290,14 @@ type Options struct {
 	Prune bool
 	// State records the pools nixvirt owns (pools have no metadata).
 	State *State
+	// TakeOver moves the objects the configuration names from another
+	// owner to this one; without it they are left alone.
+	TakeOver bool
+	// owner is the configuration's (Desired.Owner), and pruneTimeout the
+	// shutdown timeout of the connection being planned: what a pruned
+	// domain is given to shut down.
+	owner        string
+	pruneTimeout int
 	// managed are the kinds pruning covers on the connection being
 	// planned; nil is all.
 	managed map[compiler.Kind]bool
@@ -342,14 +367,14 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 		changes = append(changes, c)
 	}
 	prunes := func(k compiler.Kind, l *Live) bool {
-		return owned(k, l, opts.State, uri) && opts.Prune && (opts.managed == nil || opts.managed[k]) && !blocking[string(k)+"/"+l.UUID]
+		return opts.mine(holderOf(k, l, opts.State, uri)) && opts.Prune && (opts.managed == nil || opts.managed[k]) && !blocking[string(k)+"/"+l.UUID]
 	}
 	unfinished, err := opts.State.Unfinished(uri)
 	if err != nil {
 		return nil, nil, err
 	}
 	changes = planUnfinished(uri, unfinished, changes, live, seen, prunes)
-	touched := planNetworkDependents(changes, live[compiler.KindDomain], func(l *Live) bool { return owned(compiler.KindDomain, l, opts.State, uri) })
+	touched := planNetworkDependents(changes, live[compiler.KindDomain], func(l *Live) bool { return opts.mine(holderOf(compiler.KindDomain, l, opts.State, uri)) })
 	for _, c := range changes {
 		planWait(c)
 	}
@@ -362,18 +387,22 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 			if seen[string(k)+"/"+l.UUID] {
 				continue
 			}
-			if !owned(k, l, opts.State, uri) {
+			if hd := holderOf(k, l, opts.State, uri); !opts.mine(hd) {
 				// One a network restart stops is not left alone: the
 				// network's step says so.
 				if !touched[canonicalUUID(l.UUID)] {
-					unmanaged = append(unmanaged, Unmanaged{Connection: uri, Kind: k, Name: l.Name})
+					u := Unmanaged{Connection: uri, Kind: k, Name: l.Name, CopyOf: hd.copyOf}
+					if hd.marked && hd.copyOf == "" {
+						u.Owner = hd.owner
+					}
+					unmanaged = append(unmanaged, u)
 				}
 				continue
 			}
 			if !prunes(k, l) {
 				continue
 			}
-			c := &planned{Change: &Change{Connection: uri, Kind: k, Name: l.Name, UUID: l.UUID}, live: l}
+			c := &planned{Change: &Change{Connection: uri, Kind: k, Name: l.Name, UUID: l.UUID}, live: l, timeout: opts.pruneTimeout}
 			if l.Active {
 				c.add(Stop, because(ReasonBeforeDelete))
 			}
@@ -382,14 +411,10 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 			changes = append(changes, c)
 		}
 	}
-	return changes, unmanaged, nil
-}
-
-func owned(k compiler.Kind, l *Live, st *State, uri string) bool {
-	if !k.HasMetadata() {
-		return st != nil && st.ownsPool(uri, l)
+	if err := keepManagedSaves(h, changes); err != nil {
+		return nil, nil, err
 	}
-	return markOf(k, l.XML) != ""
+	return changes, unmanaged, nil
 }
 
 // planAbsent plans an entry with present: false.
@@ -401,8 +426,12 @@ func planAbsent(uri string, w *Wanted, live []Live, opts Options) *planned {
 		}
 		l := &live[i]
 		c.UUID, c.live = canonicalUUID(l.UUID), l
-		if !owned(w.Kind, l, opts.State, uri) {
-			c.fail(ProblemNotOwned, "")
+		if hd := holderOf(w.Kind, l, opts.State, uri); !opts.mine(hd) {
+			detail := ""
+			if opts.anotherOwners(hd) {
+				detail = hd.owner
+			}
+			c.fail(ProblemNotOwned, detail)
 			return c
 		}
 		if l.Active {
@@ -444,7 +473,12 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 		return c
 	}
 	c.live = l
-	isOwned := owned(w.Kind, l, opts.State, uri)
+	hd := holderOf(w.Kind, l, opts.State, uri)
+	if opts.anotherOwners(hd) && !opts.TakeOver {
+		c.fail(ProblemOtherOwner, hd.owner)
+		return c
+	}
+	isOwned := opts.mine(hd)
 	// previous is the definition nixvirt gave the object last time.
 	var prevHash, previous string
 	switch {
@@ -469,7 +503,11 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 			changed = false
 		}
 	default:
-		changed = !sameDefinition(w.Kind, l.XML, w.UserXML)
+		// Taking an object over: only a definition that says what the
+		// live one does, both ways, is identical. One the live definition
+		// has more than (a data disk the configuration leaves out) is a
+		// redefine, with a diff that shows what goes.
+		changed = !equivalent(w.Kind, l.XML, w.UserXML) && !(opts.anotherOwners(hd) && hd.hash == w.Hash)
 	}
 	// Drift: the configuration did not change, but libvirt's definition did.
 	var drifted bool
@@ -494,6 +532,9 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 		c.add(Redefine, because(ReasonTakeOverDiffers))
 	case !isOwned:
 		c.add(Adopt, because(ReasonTakeOverIdentical))
+	}
+	if opts.anotherOwners(hd) {
+		takenFrom(c.Change, hd.owner)
 	}
 	if renamed && c.has(Refresh) {
 		// A rename writes the definition anyway.

@@ -88,7 +88,7 @@ func renderText(w io.Writer, p *Plan, colour bool) {
 		}
 	}
 	for _, u := range p.Unmanaged {
-		fmt.Fprintf(w, "  · %s %q on %s is not nixvirt's and is left alone\n", u.Kind, u.Name, u.Connection)
+		fmt.Fprintf(w, "  · %s %q on %s %s and is left alone\n", u.Kind, u.Name, u.Connection, UnmanagedText(u))
 	}
 	add, change, destroy := p.Counts()
 	if len(p.Errors) > 0 {
@@ -190,6 +190,8 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 		return fmt.Sprintf("libvirt refused to change %s live: %s", r.Name, r.Detail)
 	case ReasonPendingRelease:
 		return fmt.Sprintf("%s is out of the definition; the running guest has yet to release it", r.Name)
+	case ReasonTakenFromOwner:
+		return fmt.Sprintf("--take-over: it moves from owner %q to this configuration's", r.Name)
 	}
 	return string(r.Code)
 }
@@ -225,7 +227,18 @@ func ProblemText(c *Change) string {
 	case ProblemNameTaken:
 		return fmt.Sprintf("a %s named %q exists with UUID %s; nixvirt identifies objects by UUID: give the definition uuid: %q to take it over, or remove it", c.Kind, c.Name, p.Detail, p.Detail)
 	case ProblemNotOwned:
+		if p.Detail != "" {
+			return fmt.Sprintf("present: false, but this %s belongs to owner %q, and nixvirt deletes only this configuration's objects (--take-over moves it here first)", c.Kind, p.Detail)
+		}
 		return fmt.Sprintf("present: false, but nixvirt did not define this %s and never deletes what it does not own", c.Kind)
+	case ProblemOtherOwner:
+		return fmt.Sprintf("it belongs to owner %q, another configuration; nixvirt never changes another owner's objects: use that owner (--owner %s), or move it to this one with --take-over", p.Detail, p.Detail)
+	case ProblemManagedSave:
+		verb := "deleting"
+		if p.Detail == "rename" {
+			verb = "renaming"
+		}
+		return fmt.Sprintf("it has a managed save image (its saved memory), which %s it would delete: start it to resume the guest (virsh start %s), or remove the image yourself (virsh managedsave-remove %s), then apply again", verb, c.Name, c.Name)
 	case ProblemRenameNeedsRestart:
 		return fmt.Sprintf("%s %q is running and renaming it needs a restart, which restart: false forbids; stop it first", c.Kind, p.Detail)
 	case ProblemVolumesNeedActivePool:
@@ -234,6 +247,18 @@ func ProblemText(c *Change) string {
 		return fmt.Sprintf("cannot list the volumes of pool %q: %s", c.Name, p.Detail)
 	}
 	return string(p.Code)
+}
+
+// UnmanagedText says why an object is left alone: "is not nixvirt's",
+// "belongs to owner "nixos"", or that it is a copy.
+func UnmanagedText(u Unmanaged) string {
+	switch {
+	case u.CopyOf != "":
+		return fmt.Sprintf("is a copy of %s %s (it carries that object's nixvirt mark)", u.Kind, u.CopyOf)
+	case u.Owner != "":
+		return fmt.Sprintf("belongs to owner %q", u.Owner)
+	}
+	return "is not nixvirt's"
 }
 
 // why words a failure without naming its object.

@@ -663,7 +663,7 @@ func (ex *executor) defineAndStart(c *planned) {
 		}
 	}
 	if !c.Kind.HasMetadata() && (c.has(Create) || c.has(Redefine) || c.has(Adopt) || c.has(Refresh) || c.has(Rename)) {
-		if err := ex.st.setPool(h.URI(), w.UUID, poolRecord{Hash: w.Hash, Definition: w.Definition}); err != nil {
+		if err := ex.st.setPool(h.URI(), w.UUID, poolRecord{Owner: w.Owner, Hash: w.Hash, Definition: w.Definition}); err != nil {
 			ex.fail(c, "record the pool as nixvirt's", err)
 			ex.restore(c)
 			return
@@ -794,10 +794,13 @@ func forgetFinished(st *State, uri string, ps []*planned) error {
 }
 
 // forURI narrows the options to one connection: pruning covers only the
-// kinds it manages.
+// kinds it manages, for the configuration's owner, and gives a pruned
+// domain the connection's shutdown timeout.
 func (o Options) forURI(d *Desired, uri string) Options {
 	if m, ok := d.Managed[uri]; ok {
 		o.managed = m
 	}
+	o.owner = ownerOrDefault(d.Owner)
+	o.pruneTimeout = d.ShutdownTimeout[uri]
 	return o
 }

@@ -37,6 +37,9 @@ type State struct {
 
 // poolRecord is what nixvirt gave a pool it owns.
 type poolRecord struct {
+	// Owner is the configuration that defined the pool; records written
+	// before owners existed have none and are DefaultOwner's.
+	Owner      string `json:"owner,omitempty"`
 	Hash       string `json:"hash"`
 	Definition string `json:"definition"`
 }

@@ -21,6 +21,8 @@ type Wanted struct {
 	Kind compiler.Kind
 	Name string
 	UUID string
+	// Owner is the configuration's owner, which the mark records.
+	Owner string
 	// XML is the definition with the filled-in UUID and MACs and, for
 	// domains and networks, nixvirt's ownership mark.
 	XML string
@@ -162,21 +164,25 @@ func hashOf(s string) string {
 	return hex.EncodeToString(h[:16])
 }
 
-// mark is nixvirt's ownership element: the hash of the definition it
-// gave the object, and that definition, so that a later plan can show
-// what changed in the user's terms rather than against libvirt's
-// expanded XML.
+// mark is nixvirt's ownership element: the owner (the configuration
+// that defined the object) and the object's own UUID, so that a copy
+// carrying the mark is not taken for the original (see holderOf); the
+// hash of the definition nixvirt gave the object, and that definition, so
+// that a later plan can show what changed in the user's terms rather than
+// against libvirt's expanded XML.
 type mark struct {
 	XMLName    xml.Name `xml:"https://nixvirt.dev/xmlns/managed/1 managed"`
+	Owner      string   `xml:"owner,attr,omitempty"`
+	UUID       string   `xml:"uuid,attr,omitempty"`
 	Hash       string   `xml:"hash,attr"`
 	Definition string   `xml:",chardata"`
 }
 
 // withMark adds the ownership mark to a domain's or network's metadata.
-func withMark(k compiler.Kind, docXML, hash string) (string, error) {
+func withMark(k compiler.Kind, docXML, hash, owner, uuid string) (string, error) {
 	var esc strings.Builder
 	xml.EscapeText(&esc, []byte(docXML))
-	m := fmt.Sprintf(`<nixvirt:managed xmlns:nixvirt=%q hash=%q>%s</nixvirt:managed>`, markNS, hash, esc.String())
+	m := fmt.Sprintf(`<nixvirt:managed xmlns:nixvirt=%q owner=%q uuid=%q hash=%q>%s</nixvirt:managed>`, markNS, owner, uuid, hash, esc.String())
 	switch k {
 	case compiler.KindDomain:
 		var d libvirtxml.Domain

@@ -65,6 +65,9 @@ type Entry struct {
 
 // Config is a checked whole-host configuration, decoded.
 type Config struct {
+	// Owner is the configuration's owner, "" when it names none (the
+	// caller decides the default, and --owner wins).
+	Owner string
 	// Connections are sorted by URI; a connection without objects is
 	// there too (its owned objects are to be pruned).
 	Connections []Connection
@@ -90,6 +93,11 @@ func (s *Schema) Config(u cue.Value, dir string) (*Config, error) {
 		return nil, err
 	}
 	cfg := &Config{Objects: objs}
+	if o := u.LookupPath(cue.ParsePath("owner")); o.Exists() {
+		if cfg.Owner, err = o.String(); err != nil {
+			return nil, newPathError(o, "owner: %v", err)
+		}
+	}
 	for _, uri := range connectionURIs(u) {
 		c := u.LookupPath(cue.MakePath(cue.Str("connections"), cue.Str(uri)))
 		timeout, err := s.connectionTimeout(c)
@@ -99,6 +107,16 @@ func (s *Schema) Config(u cue.Value, dir string) (*Config, error) {
 		cfg.Connections = append(cfg.Connections, Connection{URI: uri, Managed: managedKinds(u, uri), ShutdownTimeout: timeout})
 	}
 	return cfg, nil
+}
+
+// CheckOwner checks an owner name given outside a configuration (the
+// --owner flag) against the schema's #Owner.
+func (s *Schema) CheckOwner(name string) error {
+	v := s.Def("#Owner").Unify(s.ctx.Encode(name))
+	if err := v.Validate(cue.Concrete(true)); err != nil {
+		return fmt.Errorf("owner %q: lowercase letters, digits, '.', '_' and '-', beginning with a letter or a digit", name)
+	}
+	return nil
 }
 
 // connectionTimeout is a connection's shutdownTimeout, or the schema's

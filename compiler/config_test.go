@@ -79,3 +79,40 @@ func TestKindTable(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigOwner decodes #Config.owner, in both schema variants, and
+// checks owner names given outside a configuration (--owner) against the
+// same #Owner.
+func TestConfigOwner(t *testing.T) {
+	fast := mustSchema(t)
+	exact, err := fast.Precise()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*Schema{fast, exact} {
+		for src, want := range map[string]string{
+			`owner: "nixos", connections: "test:///a": {}`: "nixos",
+			`connections: "test:///a": {}`:                 "",
+		} {
+			u, err := s.CheckConfig(s.Context().CompileString(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := s.Config(u, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Owner != want {
+				t.Errorf("%s: owner %q, want %q", src, cfg.Owner, want)
+			}
+		}
+		if _, err := s.CheckConfig(s.Context().CompileString(`owner: "Nix OS", connections: "test:///a": {}`)); err == nil {
+			t.Error(`owner "Nix OS" accepted`)
+		}
+	}
+	for name, ok := range map[string]bool{"nixos": true, "home-manager": true, "a.b_c-1": true, "-x": false, "Nixos": false, "a/b": false, "": false} {
+		if err := fast.CheckOwner(name); (err == nil) != ok {
+			t.Errorf("CheckOwner(%q): %v", name, err)
+		}
+	}
+}

@@ -76,7 +76,6 @@ func (s *Schema) Precise() (*Schema, error) {
 	return exactSchema, preciseErr
 }
 
-
 func compileSchema(ctx *cue.Context, precise bool) (*Schema, error) {
 	inst := build.NewContext().NewInstance("", nil)
 	inst.ImportPath = SchemaImportPath

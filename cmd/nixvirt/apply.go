@@ -35,9 +35,14 @@ the guests it asked to shut down; a second Ctrl-C, or SIGTERM, stops waiting
 and leaves those as they are, for the next apply to finish. It then exits 130
 (Ctrl-C) or 143 (SIGTERM).
 
-Domains a configuration no longer names are deleted only if nixvirt defined
-them (--no-prune keeps them); their disks, NVRAM and TPM state are kept. Pools
-are undefined, never emptied; a volume is deleted only by present: false.`,
+Objects a configuration no longer names are deleted only if nixvirt defined
+them for this configuration's owner (owner, --owner; "default" without either)
+(--no-prune keeps them); a running domain is shut down first, forced off after
+the connection's shutdownTimeout. A domain keeps its disks, NVRAM, TPM state
+and managed save image (one that has an image is not deleted). Pools are
+undefined, never emptied; a volume is deleted only by present: false. Another
+owner's objects are never changed; --take-over moves the ones the
+configuration names to its owner.`,
 		Example: `  nixvirt apply ./host
   nixvirt apply --yes ./host                             # do not ask
   nixvirt apply --connect qemu:///system settings.json   # what the Nix modules run`,

@@ -132,12 +132,20 @@ func run(t *testing.T, dir string, args ...string) (string, error) {
 // pool with qcow2 volumes and two domains on them to a real libvirtd,
 // changes it (memory, a new disk) and applies again, restarting only the
 // domain whose policy says so, then removes it; every step is checked
-// through virsh.
+// through virsh. Its applies have their own owner, so that pruning
+// touches nothing else on the host (TestE2EApplyLeavesOthersAlone).
 func TestE2EApply(t *testing.T) {
 	uri := e2eURI(t)
-	id := fmt.Sprintf("nvx%d", os.Getpid()%100000)
 	dir := t.TempDir()
 	t.Setenv("NIXVIRT_STATE_DIR", filepath.Join(dir, "state"))
+	applyScenario(t, uri, dir)
+}
+
+// applyScenario is TestE2EApply's, in dir (NIXVIRT_STATE_DIR is the
+// caller's): its objects are named nvxPID…, its owner is nvx-e2e-PID.
+func applyScenario(t *testing.T, uri, dir string) {
+	id := fmt.Sprintf("nvx%d", os.Getpid()%100000)
+	owner := "nvx-e2e-" + strings.TrimPrefix(id, "nvx")
 	poolDir, err := os.MkdirTemp("", "nvx-e2e-pool-")
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +222,7 @@ func TestE2EApply(t *testing.T) {
 
 	// 1. Apply from nothing: everything is created and started.
 	write(config(128, 128, false))
-	if out, err := run(t, dir, "apply", "host.cue"); err != nil {
+	if out, err := run(t, dir, "apply", "--owner", owner, "host.cue"); err != nil {
 		t.Fatalf("first apply: %v\n%s", err, out)
 	}
 	for _, d := range []string{id + "-a", id + "-b"} {
@@ -230,14 +238,14 @@ func TestE2EApply(t *testing.T) {
 	}
 
 	// 2. Nothing to do the second time.
-	if out, err := run(t, dir, "plan", "--detailed-exitcode", "host.cue"); err != nil {
+	if out, err := run(t, dir, "plan", "--owner", owner, "--detailed-exitcode", "host.cue"); err != nil {
 		t.Fatalf("second plan has changes or failed: %v\n%s", err, out)
 	}
 
 	// 3. More memory for both, a new disk for a: a restarts (restart:
 	// null), b is redefined but keeps running as it was (restart: false).
 	write(config(192, 192, true))
-	out, err := run(t, dir, "apply", "host.cue")
+	out, err := run(t, dir, "apply", "--owner", owner, "host.cue")
 	if err != nil {
 		t.Fatalf("second apply: %v\n%s", err, out)
 	}
@@ -259,7 +267,7 @@ func TestE2EApply(t *testing.T) {
 
 	// 4. Removed from the configuration: deleted, volumes' files kept.
 	write(fmt.Sprintf("connections: %q: {domains: [], networks: [], pools: []}\n", uri))
-	if out, err := run(t, dir, "apply", "host.cue"); err != nil {
+	if out, err := run(t, dir, "apply", "--owner", owner, "host.cue"); err != nil {
 		t.Fatalf("removing apply: %v\n%s", err, out)
 	}
 	all := virsh(t, uri, "list", "--all", "--name")

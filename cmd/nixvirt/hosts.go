@@ -16,6 +16,10 @@ type hostFlags struct {
 	connect string
 	output  string
 	noPrune bool
+	// owner overrides the configuration's owner; takeOver moves objects
+	// of other owners that the configuration names to it.
+	owner    string
+	takeOver bool
 }
 
 func (f *hostFlags) add(cmd *cobra.Command) {
@@ -23,6 +27,8 @@ func (f *hostFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&f.connect, "connect", "c", "", "take NixVirt's per-connection settings file (JSON) for this libvirt URI")
 	cmd.Flags().StringVar(&f.output, "output", "text", "text or json")
 	cmd.Flags().BoolVar(&f.noPrune, "no-prune", false, "keep objects nixvirt defined that left the configuration")
+	cmd.Flags().StringVar(&f.owner, "owner", "", `the configuration's owner, over its owner field (default "`+apply.DefaultOwner+`"): only this owner's objects are pruned, redefined or stopped`)
+	cmd.Flags().BoolVar(&f.takeOver, "take-over", false, "move the objects the configuration names from their owner to this one")
 }
 
 // wanted compiles the configuration: a CUE #Config, or with --connect
@@ -61,6 +67,12 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 		if err != nil {
 			return err
 		}
+		if f.owner != "" {
+			if err := s.CheckOwner(f.owner); err != nil {
+				return fmt.Errorf("--owner: %v", err)
+			}
+			cfg.Owner = f.owner
+		}
 		wanted, err = apply.Build(s, cfg)
 		return err
 	})
@@ -68,7 +80,7 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 }
 
 func (f *hostFlags) options() apply.Options {
-	return apply.Options{Prune: !f.noPrune, State: apply.OpenState(apply.StateDir())}
+	return apply.Options{Prune: !f.noPrune, TakeOver: f.takeOver, State: apply.OpenState(apply.StateDir())}
 }
 
 // loadSettings reads NixVirt's per-connection settings file as the

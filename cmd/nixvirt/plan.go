@@ -24,10 +24,12 @@ func newPlanCmd(c *Command) *cobra.Command {
 		Short: "show what apply would change on the hosts, and why",
 		Long: `plan compares a whole-host configuration with the live hosts and prints, per
 object, what apply will do and why, with a unified diff of each definition that
-changes. It changes nothing. Objects nixvirt did not define are listed and never
-touched. Connections are read in parallel.`,
+changes. It changes nothing. Objects nixvirt did not define, and those of
+another owner (owner, --owner), are listed and never touched. Connections are
+read in parallel.`,
 		Example: `  nixvirt plan ./host
   nixvirt plan --output json ./host
+  nixvirt plan --owner lab ./host
   nixvirt plan --connect qemu:///system settings.json   # NixVirt's settings file`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			wanted, err := f.wanted(c, args)
