@@ -2,10 +2,6 @@ package apply
 
 import (
 	"encoding/json"
-	"fmt"
-	"io"
-	"os"
-	"syscall"
 
 	"nixvirt.dev/nixvirt/compiler"
 	"nixvirt.dev/nixvirt/internal/xmldoc"
@@ -87,21 +83,9 @@ func (s *State) readDefined(uri string) (map[string]definedRecord, error) {
 		return m, err
 	}
 	name := s.file(uri, ".defined.json")
-	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	if os.IsNotExist(err) {
-		return m, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("cannot read nixvirt's record %s: %v", name, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read nixvirt's record %s: %v", name, err)
-	}
 	var df definedFile
-	if err := json.Unmarshal(data, &df); err != nil {
-		return nil, fmt.Errorf("nixvirt's record %s is corrupt (%v): remove it; the next apply records the definitions anew, and does not see changes made before", name, err)
+	if err := readStateFile(name, "record", &df, "remove it; the next apply records the definitions anew, and does not see changes made before"); err != nil {
+		return nil, err
 	}
 	for k, v := range df.Objects {
 		m[k] = v

@@ -286,7 +286,7 @@ func (h *libvirtHost) with(k compiler.Kind, uuid string, f func(*object) error) 
 	if err != nil {
 		return err
 	}
-	defer o.free()
+	defer func() { _ = o.free() }() // releases the handle; the object is unchanged
 	return f(o)
 }
 

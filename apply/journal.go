@@ -2,10 +2,6 @@ package apply
 
 import (
 	"encoding/json"
-	"fmt"
-	"io"
-	"os"
-	"syscall"
 
 	"nixvirt.dev/nixvirt/compiler"
 )
@@ -62,21 +58,9 @@ func (s *State) readJournal(uri string) ([]Stopped, error) {
 		return nil, err
 	}
 	name := s.file(uri, ".journal.json")
-	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	if os.IsNotExist(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("cannot read nixvirt's journal %s: %v", name, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read nixvirt's journal %s: %v", name, err)
-	}
 	var jf journalFile
-	if err := json.Unmarshal(data, &jf); err != nil {
-		return nil, fmt.Errorf("nixvirt's journal %s is corrupt (%v): remove it, and start by hand what an interrupted apply left stopped", name, err)
+	if err := readStateFile(name, "journal", &jf, "remove it, and start by hand what an interrupted apply left stopped"); err != nil {
+		return nil, err
 	}
 	return jf.Stopped, nil
 }

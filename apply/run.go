@@ -471,11 +471,18 @@ func (ex *executor) run(changes []*planned) {
 				ex.fail(c, "delete", err)
 				continue
 			}
-			if !c.Kind.HasMetadata() {
-				ex.st.setPool(h.URI(), c.UUID, poolRecord{})
-			}
-			ex.st.setDefined(h.URI(), c.Kind, c.UUID, definedRecord{})
 			ex.note(c, Step{Action: Delete})
+			// Deleted: a record left behind owns nothing (a pool record
+			// names the UUID and definition), but say that it could not
+			// be removed, since the state directory needs looking at.
+			if !c.Kind.HasMetadata() {
+				if err := ex.st.setPool(h.URI(), c.UUID, poolRecord{}); err != nil {
+					ex.addFailure(c, "forget nixvirt's record of it", err)
+				}
+			}
+			if err := ex.st.setDefined(h.URI(), c.Kind, c.UUID, definedRecord{}); err != nil {
+				ex.addFailure(c, "forget nixvirt's record of it", err)
+			}
 			ex.finished(c, phaseDelete)
 		}
 	}
@@ -484,7 +491,9 @@ func (ex *executor) run(changes []*planned) {
 	// so that a later change outside nixvirt shows as drift.
 	for _, c := range changes {
 		if c.needsRecord && !ex.hasFailed(c) && c.wanted != nil && c.live != nil && !c.has(Redefine) {
-			ex.st.setDefined(h.URI(), c.Kind, c.live.UUID, definedRecord{Hash: c.wanted.Hash, Stored: storedForm(c.Kind, c.live.XML)})
+			if err := ex.st.setDefined(h.URI(), c.Kind, c.live.UUID, definedRecord{Hash: c.wanted.Hash, Stored: storedForm(c.Kind, c.live.XML)}); err != nil {
+				ex.addFailure(c, "record what libvirt stored", err)
+			}
 		}
 	}
 	for _, c := range changes {
@@ -602,7 +611,7 @@ func (ex *executor) defineAndStart(c *planned) {
 				ex.fail(c, "start", err)
 				return
 			}
-			ex.st.endStop(h.URI(), c.Kind, c.UUID)
+			ex.endStop(c, c.Kind, c.UUID)
 			ex.note(c, Step{Action: Start})
 		}
 		return
@@ -621,8 +630,10 @@ func (ex *executor) defineAndStart(c *planned) {
 			return
 		}
 		if err := h.Define(c.Kind, w.XML); err != nil {
-			h.Define(c.Kind, c.live.XML)
 			ex.fail(c, "rename", err)
+			if rerr := h.Define(c.Kind, c.live.XML); rerr != nil {
+				ex.addFailure(c, fmt.Sprintf("putting back its definition as %q (it is undefined now: define it from the plan's diff)", c.live.Name), rerr)
+			}
 			ex.restore(c)
 			return
 		}
@@ -677,7 +688,7 @@ func (ex *executor) defineAndStart(c *planned) {
 		if err != nil {
 			ex.fail(c, "start", startHint(err))
 		} else {
-			ex.st.endStop(h.URI(), c.Kind, w.UUID)
+			ex.endStop(c, c.Kind, w.UUID)
 			if c.Kind == compiler.KindPool && (c.has(Create) || c.has(Redefine) || c.has(Adopt) || c.has(Refresh) || c.has(Rename)) {
 				// Starting a pool fills in its target's permissions
 				// from the directory: record what libvirt has then.
@@ -741,11 +752,11 @@ func (ex *executor) restore(c *planned) {
 		if err := h.Start(c.Kind, c.UUID); err != nil {
 			ex.addFailure(c, "starting it again", err)
 		} else {
-			ex.st.endStop(h.URI(), c.Kind, c.UUID)
+			ex.endStop(c, c.Kind, c.UUID)
 		}
 		delete(ex.stoppedSelf, c)
 	} else if _, ok := ex.stoppedSelf[c]; !ok && c.has(Restart) {
-		ex.st.endStop(h.URI(), c.Kind, c.UUID)
+		ex.endStop(c, c.Kind, c.UUID)
 	}
 	stopped := map[string]bool{}
 	for _, dep := range ex.stoppedDeps[c] {
@@ -754,13 +765,22 @@ func (ex *executor) restore(c *planned) {
 			ex.addFailure(c, "starting attached domain "+dep.Name+" again", err)
 			continue
 		}
-		ex.st.endStop(h.URI(), compiler.KindDomain, dep.UUID)
+		ex.endStop(c, compiler.KindDomain, dep.UUID)
 	}
 	delete(ex.stoppedDeps, c)
 	for _, dep := range c.dependents {
 		if !stopped[canonicalUUID(dep.UUID)] {
-			ex.st.endStop(h.URI(), compiler.KindDomain, dep.UUID)
+			ex.endStop(c, compiler.KindDomain, dep.UUID)
 		}
+	}
+}
+
+// endStop takes an object that runs again out of the journal. An entry
+// that stays is harmless (the next apply drops entries of running
+// objects) but says the state directory cannot be written: c fails.
+func (ex *executor) endStop(c *planned, k compiler.Kind, uuid string) {
+	if err := ex.st.endStop(ex.h.URI(), k, uuid); err != nil {
+		ex.addFailure(c, "clear its journal entry", err)
 	}
 }
 

@@ -135,7 +135,7 @@ func TestShutdownsRunInParallelAndReportAsTheyEnd(t *testing.T) {
 	rec := newRecorder()
 	done := make(chan *Result)
 	go func() {
-		done <- ApplyWith(th.wanted(domains(2, 0, 1)), conn, Options{Prune: true, State: th.st}, rec.controls(nil, nil))
+		done <- ApplyWith(th.wanted(domains(2, 0, 1)), conn, Options{Prune: true, State: th.st}, rec.controls(context.Background(), context.Background()))
 	}()
 	// Both shutdowns are under way before either ends.
 	<-slow.started
@@ -169,7 +169,7 @@ func TestShutdownsAreBounded(t *testing.T) {
 	}
 	done := make(chan *Result)
 	go func() {
-		done <- ApplyWith(th.wanted(domains(n, all...)), conn, Options{Prune: true, State: th.st}, rec.controls(nil, nil))
+		done <- ApplyWith(th.wanted(domains(n, all...)), conn, Options{Prune: true, State: th.st}, rec.controls(context.Background(), context.Background()))
 	}()
 	// None ends before the bound is reached; an unbounded run would start
 	// the others meanwhile.
@@ -243,7 +243,7 @@ func TestAbandonStopsWaiting(t *testing.T) {
 	rec := newRecorder()
 	done := make(chan *Result)
 	go func() {
-		done <- ApplyWith(th.wanted(changed), conn, Options{Prune: true, State: th.st}, rec.controls(nil, abandon))
+		done <- ApplyWith(th.wanted(changed), conn, Options{Prune: true, State: th.st}, rec.controls(context.Background(), abandon))
 	}()
 	<-slow.started
 	stopWaiting()
@@ -268,7 +268,7 @@ func TestRefusedPlanChangesNothing(t *testing.T) {
 	th.apply(domains(1))
 	changed := strings.ReplaceAll(domains(1), "count: 64", "count: 128")
 	rec := newRecorder()
-	ctl := rec.controls(nil, nil)
+	ctl := rec.controls(context.Background(), context.Background())
 	ctl.Approve = func(p *Plan) error { return fmt.Errorf("not what was asked") }
 	before := th.host.Writes() // the test host counts since it was opened
 	res := ApplyWith(th.wanted(changed), th.connect, Options{Prune: true, State: th.st}, ctl)

@@ -142,21 +142,9 @@ func (s *State) read(uri string) (stateFile, error) {
 		return stateFile{}, err
 	}
 	name := s.file(uri, ".json")
-	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	if os.IsNotExist(err) {
-		return stateFile{}, nil
-	}
-	if err != nil {
-		return stateFile{}, fmt.Errorf("cannot read nixvirt's record %s: %v", name, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return stateFile{}, fmt.Errorf("cannot read nixvirt's record %s: %v", name, err)
-	}
 	var sf stateFile
-	if err := json.Unmarshal(data, &sf); err != nil {
-		return stateFile{}, fmt.Errorf("nixvirt's record %s is corrupt (%v): restore it, or remove it to make nixvirt forget which pools it defined", name, err)
+	if err := readStateFile(name, "record", &sf, "restore it, or remove it to make nixvirt forget which pools it defined"); err != nil {
+		return stateFile{}, err
 	}
 	for uuid, rec := range sf.Pools {
 		if rec.Hash == "" || rec.Definition == "" {
@@ -258,7 +246,7 @@ func writeFileAtomic(name string, data []byte) error {
 		err = os.Rename(tmp, name)
 	}
 	if err != nil {
-		os.Remove(tmp)
+		_ = os.Remove(tmp) // best effort: the record itself is untouched
 		return fmt.Errorf("cannot write nixvirt's record %s: %v", name, err)
 	}
 	return nil
@@ -275,11 +263,36 @@ func (s *State) lock(uri string) (unlock func(), err error) {
 		return nil, err
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, err
 	}
 	return func() {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
+		// Closing the file releases the lock whatever the unlock says.
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		_ = f.Close()
 	}, nil
+}
+
+// readStateFile reads one of nixvirt's JSON files in the state directory
+// into v, following no link; a file that does not exist leaves v as it
+// is. A file that cannot be read or decoded is an error naming it and
+// what to do (fix), never "nothing recorded": that could make nixvirt
+// forget what it owns.
+func readStateFile(name, what string, v any, fix string) error {
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cannot read nixvirt's %s %s: %v", what, name, err)
+	}
+	data, err := io.ReadAll(f)
+	_ = f.Close() // read only: nothing to lose
+	if err != nil {
+		return fmt.Errorf("cannot read nixvirt's %s %s: %v", what, name, err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("nixvirt's %s %s is corrupt (%v): %s", what, name, err, fix)
+	}
+	return nil
 }

@@ -278,7 +278,10 @@ func (ex *executor) contentFile(v WantedVolume) (string, error) {
 			return "", err
 		}
 		path := filepath.Join(ex.st.dir, "seed-"+strings.TrimPrefix(v.Seed.Digest, "sha256:")+".iso")
-		os.Remove(path)
+		// A leftover of a killed run is rebuilt, never trusted.
+		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+			return "", err
+		}
 		return path, writeFileAtomic(path, v.Seed.ISO)
 	case c == nil || c.Clone != nil:
 		return "", nil
@@ -358,8 +361,10 @@ func (ex *executor) volumes(c *planned, files contentFiles) {
 				ex.fail(c, "delete volume "+s.Volume, err)
 				return
 			}
-			ex.st.setVolume(h.URI(), w.UUID, s.Volume, volumeRecord{})
 			ex.note(c, Step{Action: DeleteVolume, Volume: s.Volume})
+			if err := ex.st.setVolume(h.URI(), w.UUID, s.Volume, volumeRecord{}); err != nil {
+				ex.addFailure(c, "forget nixvirt's record of volume "+s.Volume, err)
+			}
 		}
 	}
 }
@@ -396,11 +401,16 @@ func (ex *executor) createVolume(c *planned, v WantedVolume, path string, filler
 			return err
 		}
 		if err := filler.UploadVolume(w.Name, v.Name, path); err != nil {
-			h.DeleteVolume(w.Name, v.Name)
+			// The volume was created empty just now: it goes, so that the
+			// next apply fills it again rather than see it as there.
+			if derr := h.DeleteVolume(w.Name, v.Name); derr != nil {
+				return fmt.Errorf("%v; deleting the half-filled volume failed too (delete it by hand): %v", err, libvirtMessage(derr))
+			}
 			return err
 		}
 		if v.Seed != nil {
-			os.Remove(path)
+			// Rebuilt from its texts whenever it is needed.
+			_ = os.Remove(path)
 		}
 	default:
 		if err := h.CreateVolume(w.Name, v.XML); err != nil {

@@ -105,7 +105,7 @@ func confirm(c *Command, p *apply.Plan) bool {
 		// A terminal on stdin but none to talk to: do not block.
 		return true
 	}
-	defer tty.Close()
+	defer func() { _ = tty.Close() }()
 	if isTerminal(tty) {
 		apply.RenderTextColour(tty, p)
 	} else {

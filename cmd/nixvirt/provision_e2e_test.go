@@ -96,12 +96,14 @@ func TestE2EProvision(t *testing.T) {
 	}
 }
 `, uri, id, n, poolDir, k.rawCap, rawFile, sum(raw), srv.URL, k.dlPath, k.dlSum, k.replace, k.user)
-		os.WriteFile(filepath.Join(dir, "host.cue"), []byte(cfg), 0o644)
+		if err := os.WriteFile(filepath.Join(dir, "host.cue"), []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	apply := func() (string, error, time.Duration) {
+	apply := func() (string, time.Duration, error) {
 		start := time.Now()
 		out, err := run(t, dir, "apply", "--no-prune", "host.cue")
-		return out, err, time.Since(start)
+		return out, time.Since(start), err
 	}
 	volInfo := func(v string) string { return virsh(t, uri, "vol-info", "--bytes", v, "--pool", id) }
 
@@ -110,7 +112,7 @@ func TestE2EProvision(t *testing.T) {
 	bad := good
 	bad.dlSum = sum([]byte("something else"))
 	write(bad)
-	out, err, _ := apply()
+	out, _, err := apply()
 	if err == nil || !strings.Contains(out, "sha256 of the download is") {
 		t.Fatalf("wrong checksum: %v\n%s", err, out)
 	}
@@ -121,7 +123,7 @@ func TestE2EProvision(t *testing.T) {
 	// Everything, and a wait for an address that never comes (no OS)
 	// that gives up within its timeout.
 	write(good)
-	out, err, took := apply()
+	out, took, err := apply()
 	if err == nil || !strings.Contains(out, "no address within 4s") || took > 30*time.Second {
 		t.Fatalf("first apply (%s): %v\n%s", took, err, out)
 	}
@@ -170,7 +172,7 @@ func TestE2EProvision(t *testing.T) {
 
 	// Second apply: nothing uploaded, nothing downloaded, nothing to do.
 	requests = 0
-	out, err, _ = apply()
+	out, _, err = apply()
 	if err != nil || !strings.Contains(out, "Apply complete: 0 added, 0 changed, 0 destroyed, 0 failed.") || requests != 0 {
 		t.Fatalf("second apply (%d requests): %v\n%s", requests, err, out)
 	}
@@ -179,7 +181,7 @@ func TestE2EProvision(t *testing.T) {
 	grow := good
 	grow.rawCap = "3145728"
 	write(grow)
-	if out, err, _ = apply(); err != nil || !strings.Contains(out, "volume raw.img grown to 3145728 bytes") {
+	if out, _, err = apply(); err != nil || !strings.Contains(out, "volume raw.img grown to 3145728 bytes") {
 		t.Fatalf("grow: %v\n%s", err, out)
 	}
 	shrink := good
@@ -189,7 +191,7 @@ func TestE2EProvision(t *testing.T) {
 	if !strings.Contains(out, `volume "raw.img" in pool "`+id+`" cannot be planned: capacity 1048576 bytes is smaller than the volume's 3145728`) {
 		t.Fatalf("shrink plan:\n%s", out)
 	}
-	if out, err, _ = apply(); err == nil || !strings.Contains(volInfo("raw.img"), "3145728 bytes") {
+	if out, _, err = apply(); err == nil || !strings.Contains(volInfo("raw.img"), "3145728 bytes") {
 		t.Fatalf("shrink apply: %v\n%s", err, out)
 	}
 
@@ -197,12 +199,12 @@ func TestE2EProvision(t *testing.T) {
 	other := grow
 	other.dlPath, other.dlSum = "/b.img", sum(served["/b.img"])
 	write(other)
-	if out, err, _ = apply(); err == nil || !strings.Contains(out, "apply never overwrites a volume") {
+	if out, _, err = apply(); err == nil || !strings.Contains(out, "apply never overwrites a volume") {
 		t.Fatalf("content change without replace: %v\n%s", err, out)
 	}
 	other.replace = true
 	write(other)
-	if out, err, _ = apply(); err != nil || !strings.Contains(out, "volume dl.img replaced") {
+	if out, _, err = apply(); err != nil || !strings.Contains(out, "volume dl.img replaced") {
 		t.Fatalf("replace: %v\n%s", err, out)
 	}
 	virsh(t, uri, "vol-download", "dl.img", dump, "--pool", id)
@@ -218,7 +220,7 @@ func TestE2EProvision(t *testing.T) {
 	if !strings.Contains(out, "will be replaced (cloud-init seed of domain") || !strings.Contains(out, "reads it only if cloud-init runs again") {
 		t.Fatalf("seed plan:\n%s", out)
 	}
-	if out, err, _ = apply(); err != nil || !strings.Contains(out, "volume "+id+"-cidata.iso replaced") {
+	if out, _, err = apply(); err != nil || !strings.Contains(out, "volume "+id+"-cidata.iso replaced") {
 		t.Fatalf("seed apply: %v\n%s", err, out)
 	}
 	if out, err = run(t, dir, "plan", "--no-prune", "--detailed-exitcode", "host.cue"); err != nil {
