@@ -194,6 +194,15 @@ func userPos(v cue.Value) token.Pos {
 			}
 		}
 	}
+	// Documents unified from several files have no position of their
+	// own: their first field in the user's files stands for them.
+	if it, err := v.Fields(cue.Optional(true)); err == nil {
+		for it.Next() {
+			if p := it.Value().Pos(); p.IsValid() && !isSchemaFile(p.Filename()) && !strings.HasPrefix(p.Filename(), "<") {
+				return p
+			}
+		}
+	}
 	return v.Pos()
 }
 
