@@ -171,18 +171,14 @@ func (s *Schema) Compile(o Object) (string, error) {
 			return "", err
 		}
 		reported.RemoveStorageReport(root)
-		k, x, err := s.ImportElement(name, root)
+		k, x, err := s.importAt(name, o.XMLFile, data, root)
 		if err != nil {
 			return "", err
 		}
 		if k != o.Kind {
 			return "", fmt.Errorf("%s: a %s, where a %s belongs", name, k, o.Kind)
 		}
-		src, err := FormatCUE(x, "")
-		if err != nil {
-			return "", err
-		}
-		v := s.ctx.CompileBytes(src, cue.Filename(name+" (as CUE)"))
+		v := s.ctx.BuildExpr(x)
 		u, err := s.Check(v, o.Kind)
 		if err != nil {
 			return "", err
