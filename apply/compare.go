@@ -18,8 +18,8 @@ import (
 // comparison (values), values are also written as libvirt reads them
 // (sizes in bytes, numbers in decimal, paths cleaned).
 func normalize(k compiler.Kind, root *xmldoc.Element, values bool) {
-	reported.RemoveRuntime(k, root)
-	reported.RemoveAssigned(k, root)
+	reported.RemoveRuntime(root)
+	reported.RemoveAssigned(root)
 	if md := root.Child("metadata"); md != nil {
 		kept := md.Children[:0]
 		for _, c := range md.Children {

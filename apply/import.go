@@ -95,7 +95,7 @@ func importLive(s *compiler.Schema, name string, k compiler.Kind, liveXML string
 	if err != nil {
 		return nil, err
 	}
-	reported.RemoveRuntime(k, root)
+	reported.RemoveRuntime(root)
 	_, x, err := s.ImportElement(name, root)
 	return x, err
 }

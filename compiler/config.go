@@ -9,6 +9,7 @@ import (
 
 	"cuelang.org/go/cue"
 
+	"nixvirt.dev/nixvirt/internal/reported"
 	"nixvirt.dev/nixvirt/internal/xmldoc"
 )
 
@@ -30,6 +31,10 @@ type Object struct {
 	// Compiled is the XML when the Go checker already compiled the
 	// definition (FastConfig).
 	Compiled string
+	// Reported lists what libvirt reports of the storage that the XML
+	// file holds (`virsh vol-dumpxml` output: sizes, file times): Compile
+	// leaves it out, and the command says so.
+	Reported []string
 }
 
 // Entry is an object's entry in #Config, decoded once with the schema's
@@ -200,18 +205,19 @@ func (s *Schema) Compile(o Object) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		k, x, err := s.Import(name, data)
+		root, err := ParseXML(name, data)
+		if err != nil {
+			return "", err
+		}
+		reported.RemoveStorageReport(root)
+		k, x, err := s.importAt(name, o.XMLFile, data, root)
 		if err != nil {
 			return "", err
 		}
 		if k != o.Kind {
 			return "", fmt.Errorf("%s: a %s, where a %s belongs", name, k, o.Kind)
 		}
-		src, err := FormatCUE(x, "")
-		if err != nil {
-			return "", err
-		}
-		v := s.ctx.CompileBytes(src, cue.Filename(name+" (as CUE)"))
+		v := s.ctx.BuildExpr(x)
 		u, err := s.Check(v, o.Kind)
 		if err != nil {
 			return "", err
@@ -411,7 +417,8 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string, time
 			}
 			o.XMLFile = p
 			o.XMLName, _ = def.String()
-			name, err := xmlName(p, o.XMLName, k)
+			name, reported, err := xmlName(p, o.XMLName, k)
+			o.Reported = reported
 			if err != nil {
 				return nil, nil, newPathError(def, "%v", err)
 			}
@@ -449,24 +456,26 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string, time
 	return out, raw, nil
 }
 
-// xmlName reads the name of an object from its XML file; shown is the
+// xmlName reads the name of an object from its XML file, and what of
+// its storage libvirt reports there (see Object.Reported); shown is the
 // file as the configuration names it.
-func xmlName(path, shown string, k Kind) (string, error) {
+func xmlName(path, shown string, k Kind) (string, []string, error) {
 	data, err := ReadXMLFile(path, shown)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	root, err := xmldoc.Parse(data)
 	if err != nil {
-		return "", fmt.Errorf("%s is not XML: %v", shown, err)
+		return "", nil, fmt.Errorf("%s is not XML: %v", shown, err)
 	}
 	if rk, ok := KindOfRoot(root.Name); !ok || rk != k {
-		return "", fmt.Errorf("%s holds <%s>, where a libvirt %s belongs", shown, root.Name, k)
+		return "", nil, fmt.Errorf("%s holds <%s>, where a libvirt %s belongs", shown, root.Name, k)
 	}
+	storage := reported.RemoveStorageReport(root)
 	if c := root.Child("name"); c != nil {
-		return strings.TrimSpace(c.Text), nil
+		return strings.TrimSpace(c.Text), storage, nil
 	}
-	return "", fmt.Errorf("%s: the %s has no <name>", shown, k)
+	return "", nil, fmt.Errorf("%s: the %s has no <name>", shown, k)
 }
 
 // Canonical is a document as libvirtxml reads and writes it: what the

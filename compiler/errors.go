@@ -37,7 +37,7 @@ func PrintError(w io.Writer, err error, cwd string) {
 		for _, p := range r.Positions {
 			fmt.Fprintf(&b, "    %s\n", p)
 		}
-		io.WriteString(w, b.String())
+		_, _ = io.WriteString(w, b.String()) // to the terminal: nowhere to report a failure
 	}
 }
 
@@ -60,8 +60,12 @@ func Report(err error, cwd string) []Problem {
 	seen := map[string]bool{}
 	for _, e := range keep {
 		p := Problem{Path: strings.Join(e.Path(), "."), Message: message(e)}
+		shown := map[string]bool{}
 		for _, pos := range userPositions(errors.Positions(e)) {
-			p.Positions = append(p.Positions, relPos(pos, cwd))
+			if rel := relPos(pos, cwd); !shown[rel] {
+				shown[rel] = true
+				p.Positions = append(p.Positions, rel)
+			}
 		}
 		key := fmt.Sprint(p)
 		if !seen[key] {
@@ -163,12 +167,33 @@ func isSchemaFile(name string) bool {
 	slash := filepath.ToSlash(name)
 	return strings.HasPrefix(name, schemaFilePrefix) ||
 		strings.Contains(slash, "/cue.mod/pkg/"+SchemaImportPath+"/") ||
-		strings.Contains(slash, "/cue.mod/pkg/"+ModulePath+"/templates/")
+		strings.Contains(slash, "/cue.mod/pkg/"+ModulePath+"/templates/") ||
+		ownSchemaFile(name) != ""
+}
+
+// ownSchemaFile is the schema or template file name as "$nixvirt/DIR/FILE"
+// when name is in the schemas or templates directory of nixvirt's own
+// module (its examples), where the loader's overlay puts them; "" if not.
+func ownSchemaFile(name string) string {
+	if !filepath.IsAbs(name) {
+		return ""
+	}
+	dir := filepath.Dir(name)
+	if b := filepath.Base(dir); b != "schemas" && b != "templates" {
+		return ""
+	}
+	if root, own := moduleRoot(filepath.Dir(dir)); !own || root != filepath.Dir(dir) {
+		return ""
+	}
+	return schemaFilePrefix + filepath.Base(dir) + "/" + filepath.Base(name)
 }
 
 func relPos(p token.Pos, cwd string) string {
 	name := p.Filename()
-	if filepath.IsAbs(name) && cwd != "" {
+	if own := ownSchemaFile(name); own != "" {
+		// The overlay's file, not the one on disk.
+		name = own
+	} else if filepath.IsAbs(name) && cwd != "" {
 		if r, err := filepath.Rel(cwd, name); err == nil {
 			if !strings.HasPrefix(r, "..") {
 				r = "./" + r
@@ -184,12 +209,25 @@ func relPos(p token.Pos, cwd string) string {
 // userPos finds the position of a value in the user's files rather than
 // in the schema it was unified with.
 func userPos(v cue.Value) token.Pos {
+	if !v.Exists() {
+		// The Go checker's documents carry no CUE values.
+		return token.NoPos
+	}
 	if p := v.Pos(); p.IsValid() && !isSchemaFile(p.Filename()) && !strings.HasPrefix(p.Filename(), "<") {
 		return p
 	}
 	if op, parts := v.Expr(); op == cue.AndOp {
 		for _, x := range parts {
 			if p := userPos(x); p.IsValid() {
+				return p
+			}
+		}
+	}
+	// Documents unified from several files have no position of their
+	// own: their first field in the user's files stands for them.
+	if it, err := v.Fields(cue.Optional(true)); err == nil {
+		for it.Next() {
+			if p := it.Value().Pos(); p.IsValid() && !isSchemaFile(p.Filename()) && !strings.HasPrefix(p.Filename(), "<") {
 				return p
 			}
 		}

@@ -30,7 +30,7 @@ var goDefs = map[string]*gDef{
 		{label: "vcpu", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_vcpu"}, typ: []gAlt{{k: aDef, s: "#Domain_vcpu"}, {k: aNull}}},
 		{label: "vcpus", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_vcpus"}, typ: []gAlt{{k: aDef, s: "#Domain_vcpus"}, {k: aNull}}},
 		{label: "iothreads", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
-			{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+			{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		}}}, {k: aNull}}},
 		{label: "iothreadids", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_iothreadids"}, typ: []gAlt{{k: aDef, s: "#Domain_iothreadids"}, {k: aNull}}},
 		{label: "defaultiothread", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_defaultiothread"}, typ: []gAlt{{k: aDef, s: "#Domain_defaultiothread"}, {k: aNull}}},
@@ -2371,14 +2371,14 @@ var goDefs = map[string]*gDef{
 		{label: "machine", req: false, spec: xmlspec.Spec{Kind: "attr", Child: "type"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:xenpv|xenfv|xenpvh|(?:[a-zA-Z0-9_\\.\\-]+))$"}}}, {k: aNull}}},
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "text", Child: "type"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:xen|linux|xenpvh|hvm|exe)$"}}}}},
 		{label: "kernel", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
-			{label: "path", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}}},
+			{label: "path", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		}}}, {k: aNull}}},
 		{label: "initrd", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
-			{label: "path", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}}},
+			{label: "path", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		}}}, {k: aNull}}},
 		{label: "root", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "cmdline", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
-			{label: "options", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt}, {k: aString}}},
+			{label: "options", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		}}}, {k: aNull}}},
 		{label: "shim", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "dtb", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
@@ -3173,16 +3173,16 @@ var goDefs = map[string]*gDef{
 	}},
 	"#Pool_target_permissions": &gDef{fields: []gField{
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
-			{label: "octal", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-7]+))$"}}}}},
+			{label: "octal", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-7]+))$"}}}, {k: aNull}}},
 		}}}, {k: aNull}}},
 		{label: "owner", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
-			{label: "uid", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:-1|(?:[0-9]+))$"}}}}},
+			{label: "uid", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:-1|(?:[0-9]+))$"}}}, {k: aNull}}},
 		}}}, {k: aNull}}},
 		{label: "group", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
-			{label: "gid", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:-1|(?:[0-9]+))$"}}}}},
+			{label: "gid", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:-1|(?:[0-9]+))$"}}}, {k: aNull}}},
 		}}}, {k: aNull}}},
 		{label: "label", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
-			{label: "MAC", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt}, {k: aString}}},
+			{label: "MAC", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		}}}, {k: aNull}}},
 	}},
 	"#Pool_target_timestamps": &gDef{fields: []gField{
@@ -3276,16 +3276,16 @@ var goDefs = map[string]*gDef{
 	}},
 	"#Volume_target_permissions": &gDef{fields: []gField{
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
-			{label: "octal", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-7]+))$"}}}}},
+			{label: "octal", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-7]+))$"}}}, {k: aNull}}},
 		}}}, {k: aNull}}},
 		{label: "owner", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
-			{label: "uid", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:-1|(?:[0-9]+))$"}}}}},
+			{label: "uid", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:-1|(?:[0-9]+))$"}}}, {k: aNull}}},
 		}}}, {k: aNull}}},
 		{label: "group", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
-			{label: "gid", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:-1|(?:[0-9]+))$"}}}}},
+			{label: "gid", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:-1|(?:[0-9]+))$"}}}, {k: aNull}}},
 		}}}, {k: aNull}}},
 		{label: "label", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
-			{label: "MAC", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt}, {k: aString}}},
+			{label: "MAC", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		}}}, {k: aNull}}},
 	}},
 	"#Volume_target_timestamps": &gDef{fields: []gField{

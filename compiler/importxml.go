@@ -52,15 +52,62 @@ func (s *Schema) ImportElement(name string, root *xmldoc.Element) (Kind, ast.Exp
 	if !ok {
 		return "", nil, fmt.Errorf("%s:%d: <%s> is not a libvirt domain, network, pool or volume", name, root.Line, root.Name)
 	}
-	im := &importer{schema: exact, file: name, accepts: map[string]bool{}}
-	x, err := im.element(root, exact.Def(k.Definition()), k.Definition(), root.Name)
-	return k, x, err
+	return exact.importRoot(name, root, k, nil)
+}
+
+// importAt is ImportElement for a document read from data, the file at
+// path, whose values carry data's lines as positions in path: CUE's errors
+// about them name the XML file's line.
+func (s *Schema) importAt(name, path string, data []byte, root *xmldoc.Element) (Kind, ast.Expr, error) {
+	exact, err := s.Precise()
+	if err != nil {
+		return "", nil, err
+	}
+	k, ok := KindOfRoot(root.Name)
+	if !ok {
+		return "", nil, fmt.Errorf("%s:%d: <%s> is not a libvirt domain, network, pool or volume", name, root.Line, root.Name)
+	}
+	lines := token.NewFile(path, -1, len(data))
+	lines.SetLinesForContent(data)
+	return exact.importRoot(name, root, k, lines)
+}
+
+func (s *Schema) importRoot(name string, root *xmldoc.Element, k Kind, lines *token.File) (Kind, ast.Expr, error) {
+	im := &importer{schema: s, file: name, accepts: map[string]bool{}, lines: lines}
+	x, err := im.element(root, s.Def(k.Definition()), k.Definition(), root.Name)
+	if err != nil {
+		return k, nil, err
+	}
+	im.at(root.Line, x)
+	return k, x, nil
 }
 
 type importer struct {
 	schema  *Schema
 	file    string
 	accepts map[string]bool
+	// lines, when set, gives the CUE it makes the XML file's lines as
+	// positions, so that an error in the value names the XML line.
+	lines *token.File
+}
+
+// at gives nodes the position of the start of an XML line (when the
+// importer keeps positions).
+func (im *importer) at(line int, nodes ...ast.Node) {
+	if im.lines == nil || line < 1 || line > im.lines.LineCount() {
+		return
+	}
+	pos := im.lines.Pos(im.lines.Lines()[line-1], token.NoRelPos)
+	for _, n := range nodes {
+		// Nodes made for this line that have none yet (the field a text
+		// is wrapped in) take it too; inner elements keep their own.
+		ast.Walk(n, func(x ast.Node) bool {
+			if !x.Pos().IsValid() {
+				ast.SetPos(x, pos)
+			}
+			return true
+		}, nil)
+	}
 }
 
 func (im *importer) errorf(e *xmldoc.Element, format string, args ...any) error {
@@ -75,8 +122,9 @@ func (im *importer) element(e *xmldoc.Element, sch cue.Value, key, path string) 
 	}
 	st := &ast.StructLit{}
 	fields := map[string]*ast.Field{}
-	add := func(label string, v ast.Expr) {
+	add := func(label string, v ast.Expr, line int) {
 		f := &ast.Field{Label: fieldLabel(label), Value: v}
+		im.at(line, f.Label, v)
 		fields[label] = f
 		st.Elts = append(st.Elts, f)
 	}
@@ -87,7 +135,7 @@ func (im *importer) element(e *xmldoc.Element, sch cue.Value, key, path string) 
 		if f == nil {
 			return nil, im.errorf(e, "attribute %q of <%s> is not in nixvirt's schema (%s)", a.Name.Local, e.Name, path)
 		}
-		add(f.name, im.value(key, f, a.Value))
+		add(f.name, im.value(key, f, a.Value), e.Line)
 	}
 	if t := e.Text; strings.TrimSpace(t) != "" && len(e.Children) == 0 {
 		// Text is kept as it is, spaces and all: libvirt keeps it so.
@@ -95,7 +143,7 @@ func (im *importer) element(e *xmldoc.Element, sch cue.Value, key, path string) 
 		if f == nil {
 			return nil, im.errorf(e, "<%s> has text %q, which nixvirt's schema has no field for (%s)", e.Name, t, path)
 		}
-		add(f.name, im.value(key, f, t))
+		add(f.name, im.value(key, f, t), e.Line)
 	}
 	// Children, repeated ones gathered into a list where they first occur.
 	lists := map[string]*ast.ListLit{}
@@ -109,14 +157,14 @@ func (im *importer) element(e *xmldoc.Element, sch cue.Value, key, path string) 
 				if f == nil {
 					return nil, im.errorf(c, "attribute %q of <%s> is not in nixvirt's schema (%s/%s)", a.Name.Local, c.Name, path, c.Name)
 				}
-				add(f.name, im.value(key, f, a.Value))
+				add(f.name, im.value(key, f, a.Value), c.Line)
 			}
 			if t := strings.TrimSpace(c.Text); t != "" {
 				f := l.find(func(f *fieldInfo) bool { return f.spec.Kind == "text" && f.spec.Child == c.Name })
 				if f == nil {
 					return nil, im.errorf(c, "<%s> has text nixvirt's schema has no field for", c.Name)
 				}
-				add(f.name, im.value(key, f, t))
+				add(f.name, im.value(key, f, t), c.Line)
 			}
 			continue
 		}
@@ -138,6 +186,7 @@ func (im *importer) element(e *xmldoc.Element, sch cue.Value, key, path string) 
 		if err != nil {
 			return nil, err
 		}
+		im.at(c.Line, v)
 		if lst, ok := lists[f.name]; ok {
 			lst.Elts = append(lst.Elts, v)
 			continue
@@ -148,7 +197,7 @@ func (im *importer) element(e *xmldoc.Element, sch cue.Value, key, path string) 
 			lists[f.name] = lst
 			continue
 		}
-		add(f.name, v)
+		add(f.name, v, c.Line)
 	}
 	return st, nil
 }

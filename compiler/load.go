@@ -99,8 +99,11 @@ func allJSON(args []string) bool {
 }
 
 func (s *Schema) loadJSON(dir string, args []string) (cue.Value, error) {
-	v := s.ctx.CompileString("_")
-	for _, a := range args {
+	// The first document is the value itself, not unified with top, so
+	// that it keeps its position: a field missing from the whole document
+	// is reported at the document's start.
+	var v cue.Value
+	for i, a := range args {
 		name := a
 		if !filepath.IsAbs(name) {
 			name = filepath.Join(dir, name)
@@ -122,7 +125,11 @@ func (s *Schema) loadJSON(dir string, args []string) (cue.Value, error) {
 		if jv.Err() != nil {
 			return v, jv.Err()
 		}
-		v = v.Unify(jv)
+		if i == 0 {
+			v = jv
+		} else {
+			v = v.Unify(jv)
+		}
 	}
 	return v, v.Err()
 }

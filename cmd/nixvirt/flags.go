@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -72,8 +74,10 @@ func (f *inputFlags) compile(c *Command, args []string) ([]document, error) {
 	if docs, ok := f.compileFast(c, input); ok {
 		return docs, nil
 	}
+	var compiled []compiler.Object
 	err = compiler.Run(func(s *compiler.Schema) error {
 		docs = docs[:0]
+		compiled = nil
 		in, err := f.load(c, s, input)
 		if err != nil {
 			return err
@@ -87,6 +91,7 @@ func (f *inputFlags) compile(c *Command, args []string) ([]document, error) {
 		if err != nil {
 			return err
 		}
+		compiled = objs
 		for _, o := range objs {
 			x, err := s.Compile(o)
 			if err != nil {
@@ -99,6 +104,9 @@ func (f *inputFlags) compile(c *Command, args []string) ([]document, error) {
 		}
 		return nil
 	})
+	if err == nil {
+		noteReported(c.stderr, compiled)
+	}
 	return docs, err
 }
 
@@ -132,4 +140,14 @@ func (f *inputFlags) compileFast(c *Command, in compiler.Input) ([]document, boo
 		}
 	}
 	return docs, true
+}
+
+// noteReported says which elements of the objects' XML files are left
+// out as what libvirt reports of their storage (see Object.Reported).
+func noteReported(w io.Writer, objs []compiler.Object) {
+	for _, o := range objs {
+		if len(o.Reported) > 0 {
+			fmt.Fprintf(w, "note: %s: left out what libvirt reports of the %s's storage: %s\n", o.XMLName, o.Kind, strings.Join(o.Reported, ", "))
+		}
+	}
 }

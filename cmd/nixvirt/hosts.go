@@ -38,6 +38,7 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 		return nil, fmt.Errorf("--output %q: want text or json", f.output)
 	}
 	var wanted *apply.Desired
+	var compiled []compiler.Object
 	in, err := c.input(args)
 	if err != nil {
 		return nil, err
@@ -73,9 +74,13 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 			}
 			cfg.Owner = f.owner
 		}
+		compiled = cfg.Objects
 		wanted, err = apply.Build(s, cfg)
 		return err
 	})
+	if err == nil {
+		noteReported(c.stderr, compiled)
+	}
 	return wanted, err
 }
 

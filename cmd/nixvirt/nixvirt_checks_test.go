@@ -156,7 +156,7 @@ func readCheckOutcomes(t *testing.T) map[string]checkOutcome {
 			t.Fatalf("outcomes.txt:%d: want CHECK OUTCOME REASON", line)
 		}
 		switch fields[1] {
-		case "refused", "refused-unpositioned", "differs":
+		case "refused", "differs":
 		default:
 			t.Fatalf("outcomes.txt:%d: unknown outcome %q", line, fields[1])
 		}
@@ -209,8 +209,6 @@ func TestNixVirtChecks(t *testing.T) {
 				t.Errorf("outcomes.txt says libvirt refuses this (%s), but nixvirt exports it:\n%s", listed.reason, xml)
 			case listed.outcome == "refused" && !namesPosition(failure, json):
 				t.Errorf("the error does not name a line of the input %s:\n%s", json, failure)
-			case listed.outcome == "refused-unpositioned" && namesPosition(failure, json):
-				t.Errorf("stale entry in outcomes.txt: the error now names a line of the input, make it refused:\n%s", failure)
 			}
 		})
 	}

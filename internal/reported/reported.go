@@ -9,13 +9,15 @@
 //     (device addresses), which an import keeps so that libvirt does not
 //     renumber a guest's devices, but a comparison leaves aside.
 //
-// Import (cmd/nixvirt) and comparison (apply) both read this one list.
+// Import and comparison (apply) both read this one list, and so does the
+// compiler for an XML definition file (RemoveStorageReport): the package
+// knows documents by their root element, so that the compiler can use it.
 package reported
 
 import (
+	"fmt"
 	"strings"
 
-	"nixvirt.dev/nixvirt/compiler"
 	"nixvirt.dev/nixvirt/internal/xmldoc"
 )
 
@@ -25,34 +27,61 @@ import (
 // start, whatever was written. A name a user chose is theirs and stays.
 var generatedInterfacePrefixes = []string{"vnet", "macvtap", "macvlan", "testnet"}
 
-// RemoveRuntime removes from a definition of kind k what libvirt reports
-// about the object as it runs or about its storage, and nobody writes.
-func RemoveRuntime(k compiler.Kind, root *xmldoc.Element) {
-	switch k {
-	case compiler.KindDomain:
-		root.RemoveAttrs("id")
-		root.RemoveChildren("seclabel")
-		devices := root.Child("devices")
-		if devices == nil {
-			return
-		}
-		for _, dev := range devices.Children {
-			dev.RemoveChildren("alias")
-			if dev.Name == "interface" {
-				removeGeneratedTarget(dev)
-			}
-		}
-	case compiler.KindPool:
-		// Sizes of the storage a pool is on, as libvirt last measured them.
-		root.RemoveChildren("capacity", "allocation", "available")
-	case compiler.KindVolume:
-		// What a volume uses on disk, and when its file was last touched.
-		// Its capacity is what a user writes, and stays.
-		root.RemoveChildren("allocation", "physical")
-		if t := root.Child("target"); t != nil {
-			t.RemoveChildren("timestamps")
+// RemoveRuntime removes from a definition (a domain, network, pool or
+// volume document) what libvirt reports about the object as it runs or
+// about its storage, and nobody writes.
+func RemoveRuntime(root *xmldoc.Element) {
+	if root.Name != "domain" {
+		RemoveStorageReport(root)
+		return
+	}
+	root.RemoveAttrs("id")
+	root.RemoveChildren("seclabel")
+	devices := root.Child("devices")
+	if devices == nil {
+		return
+	}
+	for _, dev := range devices.Children {
+		dev.RemoveChildren("alias")
+		if dev.Name == "interface" {
+			removeGeneratedTarget(dev)
 		}
 	}
+}
+
+// RemoveStorageReport removes from a pool or volume document what libvirt
+// measures of its storage (sizes, a volume's and its backing store's file
+// times), which `virsh vol-dumpxml` and `pool-dumpxml` write and libvirt
+// ignores in a definition; it returns the elements it removed, as paths
+// with their line ("target/timestamps (line 15)"), for a note.
+func RemoveStorageReport(root *xmldoc.Element) []string {
+	var removed []string
+	remove := func(e *xmldoc.Element, prefix string, names ...string) {
+		for _, c := range e.Children {
+			for _, n := range names {
+				if c.Name == n {
+					removed = append(removed, fmt.Sprintf("%s%s (line %d)", prefix, n, c.Line))
+				}
+			}
+		}
+		e.RemoveChildren(names...)
+	}
+	switch root.Name {
+	case "pool":
+		// Sizes of the storage a pool is on, as libvirt last measured them.
+		remove(root, "", "capacity", "allocation", "available")
+	case "volume":
+		// What a volume uses on disk, and when its file (or its backing
+		// file) was last touched. Its capacity is what a user writes, and
+		// stays.
+		remove(root, "", "allocation", "physical")
+		for _, name := range []string{"target", "backingStore"} {
+			if t := root.Child(name); t != nil {
+				remove(t, name+"/", "timestamps")
+			}
+		}
+	}
+	return removed
 }
 
 func removeGeneratedTarget(iface *xmldoc.Element) {
@@ -71,8 +100,8 @@ func removeGeneratedTarget(iface *xmldoc.Element) {
 
 // RemoveAssigned removes from a definition of kind k what libvirt assigns
 // when it is left out: the addresses of a domain's devices.
-func RemoveAssigned(k compiler.Kind, root *xmldoc.Element) {
-	if k != compiler.KindDomain {
+func RemoveAssigned(root *xmldoc.Element) {
+	if root.Name != "domain" {
 		return
 	}
 	devices := root.Child("devices")

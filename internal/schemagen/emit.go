@@ -335,7 +335,7 @@ func (e *emitter) childTypeSpec(parent *shape, ch *childUse) (string, xmlspec.Sp
 		expr, style := valueExpr(cs.text)
 		if name, ok := textNames[parent.elemName+"/"+ch.name]; ok {
 			text := xmlspec.Spec{Kind: xmlspec.Text, Style: style}
-			return fmt.Sprintf("{%s?: %s %s}", label(name), expr, text.Attribute()), xmlspec.Spec{Kind: xmlspec.Elem}
+			return fmt.Sprintf("{%s?: %s %s}", label(name), orNull(expr, false), text.Attribute()), xmlspec.Spec{Kind: xmlspec.Elem}
 		}
 		return expr, xmlspec.Spec{Kind: xmlspec.Elem, Style: style}
 	}
