@@ -106,8 +106,8 @@ let
   homeConfig = {
     virtualisation.libvirt = {
       enable = true;
-      # Another owner than the default, and a take-over.
-      owner = "alice.vms";
+      # The module's own owner, and a take-over (from an older nixvirt's
+      # default owner, say).
       takeOver = true;
       connections."qemu:///session".domains = [{ definition = ./web.xml; }];
     };
