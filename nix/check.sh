@@ -6,7 +6,8 @@
 # gives definitions nixvirt exports to the goldens, and the documents
 # NixVirt's lib gives for the same input and in its own checks; the
 # modules, under nixpkgs' real lib.evalModules, set the golden unit and
-# scripts; and nix/package.nix's vendorHash is current.
+# scripts (with the owner, take-over and entry options they pass on); and
+# nix/package.nix's vendorHash is current.
 set -eu
 cd "$(dirname "$0")/.."
 nixvirt=${NIXVIRT:-nixvirt}
@@ -128,6 +129,25 @@ if nix-instantiate --read-write-mode --eval -E 'import ./nix/tests/modules.nix {
 	|| ! grep -q "virtualisation.libvirt.verbose' is not of type \`boolean'" "$work/verbose.err"; then
 	echo "the modules take verbose = \"yes\":" >&2
 	cat "$work/verbose.err" >&2
+	exit 1
+fi
+# The owner is a name nixvirt takes, checked when the options are.
+if nix-instantiate --read-write-mode --eval -E 'import ./nix/tests/modules.nix { extraConfig.virtualisation.libvirt.owner = "NixOS"; }' >/dev/null 2>"$work/owner.err" \
+	|| ! grep -q "virtualisation.libvirt.owner' is not of type \`string matching the pattern" "$work/owner.err"; then
+	echo "the modules take owner = \"NixOS\":" >&2
+	cat "$work/owner.err" >&2
+	exit 1
+fi
+# A volume's content.file given as a path is the host's file, named by its
+# absolute path and not copied into the store (nixvirt would resolve a
+# relative one against the settings file, in the store).
+file=$(nix-instantiate --eval --strict -E '
+	let
+		s = (import ./nix/settings.nix { }).settingsFor { pools = [{ name = "p"; volumes = [{ name = "v"; content = { file = ./nix/tests/lab.xml; }; }]; }]; };
+		file = (builtins.head (builtins.head s.pools).volumes).content.file;
+	in if builtins.hasContext file then "copied into the store: ${file}" else file')
+if [ "$file" != "\"$PWD/nix/tests/lab.xml\"" ]; then
+	echo "settings.nix gives content.file = ./nix/tests/lab.xml as $file" >&2
 	exit 1
 fi
 

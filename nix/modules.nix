@@ -4,8 +4,10 @@
 # Beyond NixVirt: a definition may also be a CUE file or an attrset in
 # nixvirt's vocabulary (compiled to XML at build time, so a mistake fails
 # the build with nixvirt's error), and entries take autostart,
-# shutdownTimeout, present, keepNvram, keepTpm and live; a connection takes
-# prune.
+# shutdownTimeout, present, keepNvram, keepTpm and live, domains cloudInit
+# and waitFor, volumes content and replace; a connection takes prune; the
+# objects are owned by owner (nixos, home-manager), and takeOver moves
+# another owner's to it.
 { self }:
 let
   module = isHomeManager: { config, lib, pkgs, ... }:
@@ -81,7 +83,55 @@ let
         };
       };
 
+      # userData, metaData and networkConfig: a string is written as it
+      # is, an attrset as YAML (userData as #cloud-config).
+      cloudInitText = with lib.types; either str (attrsOf anything);
+
       domainOptions = liveOptions // {
+        cloudInit = lib.mkOption {
+          type = with lib.types; nullOr (submodule {
+            options = {
+              pool = lib.mkOption {
+                type = str;
+                description = "the pool, one of this connection's pools, that holds the seed volume <name>-cidata.iso";
+              };
+              userData = lib.mkOption {
+                type = cloudInitText;
+                description = "user-data: a string as it is (a #cloud-config, a script), or an attrset written as #cloud-config YAML";
+              };
+              metaData = lib.mkOption {
+                type = nullOr cloudInitText;
+                default = null;
+                description = "meta-data (string or attrset); instance-id and local-hostname (the domain's name) are added when missing";
+              };
+              networkConfig = lib.mkOption {
+                type = nullOr cloudInitText;
+                default = null;
+                description = "network-config (string or attrset), or null for cloud-init's default";
+              };
+            };
+          });
+          default = null;
+          description = "a cloud-init NoCloud seed, built by nixvirt and attached to the domain as a read-only CD-ROM; a change rebuilds it (a guest that already booted reads it only with a new instance-id)";
+        };
+        waitFor = lib.mkOption {
+          type = with lib.types; nullOr (submodule {
+            options = {
+              address = lib.mkOption {
+                type = bool;
+                default = true;
+                description = "wait until every interface of the domain has an address";
+              };
+              timeout = lib.mkOption {
+                type = ints.positive;
+                default = 300;
+                description = "the longest wait, in seconds";
+              };
+            };
+          });
+          default = null;
+          description = "what apply waits for after starting the domain (null: nothing)";
+        };
         shutdownTimeout = lib.mkOption {
           type = with lib.types; nullOr ints.unsigned;
           default = null;
@@ -118,10 +168,48 @@ let
                 default = null;
                 description = "the volume: XML file, CUE file or attrset";
               };
+              content = lib.mkOption {
+                type = nullOr (submodule {
+                  options = {
+                    file = lib.mkOption {
+                      type = nullOr path;
+                      default = null;
+                      description = "a file of the host to upload when activating: a path or an absolute path string, named as it is (never copied into the store)";
+                    };
+                    url = lib.mkOption {
+                      type = nullOr (strMatching "^https?://.*");
+                      default = null;
+                      description = "a URL to download (into nixvirt's cache when activating; .xz and .gz are unpacked by name)";
+                    };
+                    sha256 = lib.mkOption {
+                      type = nullOr (strMatching "^[0-9a-fA-F]{64}$");
+                      default = null;
+                      description = "the hex SHA-256 of the file (checked before anything is created) or of the bytes the URL sends (required with url)";
+                    };
+                    clone = lib.mkOption {
+                      type = nullOr (submodule {
+                        options = {
+                          pool = lib.mkOption { type = str; description = "the pool of the volume to copy"; };
+                          volume = lib.mkOption { type = str; description = "the volume to copy"; };
+                        };
+                      });
+                      default = null;
+                      description = "another volume to copy (libvirt's create-from)";
+                    };
+                  };
+                });
+                default = null;
+                description = "what fills the volume when it is created: one of {file; sha256?}, {url; sha256} or {clone = {pool; volume}}; it is recorded, and an existing volume is never overwritten unless replace is true";
+              };
+              replace = lib.mkOption {
+                type = bool;
+                default = false;
+                description = "delete and recreate an existing volume whose recorded content differs from content";
+              };
             };
           });
           default = [ ];
-          description = "volumes to create if missing (never overwritten)";
+          description = "volumes to create if missing (never overwritten unless replace is true)";
         };
       };
 
@@ -145,11 +233,14 @@ let
       '' + lib.concatStrings (lib.mapAttrsToList
         (uri: file:
           let
-            prune = if cfg.connections.${uri}.prune then "" else " --no-prune";
+            # --owner on plan too, so that it shows what apply does.
+            flags = lib.optionalString (!cfg.connections.${uri}.prune) " --no-prune"
+              + " --owner ${lib.escapeShellArg cfg.owner}"
+              + lib.optionalString cfg.takeOver " --take-over";
             # apply reports one line per object; verbose shows the plan,
             # with each change's diff and reason, before it.
             plan = lib.optionalString cfg.verbose ''
-              nixvirt plan${prune} --connect ${lib.escapeShellArg uri} ${file} || true
+              nixvirt plan${flags} --connect ${lib.escapeShellArg uri} ${file} || true
             '';
           in
           ''
@@ -160,7 +251,7 @@ let
           ''
           + plan
           + ''
-            if ! nixvirt apply --yes${prune} --connect ${lib.escapeShellArg uri} ${file}; then
+            if ! nixvirt apply --yes${flags} --connect ${lib.escapeShellArg uri} ${file}; then
               echo "nixvirt: applying ${uri} failed (see above); the rest of the activation goes on" >&2
               status=1
             fi
@@ -183,6 +274,28 @@ let
           type = bool;
           default = false;
           description = "Verbose output during module activation (for debugging): the plan, with diffs, before each apply";
+        };
+        owner = lib.mkOption {
+          type = strMatching "^[a-z0-9][a-z0-9._-]*$";
+          default = if isHomeManager then "home-manager" else "nixos";
+          description = ''
+            The owner of the objects this configuration defines (nixvirt apply --owner):
+            only this owner's objects are pruned, redefined or stopped, and objects of
+            another owner (the other module's, a CUE configuration's) are listed and never
+            touched. Objects that an older nixvirt, or another owner, defined are not this
+            owner's: set takeOver = true for one activation (or owner = "default", the
+            owner of objects an older nixvirt defined) to manage them.
+          '';
+        };
+        takeOver = lib.mkOption {
+          type = bool;
+          default = false;
+          description = ''
+            Move the objects the connections name from their owner to this one
+            (nixvirt apply --take-over). A host whose objects an older nixvirt (or the other
+            module) defined needs one activation with takeOver = true, or owner = "default";
+            until then nothing is deleted: objects of another owner are only listed.
+          '';
         };
         swtpm.enable = lib.mkOption {
           type = bool;

@@ -24,12 +24,26 @@ let
     keepTpm = e.keepTpm or null;
     live = e.live or null;
     name = e.name or null;
+    cloudInit = if (e.cloudInit or null) != null then clean e.cloudInit else null;
+    waitFor = e.waitFor or null;
   };
+
+  # A volume's content is one of {file; sha256?}, {url; sha256} or
+  # {clone = {pool; volume}}, with the options of the others null. A file
+  # is written as an absolute path: nixvirt resolves a relative one
+  # against the settings file, which is in the store, and toString keeps
+  # a path literal the host's file rather than copying it into the store.
+  content = c: clean (c // {
+    file = if (c.file or null) != null then toString c.file else null;
+    clone = if (c.clone or null) != null then clean c.clone else null;
+  });
 
   volume = v: clean {
     name = v.name or null;
     present = v.present or true;
     definition = if (v.definition or null) != null then definitionOf "volume" v.definition else null;
+    content = if (v.content or null) != null then content v.content else null;
+    replace = if (v.replace or false) then true else null;
   };
 
   pool = p: entry "pool" p // (if (p.volumes or [ ]) == [ ] then { } else { volumes = map volume p.volumes; });

@@ -50,7 +50,8 @@ let
   };
 
   # A NixVirt configuration: XML files as paths and as a host path read at
-  # activation, a template extended with //, pool volumes.
+  # activation, a template extended with //, pool volumes; and nixvirt's
+  # additions: volume content, cloud-init, waitFor, an owner of its own.
   web = nixvirt.lib.domain.templates.linux {
     name = "web";
     uuid = "c7a5fdbd-cdaf-9455-926a-d65c16db1809";
@@ -69,6 +70,19 @@ let
           volumes = [
             { definition = "/var/lib/nixvirt/web-disk.xml"; }
             { name = "old.qcow2"; present = false; }
+            {
+              definition = { name = "base.qcow2"; capacity = { count = 10; unit = "GiB"; }; target.format.type = "qcow2"; };
+              content = { url = "https://images.example.org/debian-12-generic-amd64.qcow2"; sha256 = "0f2e4d8b6a1c3e5f7092b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c6e8b0d2f4a6"; };
+            }
+            {
+              definition = { name = "db.qcow2"; capacity = { count = 10; unit = "GiB"; }; target.format.type = "qcow2"; };
+              content.clone = { pool = "vms"; volume = "base.qcow2"; };
+              replace = true;
+            }
+            {
+              definition = { name = "seed.img"; capacity = { count = 1; unit = "MiB"; }; target.format.type = "raw"; };
+              content.file = "/var/lib/nixvirt/seed.img";
+            }
           ];
         }];
         domains = [
@@ -77,6 +91,13 @@ let
           {
             definition = web // { memory = { count = 8; unit = "GiB"; }; };
             active = true;
+            cloudInit = {
+              pool = "vms";
+              userData = { users = [{ name = "admin"; ssh_authorized_keys = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAdminKey admin@host" ]; }]; };
+              metaData = "instance-id: web-1\n";
+              networkConfig = { version = 2; ethernets.eth0.dhcp4 = true; };
+            };
+            waitFor = { };
           }
         ];
       };
@@ -85,6 +106,9 @@ let
   homeConfig = {
     virtualisation.libvirt = {
       enable = true;
+      # The module's own owner, and a take-over (from an older nixvirt's
+      # default owner, say).
+      takeOver = true;
       connections."qemu:///session".domains = [{ definition = ./web.xml; }];
     };
   };
