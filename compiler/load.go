@@ -235,6 +235,14 @@ func (s *Schema) loadCUE(in Input) (cue.Value, error) {
 		d := p
 		if !fi.IsDir() {
 			d = filepath.Dir(p)
+			// cue's loader skips a file it does not know by its name, which
+			// would make the input silently empty.
+			switch ext := filepath.Ext(p); {
+			case ext == ".xml":
+				return cue.Value{}, fmt.Errorf("%s is libvirt XML: turn it into CUE with nixvirt import %s, or name it as an entry's definition in a configuration", a, a)
+			case ext != ".cue" && ext != ".json":
+				return cue.Value{}, fmt.Errorf("%s: give .cue or .json files, or a package directory", a)
+			}
 		} else if files, _ := filepath.Glob(filepath.Join(p, "*.cue")); len(files) == 0 {
 			where := a
 			if filepath.Clean(a) == "." {
