@@ -89,7 +89,7 @@ func TestKilledApplyConverges(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := th.plan(changed)
-		if !strings.Contains(StepReasons(compiler.KindNetwork, p.Changes[0].Actions[1]), `domain "bystander", which nixvirt did not define, is stopped and started around it`) {
+		if !strings.Contains(StepReasons(compiler.KindNetwork, p.Changes[0].Actions[1]), `domain "bystander", which this configuration does not own, is stopped and started around it`) {
 			t.Fatalf("the plan does not say it stops bystander: %+v", p.Changes[0].Actions)
 		}
 		for _, u := range p.Unmanaged {

@@ -26,9 +26,10 @@ func TestJSONDocs(t *testing.T) {
 		"errors format_version valid",
 		"changes errors format_version summary unmanaged",
 		"addresses applied changes errors failures format_version summary unmanaged",
+		"format_version objects",
 	}
 	if len(blocks) != len(wantKeys) {
-		t.Fatalf("%d examples, want %d (vet, plan, apply)", len(blocks), len(wantKeys))
+		t.Fatalf("%d examples, want %d (vet, plan, apply, status)", len(blocks), len(wantKeys))
 	}
 	for i, b := range blocks {
 		var m map[string]any

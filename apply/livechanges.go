@@ -346,7 +346,7 @@ func (ex *executor) fallbackRestart(c *planned) error {
 				if err := ex.st.beginStops(ex.h.URI(), dep); err != nil {
 					return err
 				}
-				if err := ex.h.Stop(ex.abandon, compiler.KindDomain, d.UUID, time.Minute); err != nil {
+				if err := ex.h.Stop(ex.abandon, compiler.KindDomain, d.UUID, time.Duration(c.timeout)*time.Second); err != nil {
 					return err
 				}
 				ex.stoppedDeps[c] = append(ex.stoppedDeps[c], dep)

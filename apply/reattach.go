@@ -81,7 +81,7 @@ func (ex *executor) reattachDependents(c *planned) {
 			ex.fail(c, "record what it stops in the journal", err)
 			continue
 		}
-		if err := ex.h.Stop(ex.abandon, compiler.KindDomain, dep.UUID, time.Minute); err != nil {
+		if err := ex.h.Stop(ex.abandon, compiler.KindDomain, dep.UUID, time.Duration(c.timeout)*time.Second); err != nil {
 			ex.fail(c, "stopping an attached domain whose interfaces could not be re-attached", err)
 			continue
 		}

@@ -177,7 +177,7 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 	case ReasonAttachedDomain:
 		return fmt.Sprintf("domain %q is stopped and started around it", r.Name)
 	case ReasonAttachedUnownedDomain:
-		return fmt.Sprintf("domain %q, which nixvirt did not define, is stopped and started around it", r.Name)
+		return fmt.Sprintf("domain %q, which this configuration does not own, is stopped and started around it", r.Name)
 	case ReasonUnfinished:
 		return "an earlier apply stopped it to start it again and did not finish"
 	case ReasonReattachDomain:
@@ -234,11 +234,12 @@ func ProblemText(c *Change) string {
 	case ProblemOtherOwner:
 		return fmt.Sprintf("it belongs to owner %q, another configuration; nixvirt never changes another owner's objects: use that owner (--owner %s), or move it to this one with --take-over", p.Detail, p.Detail)
 	case ProblemManagedSave:
-		verb := "deleting"
+		verb, id := "deleting", c.Name
 		if p.Detail == "rename" {
-			verb = "renaming"
+			// It still has its old name: virsh takes the UUID too.
+			verb, id = "renaming", c.UUID
 		}
-		return fmt.Sprintf("it has a managed save image (its saved memory), which %s it would delete: start it to resume the guest (virsh start %s), or remove the image yourself (virsh managedsave-remove %s), then apply again", verb, c.Name, c.Name)
+		return fmt.Sprintf("it has a managed save image (its saved memory), which %s it would lose: start it to resume the guest (virsh start %s), or remove the image yourself (virsh managedsave-remove %s), then apply again", verb, id, id)
 	case ProblemRenameNeedsRestart:
 		return fmt.Sprintf("%s %q is running and renaming it needs a restart, which restart: false forbids; stop it first", c.Kind, p.Detail)
 	case ProblemVolumesNeedActivePool:

@@ -572,7 +572,7 @@ func (ex *executor) stop(c *planned) (string, []Stopped, error) {
 			// the network starts again (reattach.go).
 			break
 		}
-		if err := ex.waitStop(c, dep.Name, compiler.KindDomain, dep.UUID, time.Minute); err != nil {
+		if err := ex.waitStop(c, dep.Name, compiler.KindDomain, dep.UUID, time.Duration(c.timeout)*time.Second); err != nil {
 			return "stopping an attached domain", deps, err
 		}
 		deps = append(deps, dep)
