@@ -211,15 +211,27 @@ func planPending(h Host, c *planned) {
 // one: the network's connection count, the domain's default resource
 // partition, a disk source's index and empty backing store, an interface's
 // port id and the bridge of its network, the ports libvirt chose for
-// graphics with autoport.
+// graphics with autoport, the CPU libvirt chose for a host-model or
+// maximum one, and a NAT network's port range.
 func withoutRunState(k compiler.Kind, r, p *xmldoc.Element) {
 	switch k {
 	case compiler.KindNetwork:
 		r.RemoveAttrs("connections")
+		// libvirt writes the NAT port range it uses (1024-65535) into a
+		// running NAT network only.
+		if rf, pf := r.Child("forward"), p.Child("forward"); rf != nil && (pf == nil || pf.Child("nat") == nil) {
+			rf.RemoveChildren("nat")
+		}
 	case compiler.KindDomain:
 		if p.Child("resource") == nil {
 			r.RemoveChildren("resource")
 		}
+		// libvirt writes into a running domain the CPU model and features
+		// it chose when it started (also for mode custom, where it adds
+		// the features the model implies): no pending change can be told
+		// from that, so the CPU is left out of this comparison.
+		r.RemoveChildren("cpu")
+		p.RemoveChildren("cpu")
 		// Which vCPUs are online, in which order: what the current count
 		// says, in libvirt's words.
 		r.RemoveChildren("vcpus")

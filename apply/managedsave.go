@@ -23,7 +23,8 @@ func keepManagedSaves(h Host, changes []*planned) error {
 		case c.has(Delete):
 			op = "delete"
 		case c.has(Rename):
-			op = "rename"
+			// The name it has now, which virsh knows it by.
+			op = "rename:" + c.live.Name
 		default:
 			continue
 		}

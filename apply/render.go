@@ -235,9 +235,9 @@ func ProblemText(c *Change) string {
 		return fmt.Sprintf("it belongs to owner %q, another configuration; nixvirt never changes another owner's objects: use that owner (--owner %s), or move it to this one with --take-over", p.Detail, p.Detail)
 	case ProblemManagedSave:
 		verb, id := "deleting", c.Name
-		if p.Detail == "rename" {
-			// It still has its old name: virsh takes the UUID too.
-			verb, id = "renaming", c.UUID
+		if old, ok := strings.CutPrefix(p.Detail, "rename:"); ok {
+			// It still has its old name.
+			verb, id = "renaming", old
 		}
 		return fmt.Sprintf("it has a managed save image (its saved memory), which %s it would lose: start it to resume the guest (virsh start %s), or remove the image yourself (virsh managedsave-remove %s), then apply again", verb, id, id)
 	case ProblemRenameNeedsRestart:

@@ -3,6 +3,8 @@ package compiler
 import (
 	"reflect"
 	"testing"
+
+	"cuelang.org/go/cue"
 )
 
 // TestEntryDefaults decodes entries of both schema variants: defaults come
@@ -113,6 +115,25 @@ func TestConfigOwner(t *testing.T) {
 	for name, ok := range map[string]bool{"nixos": true, "home-manager": true, "a.b_c-1": true, "-x": false, "Nixos": false, "a/b": false, "": false} {
 		if err := fast.CheckOwner(name); (err == nil) != ok {
 			t.Errorf("CheckOwner(%q): %v", name, err)
+		}
+	}
+}
+
+// The --owner check of the fast path and the schema's #Owner are one rule.
+func TestOwnerPatternIsTheSchemas(t *testing.T) {
+	s, err := LoadSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact, err := s.Precise()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"nixos", "home-manager", "a.b_c-1", "9lab", "", "NixOS", "-x", "a b", "a/b"} {
+		v := exact.Def("#Owner").Unify(exact.Context().Encode(name))
+		schemaOK := v.Validate(cue.Concrete(true)) == nil
+		if goOK := CheckOwnerName(name) == nil; goOK != schemaOK {
+			t.Errorf("owner %q: Go check says %v, #Owner says %v", name, goOK, schemaOK)
 		}
 	}
 }

@@ -47,6 +47,12 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 	// inputFlags.compileFast); Build needs no schema for compiled objects.
 	if f.expr == "" && (f.connect == "" || settingsFileError(c, f.connect, in.Args[0]) == nil) {
 		if cfg, ok := compiler.FastConfig(in, f.connect); ok {
+			if f.owner != "" {
+				if err := compiler.CheckOwnerName(f.owner); err != nil {
+					return nil, fmt.Errorf("--owner: %v", err)
+				}
+				cfg.Owner = f.owner
+			}
 			return apply.Build(nil, cfg)
 		}
 	}

@@ -295,8 +295,9 @@ func TestE2EManagedSaveKept(t *testing.T) {
 
 	// Pruned.
 	empty := e.config("empty.cue", "domains: {}")
+	// An object that cannot be planned makes plan exit 1, as apply would.
 	out, err := e.nixvirt("plan", "--owner", owner, empty)
-	if err != nil || !strings.Contains(out, "managed save image") || !strings.Contains(out, "virsh managedsave-remove "+saved) {
+	if err == nil || !strings.Contains(out, "managed save image") || !strings.Contains(out, "virsh managedsave-remove "+saved) {
 		t.Fatalf("plan: %v\n%s", err, out)
 	}
 	if out, err := e.nixvirt("apply", "--owner", owner, empty); err == nil || !strings.Contains(out, "managed save image") {
@@ -308,7 +309,7 @@ func TestE2EManagedSaveKept(t *testing.T) {
 
 	// Renamed (same UUID, another name).
 	rename := e.config("rename.cue", "domains: {"+domainEntry(renamed, fmt.Sprintf(", uuid: %q", uuid))+"}")
-	if out, err := e.nixvirt("apply", "--owner", owner, rename); err == nil || !strings.Contains(out, "which renaming it would delete") {
+	if out, err := e.nixvirt("apply", "--owner", owner, rename); err == nil || !strings.Contains(out, "which renaming it would lose") || !strings.Contains(out, "virsh managedsave-remove "+saved) {
 		t.Fatalf("apply did not refuse the rename: %v\n%s", err, out)
 	}
 	if !hasSave() {
