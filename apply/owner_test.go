@@ -267,7 +267,7 @@ func TestManagedSaveIsKept(t *testing.T) {
 	for _, tc := range []struct{ name, body, op string }{
 		{"pruned", `domains: []`, "delete"},
 		{"present-false", `domains: web: present: false`, "delete"},
-		{"renamed", strings.Replace(webOnly, "domains: web:", "domains: www:", 1), "rename"},
+		{"renamed", strings.Replace(webOnly, "domains: web:", "domains: www:", 1), "rename:web"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			th := newTestHost(t)
