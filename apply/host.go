@@ -116,6 +116,10 @@ func (h *libvirtHost) List(k compiler.Kind) ([]Live, error) {
 			d := &doms[i]
 			l, err := liveOf(d.GetUUIDString, d.GetName, inactiveXML(func(f uint32) (string, error) { return d.GetXMLDesc(libvirt.DomainXMLFlags(f)) }, uint32(libvirt.DOMAIN_XML_INACTIVE)), d.IsActive, d.GetAutostart)
 			d.Free()
+			if gone(err) {
+				// Removed by someone else between the list and the read.
+				continue
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -130,6 +134,10 @@ func (h *libvirtHost) List(k compiler.Kind) ([]Live, error) {
 			n := &nets[i]
 			l, err := liveOf(n.GetUUIDString, n.GetName, inactiveXML(func(f uint32) (string, error) { return n.GetXMLDesc(libvirt.NetworkXMLFlags(f)) }, uint32(libvirt.NETWORK_XML_INACTIVE)), n.IsActive, n.GetAutostart)
 			n.Free()
+			if gone(err) {
+				// Removed by someone else between the list and the read.
+				continue
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -144,6 +152,10 @@ func (h *libvirtHost) List(k compiler.Kind) ([]Live, error) {
 			p := &pools[i]
 			l, err := liveOf(p.GetUUIDString, p.GetName, inactiveXML(func(f uint32) (string, error) { return p.GetXMLDesc(libvirt.StorageXMLFlags(f)) }, uint32(libvirt.STORAGE_XML_INACTIVE)), p.IsActive, p.GetAutostart)
 			p.Free()
+			if gone(err) {
+				// Removed by someone else between the list and the read.
+				continue
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -390,4 +402,19 @@ func (h *libvirtHost) DeleteVolume(pool, name string) error {
 	}
 	defer v.Free()
 	return v.Delete(0)
+}
+
+// gone reports whether err says the object no longer exists: another
+// client removed it while nixvirt read the host, which is no error of
+// nixvirt's plan (the object is simply not there).
+func gone(err error) bool {
+	var lerr libvirt.Error
+	if !errors.As(err, &lerr) {
+		return false
+	}
+	switch lerr.Code {
+	case libvirt.ERR_NO_DOMAIN, libvirt.ERR_NO_NETWORK, libvirt.ERR_NO_STORAGE_POOL:
+		return true
+	}
+	return false
 }
