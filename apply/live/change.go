@@ -95,6 +95,9 @@ const (
 	SetBlkioParameters     OpKind = "set-blkio-parameters"     // virDomainSetBlkioParameters
 	SetSchedulerParameters OpKind = "set-scheduler-parameters" // virDomainSetSchedulerParametersFlags
 	SetBlockIoTune         OpKind = "set-block-io-tune"        // virDomainSetBlockIoTune
+	PinVcpu                OpKind = "pin-vcpu"                 // virDomainPinVcpuFlags
+	PinEmulator            OpKind = "pin-emulator"             // virDomainPinEmulator
+	PinIOThread            OpKind = "pin-iothread"             // virDomainPinIOThread
 	SetLifecycleAction     OpKind = "set-lifecycle-action"     // virDomainSetLifecycleAction
 	SetTitle               OpKind = "set-title"                // virDomainSetMetadata(TITLE)
 	SetDescription         OpKind = "set-description"          // virDomainSetMetadata(DESCRIPTION)
@@ -120,6 +123,11 @@ type Op struct {
 	// Event is the lifecycle event of SetLifecycleAction: poweroff,
 	// reboot or crash.
 	Event string `json:"event,omitempty"`
+	// Index is the vCPU of PinVcpu and the I/O thread id of PinIOThread;
+	// CPUSet the host CPUs of the pin calls, in libvirt's cpuset syntax
+	// ("0-3,^2,6").
+	Index  uint   `json:"index,omitempty"`
+	CPUSet string `json:"cpuset,omitempty"`
 	// Params are the typed parameters of the Set*Parameters calls, by
 	// libvirt's parameter names (hard_limit, device_weight, cpu_shares…).
 	Params []Param `json:"params,omitempty"`

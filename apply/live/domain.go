@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -388,18 +389,83 @@ func cputune(old, new *libvirtxml.DomainCPUTune) []Change {
 	if params != nil {
 		cs = append(cs, Change{Class: Live, Path: "cputune", Op: &Op{Kind: SetSchedulerParameters, Params: params}})
 	}
-	// Pinning, scheduler policies, cache and memory bandwidth allocation.
+	cs = append(cs, pins(old, new)...)
+	// Scheduler policies, cache and memory bandwidth allocation.
 	rest := func(t *libvirtxml.DomainCPUTune) string {
 		c := *t
 		c.Shares, c.Period, c.Quota, c.GlobalPeriod, c.GlobalQuota = nil, nil, nil, nil, nil
 		c.EmulatorPeriod, c.EmulatorQuota, c.IOThreadPeriod, c.IOThreadQuota = nil, nil, nil, nil
+		c.VCPUPin, c.EmulatorPin, c.IOThreadPin = nil, nil, nil
 		return marshalAs("cputune", &c)
 	}
 	if rest(old) != rest(new) {
 		cs = append(cs, Change{Class: Restart, Path: "cputune",
-			Reason: "nixvirt changes pinning, scheduling policies and cache or memory bandwidth tuning only by a restart"})
+			Reason: "libvirt sets scheduling policies and cache or memory bandwidth tuning when the guest starts"})
 	}
 	return cs
+}
+
+// pins are the changes of vCPU, emulator and I/O thread pinning: a pin
+// set or changed is live (libvirt moves the threads at once); a pin taken
+// out needs a restart, since libvirt has no call that takes one out of a
+// running guest (pinning to every CPU leaves a pin that says so).
+func pins(old, new *libvirtxml.DomainCPUTune) []Change {
+	var cs []Change
+	pin := func(path string, kind OpKind, index uint, from, to string) {
+		switch {
+		case from == to:
+		case to == "":
+			cs = append(cs, Change{Class: Restart, Path: path,
+				Reason: "libvirt has no call that takes a pin out of a running guest"})
+		default:
+			cs = append(cs, Change{Class: Live, Path: path, Op: &Op{Kind: kind, Index: index, CPUSet: to}})
+		}
+	}
+	vcpuPins := func(t *libvirtxml.DomainCPUTune) map[uint]string {
+		m := map[uint]string{}
+		for _, p := range t.VCPUPin {
+			m[p.VCPU] = p.CPUSet
+		}
+		return m
+	}
+	from, to := vcpuPins(old), vcpuPins(new)
+	for _, v := range unionKeys(from, to) {
+		pin(fmt.Sprintf("cputune.vcpupin[%d]", v), PinVcpu, v, from[v], to[v])
+	}
+	emulator := func(t *libvirtxml.DomainCPUTune) string {
+		if t.EmulatorPin == nil {
+			return ""
+		}
+		return t.EmulatorPin.CPUSet
+	}
+	pin("cputune.emulatorpin", PinEmulator, 0, emulator(old), emulator(new))
+	threadPins := func(t *libvirtxml.DomainCPUTune) map[uint]string {
+		m := map[uint]string{}
+		for _, p := range t.IOThreadPin {
+			m[p.IOThread] = p.CPUSet
+		}
+		return m
+	}
+	from, to = threadPins(old), threadPins(new)
+	for _, id := range unionKeys(from, to) {
+		pin(fmt.Sprintf("cputune.iothreadpin[%d]", id), PinIOThread, id, from[id], to[id])
+	}
+	return cs
+}
+
+// unionKeys are the keys of two maps, in order.
+func unionKeys(a, b map[uint]string) []uint {
+	var keys []uint
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 func osChanges(old, new *libvirtxml.DomainOS) []Change {

@@ -197,7 +197,20 @@ var domainCases = []domainCase{
 		want: []string{"live blkiotune (set-blkio-parameters)"}},
 	{name: "cputune shares and quota", newTop: "<cputune><shares>2048</shares><quota>50000</quota></cputune>",
 		want: []string{"live cputune (set-scheduler-parameters)"}},
-	{name: "cputune pinning", newTop: "<cputune><vcpupin vcpu='0' cpuset='1'/></cputune>", want: []string{"restart cputune"}},
+	{name: "vCPU pinned", newTop: "<cputune><vcpupin vcpu='0' cpuset='1'/></cputune>", want: []string{"live cputune.vcpupin[0] (pin-vcpu)"}},
+	{name: "vCPU pins changed, matched by vCPU",
+		oldTop: "<cputune><vcpupin vcpu='1' cpuset='2'/><vcpupin vcpu='0' cpuset='1'/></cputune>",
+		newTop: "<cputune><vcpupin vcpu='0' cpuset='1'/><vcpupin vcpu='1' cpuset='0-3,^2'/></cputune>",
+		want:   []string{"live cputune.vcpupin[1] (pin-vcpu)"}},
+	{name: "emulator and I/O thread pinned", oldTop: "<iothreads>1</iothreads>",
+		newTop: "<iothreads>1</iothreads><cputune><emulatorpin cpuset='1'/><iothreadpin iothread='1' cpuset='0'/></cputune>",
+		want:   []string{"live cputune.emulatorpin (pin-emulator)", "live cputune.iothreadpin[1] (pin-iothread)"}},
+	{name: "pins taken out", oldTop: "<cputune><vcpupin vcpu='0' cpuset='1'/><emulatorpin cpuset='1'/><iothreadpin iothread='1' cpuset='0'/></cputune>",
+		want: []string{"restart cputune.vcpupin[0]", "restart cputune.emulatorpin", "restart cputune.iothreadpin[1]"}},
+	{name: "pin and shares together", oldTop: "<cputune><shares>1024</shares></cputune>",
+		newTop: "<cputune><shares>2048</shares><vcpupin vcpu='0' cpuset='1'/></cputune>",
+		want:   []string{"live cputune (set-scheduler-parameters)", "live cputune.vcpupin[0] (pin-vcpu)"}},
+	{name: "vCPU scheduler policy", newTop: "<cputune><vcpusched vcpus='0' scheduler='fifo' priority='1'/></cputune>", want: []string{"restart cputune"}},
 	{name: "machine type changed", newTop: "<os><type arch='x86_64' machine='q35'>hvm</type></os>", want: []string{"restart os"}},
 	{name: "boot order changed", newTop: "<os><type arch='x86_64' machine='pc'>hvm</type><boot dev='cdrom'/></os>",
 		want: []string{"next-boot os.boot"}},
@@ -331,6 +344,35 @@ func TestDomainOps(t *testing.T) {
 	o = op("", "", "<cputune><shares>2048</shares><quota>-1</quota></cputune>", "")
 	if got := fmt.Sprint(o.Params); got != "[cpu_shares=2048 vcpu_quota=-1]" {
 		t.Errorf("cputune params %s", got)
+	}
+	if o := op("<cputune><vcpupin vcpu='3' cpuset='0'/></cputune>", "", "<cputune><vcpupin vcpu='3' cpuset='1-2'/></cputune>", ""); o.Index != 3 || o.CPUSet != "1-2" {
+		t.Errorf("pin-vcpu %+v, want vCPU 3 on 1-2", o)
+	}
+	if o := op("<iothreads>2</iothreads>", "", "<iothreads>2</iothreads><cputune><iothreadpin iothread='2' cpuset='5'/></cputune>", ""); o.Kind != PinIOThread || o.Index != 2 || o.CPUSet != "5" {
+		t.Errorf("pin-iothread %+v, want I/O thread 2 on 5", o)
+	}
+}
+
+func TestCPUMap(t *testing.T) {
+	for _, c := range []struct {
+		cpuset string
+		want   []bool
+	}{
+		{"0", []bool{true}},
+		{"2", []bool{false, false, true}},
+		{"0-3,^2", []bool{true, true, false, true}},
+		{"1, 3-4", []bool{false, true, false, true, true}},
+		{"^1,0-1", []bool{true, true}},
+	} {
+		got, err := cpuMap(c.cpuset)
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("cpuMap(%q) = %v, %v; want %v", c.cpuset, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{"", "x", "3-1", "^0-1", "-1", "0,^0"} {
+		if got, err := cpuMap(bad); err == nil {
+			t.Errorf("cpuMap(%q) = %v, want an error", bad, got)
+		}
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
+	"strings"
 
 	"libvirt.org/go/libvirt"
 	"libvirt.org/go/libvirtxml"
@@ -149,10 +151,63 @@ func ApplyDomain(dom *libvirt.Domain, c Change) error {
 		}); err == nil {
 			err = dom.SetSchedulerParametersFlags(&p, both)
 		}
+	case PinVcpu, PinEmulator, PinIOThread:
+		cpus, perr := cpuMap(op.CPUSet)
+		if perr != nil {
+			return fmt.Errorf("%s: %w", c.Path, perr)
+		}
+		switch op.Kind {
+		case PinVcpu:
+			err = dom.PinVcpuFlags(op.Index, cpus, both)
+		case PinEmulator:
+			err = dom.PinEmulator(cpus, both)
+		default:
+			err = dom.PinIOThread(op.Index, cpus, both)
+		}
 	default:
 		return fmt.Errorf("%s: unknown live operation %q", c.Path, op.Kind)
 	}
 	return refused(c, err)
+}
+
+// cpuMap reads a cpuset in libvirt's syntax (comma-separated CPUs and
+// ranges, "^N" taking one out: "0-3,^2,6") into the map of host CPUs the
+// pin calls take, CPU n at index n.
+func cpuMap(cpuset string) ([]bool, error) {
+	in := map[int]bool{}
+	highest := -1
+	for _, item := range strings.Split(cpuset, ",") {
+		item = strings.TrimSpace(item)
+		exclude := strings.HasPrefix(item, "^")
+		item = strings.TrimPrefix(item, "^")
+		first, last, isRange := strings.Cut(item, "-")
+		lo, err1 := strconv.Atoi(first)
+		hi, err2 := lo, error(nil)
+		if isRange {
+			hi, err2 = strconv.Atoi(last)
+		}
+		if err1 != nil || err2 != nil || lo < 0 || hi < lo || (exclude && isRange) {
+			return nil, fmt.Errorf("cpuset %q: %q is not a CPU, a range of CPUs or ^CPU", cpuset, item)
+		}
+		for n := lo; n <= hi; n++ {
+			in[n] = !exclude
+			if !exclude {
+				highest = max(highest, n)
+			}
+		}
+	}
+	cpus := make([]bool, highest+1)
+	any := false
+	for n, on := range in {
+		if on {
+			cpus[n] = true
+			any = true
+		}
+	}
+	if !any {
+		return nil, fmt.Errorf("cpuset %q names no CPU", cpuset)
+	}
+	return cpus, nil
 }
 
 // blockIoTuneFields are the fields of libvirt's block I/O tuning

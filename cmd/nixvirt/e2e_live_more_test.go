@@ -1,0 +1,238 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// h13Guest is a guest of the end-to-end tests below: a QEMU guest without
+// an operating system (type qemu, CPU mode maximum) with two vCPUs, an
+// optional pin of vCPU 0 and of the emulator, and one interface on the
+// network: a usb-net one, which the guest releases at once when it is
+// detached (USB unplug needs no answer from the guest, unlike PCI), so
+// that a re-attach after a network restart is seen to work cleanly.
+type h13Guest struct {
+	pin     bool
+	netAddr string // the network's address, 10.213.x.1
+}
+
+// h13Setup makes a state directory and the clean-up of the objects named
+// id (domain and network) for one test; it returns the test's directory.
+func h13Setup(t *testing.T, uri, id string) string {
+	dir := t.TempDir()
+	t.Setenv("NIXVIRT_STATE_DIR", filepath.Join(dir, "state"))
+	t.Cleanup(func() {
+		exec.Command("virsh", "-c", uri, "destroy", id).Run()
+		exec.Command("virsh", "-c", uri, "undefine", id).Run()
+		exec.Command("virsh", "-c", uri, "net-destroy", id).Run()
+		exec.Command("virsh", "-c", uri, "net-undefine", id).Run()
+	})
+	return dir
+}
+
+func h13Config(uri, id, bridge string, g h13Guest) string {
+	cputune := ""
+	if g.pin {
+		cputune = `cputune: {vcpupin: [{vcpu: 0, cpuset: "0"}], emulatorpin: cpuset: "0"}`
+	}
+	return fmt.Sprintf(`connections: %q: {
+	networks: %q: {
+		definition: {
+			bridge: name: %q
+			ip: [{address: %q, prefix: 24}]
+		}
+		active: true
+	}
+	domains: %q: {
+		definition: {
+			type: "qemu"
+			memory: {count: 128, unit: "MiB"}
+			vcpu: {placement: "static", count: 2}
+			%s
+			os: {type: "hvm", arch: "x86_64", machine: "pc"}
+			features: {acpi: {}, apic: {}}
+			cpu: mode: "maximum"
+			devices: {
+				controller: [{type: "usb", index: 0, model: "qemu-xhci"}]
+				interface: [{type: "network", mac: address: "52:54:00:13:00:01", source: network: %q,
+					model: type: "usb-net", address: {type: "usb", bus: 0, port: "1"}}]
+			}
+		}
+		active: true
+		restart: null
+		shutdownTimeout: 1
+	}
+}
+`, uri, id, bridge, g.netAddr, id, cputune, id)
+}
+
+// h13Apply writes g's configuration and applies it; plan plans it.
+func h13Apply(t *testing.T, dir, config string) string {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "host.cue"), []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, dir, "apply", "--no-prune", "host.cue")
+	if err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	return out
+}
+
+func h13Plan(t *testing.T, dir, config string) string {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "host.cue"), []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, dir, "plan", "--no-prune", "host.cue")
+	if err != nil {
+		t.Fatalf("plan: %v\n%s", err, out)
+	}
+	return out
+}
+
+// h13Running waits until the domain runs and returns its id.
+func h13Running(t *testing.T, uri, id string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for virsh(t, uri, "domstate", id) != "running" {
+		if time.Now().After(deadline) {
+			t.Fatalf("domain %s did not start", id)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return virsh(t, uri, "domid", id)
+}
+
+// TestE2ELivePinning pins vCPU 0 and the emulator of a running guest to
+// host CPU 0 through apply: the guest keeps running (same id), and its
+// running and persistent definitions both have the pins; plan afterwards
+// has nothing to do and nothing pending. Objects are named nvxh13p-PID
+// (bridge virbr-nvxh13p…, 10.213.1.0/24, no forward).
+func TestE2ELivePinning(t *testing.T) {
+	uri := e2eURI(t)
+	n := os.Getpid() % 1000
+	id := fmt.Sprintf("nvxh13p-%d", n)
+	bridge := fmt.Sprintf("virbr-nvxh13p%d", n%100)
+	dir := h13Setup(t, uri, id)
+	g := h13Guest{netAddr: "10.213.1.1"}
+	h13Apply(t, dir, h13Config(uri, id, bridge, g))
+	started := h13Running(t, uri, id)
+
+	g.pin = true
+	plan := h13Plan(t, dir, h13Config(uri, id, bridge, g))
+	if !strings.Contains(plan, "live      cputune.vcpupin[0] (pin-vcpu)") || !strings.Contains(plan, "live      cputune.emulatorpin (pin-emulator)") ||
+		strings.Contains(plan, "will restart") {
+		t.Errorf("plan:\n%s", plan)
+	}
+	out := h13Apply(t, dir, h13Config(uri, id, bridge, g))
+	t.Logf("plan:\n%s\napply:\n%s", plan, out)
+	if !strings.Contains(out, "domain/"+id+" changed live") || strings.Contains(out, "restarted") {
+		t.Errorf("apply:\n%s", out)
+	}
+	if now := virsh(t, uri, "domid", id); now != started {
+		t.Fatalf("domain id %s, want %s: it restarted\n%s", now, started, out)
+	}
+	for _, flag := range []string{"", "--inactive"} {
+		args := []string{"dumpxml", id}
+		if flag != "" {
+			args = append(args, flag)
+		}
+		x := virsh(t, uri, args...)
+		for _, want := range []string{"<vcpupin vcpu='0' cpuset='0'/>", "<emulatorpin cpuset='0'/>"} {
+			if !strings.Contains(x, want) {
+				t.Errorf("dumpxml %s has no %s:\n%s", flag, want, x)
+			}
+		}
+	}
+	// libvirt's own view of the running threads' affinity.
+	if aff := virsh(t, uri, "vcpupin", id, "0", "--live"); !hasAffinity(aff, "0", "0") {
+		t.Errorf("vcpupin --live:\n%s", aff)
+	}
+	if plan := h13Plan(t, dir, h13Config(uri, id, bridge, g)); !strings.Contains(plan, "No changes.") || strings.Contains(plan, "≠") {
+		t.Errorf("plan after the pins:\n%s", plan)
+	}
+}
+
+// hasAffinity reports whether virsh vcpupin's table has vCPU vcpu on
+// the CPU list cpus, whatever the spacing.
+func hasAffinity(table, vcpu, cpus string) bool {
+	for _, line := range strings.Split(table, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[0] == vcpu && f[1] == cpus {
+			return true
+		}
+	}
+	return false
+}
+
+// TestE2ENetworkRestartReattaches changes the address of a running
+// network while a running guest is attached to it: a restart of the
+// network. The plan says beforehand that the guest keeps running and its
+// interface is re-attached; apply restarts the network and detaches and
+// attaches the guest's interface (a USB one, which a guest without an
+// operating system releases at once), so the guest keeps its id and its
+// interface is back on the new bridge. Objects are named nvxh13r-PID
+// (bridge virbr-nvxh13r…, 10.213.2.0/24 then 10.213.3.0/24, no forward).
+func TestE2ENetworkRestartReattaches(t *testing.T) {
+	uri := e2eURI(t)
+	n := os.Getpid() % 1000
+	id := fmt.Sprintf("nvxh13r-%d", n)
+	bridge := fmt.Sprintf("virbr-nvxh13r%d", n%100)
+	dir := h13Setup(t, uri, id)
+	g := h13Guest{netAddr: "10.213.2.1"}
+	h13Apply(t, dir, h13Config(uri, id, bridge, g))
+	started := h13Running(t, uri, id)
+	portBefore := bridgePorts(t, bridge)
+	if len(portBefore) != 1 {
+		t.Fatalf("the bridge's ports before: %v", portBefore)
+	}
+
+	g.netAddr = "10.213.3.1"
+	plan := h13Plan(t, dir, h13Config(uri, id, bridge, g))
+	if !strings.Contains(plan, "network \""+id+"\" will restart") || !strings.Contains(plan, "restart   ip") ||
+		!strings.Contains(plan, "domain \""+id+"\" keeps running; its interfaces are re-attached after it") {
+		t.Errorf("plan:\n%s", plan)
+	}
+	out := h13Apply(t, dir, h13Config(uri, id, bridge, g))
+	t.Logf("plan:\n%s\napply:\n%s", plan, out)
+	if !strings.Contains(out, "network/"+id+" redefined, restarted") || strings.Contains(out, "stopped and started") {
+		t.Errorf("apply:\n%s", out)
+	}
+	if now := virsh(t, uri, "domid", id); now != started {
+		t.Fatalf("domain id %s, want %s: the network restart restarted it\n%s", now, started, out)
+	}
+	if ports := bridgePorts(t, bridge); len(ports) != 1 {
+		t.Errorf("the bridge's ports after the restart: %v, want the guest's interface", ports)
+	}
+	if x := virsh(t, uri, "net-dumpxml", id); !strings.Contains(x, "10.213.3.1") {
+		t.Errorf("the running network has not the new address:\n%s", x)
+	}
+	if x := virsh(t, uri, "dumpxml", id); !strings.Contains(x, "<mac address='52:54:00:13:00:01'/>") || !strings.Contains(x, "bridge='"+bridge+"'") {
+		t.Errorf("the running guest's interface is not on the network:\n%s", x)
+	}
+	if plan := h13Plan(t, dir, h13Config(uri, id, bridge, g)); !strings.Contains(plan, "No changes.") {
+		t.Errorf("plan after the restart:\n%s", plan)
+	}
+}
+
+// bridgePorts are the interfaces on a host bridge.
+func bridgePorts(t *testing.T, bridge string) []string {
+	t.Helper()
+	out, err := exec.Command("ip", "-br", "link", "show", "master", bridge).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip link show master %s: %v\n%s", bridge, err, out)
+	}
+	var ports []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			ports = append(ports, f[0])
+		}
+	}
+	return ports
+}
