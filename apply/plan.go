@@ -26,7 +26,11 @@ const (
 	Autostart    Action = "autostart"
 	CreateVolume Action = "create-volume"
 	DeleteVolume Action = "delete-volume"
-	Delete       Action = "delete"
+	// RefreshPool rescans a running pool's volumes (virStoragePoolRefresh)
+	// before the volumes it lists as missing are created; the pool keeps
+	// running.
+	RefreshPool Action = "refresh-pool"
+	Delete      Action = "delete"
 )
 
 // ReasonCode says why an action is planned. The renderers word it.
@@ -72,6 +76,15 @@ const (
 	// listed; the volume is created if missing (deleted if present) once
 	// the pool runs.
 	ReasonPoolStopped ReasonCode = "pool-stopped"
+	// ReasonBeforeVolumes: a running pool is rescanned before the volumes
+	// it lists as missing are created: libvirt lists what it last
+	// scanned, and a volume put in the pool since is found, and kept,
+	// rather than created over.
+	ReasonBeforeVolumes ReasonCode = "before-volumes"
+	// ReasonVolumeFound: (apply) a volume planned as missing was there
+	// when the pool was listed again, after its refresh: it is kept as it
+	// is, never overwritten.
+	ReasonVolumeFound ReasonCode = "volume-found"
 	// ReasonAttachedDomain: a running domain (Name) attached to a network
 	// that restarts is stopped and started around it.
 	ReasonAttachedDomain ReasonCode = "attached-domain"
@@ -250,6 +263,8 @@ func (c *Change) counts() (add, change, destroy int) {
 			add++
 		case DeleteVolume:
 			destroy++
+		case RefreshPool:
+			// Part of creating the volumes it comes before.
 		default:
 			self = true
 		}
@@ -679,6 +694,9 @@ func planVolumes(h Host, c *planned, w *Wanted, st *State) {
 			c.Actions = append(c.Actions, Step{Action: DeleteVolume, Volume: v.Name, Reasons: []Reason{because(ReasonPresentFalse)}})
 		}
 	}
+	if needed && c.live != nil && c.live.Active {
+		insertBeforeVolumes(c.Change, Step{Action: RefreshPool, Reasons: []Reason{because(ReasonBeforeVolumes)}})
+	}
 	if needed && c.live == nil && !c.has(Start) {
 		if w.Active != nil && !*w.Active {
 			c.fail(ProblemVolumesNeedActivePool, "")
@@ -686,6 +704,18 @@ func planVolumes(h Host, c *planned, w *Wanted, st *State) {
 		}
 		c.add(Start, because(ReasonForVolumes))
 	}
+}
+
+// insertBeforeVolumes puts s before the first volume step of c.
+func insertBeforeVolumes(c *Change, s Step) {
+	for i, x := range c.Actions {
+		switch x.Action {
+		case CreateVolume, DeleteVolume, ReplaceVolume, GrowVolume:
+			c.Actions = append(c.Actions[:i], append([]Step{s}, c.Actions[i:]...)...)
+			return
+		}
+	}
+	c.Actions = append(c.Actions, s)
 }
 
 // planNetworkDependents finds the running domains attached to a network

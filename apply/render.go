@@ -11,7 +11,7 @@ import (
 
 var symbols = map[Action]string{
 	Create: "+", CreateVolume: "+", Redefine: "~", Adopt: "~", Refresh: "~", Rename: "~", Autostart: "~",
-	Start: "▶", Stop: "■", Restart: "↻", Delete: "-", DeleteVolume: "-", LiveUpdate: "~",
+	Start: "▶", Stop: "■", Restart: "↻", Delete: "-", DeleteVolume: "-", LiveUpdate: "~", RefreshPool: "~",
 }
 
 var verbs = map[Action]string{
@@ -19,6 +19,7 @@ var verbs = map[Action]string{
 	Refresh: "will have nixvirt's record of it rewritten",
 	Rename:  "will be renamed", Start: "will be started", Stop: "will be stopped",
 	Restart: "will restart", Delete: "will be deleted", LiveUpdate: "will be changed while it runs",
+	RefreshPool: "will be refreshed (its volumes rescanned; it keeps running)",
 }
 
 // colours of the action symbols, for a terminal.
@@ -174,6 +175,10 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 			return "the pool is stopped and lists no volumes: deleted if present once it runs"
 		}
 		return "the pool is stopped and lists no volumes: created if missing once it runs"
+	case ReasonBeforeVolumes:
+		return "before its missing volumes are created: libvirt lists the volumes it last scanned, and one put in the pool since is found and kept, not created over"
+	case ReasonVolumeFound:
+		return "found when the pool was listed again; kept as it is"
 	case ReasonAttachedDomain:
 		return fmt.Sprintf("domain %q is stopped and started around it", r.Name)
 	case ReasonAttachedUnownedDomain:
@@ -317,6 +322,9 @@ func doneText(s Step) string {
 	case Autostart:
 		return fmt.Sprintf("autostart %v", *s.On)
 	case CreateVolume:
+		if len(s.Reasons) > 0 && s.Reasons[0].Code == ReasonVolumeFound {
+			return "volume " + s.Volume + " " + StepReasons("", s)
+		}
 		return "volume " + s.Volume + " created"
 	case DeleteVolume:
 		return "volume " + s.Volume + " deleted"
@@ -345,6 +353,7 @@ func doneText(s Step) string {
 var doneWords = map[Action]string{
 	Create: "created", Redefine: "redefined", Refresh: "record rewritten", Adopt: "adopted",
 	Start: "started", Stop: "stopped", Restart: "restarted", Delete: "deleted", LiveUpdate: "changed live",
+	RefreshPool: "refreshed",
 }
 
 // WaitingText is the line that says what apply waits for:

@@ -8,7 +8,8 @@ import (
 )
 
 // The libvirt connection fills and grows volumes (volumeFiller) with
-// provision/volume; each call counts as a write.
+// provision/volume, and rescans pools (poolRefresher); each call counts
+// as a write.
 
 func (h *libvirtHost) volumeByName(pool, name string) (*libvirt.StorageVol, error) {
 	p, err := h.conn.LookupStoragePoolByName(pool)
@@ -58,4 +59,14 @@ func (h *libvirtHost) GrowVolume(pool, name string, capacity uint64) error {
 	defer v.Free()
 	_, err = volume.Grow(v, capacity)
 	return err
+}
+
+func (h *libvirtHost) RefreshPool(pool string) error {
+	h.writes.Add(1)
+	p, err := h.conn.LookupStoragePoolByName(pool)
+	if err != nil {
+		return err
+	}
+	defer p.Free()
+	return p.Refresh(0)
 }

@@ -236,6 +236,13 @@ type volumeFiller interface {
 	GrowVolume(pool, name string, capacity uint64) error
 }
 
+// poolRefresher is a Host that can rescan a running pool's volumes.
+type poolRefresher interface {
+	// RefreshPool makes libvirt scan the pool's volumes again; the pool
+	// keeps running.
+	RefreshPool(pool string) error
+}
+
 // contentFiles are the local files volume content is uploaded from, by
 // pool change and volume name: downloads and declared files, verified,
 // and seed images written into the state directory.
@@ -317,7 +324,21 @@ func (ex *executor) volumes(c *planned, files contentFiles) {
 	sort.SliceStable(pending, func(i, j int) bool {
 		return !dependsOnVolume(w.volume(pending[i].Volume)) && dependsOnVolume(w.volume(pending[j].Volume))
 	})
-	// The pool may have been inactive when planned: list again.
+	if c.has(RefreshPool) {
+		r, ok := h.(poolRefresher)
+		if u, wraps := h.(interface{ Unwrap() Host }); wraps && !ok {
+			r, ok = u.Unwrap().(poolRefresher)
+		}
+		if ok {
+			if err := r.RefreshPool(w.Name); err != nil {
+				ex.fail(c, "refresh", err)
+				return
+			}
+			ex.note(c, Step{Action: RefreshPool})
+		}
+	}
+	// The pool may have been inactive when planned, or refreshed: list
+	// again.
 	existing := map[string]bool{}
 	vols, err := h.Volumes(w.Name)
 	if err != nil {
@@ -346,6 +367,9 @@ func (ex *executor) volumes(c *planned, files contentFiles) {
 				return
 			}
 			ex.note(c, Step{Action: s.Action, Volume: s.Volume})
+		case s.Action == CreateVolume:
+			// Planned as missing, but there now: never overwritten.
+			ex.note(c, Step{Action: CreateVolume, Volume: s.Volume, Reasons: []Reason{because(ReasonVolumeFound)}})
 		case s.Action == GrowVolume && existing[s.Volume]:
 			if filler == nil {
 				ex.fail(c, "grow volume "+s.Volume, fmt.Errorf("this connection cannot resize volumes"))

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -235,4 +237,70 @@ func bridgePorts(t *testing.T, bridge string) []string {
 		}
 	}
 	return ports
+}
+
+// TestE2EPoolRefreshAndAutostart applies a running dir pool: a file
+// copied into its directory outside libvirt is found by the refresh that
+// comes before volumes are created, and kept as it is rather than
+// created over; the pool's autostart flag changes without stopping it.
+// The pool is named nvxh13v-PID, in a temporary directory.
+func TestE2EPoolRefreshAndAutostart(t *testing.T) {
+	uri := e2eURI(t)
+	id := fmt.Sprintf("nvxh13v-%d", os.Getpid()%1000)
+	dir := t.TempDir()
+	t.Setenv("NIXVIRT_STATE_DIR", filepath.Join(dir, "state"))
+	target, err := os.MkdirTemp("", id+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(target, 0o755)
+	t.Cleanup(func() {
+		exec.Command("virsh", "-c", uri, "pool-destroy", id).Run()
+		exec.Command("virsh", "-c", uri, "pool-undefine", id).Run()
+		os.RemoveAll(target)
+	})
+	config := func(autostart bool, volumes ...string) string {
+		var vs []string
+		for _, v := range volumes {
+			vs = append(vs, fmt.Sprintf(`%q: definition: {capacity: {count: 1, unit: "MiB"}, target: format: type: "raw"}`, v))
+		}
+		return fmt.Sprintf(`connections: %q: pools: %q: {
+	definition: {type: "dir", target: path: %q}
+	active: true
+	autostart: %v
+	volumes: {%s}
+}
+`, uri, id, target, autostart, strings.Join(vs, "\n"))
+	}
+	h13Apply(t, dir, config(false, "a.img"))
+	// Put in outside libvirt, of the declared size: libvirt does not
+	// list it until a refresh.
+	outside := append([]byte("made outside libvirt"), make([]byte, 1<<20-20)...)
+	if err := os.WriteFile(filepath.Join(target, "b.img"), outside, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan := h13Plan(t, dir, config(false, "a.img", "b.img"))
+	if !strings.Contains(plan, `~ pool "`+id+`" will be refreshed (its volumes rescanned; it keeps running)`) ||
+		!strings.Contains(plan, `+ volume "b.img" in pool "`+id+`" will be created`) {
+		t.Errorf("plan:\n%s", plan)
+	}
+	out := h13Apply(t, dir, config(false, "a.img", "b.img"))
+	if !strings.Contains(out, "pool/"+id+" refreshed, volume b.img found when the pool was listed again; kept as it is") {
+		t.Errorf("apply:\n%s", out)
+	}
+	if got, err := os.ReadFile(filepath.Join(target, "b.img")); err != nil || !bytes.Equal(got, outside) {
+		t.Errorf("b.img after apply: %q, %v; want it kept", got, err)
+	}
+	if plan := h13Plan(t, dir, config(false, "a.img", "b.img")); !strings.Contains(plan, "No changes.") {
+		t.Errorf("plan after the refresh:\n%s", plan)
+	}
+
+	out = h13Apply(t, dir, config(true, "a.img", "b.img"))
+	if strings.TrimSpace(strings.Split(out, "\n")[0]) != "pool/"+id+" autostart true" {
+		t.Errorf("apply:\n%s", out)
+	}
+	info := virsh(t, uri, "pool-info", id)
+	if !strings.Contains(info, "running") || !regexp.MustCompile(`Autostart:\s+yes`).MatchString(info) {
+		t.Errorf("pool-info after autostart:\n%s", info)
+	}
 }
