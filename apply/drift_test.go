@@ -4,7 +4,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
+	"nixvirt.dev/nixvirt/apply/live"
 	"nixvirt.dev/nixvirt/compiler"
 )
 
@@ -94,5 +96,44 @@ func TestDriftRecordIsMadeForOlderObjects(t *testing.T) {
 	th.redefineOutside(compiler.KindDomain, "web", "<memory unit='KiB'>262144</memory>", "<memory unit='KiB'>524288</memory>")
 	if got, want := actions(th.plan(web)), "domain/web:redefine domain/web:restart"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+// Drift that only the persistent definition has (virsh edit of a running
+// domain) is put back without a restart: the running guest never had it.
+// Drift the running guest has too (it was restarted since) restarts it
+// as before, with the difference shown.
+func TestRunningDriftRestartsOnlyWhenTheGuestHasIt(t *testing.T) {
+	th := newTestHost(t)
+	opts := Options{Prune: true, State: th.st}
+	th.apply(web)
+	th.redefineOutside(compiler.KindDomain, "web", "<memory unit='KiB'>262144</memory>", "<memory unit='KiB'>524288</memory>")
+	p := MakePlan(th.wanted(web), th.liveConnect, opts)
+	if got, want := actions(p), "domain/web:redefine"; got != want {
+		t.Fatalf("persistent drift: got %q, want %q", got, want)
+	}
+	var lines []string
+	res := Apply(t.Context(), th.wanted(web), th.liveConnect, opts, func(o Outcome) { lines = append(lines, OutcomeText(o)) })
+	if len(res.Failed) > 0 || strings.Join(lines, "\n") != "domain/web redefined" {
+		t.Fatalf("apply: %v %q", res.Failed, lines)
+	}
+	if p := MakePlan(th.wanted(web), th.liveConnect, opts); p.HasChanges() || len(p.Changes[2].Parts) != 0 {
+		t.Fatalf("after apply: %s %+v", actions(p), p.Changes[2].Parts)
+	}
+
+	th.redefineOutside(compiler.KindDomain, "web", "<memory unit='KiB'>262144</memory>", "<memory unit='KiB'>524288</memory>")
+	l := th.live(compiler.KindDomain, "web")
+	if err := th.host.Stop(t.Context(), compiler.KindDomain, l.UUID, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := th.host.Start(compiler.KindDomain, l.UUID); err != nil {
+		t.Fatal(err)
+	}
+	p = MakePlan(th.wanted(web), th.liveConnect, opts)
+	if got, want := actions(p), "domain/web:redefine domain/web:restart"; got != want {
+		t.Fatalf("drift the guest runs with: got %q, want %q", got, want)
+	}
+	if c := p.Changes[2]; c.Actions[1].Reasons[0].Code != ReasonDrifted || len(c.Parts) != 1 || c.Parts[0].Path != "memory" || c.Parts[0].Class != live.Restart {
+		t.Fatalf("restart %+v, parts %+v", c.Actions[1], c.Parts)
 	}
 }

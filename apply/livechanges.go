@@ -206,6 +206,56 @@ func planPending(h Host, c *planned) {
 	}
 }
 
+// planRunningDrift decides what putting back the drifted definition of
+// a running object needs: drift is libvirt's persistent definition edited
+// outside nixvirt (virsh edit), which the running object does not have
+// until it restarts. So the running definition, not the drifted one, is
+// compared with the configuration's (as libvirt stored it right after
+// nixvirt defined it, the drift record): what the running object already has
+// needs nothing, what it lacks is classified as any change is, and only a
+// restart-class difference restarts it (with restart: null). Without a
+// running definition to read, drift restarts as before.
+func planRunningDrift(h Host, c *planned) {
+	lh, ok := h.(liveHost)
+	if !ok || !c.facts.Drifted || !c.facts.Running || c.wanted == nil || !c.wanted.Live || c.wanted.Restart != nil ||
+		!c.has(Restart) || (c.Kind != compiler.KindDomain && c.Kind != compiler.KindNetwork) {
+		return
+	}
+	running, err := lh.RunningXML(c.Kind, c.live.UUID)
+	if err != nil {
+		return
+	}
+	r, err1 := xmldoc.Parse([]byte(running))
+	// What libvirt stored right after nixvirt's define, which a plan of
+	// drift has as its After: the configuration's definition in libvirt's
+	// words, as the running one is.
+	w, err2 := xmldoc.Parse([]byte(c.After))
+	if err1 != nil || err2 != nil {
+		return
+	}
+	withoutRunState(c.Kind, r, w)
+	cs, err := treeDifferences(c.Kind, r, w)
+	if err != nil {
+		return
+	}
+	var lacks []live.Change
+	var top live.Class
+	for _, lc := range cs {
+		if runtimeOnly(lc) {
+			continue
+		}
+		lacks = append(lacks, lc)
+		top = max(top, lc.Class)
+	}
+	if top != live.Restart {
+		c.Actions = removeStep(c.Actions, Restart)
+		c.facts.Class = top
+	}
+	if lacks != nil {
+		planLive(c, lacks)
+	}
+}
+
 // withoutRunState is a running definition without what libvirt reports
 // only about a running object, so that it compares with the persistent
 // one: the network's connection count, the domain's default resource

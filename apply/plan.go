@@ -369,6 +369,7 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 	blocking := map[string]bool{}
 	for _, w := range wanted {
 		c := planObject(uri, w, live[w.Kind], opts)
+		planRunningDrift(h, c)
 		planPending(h, c)
 		if c.live != nil {
 			seen[string(w.Kind)+"/"+c.live.UUID] = true

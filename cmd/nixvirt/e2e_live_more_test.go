@@ -304,3 +304,50 @@ func TestE2EPoolRefreshAndAutostart(t *testing.T) {
 		t.Errorf("pool-info after autostart:\n%s", info)
 	}
 }
+
+// TestE2ERunningDriftPutBackWithoutRestart edits a running guest's
+// persistent definition outside nixvirt (virsh define, as virsh edit
+// does: more memory): drift the running guest never had. plan puts the
+// configuration's definition back without a restart, and apply does so:
+// the guest keeps its id, and the persistent definition has the
+// configuration's memory again. Objects are named nvxh13d-PID (bridge
+// virbr-nvxh13d…, 10.213.4.0/24, no forward).
+func TestE2ERunningDriftPutBackWithoutRestart(t *testing.T) {
+	uri := e2eURI(t)
+	n := os.Getpid() % 1000
+	id := fmt.Sprintf("nvxh13d-%d", n)
+	bridge := fmt.Sprintf("virbr-nvxh13d%d", n%100)
+	dir := h13Setup(t, uri, id)
+	config := h13Config(uri, id, bridge, h13Guest{netAddr: "10.213.4.1"})
+	h13Apply(t, dir, config)
+	started := h13Running(t, uri, id)
+
+	persistent := virsh(t, uri, "dumpxml", "--inactive", id)
+	edited := strings.Replace(persistent, "<memory unit='KiB'>131072</memory>", "<memory unit='KiB'>196608</memory>", 1)
+	if edited == persistent {
+		t.Fatalf("no 128 MiB of memory in:\n%s", persistent)
+	}
+	file := filepath.Join(dir, "edited.xml")
+	if err := os.WriteFile(file, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	virsh(t, uri, "define", file)
+
+	plan := h13Plan(t, dir, config)
+	if !strings.Contains(plan, "changed outside nixvirt") || strings.Contains(plan, "will restart") {
+		t.Errorf("plan:\n%s", plan)
+	}
+	out := h13Apply(t, dir, config)
+	if !strings.Contains(out, "domain/"+id+" redefined") || strings.Contains(out, "restarted") {
+		t.Errorf("apply:\n%s", out)
+	}
+	if now := virsh(t, uri, "domid", id); now != started {
+		t.Fatalf("domain id %s, want %s: putting back drift it never ran with restarted it\n%s", now, started, out)
+	}
+	if p := virsh(t, uri, "dumpxml", "--inactive", id); !strings.Contains(p, "<memory unit='KiB'>131072</memory>") {
+		t.Errorf("the persistent definition was not put back:\n%s", p)
+	}
+	if plan := h13Plan(t, dir, config); !strings.Contains(plan, "No changes.") || strings.Contains(plan, "≠") {
+		t.Errorf("plan after apply:\n%s", plan)
+	}
+}
