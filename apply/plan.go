@@ -26,6 +26,11 @@ const (
 	Autostart    Action = "autostart"
 	CreateVolume Action = "create-volume"
 	DeleteVolume Action = "delete-volume"
+	// RestartResumed shuts down and starts again a domain that the start
+	// before it resumed from its managed save image: the saved guest runs
+	// with the definition it was saved with, and takes its new one only
+	// when it restarts (the restart policy decides, as for a running one).
+	RestartResumed Action = "restart-resumed"
 	// RefreshPool rescans a running pool's volumes (virStoragePoolRefresh)
 	// before the volumes it lists as missing are created; the pool keeps
 	// running.
@@ -76,6 +81,11 @@ const (
 	// listed; the volume is created if missing (deleted if present) once
 	// the pool runs.
 	ReasonPoolStopped ReasonCode = "pool-stopped"
+	// ReasonResumesSaved: the domain has a managed save image (its saved
+	// memory, with the definition it was saved with) and its definition
+	// changes: started, the guest resumes as it was saved, and has its new
+	// definition only once it restarts.
+	ReasonResumesSaved ReasonCode = "resumes-saved"
 	// ReasonBeforeVolumes: a running pool is rescanned before the volumes
 	// it lists as missing are created: libvirt lists what it last
 	// scanned, and a volume put in the pool since is found, and kept,
@@ -342,6 +352,9 @@ type planned struct {
 	// reattach: the dependents keep running and their interfaces are
 	// re-attached after the network restarts (reattach.go).
 	reattach bool
+	// previous is the definition nixvirt gave the object last time, ""
+	// when it has none.
+	previous string
 }
 
 // planConnection plans one host.
@@ -428,6 +441,9 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 		}
 	}
 	if err := keepManagedSaves(h, changes); err != nil {
+		return nil, nil, err
+	}
+	if err := planSavedGuests(h, changes); err != nil {
 		return nil, nil, err
 	}
 	return changes, unmanaged, nil
@@ -568,6 +584,7 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 		c.After = readable(w.Kind, w.Definition)
 		c.Diff = unifiedDiff("current", "wanted", c.Before, c.After)
 	}
+	c.previous = previous
 	stays := w.Active == nil || *w.Active
 	var parts []liveChange
 	c.facts = restartFacts{Kind: w.Kind, Running: l.Active && stays, Restart: w.Restart,

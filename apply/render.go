@@ -12,6 +12,7 @@ import (
 var symbols = map[Action]string{
 	Create: "+", CreateVolume: "+", Redefine: "~", Adopt: "~", Refresh: "~", Rename: "~", Autostart: "~",
 	Start: "▶", Stop: "■", Restart: "↻", Delete: "-", DeleteVolume: "-", LiveUpdate: "~", RefreshPool: "~",
+	RestartResumed: "↻",
 }
 
 var verbs = map[Action]string{
@@ -19,7 +20,8 @@ var verbs = map[Action]string{
 	Refresh: "will have nixvirt's record of it rewritten",
 	Rename:  "will be renamed", Start: "will be started", Stop: "will be stopped",
 	Restart: "will restart", Delete: "will be deleted", LiveUpdate: "will be changed while it runs",
-	RefreshPool: "will be refreshed (its volumes rescanned; it keeps running)",
+	RefreshPool:    "will be refreshed (its volumes rescanned; it keeps running)",
+	RestartResumed: "will restart once it has resumed, to take its new definition",
 }
 
 // colours of the action symbols, for a terminal.
@@ -175,6 +177,11 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 			return "the pool is stopped and lists no volumes: deleted if present once it runs"
 		}
 		return "the pool is stopped and lists no volumes: created if missing once it runs"
+	case ReasonResumesSaved:
+		if s.Action == Start {
+			return "it resumes from its managed save image, with the definition it was saved with"
+		}
+		return "it has a managed save image: started, it resumes with the definition it was saved with, and takes this one when it restarts"
 	case ReasonBeforeVolumes:
 		return "before its missing volumes are created: libvirt lists the volumes it last scanned, and one put in the pool since is found and kept, not created over"
 	case ReasonVolumeFound:
@@ -353,7 +360,7 @@ func doneText(s Step) string {
 var doneWords = map[Action]string{
 	Create: "created", Redefine: "redefined", Refresh: "record rewritten", Adopt: "adopted",
 	Start: "started", Stop: "stopped", Restart: "restarted", Delete: "deleted", LiveUpdate: "changed live",
-	RefreshPool: "refreshed",
+	RefreshPool: "refreshed", RestartResumed: "restarted after it resumed, with its new definition",
 }
 
 // WaitingText is the line that says what apply waits for:

@@ -715,6 +715,13 @@ func (ex *executor) defineAndStart(c *planned) {
 		if err != nil {
 			return
 		}
+		if c.has(RestartResumed) {
+			// The start resumed a saved guest with its old definition
+			// (managedsave.go).
+			if ex.restartResumed(c); ex.hasFailed(c) {
+				return
+			}
+		}
 	}
 	for _, s := range c.Actions {
 		if s.Action == Autostart && s.On != nil {

@@ -21,6 +21,9 @@ import (
 type h13Guest struct {
 	pin     bool
 	netAddr string // the network's address, 10.213.x.1
+	// virtioNIC: a virtio interface instead, which QEMU can save (usb-net
+	// cannot be migrated, so not saved either).
+	virtioNIC bool
 }
 
 // h13Setup makes a state directory and the clean-up of the objects named
@@ -42,6 +45,10 @@ func h13Config(uri, id, bridge string, g h13Guest) string {
 	if g.pin {
 		cputune = `cputune: {vcpupin: [{vcpu: 0, cpuset: "0"}], emulatorpin: cpuset: "0"}`
 	}
+	model := `model: type: "usb-net", address: {type: "usb", bus: 0, port: "1"}`
+	if g.virtioNIC {
+		model = `model: type: "virtio"`
+	}
 	return fmt.Sprintf(`connections: %q: {
 	networks: %q: {
 		definition: {
@@ -62,7 +69,7 @@ func h13Config(uri, id, bridge string, g h13Guest) string {
 			devices: {
 				controller: [{type: "usb", index: 0, model: "qemu-xhci"}]
 				interface: [{type: "network", mac: address: "52:54:00:13:00:01", source: network: %q,
-					model: type: "usb-net", address: {type: "usb", bus: 0, port: "1"}}]
+					%s}]
 			}
 		}
 		active: true
@@ -70,7 +77,7 @@ func h13Config(uri, id, bridge string, g h13Guest) string {
 		shutdownTimeout: 1
 	}
 }
-`, uri, id, bridge, g.netAddr, id, cputune, id)
+`, uri, id, bridge, g.netAddr, id, cputune, id, model)
 }
 
 // h13Apply writes g's configuration and applies it; plan plans it.
@@ -348,6 +355,51 @@ func TestE2ERunningDriftPutBackWithoutRestart(t *testing.T) {
 		t.Errorf("the persistent definition was not put back:\n%s", p)
 	}
 	if plan := h13Plan(t, dir, config); !strings.Contains(plan, "No changes.") || strings.Contains(plan, "≠") {
+		t.Errorf("plan after apply:\n%s", plan)
+	}
+}
+
+// TestE2ESavedGuestRestartsAfterResuming saves a running guest
+// (virsh managedsave) and changes its machine type, a change that
+// restarts a running guest with restart: null. libvirt would resume the
+// saved guest with its old definition; apply starts it (resuming it) and
+// then restarts it, so that it runs with the new machine type, and plan
+// says so beforehand. The image is not deleted by nixvirt: the start
+// consumes it. Objects are named nvxh13s-PID (bridge virbr-nvxh13s…,
+// 10.213.5.0/24, no forward).
+func TestE2ESavedGuestRestartsAfterResuming(t *testing.T) {
+	uri := e2eURI(t)
+	n := os.Getpid() % 1000
+	id := fmt.Sprintf("nvxh13s-%d", n)
+	bridge := fmt.Sprintf("virbr-nvxh13s%d", n%100)
+	dir := h13Setup(t, uri, id)
+	t.Cleanup(func() { exec.Command("virsh", "-c", uri, "managedsave-remove", id).Run() })
+	config := h13Config(uri, id, bridge, h13Guest{netAddr: "10.213.5.1", virtioNIC: true})
+	h13Apply(t, dir, config)
+	h13Running(t, uri, id)
+	virsh(t, uri, "managedsave", id)
+
+	changed := strings.Replace(config, `machine: "pc"`, `machine: "pc-i440fx-7.1"`, 1)
+	plan := h13Plan(t, dir, changed)
+	for _, want := range []string{
+		"it resumes from its managed save image, with the definition it was saved with",
+		`↻ domain "` + id + `" will restart once it has resumed, to take its new definition`,
+		"restart   os:",
+	} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan lacks %q:\n%s", want, plan)
+		}
+	}
+	out := h13Apply(t, dir, changed)
+	t.Logf("plan:\n%s\napply:\n%s", plan, out)
+	if !strings.Contains(out, "domain/"+id+" redefined, started, restarted after it resumed, with its new definition") {
+		t.Errorf("apply:\n%s", out)
+	}
+	h13Running(t, uri, id)
+	if x := virsh(t, uri, "dumpxml", id); !strings.Contains(x, "machine='pc-i440fx-7.1'") {
+		t.Errorf("the guest runs with its old machine type:\n%s", x)
+	}
+	if plan := h13Plan(t, dir, changed); !strings.Contains(plan, "No changes.") || strings.Contains(plan, "≠") {
 		t.Errorf("plan after apply:\n%s", plan)
 	}
 }
