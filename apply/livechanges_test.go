@@ -2,9 +2,11 @@ package apply
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"nixvirt.dev/nixvirt/apply/live"
 	"nixvirt.dev/nixvirt/compiler"
@@ -266,5 +268,50 @@ func TestWithoutRunState(t *testing.T) {
 		if strings.Join(got, " ") != tc.want {
 			t.Errorf("running with %s: differences %v, want %q", tc.boot, cs, tc.want)
 		}
+	}
+}
+
+// stopTimeouts is a test-driver host that records the shutdown timeout
+// each domain is stopped with.
+type stopTimeouts struct {
+	keepOpen
+	got map[string]time.Duration
+}
+
+func (s stopTimeouts) Stop(ctx context.Context, k compiler.Kind, uuid string, timeout time.Duration) error {
+	if k == compiler.KindDomain {
+		s.got[uuid] = timeout
+	}
+	return s.Host.Stop(ctx, k, uuid, timeout)
+}
+
+// A network restart names a running domain attached to it that this
+// configuration does not own, and stops it with the connection's
+// shutdownTimeout, as it does the ones it owns (the host double cannot
+// re-attach interfaces, so they are stopped and started around it).
+func TestNetworkRestartStopsUnownedDomainWithConnectionTimeout(t *testing.T) {
+	th := newTestHost(t)
+	th.apply(web)
+	if err := th.host.Define(compiler.KindDomain, bystander); err != nil {
+		t.Fatal(err)
+	}
+	if err := th.host.Start(compiler.KindDomain, "33333333-2222-4333-8444-555555555555"); err != nil {
+		t.Fatal(err)
+	}
+	changed := "shutdownTimeout: 7\n" + strings.Replace(web, `bridge: name: "virbr-nvt0"}`, `bridge: name: "virbr-nvt0", mtu: size: 9000}`, 1)
+	p := th.plan(changed)
+	if why := StepReasons(compiler.KindNetwork, p.Changes[0].Actions[1]); !strings.Contains(why, `domain "bystander", which this configuration does not own, is stopped and started around it`) {
+		t.Fatalf("network restart: %s", why)
+	}
+	stops := stopTimeouts{keepOpen{th.host}, map[string]time.Duration{}}
+	res := Apply(t.Context(), th.wanted(changed), func(string) (Host, error) { return stops, nil }, Options{Prune: true, State: th.st}, func(Outcome) {})
+	if len(res.Failed) > 0 {
+		t.Fatal(res.Failed)
+	}
+	if got := stops.got["33333333-2222-4333-8444-555555555555"]; got != 7*time.Second {
+		t.Errorf("bystander stopped with %v, want the connection's 7s (all stops: %v)", got, stops.got)
+	}
+	if d := th.live(compiler.KindDomain, "bystander"); d == nil || !d.Active {
+		t.Errorf("bystander after apply: %+v", d)
 	}
 }
