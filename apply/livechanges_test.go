@@ -315,3 +315,67 @@ func TestNetworkRestartStopsUnownedDomainWithConnectionTimeout(t *testing.T) {
 		t.Errorf("bystander after apply: %+v", d)
 	}
 }
+
+// reattaches is a test-driver host that re-attaches interfaces, or fails
+// to with refuse.
+type reattaches struct {
+	keepOpen
+	refuse error
+	calls  *[]string
+	// stops are the domains stopped.
+	stops *[]string
+}
+
+func (r reattaches) Stop(ctx context.Context, k compiler.Kind, uuid string, timeout time.Duration) error {
+	if k == compiler.KindDomain {
+		*r.stops = append(*r.stops, uuid)
+	}
+	return r.Host.Stop(ctx, k, uuid, timeout)
+}
+
+func (r reattaches) Reattach(domainUUID, network, bridge string) error {
+	*r.calls = append(*r.calls, domainUUID+" "+network+" "+bridge)
+	return r.refuse
+}
+
+// A network restart keeps its running domains running and re-attaches
+// their interfaces after it, which plan says beforehand and apply
+// after; a domain whose interfaces cannot be re-attached is stopped and
+// started instead, with the reason.
+func TestNetworkRestartReattaches(t *testing.T) {
+	changed := strings.Replace(web, `bridge: name: "virbr-nvt0"}`, `bridge: name: "virbr-nvt0", mtu: size: 9000}`, 1)
+	for _, tc := range []struct {
+		name    string
+		refuse  error
+		said    string
+		stopped bool
+	}{
+		{"re-attached", nil, `network/lab redefined, restarted, domain "web" kept running, its interfaces re-attached`, false},
+		{"not released", fmt.Errorf("the guest did not release interface 52:54:00:0b:82:b2"),
+			`network/lab redefined, restarted, domain "web" stopped and started: the guest did not release interface 52:54:00:0b:82:b2`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			th := newTestHost(t)
+			th.apply(web)
+			var calls, stops []string
+			th.wrap = func(h Host) Host { return reattaches{keepOpen{h}, tc.refuse, &calls, &stops} }
+			p := th.plan(changed)
+			if why := StepReasons(compiler.KindNetwork, p.Changes[0].Actions[1]); !strings.Contains(why, `domain "web" keeps running; its interfaces are re-attached after it`) {
+				t.Fatalf("network restart: %s", why)
+			}
+			_, lines := th.apply(changed)
+			if got := strings.Join(lines, "\n"); got != tc.said {
+				t.Errorf("apply said:\n%s\nwant:\n%s", got, tc.said)
+			}
+			if len(calls) != 1 || calls[0] != "c7a5fdbd-cdaf-9455-926a-d65c16db1809 lab virbr-nvt0" {
+				t.Errorf("re-attach calls %q", calls)
+			}
+			if (len(stops) > 0) != tc.stopped {
+				t.Errorf("domains stopped: %q, want web stopped: %v", stops, tc.stopped)
+			}
+			if d := th.live(compiler.KindDomain, "web"); d == nil || !d.Active {
+				t.Errorf("web after apply: %+v", d)
+			}
+		})
+	}
+}

@@ -73,6 +73,7 @@ func (ex *executor) reattachDependents(c *planned) {
 	for _, dep := range c.dependents {
 		err := r.Reattach(dep.UUID, c.wanted.Name, bridge)
 		if err == nil {
+			ex.note(c, Step{Action: Restart, Reasons: []Reason{{Code: ReasonReattachDomain, Name: dep.Name}}})
 			continue
 		}
 		ex.note(c, Step{Action: Restart, Reasons: []Reason{{Code: ReasonReattachFailed, Name: dep.Name, Detail: err.Error()}}})

@@ -346,6 +346,9 @@ func doneText(s Step) string {
 			// A network's attached domain, not the network itself.
 			return StepReasons("", s)
 		}
+		if s.Action == Restart && len(s.Reasons) > 0 && s.Reasons[0].Code == ReasonReattachDomain {
+			return fmt.Sprintf("domain %q kept running, its interfaces re-attached", s.Reasons[0].Name)
+		}
 		if s.Action == LiveUpdate && len(s.Reasons) > 0 && s.Reasons[0].Code == ReasonLiveRefused {
 			// The refusals of changes written to the definition only.
 			return "not changed live (" + StepReasons("", s) + ")"

@@ -210,7 +210,8 @@ func TestE2ENetworkRestartReattaches(t *testing.T) {
 	}
 	out := h13Apply(t, dir, h13Config(uri, id, bridge, g))
 	t.Logf("plan:\n%s\napply:\n%s", plan, out)
-	if !strings.Contains(out, "network/"+id+" redefined, restarted") || strings.Contains(out, "stopped and started") {
+	if !strings.Contains(out, "network/"+id+" redefined, restarted, domain \""+id+"\" kept running, its interfaces re-attached") ||
+		strings.Contains(out, "stopped and started") {
 		t.Errorf("apply:\n%s", out)
 	}
 	if now := virsh(t, uri, "domid", id); now != started {
