@@ -167,7 +167,13 @@ func planDrift(uri string, st *State, k compiler.Kind, l *Live, prevHash string)
 func onlyAdds(now, recorded string) bool {
 	n, err1 := xmldoc.Parse([]byte(now))
 	r, err2 := xmldoc.Parse([]byte(recorded))
-	return err1 == nil && err2 == nil && contains(n, r)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	// Both are indented: the spaces between elements are no text.
+	trimText(n)
+	trimText(r)
+	return contains(n, r)
 }
 
 // recordDefined records what libvirt stored for an object nixvirt has

@@ -137,3 +137,18 @@ func TestRunningDriftRestartsOnlyWhenTheGuestHasIt(t *testing.T) {
 		t.Fatalf("restart %+v, parts %+v", c.Actions[1], c.Parts)
 	}
 }
+
+// What libvirt adds to a pool when it starts (its directory's
+// permissions) is no drift, whatever the indentation around it; a
+// changed value is.
+func TestPoolOnlyAdds(t *testing.T) {
+	recorded := storedForm(compiler.KindPool, `<pool type="dir"><name>n</name><source/><target><path>/tmp/x</path></target></pool>`)
+	started := storedForm(compiler.KindPool, `<pool type='dir'><name>n</name><capacity unit='bytes'>1</capacity><source>
+  </source><target><path>/tmp/x</path><permissions><mode>0755</mode><owner>0</owner></permissions></target></pool>`)
+	if !onlyAdds(started, recorded) {
+		t.Errorf("the permissions libvirt adds are drift:\n%s\n%s", started, recorded)
+	}
+	if moved := strings.Replace(started, "/tmp/x", "/tmp/y", 1); onlyAdds(moved, recorded) {
+		t.Errorf("another path is not drift:\n%s", moved)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"nixvirt.dev/nixvirt/apply/live"
 )
 
 // A running pool whose autostart changes gets the flag only: it is not
@@ -102,5 +104,32 @@ func TestPoolRefreshFindsVolume(t *testing.T) {
 		if v.Name == "b.img" && volumeCapacity(v.XML) != 3<<20 {
 			t.Errorf("b.img was created over: %s", v.XML)
 		}
+	}
+}
+
+// A running pool whose definition changes is redefined, not restarted:
+// the plan says the pool reads it when it next starts (the test driver
+// keeps no persistent definition of a running pool apart, so what plan
+// says after apply is tested end to end); restart: true restarts it.
+func TestRunningPoolDefinitionWaitsForItsStart(t *testing.T) {
+	th := newTestHost(t)
+	th.apply(poolWith(""))
+	moved := strings.Replace(poolWith(""), "/var/lib/nvt-store", "/var/lib/nvt-moved", 1)
+	p := th.plan(moved)
+	if got := actions(p); got != "pool/store:redefine" {
+		t.Fatalf("plan: %s", got)
+	}
+	if parts := p.Changes[0].Parts; len(parts) != 1 || parts[0].Class != live.NextBoot || parts[0].Path != "pool" || !parts[0].Pending {
+		t.Fatalf("parts %+v", parts)
+	}
+	var text bytes.Buffer
+	RenderText(&text, p)
+	if !strings.Contains(text.String(), "next boot pool: libvirt reads a pool's definition when the pool starts; nixvirt restarts a running pool only with restart: true; the running pool differs until it restarts") {
+		t.Errorf("plan:\n%s", text.String())
+	}
+	restart := strings.Replace(moved, "active: true", "active: true\n\t\trestart: true", 1)
+	p = th.plan(restart)
+	if got := actions(p); got != "pool/store:redefine pool/store:restart" || len(p.Changes[0].Parts) != 0 {
+		t.Errorf("restart: true: %s %+v", got, p.Changes[0].Parts)
 	}
 }

@@ -9,7 +9,7 @@ import (
 
 // The libvirt connection fills and grows volumes (volumeFiller) with
 // provision/volume, and rescans pools (poolRefresher); each call counts
-// as a write.
+// as a write. It also reads a running pool's definition (poolRunner).
 
 func (h *libvirtHost) volumeByName(pool, name string) (*libvirt.StorageVol, error) {
 	p, err := h.conn.LookupStoragePoolByName(pool)
@@ -69,4 +69,13 @@ func (h *libvirtHost) RefreshPool(pool string) error {
 	}
 	defer p.Free()
 	return p.Refresh(0)
+}
+
+func (h *libvirtHost) RunningPoolXML(uuid string) (string, error) {
+	p, err := h.conn.LookupStoragePoolByUUIDString(uuid)
+	if err != nil {
+		return "", err
+	}
+	defer p.Free()
+	return p.GetXMLDesc(0)
 }

@@ -247,12 +247,14 @@ func bridgePorts(t *testing.T, bridge string) []string {
 	return ports
 }
 
-// TestE2EPoolRefreshAndAutostart applies a running dir pool: a file
-// copied into its directory outside libvirt is found by the refresh that
-// comes before volumes are created, and kept as it is rather than
-// created over; the pool's autostart flag changes without stopping it.
-// The pool is named nvxh13v-PID, in a temporary directory.
-func TestE2EPoolRefreshAndAutostart(t *testing.T) {
+// TestE2EPoolKeepsRunning applies a running dir pool: a file copied into
+// its directory outside libvirt is found by the refresh that comes before
+// volumes are created, and kept as it is rather than created over; the
+// pool's autostart flag changes without stopping it; a change of its
+// definition (another directory) is written and waits, shown as pending,
+// until restart: true restarts it. The pool is named nvxh13v-PID, in
+// temporary directories.
+func TestE2EPoolKeepsRunning(t *testing.T) {
 	uri := e2eURI(t)
 	id := fmt.Sprintf("nvxh13v-%d", os.Getpid()%1000)
 	dir := t.TempDir()
@@ -262,11 +264,18 @@ func TestE2EPoolRefreshAndAutostart(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Chmod(target, 0o755)
+	moved, err := os.MkdirTemp("", id+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(moved, 0o755)
 	t.Cleanup(func() {
 		exec.Command("virsh", "-c", uri, "pool-destroy", id).Run()
 		exec.Command("virsh", "-c", uri, "pool-undefine", id).Run()
 		os.RemoveAll(target)
+		os.RemoveAll(moved)
 	})
+	path, restart := target, "null"
 	config := func(autostart bool, volumes ...string) string {
 		var vs []string
 		for _, v := range volumes {
@@ -276,9 +285,10 @@ func TestE2EPoolRefreshAndAutostart(t *testing.T) {
 	definition: {type: "dir", target: path: %q}
 	active: true
 	autostart: %v
+	restart: %s
 	volumes: {%s}
 }
-`, uri, id, target, autostart, strings.Join(vs, "\n"))
+`, uri, id, path, autostart, restart, strings.Join(vs, "\n"))
 	}
 	h13Apply(t, dir, config(false, "a.img"))
 	// Put in outside libvirt, of the declared size: libvirt does not
@@ -310,6 +320,38 @@ func TestE2EPoolRefreshAndAutostart(t *testing.T) {
 	info := virsh(t, uri, "pool-info", id)
 	if !strings.Contains(info, "running") || !regexp.MustCompile(`Autostart:\s+yes`).MatchString(info) {
 		t.Errorf("pool-info after autostart:\n%s", info)
+	}
+
+	// The volumes leave the configuration (which keeps them) and the pool
+	// moves to another directory.
+	path = moved
+	plan = h13Plan(t, dir, config(true))
+	if !strings.Contains(plan, `~ pool "`+id+`" will be redefined`) || strings.Contains(plan, "will restart") ||
+		!strings.Contains(plan, "next boot pool: libvirt reads a pool's definition when the pool starts") {
+		t.Errorf("plan of a new directory:\n%s", plan)
+	}
+	out = h13Apply(t, dir, config(true))
+	if strings.TrimSpace(strings.Split(out, "\n")[0]) != "pool/"+id+" redefined" {
+		t.Errorf("apply of a new directory:\n%s", out)
+	}
+	if info := virsh(t, uri, "pool-info", id); !strings.Contains(info, "running") {
+		t.Errorf("pool-info after the redefine:\n%s", info)
+	}
+	plan = h13Plan(t, dir, config(true))
+	if !strings.Contains(plan, `≠ pool "`+id+`" runs with an older definition until it restarts`) || !strings.Contains(plan, "No changes.") {
+		t.Errorf("plan after the redefine:\n%s", plan)
+	}
+	restart = "true"
+	out = h13Apply(t, dir, config(true))
+	if strings.TrimSpace(strings.Split(out, "\n")[0]) != "pool/"+id+" restarted" {
+		t.Errorf("apply with restart: true:\n%s", out)
+	}
+	restart = "null"
+	if plan := h13Plan(t, dir, config(true)); !strings.Contains(plan, "No changes.") || strings.Contains(plan, "≠") {
+		t.Errorf("plan after the restart:\n%s", plan)
+	}
+	if x := virsh(t, uri, "pool-dumpxml", id); !strings.Contains(x, "<path>"+moved+"</path>") {
+		t.Errorf("the restarted pool is not in the new directory:\n%s", x)
 	}
 }
 
