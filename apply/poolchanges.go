@@ -33,10 +33,7 @@ func planPoolParts(h Host, c *planned) {
 		c.Parts = []Part{part}
 		return
 	}
-	r, ok := h.(poolRunner)
-	if u, wraps := h.(interface{ Unwrap() Host }); wraps && !ok {
-		r, ok = u.Unwrap().(poolRunner)
-	}
+	r, ok := hostAs[poolRunner](h)
 	if !ok {
 		return
 	}

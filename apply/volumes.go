@@ -243,6 +243,15 @@ type poolRefresher interface {
 	RefreshPool(pool string) error
 }
 
+// hostAs is h as a T, or the host h wraps (a test double's) as one.
+func hostAs[T any](h Host) (T, bool) {
+	t, ok := h.(T)
+	if u, wraps := h.(interface{ Unwrap() Host }); wraps && !ok {
+		t, ok = u.Unwrap().(T)
+	}
+	return t, ok
+}
+
 // contentFiles are the local files volume content is uploaded from, by
 // pool change and volume name: downloads and declared files, verified,
 // and seed images written into the state directory.
@@ -325,11 +334,7 @@ func (ex *executor) volumes(c *planned, files contentFiles) {
 		return !dependsOnVolume(w.volume(pending[i].Volume)) && dependsOnVolume(w.volume(pending[j].Volume))
 	})
 	if c.has(RefreshPool) {
-		r, ok := h.(poolRefresher)
-		if u, wraps := h.(interface{ Unwrap() Host }); wraps && !ok {
-			r, ok = u.Unwrap().(poolRefresher)
-		}
-		if ok {
+		if r, ok := hostAs[poolRefresher](h); ok {
 			if err := r.RefreshPool(w.Name); err != nil {
 				ex.fail(c, "refresh", err)
 				return
