@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"libvirt.org/go/libvirtxml"
@@ -286,6 +288,11 @@ func withoutRunState(k compiler.Kind, r, p *xmldoc.Element) {
 		// says, in libvirt's words.
 		r.RemoveChildren("vcpus")
 		p.RemoveChildren("vcpus")
+		// Pinning an I/O thread live makes libvirt write out the ids it
+		// gave the iothreads count (1 to N) in the running definition.
+		if p.Child("iothreadids") == nil && defaultIOThreadIDs(r) {
+			r.RemoveChildren("iothreadids")
+		}
 		devices := r.Child("devices")
 		if devices == nil {
 			break
@@ -318,6 +325,27 @@ func withoutRunState(k compiler.Kind, r, p *xmldoc.Element) {
 			}
 		}
 	}
+}
+
+// defaultIOThreadIDs reports whether a domain's iothreadids are the ids
+// libvirt gives its iothreads count when it has none: 1 to N, with
+// nothing else said of them.
+func defaultIOThreadIDs(d *xmldoc.Element) bool {
+	ids, count := d.Child("iothreadids"), d.Child("iothreads")
+	if ids == nil || count == nil {
+		return false
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(count.Text))
+	if err != nil || len(ids.Children) != n {
+		return false
+	}
+	for i, t := range ids.Children {
+		id, _ := t.Attr("id")
+		if t.Name != "iothread" || id != strconv.Itoa(i+1) || len(t.Attrs) != 1 || len(t.Children) != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // runtimeOnly is a difference between a running definition and the

@@ -379,3 +379,26 @@ func TestNetworkRestartReattaches(t *testing.T) {
 		})
 	}
 }
+
+// The iothread ids libvirt writes into a running definition after an
+// I/O thread is pinned are those of its count: no pending difference.
+func TestDefaultIOThreadIDs(t *testing.T) {
+	for _, tc := range []struct {
+		xml  string
+		want bool
+	}{
+		{`<domain><iothreads>2</iothreads><iothreadids><iothread id="1"/><iothread id="2"/></iothreadids></domain>`, true},
+		{`<domain><iothreads>2</iothreads><iothreadids><iothread id="1"/><iothread id="3"/></iothreadids></domain>`, false},
+		{`<domain><iothreads>1</iothreads><iothreadids><iothread id="1" thread_pool_max="4"/></iothreadids></domain>`, false},
+		{`<domain><iothreads>2</iothreads><iothreadids><iothread id="1"/></iothreadids></domain>`, false},
+		{`<domain><iothreads>1</iothreads></domain>`, false},
+	} {
+		d, err := xmldoc.Parse([]byte(tc.xml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := defaultIOThreadIDs(d); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.xml, got, tc.want)
+		}
+	}
+}

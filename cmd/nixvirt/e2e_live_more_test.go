@@ -43,7 +43,7 @@ func h13Setup(t *testing.T, uri, id string) string {
 func h13Config(uri, id, bridge string, g h13Guest) string {
 	cputune := ""
 	if g.pin {
-		cputune = `cputune: {vcpupin: [{vcpu: 0, cpuset: "0"}], emulatorpin: cpuset: "0"}`
+		cputune = `cputune: {vcpupin: [{vcpu: 0, cpuset: "0"}], emulatorpin: cpuset: "0", iothreadpin: [{iothread: 1, cpuset: "0"}]}`
 	}
 	model := `model: type: "usb-net", address: {type: "usb", bus: 0, port: "1"}`
 	if g.virtioNIC {
@@ -62,6 +62,7 @@ func h13Config(uri, id, bridge string, g h13Guest) string {
 			type: "qemu"
 			memory: {count: 128, unit: "MiB"}
 			vcpu: {placement: "static", count: 2}
+			iothreads: count: 1
 			%s
 			os: {type: "hvm", arch: "x86_64", machine: "pc"}
 			features: {acpi: {}, apic: {}}
@@ -118,11 +119,13 @@ func h13Running(t *testing.T, uri, id string) string {
 	return virsh(t, uri, "domid", id)
 }
 
-// TestE2ELivePinning pins vCPU 0 and the emulator of a running guest to
-// host CPU 0 through apply: the guest keeps running (same id), and its
-// running and persistent definitions both have the pins; plan afterwards
-// has nothing to do and nothing pending. Objects are named nvxh13p-PID
-// (bridge virbr-nvxh13p…, 10.213.1.0/24, no forward).
+// TestE2ELivePinning pins vCPU 0, the emulator and I/O thread 1 of a
+// running guest to host CPU 0 through apply: the guest keeps running
+// (same id), and its running and persistent definitions both have the
+// pins; plan afterwards has nothing to do and nothing pending. Taking the
+// pins out again is a restart-class change, which restart: null restarts
+// for. Objects are named nvxh13p-PID (bridge virbr-nvxh13p…,
+// 10.213.1.0/24, no forward).
 func TestE2ELivePinning(t *testing.T) {
 	uri := e2eURI(t)
 	n := os.Getpid() % 1000
@@ -136,7 +139,7 @@ func TestE2ELivePinning(t *testing.T) {
 	g.pin = true
 	plan := h13Plan(t, dir, h13Config(uri, id, bridge, g))
 	if !strings.Contains(plan, "live      cputune.vcpupin[0] (pin-vcpu)") || !strings.Contains(plan, "live      cputune.emulatorpin (pin-emulator)") ||
-		strings.Contains(plan, "will restart") {
+		!strings.Contains(plan, "live      cputune.iothreadpin[1] (pin-iothread)") || strings.Contains(plan, "will restart") {
 		t.Errorf("plan:\n%s", plan)
 	}
 	out := h13Apply(t, dir, h13Config(uri, id, bridge, g))
@@ -153,7 +156,7 @@ func TestE2ELivePinning(t *testing.T) {
 			args = append(args, flag)
 		}
 		x := virsh(t, uri, args...)
-		for _, want := range []string{"<vcpupin vcpu='0' cpuset='0'/>", "<emulatorpin cpuset='0'/>"} {
+		for _, want := range []string{"<vcpupin vcpu='0' cpuset='0'/>", "<emulatorpin cpuset='0'/>", "<iothreadpin iothread='1' cpuset='0'/>"} {
 			if !strings.Contains(x, want) {
 				t.Errorf("dumpxml %s has no %s:\n%s", flag, want, x)
 			}
@@ -165,6 +168,20 @@ func TestE2ELivePinning(t *testing.T) {
 	}
 	if plan := h13Plan(t, dir, h13Config(uri, id, bridge, g)); !strings.Contains(plan, "No changes.") || strings.Contains(plan, "≠") {
 		t.Errorf("plan after the pins:\n%s", plan)
+	}
+
+	g.pin = false
+	plan = h13Plan(t, dir, h13Config(uri, id, bridge, g))
+	if !strings.Contains(plan, "restart   cputune.vcpupin[0]: libvirt has no call that takes a pin out of a running guest") ||
+		!strings.Contains(plan, "will restart") {
+		t.Errorf("plan of the pins taken out:\n%s", plan)
+	}
+	out = h13Apply(t, dir, h13Config(uri, id, bridge, g))
+	if !strings.Contains(out, "restarted") || virsh(t, uri, "domid", id) == started {
+		t.Errorf("apply of the pins taken out:\n%s", out)
+	}
+	if x := virsh(t, uri, "dumpxml", id); strings.Contains(x, "<vcpupin") {
+		t.Errorf("the restarted guest is still pinned:\n%s", x)
 	}
 }
 
