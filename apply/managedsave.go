@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"libvirt.org/go/libvirt"
+
 	"nixvirt.dev/nixvirt/apply/live"
 	"nixvirt.dev/nixvirt/compiler"
 )
@@ -120,4 +122,54 @@ func (ex *executor) restartResumed(c *planned) {
 	}
 	ex.endStop(c, c.Kind, c.UUID)
 	ex.note(c, Step{Action: RestartResumed})
+}
+
+// resumedHost is a Host that tells whether a running domain was resumed
+// from a saved state (its managed save image) rather than booted.
+type resumedHost interface {
+	Resumed(uuid string) (bool, error)
+}
+
+// Resumed reports whether libvirt says the running domain was restored
+// from a state file.
+func (h *libvirtHost) Resumed(uuid string) (bool, error) {
+	d, err := h.conn.LookupDomainByUUIDString(uuid)
+	if err != nil {
+		return false, err
+	}
+	defer d.Free()
+	state, reason, err := d.GetState()
+	if err != nil {
+		return false, err
+	}
+	return state == libvirt.DOMAIN_RUNNING && libvirt.DomainRunningReason(reason) == libvirt.DOMAIN_RUNNING_RESTORED, nil
+}
+
+// planResumedRestart restarts, with restart: null, a running domain that
+// was resumed from its managed save image (started outside nixvirt after
+// nixvirt redefined it) and runs without a restart-class part of its
+// definition: the restart that change needs was never made. A guest that
+// booted is not restarted for a pending part (restart: false held it
+// back, or libvirt reports it otherwise), and once restarted a guest has
+// booted, so this happens once.
+func planResumedRestart(h Host, c *planned) {
+	if c.Kind != compiler.KindDomain || c.wanted == nil || c.wanted.Restart != nil || c.live == nil || !c.live.Active ||
+		c.has(Restart) || c.has(Stop) || c.has(Redefine) || c.has(Rename) || c.has(Delete) {
+		return
+	}
+	needs := false
+	for _, p := range c.Parts {
+		needs = needs || p.Pending && p.Class == live.Restart
+	}
+	r, ok := hostAs[resumedHost](h)
+	if !needs || !ok {
+		return
+	}
+	if resumed, err := r.Resumed(c.live.UUID); err != nil || !resumed {
+		return
+	}
+	c.add(Restart, because(ReasonResumesSaved))
+	for i := range c.Parts {
+		c.Parts[i].Pending = false
+	}
 }

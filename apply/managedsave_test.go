@@ -86,3 +86,46 @@ func TestSavedGuestRestartsAfterResuming(t *testing.T) {
 		t.Errorf("plan with active: null:\n%s", text.String())
 	}
 }
+
+// resumedStub is a test-driver host that says whether a domain was
+// resumed from a saved state (the test driver boots it either way).
+type resumedStub struct {
+	keepOpen
+	resumed bool
+}
+
+func (r resumedStub) Resumed(string) (bool, error) { return r.resumed, nil }
+
+// A running domain resumed from its managed save image, without a
+// restart-class part of its definition, restarts with restart: null; a
+// booted one, a next-boot part alone or another policy does not.
+func TestResumedGuestRestarts(t *testing.T) {
+	th := newTestHost(t)
+	no := false
+	for _, tc := range []struct {
+		name    string
+		resumed bool
+		class   live.Class
+		restart *bool
+		want    string
+	}{
+		{"resumed", true, live.Restart, nil, "restart"},
+		{"booted", false, live.Restart, nil, ""},
+		{"next boot only", true, live.NextBoot, nil, ""},
+		{"restart: false", true, live.Restart, &no, ""},
+	} {
+		c := &planned{Change: &Change{Kind: compiler.KindDomain, Name: "web", Parts: []Part{{Class: tc.class, Path: "os", Pending: true}}},
+			wanted: &Wanted{Restart: tc.restart}, live: &Live{UUID: "u", Active: true}}
+		planResumedRestart(resumedStub{keepOpen{th.host}, tc.resumed}, c)
+		got := ""
+		for _, s := range c.Actions {
+			got += string(s.Action)
+			if len(s.Reasons) != 1 || s.Reasons[0].Code != ReasonResumesSaved {
+				t.Errorf("%s: reasons %+v", tc.name, s.Reasons)
+			}
+		}
+		if got != tc.want || c.Parts[0].Pending != (tc.want == "") {
+			t.Errorf("%s: actions %q, parts %+v; want %q", tc.name, got, c.Parts, tc.want)
+		}
+	}
+}

@@ -384,6 +384,7 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 		c := planObject(uri, w, live[w.Kind], opts)
 		planRunningDrift(h, c)
 		planPending(h, c)
+		planResumedRestart(h, c)
 		planPoolParts(h, c)
 		if c.live != nil {
 			seen[string(w.Kind)+"/"+c.live.UUID] = true

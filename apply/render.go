@@ -178,6 +178,9 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 		}
 		return "the pool is stopped and lists no volumes: created if missing once it runs"
 	case ReasonResumesSaved:
+		if s.Action == Restart {
+			return "because it was resumed from its managed save image with an older definition, and a part of its own needs a restart (see restart below)"
+		}
 		if s.Action == Start {
 			return "it resumes from its managed save image, with the definition it was saved with"
 		}

@@ -462,4 +462,35 @@ func TestE2ESavedGuestRestartsAfterResuming(t *testing.T) {
 	if plan := h13Plan(t, dir, changed); !strings.Contains(plan, "No changes.") || strings.Contains(plan, "≠") {
 		t.Errorf("plan after apply:\n%s", plan)
 	}
+
+	// Saved again; this time apply leaves it stopped (active: null) and
+	// someone else starts it: it resumes with its old machine type, and
+	// the next apply restarts it, once.
+	virsh(t, uri, "managedsave", id)
+	again := strings.Replace(strings.Replace(changed, `machine: "pc-i440fx-7.1"`, `machine: "pc-i440fx-7.0"`, 1),
+		"active: true\n\t\trestart: null", "active: null\n\t\trestart: null", 1)
+	if plan := h13Plan(t, dir, again); !strings.Contains(plan, "it has a managed save image: started, it resumes with the definition it was saved with") {
+		t.Errorf("plan with active: null:\n%s", plan)
+	}
+	if out := h13Apply(t, dir, again); !strings.Contains(out, "domain/"+id+" redefined") || strings.Contains(out, "started") {
+		t.Errorf("apply with active: null:\n%s", out)
+	}
+	virsh(t, uri, "start", id)
+	resumed := h13Running(t, uri, id)
+	if x := virsh(t, uri, "dumpxml", id); !strings.Contains(x, "machine='pc-i440fx-7.1'") {
+		t.Errorf("the guest did not resume with its old machine type:\n%s", x)
+	}
+	plan = h13Plan(t, dir, again)
+	if !strings.Contains(plan, `↻ domain "`+id+`" will restart`) || !strings.Contains(plan, "because it was resumed from its managed save image with an older definition") {
+		t.Errorf("plan after a start outside nixvirt:\n%s", plan)
+	}
+	if out := h13Apply(t, dir, again); !strings.Contains(out, "domain/"+id+" restarted") || virsh(t, uri, "domid", id) == resumed {
+		t.Errorf("apply after a start outside nixvirt:\n%s", out)
+	}
+	if x := virsh(t, uri, "dumpxml", id); !strings.Contains(x, "machine='pc-i440fx-7.0'") {
+		t.Errorf("the restarted guest has not the new machine type:\n%s", x)
+	}
+	if plan := h13Plan(t, dir, again); !strings.Contains(plan, "No changes.") || strings.Contains(plan, "≠") {
+		t.Errorf("plan after the restart:\n%s", plan)
+	}
 }
