@@ -12,13 +12,14 @@ import (
 	"time"
 )
 
-// h13Guest is a guest of the end-to-end tests below: a QEMU guest without
-// an operating system (type qemu, CPU mode maximum) with two vCPUs, an
-// optional pin of vCPU 0 and of the emulator, and one interface on the
-// network: a usb-net one, which the guest releases at once when it is
+// smallGuest is a guest of the end-to-end tests below: a QEMU guest
+// without an operating system (type qemu, CPU mode maximum) with two
+// vCPUs and an I/O thread, optionally pinned (vCPU 0, the emulator and the
+// I/O thread to host CPU 0), and one interface on the network: a usb-net
+// one, which the guest releases at once when it is
 // detached (USB unplug needs no answer from the guest, unlike PCI), so
 // that a re-attach after a network restart is seen to work cleanly.
-type h13Guest struct {
+type smallGuest struct {
 	pin     bool
 	netAddr string // the network's address, 10.213.x.1
 	// virtioNIC: a virtio interface instead, which QEMU can save (usb-net
@@ -26,9 +27,10 @@ type h13Guest struct {
 	virtioNIC bool
 }
 
-// h13Setup makes a state directory and the clean-up of the objects named
-// id (domain and network) for one test; it returns the test's directory.
-func h13Setup(t *testing.T, uri, id string) string {
+// smallGuestSetup makes a state directory and the clean-up of the objects
+// named id (domain and network) for one test; it returns the test's
+// directory.
+func smallGuestSetup(t *testing.T, uri, id string) string {
 	dir := t.TempDir()
 	t.Setenv("NIXVIRT_STATE_DIR", filepath.Join(dir, "state"))
 	t.Cleanup(func() {
@@ -40,7 +42,7 @@ func h13Setup(t *testing.T, uri, id string) string {
 	return dir
 }
 
-func h13Config(uri, id, bridge string, g h13Guest) string {
+func smallGuestConfig(uri, id, bridge string, g smallGuest) string {
 	cputune := ""
 	if g.pin {
 		cputune = `cputune: {vcpupin: [{vcpu: 0, cpuset: "0"}], emulatorpin: cpuset: "0", iothreadpin: [{iothread: 1, cpuset: "0"}]}`
@@ -81,8 +83,8 @@ func h13Config(uri, id, bridge string, g h13Guest) string {
 `, uri, id, bridge, g.netAddr, id, cputune, id, model)
 }
 
-// h13Apply writes g's configuration and applies it; plan plans it.
-func h13Apply(t *testing.T, dir, config string) string {
+// applyConfig writes g's configuration and applies it; plan plans it.
+func applyConfig(t *testing.T, dir, config string) string {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, "host.cue"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
@@ -94,7 +96,7 @@ func h13Apply(t *testing.T, dir, config string) string {
 	return out
 }
 
-func h13Plan(t *testing.T, dir, config string) string {
+func planConfig(t *testing.T, dir, config string) string {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, "host.cue"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
@@ -106,8 +108,8 @@ func h13Plan(t *testing.T, dir, config string) string {
 	return out
 }
 
-// h13Running waits until the domain runs and returns its id.
-func h13Running(t *testing.T, uri, id string) string {
+// runningID waits until the domain runs and returns its id.
+func runningID(t *testing.T, uri, id string) string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for virsh(t, uri, "domstate", id) != "running" {
@@ -131,18 +133,18 @@ func TestE2ELivePinning(t *testing.T) {
 	n := os.Getpid() % 1000
 	id := fmt.Sprintf("nvxh13p-%d", n)
 	bridge := fmt.Sprintf("virbr-nvxh13p%d", n%100)
-	dir := h13Setup(t, uri, id)
-	g := h13Guest{netAddr: "10.213.1.1"}
-	h13Apply(t, dir, h13Config(uri, id, bridge, g))
-	started := h13Running(t, uri, id)
+	dir := smallGuestSetup(t, uri, id)
+	g := smallGuest{netAddr: "10.213.1.1"}
+	applyConfig(t, dir, smallGuestConfig(uri, id, bridge, g))
+	started := runningID(t, uri, id)
 
 	g.pin = true
-	plan := h13Plan(t, dir, h13Config(uri, id, bridge, g))
+	plan := planConfig(t, dir, smallGuestConfig(uri, id, bridge, g))
 	if !strings.Contains(plan, "live      cputune.vcpupin[0] (pin-vcpu)") || !strings.Contains(plan, "live      cputune.emulatorpin (pin-emulator)") ||
 		!strings.Contains(plan, "live      cputune.iothreadpin[1] (pin-iothread)") || strings.Contains(plan, "will restart") {
 		t.Errorf("plan:\n%s", plan)
 	}
-	out := h13Apply(t, dir, h13Config(uri, id, bridge, g))
+	out := applyConfig(t, dir, smallGuestConfig(uri, id, bridge, g))
 	t.Logf("plan:\n%s\napply:\n%s", plan, out)
 	if !strings.Contains(out, "domain/"+id+" changed live") || strings.Contains(out, "restarted") {
 		t.Errorf("apply:\n%s", out)
@@ -166,17 +168,17 @@ func TestE2ELivePinning(t *testing.T) {
 	if aff := virsh(t, uri, "vcpupin", id, "0", "--live"); !hasAffinity(aff, "0", "0") {
 		t.Errorf("vcpupin --live:\n%s", aff)
 	}
-	if plan := h13Plan(t, dir, h13Config(uri, id, bridge, g)); !strings.Contains(plan, "No changes.") || strings.Contains(plan, "≠") {
+	if plan := planConfig(t, dir, smallGuestConfig(uri, id, bridge, g)); !strings.Contains(plan, "No changes.") || strings.Contains(plan, "≠") {
 		t.Errorf("plan after the pins:\n%s", plan)
 	}
 
 	g.pin = false
-	plan = h13Plan(t, dir, h13Config(uri, id, bridge, g))
+	plan = planConfig(t, dir, smallGuestConfig(uri, id, bridge, g))
 	if !strings.Contains(plan, "restart   cputune.vcpupin[0]: libvirt has no call that takes a pin out of a running guest") ||
 		!strings.Contains(plan, "will restart") {
 		t.Errorf("plan of the pins taken out:\n%s", plan)
 	}
-	out = h13Apply(t, dir, h13Config(uri, id, bridge, g))
+	out = applyConfig(t, dir, smallGuestConfig(uri, id, bridge, g))
 	if !strings.Contains(out, "restarted") || virsh(t, uri, "domid", id) == started {
 		t.Errorf("apply of the pins taken out:\n%s", out)
 	}
@@ -210,22 +212,22 @@ func TestE2ENetworkRestartReattaches(t *testing.T) {
 	n := os.Getpid() % 1000
 	id := fmt.Sprintf("nvxh13r-%d", n)
 	bridge := fmt.Sprintf("virbr-nvxh13r%d", n%100)
-	dir := h13Setup(t, uri, id)
-	g := h13Guest{netAddr: "10.213.2.1"}
-	h13Apply(t, dir, h13Config(uri, id, bridge, g))
-	started := h13Running(t, uri, id)
+	dir := smallGuestSetup(t, uri, id)
+	g := smallGuest{netAddr: "10.213.2.1"}
+	applyConfig(t, dir, smallGuestConfig(uri, id, bridge, g))
+	started := runningID(t, uri, id)
 	portBefore := bridgePorts(t, bridge)
 	if len(portBefore) != 1 {
 		t.Fatalf("the bridge's ports before: %v", portBefore)
 	}
 
 	g.netAddr = "10.213.3.1"
-	plan := h13Plan(t, dir, h13Config(uri, id, bridge, g))
+	plan := planConfig(t, dir, smallGuestConfig(uri, id, bridge, g))
 	if !strings.Contains(plan, "network \""+id+"\" will restart") || !strings.Contains(plan, "restart   ip") ||
 		!strings.Contains(plan, "domain \""+id+"\" keeps running; its interfaces are re-attached after it") {
 		t.Errorf("plan:\n%s", plan)
 	}
-	out := h13Apply(t, dir, h13Config(uri, id, bridge, g))
+	out := applyConfig(t, dir, smallGuestConfig(uri, id, bridge, g))
 	t.Logf("plan:\n%s\napply:\n%s", plan, out)
 	if !strings.Contains(out, "network/"+id+" redefined, restarted, domain \""+id+"\" kept running, its interfaces re-attached") ||
 		strings.Contains(out, "stopped and started") {
@@ -243,7 +245,7 @@ func TestE2ENetworkRestartReattaches(t *testing.T) {
 	if x := virsh(t, uri, "dumpxml", id); !strings.Contains(x, "<mac address='52:54:00:13:00:01'/>") || !strings.Contains(x, "bridge='"+bridge+"'") {
 		t.Errorf("the running guest's interface is not on the network:\n%s", x)
 	}
-	if plan := h13Plan(t, dir, h13Config(uri, id, bridge, g)); !strings.Contains(plan, "No changes.") {
+	if plan := planConfig(t, dir, smallGuestConfig(uri, id, bridge, g)); !strings.Contains(plan, "No changes.") {
 		t.Errorf("plan after the restart:\n%s", plan)
 	}
 }
@@ -307,30 +309,30 @@ func TestE2EPoolKeepsRunning(t *testing.T) {
 }
 `, uri, id, path, autostart, restart, strings.Join(vs, "\n"))
 	}
-	h13Apply(t, dir, config(false, "a.img"))
+	applyConfig(t, dir, config(false, "a.img"))
 	// Put in outside libvirt, of the declared size: libvirt does not
 	// list it until a refresh.
 	outside := append([]byte("made outside libvirt"), make([]byte, 1<<20-20)...)
 	if err := os.WriteFile(filepath.Join(target, "b.img"), outside, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	plan := h13Plan(t, dir, config(false, "a.img", "b.img"))
+	plan := planConfig(t, dir, config(false, "a.img", "b.img"))
 	if !strings.Contains(plan, `~ pool "`+id+`" will be refreshed (its volumes rescanned; it keeps running)`) ||
 		!strings.Contains(plan, `+ volume "b.img" in pool "`+id+`" will be created`) {
 		t.Errorf("plan:\n%s", plan)
 	}
-	out := h13Apply(t, dir, config(false, "a.img", "b.img"))
+	out := applyConfig(t, dir, config(false, "a.img", "b.img"))
 	if !strings.Contains(out, "pool/"+id+" refreshed, volume b.img found when the pool was listed again; kept as it is") {
 		t.Errorf("apply:\n%s", out)
 	}
 	if got, err := os.ReadFile(filepath.Join(target, "b.img")); err != nil || !bytes.Equal(got, outside) {
 		t.Errorf("b.img after apply: %q, %v; want it kept", got, err)
 	}
-	if plan := h13Plan(t, dir, config(false, "a.img", "b.img")); !strings.Contains(plan, "No changes.") {
+	if plan := planConfig(t, dir, config(false, "a.img", "b.img")); !strings.Contains(plan, "No changes.") {
 		t.Errorf("plan after the refresh:\n%s", plan)
 	}
 
-	out = h13Apply(t, dir, config(true, "a.img", "b.img"))
+	out = applyConfig(t, dir, config(true, "a.img", "b.img"))
 	if strings.TrimSpace(strings.Split(out, "\n")[0]) != "pool/"+id+" autostart true" {
 		t.Errorf("apply:\n%s", out)
 	}
@@ -342,29 +344,29 @@ func TestE2EPoolKeepsRunning(t *testing.T) {
 	// The volumes leave the configuration (which keeps them) and the pool
 	// moves to another directory.
 	path = moved
-	plan = h13Plan(t, dir, config(true))
+	plan = planConfig(t, dir, config(true))
 	if !strings.Contains(plan, `~ pool "`+id+`" will be redefined`) || strings.Contains(plan, "will restart") ||
 		!strings.Contains(plan, "next boot pool: libvirt reads a pool's definition when the pool starts") {
 		t.Errorf("plan of a new directory:\n%s", plan)
 	}
-	out = h13Apply(t, dir, config(true))
+	out = applyConfig(t, dir, config(true))
 	if strings.TrimSpace(strings.Split(out, "\n")[0]) != "pool/"+id+" redefined" {
 		t.Errorf("apply of a new directory:\n%s", out)
 	}
 	if info := virsh(t, uri, "pool-info", id); !strings.Contains(info, "running") {
 		t.Errorf("pool-info after the redefine:\n%s", info)
 	}
-	plan = h13Plan(t, dir, config(true))
+	plan = planConfig(t, dir, config(true))
 	if !strings.Contains(plan, `≠ pool "`+id+`" runs with an older definition until it restarts`) || !strings.Contains(plan, "No changes.") {
 		t.Errorf("plan after the redefine:\n%s", plan)
 	}
 	restart = "true"
-	out = h13Apply(t, dir, config(true))
+	out = applyConfig(t, dir, config(true))
 	if strings.TrimSpace(strings.Split(out, "\n")[0]) != "pool/"+id+" restarted" {
 		t.Errorf("apply with restart: true:\n%s", out)
 	}
 	restart = "null"
-	if plan := h13Plan(t, dir, config(true)); !strings.Contains(plan, "No changes.") || strings.Contains(plan, "≠") {
+	if plan := planConfig(t, dir, config(true)); !strings.Contains(plan, "No changes.") || strings.Contains(plan, "≠") {
 		t.Errorf("plan after the restart:\n%s", plan)
 	}
 	if x := virsh(t, uri, "pool-dumpxml", id); !strings.Contains(x, "<path>"+moved+"</path>") {
@@ -384,10 +386,10 @@ func TestE2ERunningDriftPutBackWithoutRestart(t *testing.T) {
 	n := os.Getpid() % 1000
 	id := fmt.Sprintf("nvxh13d-%d", n)
 	bridge := fmt.Sprintf("virbr-nvxh13d%d", n%100)
-	dir := h13Setup(t, uri, id)
-	config := h13Config(uri, id, bridge, h13Guest{netAddr: "10.213.4.1"})
-	h13Apply(t, dir, config)
-	started := h13Running(t, uri, id)
+	dir := smallGuestSetup(t, uri, id)
+	config := smallGuestConfig(uri, id, bridge, smallGuest{netAddr: "10.213.4.1"})
+	applyConfig(t, dir, config)
+	started := runningID(t, uri, id)
 
 	persistent := virsh(t, uri, "dumpxml", "--inactive", id)
 	edited := strings.Replace(persistent, "<memory unit='KiB'>131072</memory>", "<memory unit='KiB'>196608</memory>", 1)
@@ -400,11 +402,11 @@ func TestE2ERunningDriftPutBackWithoutRestart(t *testing.T) {
 	}
 	virsh(t, uri, "define", file)
 
-	plan := h13Plan(t, dir, config)
+	plan := planConfig(t, dir, config)
 	if !strings.Contains(plan, "changed outside nixvirt") || strings.Contains(plan, "will restart") {
 		t.Errorf("plan:\n%s", plan)
 	}
-	out := h13Apply(t, dir, config)
+	out := applyConfig(t, dir, config)
 	if !strings.Contains(out, "domain/"+id+" redefined") || strings.Contains(out, "restarted") {
 		t.Errorf("apply:\n%s", out)
 	}
@@ -414,7 +416,7 @@ func TestE2ERunningDriftPutBackWithoutRestart(t *testing.T) {
 	if p := virsh(t, uri, "dumpxml", "--inactive", id); !strings.Contains(p, "<memory unit='KiB'>131072</memory>") {
 		t.Errorf("the persistent definition was not put back:\n%s", p)
 	}
-	if plan := h13Plan(t, dir, config); !strings.Contains(plan, "No changes.") || strings.Contains(plan, "≠") {
+	if plan := planConfig(t, dir, config); !strings.Contains(plan, "No changes.") || strings.Contains(plan, "≠") {
 		t.Errorf("plan after apply:\n%s", plan)
 	}
 }
@@ -432,15 +434,15 @@ func TestE2ESavedGuestRestartsAfterResuming(t *testing.T) {
 	n := os.Getpid() % 1000
 	id := fmt.Sprintf("nvxh13s-%d", n)
 	bridge := fmt.Sprintf("virbr-nvxh13s%d", n%100)
-	dir := h13Setup(t, uri, id)
+	dir := smallGuestSetup(t, uri, id)
 	t.Cleanup(func() { exec.Command("virsh", "-c", uri, "managedsave-remove", id).Run() })
-	config := h13Config(uri, id, bridge, h13Guest{netAddr: "10.213.5.1", virtioNIC: true})
-	h13Apply(t, dir, config)
-	h13Running(t, uri, id)
+	config := smallGuestConfig(uri, id, bridge, smallGuest{netAddr: "10.213.5.1", virtioNIC: true})
+	applyConfig(t, dir, config)
+	runningID(t, uri, id)
 	virsh(t, uri, "managedsave", id)
 
 	changed := strings.Replace(config, `machine: "pc"`, `machine: "pc-i440fx-7.1"`, 1)
-	plan := h13Plan(t, dir, changed)
+	plan := planConfig(t, dir, changed)
 	for _, want := range []string{
 		"it resumes from its managed save image, with the definition it was saved with",
 		`↻ domain "` + id + `" will restart once it has resumed, to take its new definition`,
@@ -450,16 +452,16 @@ func TestE2ESavedGuestRestartsAfterResuming(t *testing.T) {
 			t.Errorf("plan lacks %q:\n%s", want, plan)
 		}
 	}
-	out := h13Apply(t, dir, changed)
+	out := applyConfig(t, dir, changed)
 	t.Logf("plan:\n%s\napply:\n%s", plan, out)
 	if !strings.Contains(out, "domain/"+id+" redefined, started, restarted after it resumed, with its new definition") {
 		t.Errorf("apply:\n%s", out)
 	}
-	h13Running(t, uri, id)
+	runningID(t, uri, id)
 	if x := virsh(t, uri, "dumpxml", id); !strings.Contains(x, "machine='pc-i440fx-7.1'") {
 		t.Errorf("the guest runs with its old machine type:\n%s", x)
 	}
-	if plan := h13Plan(t, dir, changed); !strings.Contains(plan, "No changes.") || strings.Contains(plan, "≠") {
+	if plan := planConfig(t, dir, changed); !strings.Contains(plan, "No changes.") || strings.Contains(plan, "≠") {
 		t.Errorf("plan after apply:\n%s", plan)
 	}
 
@@ -469,28 +471,28 @@ func TestE2ESavedGuestRestartsAfterResuming(t *testing.T) {
 	virsh(t, uri, "managedsave", id)
 	again := strings.Replace(strings.Replace(changed, `machine: "pc-i440fx-7.1"`, `machine: "pc-i440fx-7.0"`, 1),
 		"active: true\n\t\trestart: null", "active: null\n\t\trestart: null", 1)
-	if plan := h13Plan(t, dir, again); !strings.Contains(plan, "it has a managed save image: started, it resumes with the definition it was saved with") {
+	if plan := planConfig(t, dir, again); !strings.Contains(plan, "it has a managed save image: started, it resumes with the definition it was saved with") {
 		t.Errorf("plan with active: null:\n%s", plan)
 	}
-	if out := h13Apply(t, dir, again); !strings.Contains(out, "domain/"+id+" redefined") || strings.Contains(out, "started") {
+	if out := applyConfig(t, dir, again); !strings.Contains(out, "domain/"+id+" redefined") || strings.Contains(out, "started") {
 		t.Errorf("apply with active: null:\n%s", out)
 	}
 	virsh(t, uri, "start", id)
-	resumed := h13Running(t, uri, id)
+	resumed := runningID(t, uri, id)
 	if x := virsh(t, uri, "dumpxml", id); !strings.Contains(x, "machine='pc-i440fx-7.1'") {
 		t.Errorf("the guest did not resume with its old machine type:\n%s", x)
 	}
-	plan = h13Plan(t, dir, again)
+	plan = planConfig(t, dir, again)
 	if !strings.Contains(plan, `↻ domain "`+id+`" will restart`) || !strings.Contains(plan, "because it was resumed from its managed save image with an older definition") {
 		t.Errorf("plan after a start outside nixvirt:\n%s", plan)
 	}
-	if out := h13Apply(t, dir, again); !strings.Contains(out, "domain/"+id+" restarted") || virsh(t, uri, "domid", id) == resumed {
+	if out := applyConfig(t, dir, again); !strings.Contains(out, "domain/"+id+" restarted") || virsh(t, uri, "domid", id) == resumed {
 		t.Errorf("apply after a start outside nixvirt:\n%s", out)
 	}
 	if x := virsh(t, uri, "dumpxml", id); !strings.Contains(x, "machine='pc-i440fx-7.0'") {
 		t.Errorf("the restarted guest has not the new machine type:\n%s", x)
 	}
-	if plan := h13Plan(t, dir, again); !strings.Contains(plan, "No changes.") || strings.Contains(plan, "≠") {
+	if plan := planConfig(t, dir, again); !strings.Contains(plan, "No changes.") || strings.Contains(plan, "≠") {
 		t.Errorf("plan after the restart:\n%s", plan)
 	}
 }
