@@ -195,7 +195,7 @@ func planPending(h Host, c *planned) {
 	if err1 != nil || err2 != nil {
 		return
 	}
-	withoutRunState(c.Kind, r, p)
+	withoutRunState(c.Kind, r, p, hostCPUsOf(h))
 	cs, err := treeDifferences(c.Kind, r, p)
 	if err != nil {
 		return
@@ -235,7 +235,7 @@ func planRunningDrift(h Host, c *planned) {
 	if err1 != nil || err2 != nil {
 		return
 	}
-	withoutRunState(c.Kind, r, w)
+	withoutRunState(c.Kind, r, w, hostCPUsOf(h))
 	cs, err := treeDifferences(c.Kind, r, w)
 	if err != nil {
 		return
@@ -265,7 +265,7 @@ func planRunningDrift(h Host, c *planned) {
 // port id and the bridge of its network, the ports libvirt chose for
 // graphics with autoport, the CPU libvirt chose for a host-model or
 // maximum one, and a NAT network's port range.
-func withoutRunState(k compiler.Kind, r, p *xmldoc.Element) {
+func withoutRunState(k compiler.Kind, r, p *xmldoc.Element, hostCPUs string) {
 	switch k {
 	case compiler.KindNetwork:
 		r.RemoveAttrs("connections")
@@ -293,6 +293,7 @@ func withoutRunState(k compiler.Kind, r, p *xmldoc.Element) {
 		if p.Child("iothreadids") == nil && defaultIOThreadIDs(r) {
 			r.RemoveChildren("iothreadids")
 		}
+		withoutUnpinnedPins(r, p, hostCPUs)
 		devices := r.Child("devices")
 		if devices == nil {
 			break
@@ -325,6 +326,70 @@ func withoutRunState(k compiler.Kind, r, p *xmldoc.Element) {
 			}
 		}
 	}
+}
+
+// withoutUnpinnedPins takes out of a running domain's cputune the pins
+// its persistent definition lacks that pin a thread where an unpinned one
+// runs (the vcpu cpuset, or every host CPU): a pin taken out live leaves
+// such a pin behind (package live's pins).
+func withoutUnpinnedPins(r, p *xmldoc.Element, hostCPUs string) {
+	rt := r.Child("cputune")
+	if rt == nil {
+		return
+	}
+	unpinned := hostCPUs
+	if v := p.Child("vcpu"); v != nil {
+		if set, ok := v.Attr("cpuset"); ok {
+			unpinned = set
+		}
+	}
+	if unpinned == "" {
+		return
+	}
+	// key is what identifies a pin: its element and vCPU or I/O thread.
+	key := func(e *xmldoc.Element) string {
+		vcpu, _ := e.Attr("vcpu")
+		thread, _ := e.Attr("iothread")
+		return e.Name + "/" + vcpu + "/" + thread
+	}
+	persistent := map[string]bool{}
+	if pt := p.Child("cputune"); pt != nil {
+		for _, e := range pt.Children {
+			persistent[key(e)] = true
+		}
+	}
+	kept := rt.Children[:0]
+	for _, e := range rt.Children {
+		set, _ := e.Attr("cpuset")
+		pin := e.Name == "vcpupin" || e.Name == "emulatorpin" || e.Name == "iothreadpin"
+		if !pin || persistent[key(e)] || set != unpinned {
+			kept = append(kept, e)
+		}
+	}
+	rt.Children = kept
+}
+
+// hostCPUsOf is the host's online CPUs in libvirt's cpuset syntax, ""
+// when h cannot tell.
+func hostCPUsOf(h Host) string {
+	c, ok := hostAs[interface{ HostCPUs() (string, error) }](h)
+	if !ok {
+		return ""
+	}
+	cpus, err := c.HostCPUs()
+	if err != nil {
+		return ""
+	}
+	return cpus
+}
+
+// HostCPUs is the host's online CPUs in libvirt's cpuset syntax.
+func (h *libvirtHost) HostCPUs() (string, error) {
+	online, _, err := h.conn.GetCPUMap(0)
+	if err != nil {
+		return "", err
+	}
+	return live.CPUSet(online), nil
 }
 
 // defaultIOThreadIDs reports whether a domain's iothreadids are the ids

@@ -256,7 +256,7 @@ func TestWithoutRunState(t *testing.T) {
 		if err1 != nil || err2 != nil {
 			t.Fatal(err1, err2)
 		}
-		withoutRunState(compiler.KindDomain, r, p)
+		withoutRunState(compiler.KindDomain, r, p, "0-3")
 		cs, err := treeDifferences(compiler.KindDomain, r, p)
 		if err != nil {
 			t.Fatal(err)
@@ -399,6 +399,38 @@ func TestDefaultIOThreadIDs(t *testing.T) {
 		}
 		if got := defaultIOThreadIDs(d); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.xml, got, tc.want)
+		}
+	}
+}
+
+// A pin taken out live leaves the running guest pinned where an unpinned
+// thread runs: no pending difference. Any other pin the persistent
+// definition lacks is one.
+func TestWithoutUnpinnedPins(t *testing.T) {
+	for _, tc := range []struct {
+		running, persistent, want string
+	}{
+		{`<domain><cputune><vcpupin vcpu="0" cpuset="0-3"/><emulatorpin cpuset="0-3"/><iothreadpin iothread="1" cpuset="0-3"/></cputune></domain>`,
+			`<domain/>`, `<domain><cputune/></domain>`},
+		{`<domain><cputune><vcpupin vcpu="0" cpuset="0-3"/><vcpupin vcpu="1" cpuset="2"/></cputune></domain>`,
+			`<domain><cputune><vcpupin vcpu="0" cpuset="0-3"/></cputune></domain>`,
+			`<domain><cputune><vcpupin vcpu="0" cpuset="0-3"/><vcpupin vcpu="1" cpuset="2"/></cputune></domain>`},
+		{`<domain><vcpu cpuset="2-3">2</vcpu><cputune><vcpupin vcpu="0" cpuset="2-3"/><vcpupin vcpu="1" cpuset="0-3"/></cputune></domain>`,
+			`<domain><vcpu cpuset="2-3">2</vcpu></domain>`,
+			`<domain><vcpu cpuset="2-3">2</vcpu><cputune><vcpupin vcpu="1" cpuset="0-3"/></cputune></domain>`},
+	} {
+		r, err1 := xmldoc.Parse([]byte(tc.running))
+		p, err2 := xmldoc.Parse([]byte(tc.persistent))
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		withoutUnpinnedPins(r, p, "0-3")
+		want, err := xmldoc.Parse([]byte(tc.want))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Render() != want.Render() {
+			t.Errorf("%s: got\n%s\nwant\n%s", tc.running, r.Render(), want.Render())
 		}
 	}
 }

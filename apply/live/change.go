@@ -125,7 +125,7 @@ type Op struct {
 	Event string `json:"event,omitempty"`
 	// Index is the vCPU of PinVcpu and the I/O thread id of PinIOThread;
 	// CPUSet the host CPUs of the pin calls, in libvirt's cpuset syntax
-	// ("0-3,^2,6").
+	// ("0-3,^2,6"), "" for every host CPU (a pin taken out).
 	Index  uint   `json:"index,omitempty"`
 	CPUSet string `json:"cpuset,omitempty"`
 	// Params are the typed parameters of the Set*Parameters calls, by

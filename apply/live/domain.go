@@ -61,7 +61,7 @@ func Domain(old, new *libvirtxml.Domain) []Change {
 		case "BlockIOTune":
 			cs = append(cs, blkiotune(old.BlockIOTune, new.BlockIOTune)...)
 		case "CPUTune":
-			cs = append(cs, cputune(old.CPUTune, new.CPUTune)...)
+			cs = append(cs, cputune(old.CPUTune, new.CPUTune, defaultCPUs(new))...)
 		case "OS":
 			cs = append(cs, osChanges(old.OS, new.OS)...)
 		case "Devices":
@@ -327,7 +327,18 @@ func blkiotune(old, new *libvirtxml.DomainBlockIOTune) []Change {
 	return cs
 }
 
-func cputune(old, new *libvirtxml.DomainCPUTune) []Change {
+// defaultCPUs are the host CPUs a thread of a domain runs on when it is
+// not pinned: the vcpu element's cpuset, or "" for every host CPU.
+func defaultCPUs(d *libvirtxml.Domain) string {
+	if d.VCPU == nil {
+		return ""
+	}
+	return d.VCPU.CPUSet
+}
+
+// cputune classifies the changes of cputune; unpinned is where a pin
+// taken out leaves its thread (defaultCPUs).
+func cputune(old, new *libvirtxml.DomainCPUTune, unpinned string) []Change {
 	if old == nil {
 		old = &libvirtxml.DomainCPUTune{}
 	}
@@ -389,7 +400,7 @@ func cputune(old, new *libvirtxml.DomainCPUTune) []Change {
 	if params != nil {
 		cs = append(cs, Change{Class: Live, Path: "cputune", Op: &Op{Kind: SetSchedulerParameters, Params: params}})
 	}
-	cs = append(cs, pins(old, new)...)
+	cs = append(cs, pins(old, new, unpinned)...)
 	// Scheduler policies, cache and memory bandwidth allocation.
 	rest := func(t *libvirtxml.DomainCPUTune) string {
 		c := *t
@@ -405,18 +416,19 @@ func cputune(old, new *libvirtxml.DomainCPUTune) []Change {
 	return cs
 }
 
-// pins are the changes of vCPU, emulator and I/O thread pinning: a pin
-// set or changed is live (libvirt moves the threads at once); a pin taken
-// out needs a restart, since libvirt has no call that takes one out of a
-// running guest (pinning to every CPU leaves a pin that says so).
-func pins(old, new *libvirtxml.DomainCPUTune) []Change {
+// pins are the changes of vCPU, emulator and I/O thread pinning, all
+// live: libvirt moves the threads at once. libvirt has no call that takes
+// a pin out of a running guest, so a pin taken out pins its thread where
+// an unpinned one runs (unpinned: the vcpu cpuset, or "" for every host
+// CPU); the running definition then shows that pin, which is no pending
+// difference (apply's withoutRunState).
+func pins(old, new *libvirtxml.DomainCPUTune, unpinned string) []Change {
 	var cs []Change
 	pin := func(path string, kind OpKind, index uint, from, to string) {
 		switch {
 		case from == to:
 		case to == "":
-			cs = append(cs, Change{Class: Restart, Path: path,
-				Reason: "libvirt has no call that takes a pin out of a running guest"})
+			cs = append(cs, Change{Class: Live, Path: path, Op: &Op{Kind: kind, Index: index, CPUSet: unpinned}})
 		default:
 			cs = append(cs, Change{Class: Live, Path: path, Op: &Op{Kind: kind, Index: index, CPUSet: to}})
 		}

@@ -206,7 +206,7 @@ var domainCases = []domainCase{
 		newTop: "<iothreads>1</iothreads><cputune><emulatorpin cpuset='1'/><iothreadpin iothread='1' cpuset='0'/></cputune>",
 		want:   []string{"live cputune.emulatorpin (pin-emulator)", "live cputune.iothreadpin[1] (pin-iothread)"}},
 	{name: "pins taken out", oldTop: "<cputune><vcpupin vcpu='0' cpuset='1'/><emulatorpin cpuset='1'/><iothreadpin iothread='1' cpuset='0'/></cputune>",
-		want: []string{"restart cputune.vcpupin[0]", "restart cputune.emulatorpin", "restart cputune.iothreadpin[1]"}},
+		want: []string{"live cputune.vcpupin[0] (pin-vcpu)", "live cputune.emulatorpin (pin-emulator)", "live cputune.iothreadpin[1] (pin-iothread)"}},
 	{name: "pin and shares together", oldTop: "<cputune><shares>1024</shares></cputune>",
 		newTop: "<cputune><shares>2048</shares><vcpupin vcpu='0' cpuset='1'/></cputune>",
 		want:   []string{"live cputune (set-scheduler-parameters)", "live cputune.vcpupin[0] (pin-vcpu)"}},
@@ -348,8 +348,42 @@ func TestDomainOps(t *testing.T) {
 	if o := op("<cputune><vcpupin vcpu='3' cpuset='0'/></cputune>", "", "<cputune><vcpupin vcpu='3' cpuset='1-2'/></cputune>", ""); o.Index != 3 || o.CPUSet != "1-2" {
 		t.Errorf("pin-vcpu %+v, want vCPU 3 on 1-2", o)
 	}
+	if o := op("<cputune><vcpupin vcpu='1' cpuset='0'/></cputune>", "", "", ""); o.Index != 1 || o.CPUSet != "" {
+		t.Errorf("a vCPU pin taken out: %+v, want vCPU 1 on every host CPU", o)
+	}
+	if o := op("<vcpu cpuset='2-3'>2</vcpu><cputune><emulatorpin cpuset='0'/></cputune>", "", "<vcpu cpuset='2-3'>2</vcpu>", ""); o.Kind != PinEmulator || o.CPUSet != "2-3" {
+		t.Errorf("an emulator pin taken out: %+v, want the vcpu cpuset", o)
+	}
 	if o := op("<iothreads>2</iothreads>", "", "<iothreads>2</iothreads><cputune><iothreadpin iothread='2' cpuset='5'/></cputune>", ""); o.Kind != PinIOThread || o.Index != 2 || o.CPUSet != "5" {
 		t.Errorf("pin-iothread %+v, want I/O thread 2 on 5", o)
+	}
+}
+
+func TestCPUSet(t *testing.T) {
+	for _, c := range []struct {
+		cpus map[int]bool
+		want string
+	}{
+		{map[int]bool{0: true, 1: true}, "0-1"},
+		{map[int]bool{0: true, 1: false, 2: true, 3: true, 4: true, 6: true}, "0,2-4,6"},
+		{map[int]bool{0: false, 1: true}, "1"},
+		{map[int]bool{}, ""},
+	} {
+		if got := CPUSet(c.cpus); got != c.want {
+			t.Errorf("CPUSet(%v) = %q, want %q", c.cpus, got, c.want)
+		}
+		if c.want == "" {
+			continue
+		}
+		m, err := cpuMap(c.want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n, on := range c.cpus {
+			if on != (n < len(m) && m[n]) {
+				t.Errorf("%q read back: CPU %d %v", c.want, n, !on)
+			}
+		}
 	}
 }
 

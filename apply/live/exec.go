@@ -152,7 +152,13 @@ func ApplyDomain(dom *libvirt.Domain, c Change) error {
 			err = dom.SetSchedulerParametersFlags(&p, both)
 		}
 	case PinVcpu, PinEmulator, PinIOThread:
-		cpus, perr := cpuMap(op.CPUSet)
+		var cpus []bool
+		var perr error
+		if op.CPUSet == "" {
+			cpus, perr = hostCPUs(dom)
+		} else {
+			cpus, perr = cpuMap(op.CPUSet)
+		}
 		if perr != nil {
 			return fmt.Errorf("%s: %w", c.Path, perr)
 		}
@@ -168,6 +174,52 @@ func ApplyDomain(dom *libvirt.Domain, c Change) error {
 		return fmt.Errorf("%s: unknown live operation %q", c.Path, op.Kind)
 	}
 	return refused(c, err)
+}
+
+// hostCPUs is the map of the host's online CPUs, where an unpinned
+// thread runs.
+func hostCPUs(dom *libvirt.Domain) ([]bool, error) {
+	conn, err := dom.DomainGetConnect()
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	online, _, err := conn.GetCPUMap(0)
+	if err != nil {
+		return nil, fmt.Errorf("reading the host's CPUs: %w", err)
+	}
+	cpus := make([]bool, len(online))
+	for n, on := range online {
+		cpus[n] = on
+	}
+	return cpus, nil
+}
+
+// CPUSet writes a map of host CPUs in libvirt's cpuset syntax, as libvirt
+// writes one: ranges and single CPUs, in order ("0-3,6").
+func CPUSet(cpus map[int]bool) string {
+	highest := -1
+	for n, on := range cpus {
+		if on {
+			highest = max(highest, n)
+		}
+	}
+	var parts []string
+	for n := 0; n <= highest; n++ {
+		if !cpus[n] {
+			continue
+		}
+		first := n
+		for n < highest && cpus[n+1] {
+			n++
+		}
+		if first == n {
+			parts = append(parts, strconv.Itoa(n))
+		} else {
+			parts = append(parts, strconv.Itoa(first)+"-"+strconv.Itoa(n))
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // cpuMap reads a cpuset in libvirt's syntax (comma-separated CPUs and

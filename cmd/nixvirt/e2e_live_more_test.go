@@ -125,8 +125,7 @@ func runningID(t *testing.T, uri, id string) string {
 // running guest to host CPU 0 through apply: the guest keeps running
 // (same id), and its running and persistent definitions both have the
 // pins; plan afterwards has nothing to do and nothing pending. Taking the
-// pins out again is a restart-class change, which restart: null restarts
-// for. Objects are named nvxh13p-PID (bridge virbr-nvxh13p…,
+// pins out again is live too, and leaves nothing pending. Objects are named nvxh13p-PID (bridge virbr-nvxh13p…,
 // 10.213.1.0/24, no forward).
 func TestE2ELivePinning(t *testing.T) {
 	uri := e2eURI(t)
@@ -172,18 +171,25 @@ func TestE2ELivePinning(t *testing.T) {
 		t.Errorf("plan after the pins:\n%s", plan)
 	}
 
+	// Taken out: libvirt has no call for that, so the threads are pinned
+	// to every host CPU, as unpinned ones run; nothing is left pending.
 	g.pin = false
 	plan = planConfig(t, dir, smallGuestConfig(uri, id, bridge, g))
-	if !strings.Contains(plan, "restart   cputune.vcpupin[0]: libvirt has no call that takes a pin out of a running guest") ||
-		!strings.Contains(plan, "will restart") {
+	if !strings.Contains(plan, "live      cputune.vcpupin[0] (pin-vcpu)") || strings.Contains(plan, "will restart") {
 		t.Errorf("plan of the pins taken out:\n%s", plan)
 	}
 	out = applyConfig(t, dir, smallGuestConfig(uri, id, bridge, g))
-	if !strings.Contains(out, "restarted") || virsh(t, uri, "domid", id) == started {
+	if !strings.Contains(out, "changed live") || strings.Contains(out, "restarted") || virsh(t, uri, "domid", id) != started {
 		t.Errorf("apply of the pins taken out:\n%s", out)
 	}
-	if x := virsh(t, uri, "dumpxml", id); strings.Contains(x, "<vcpupin") {
-		t.Errorf("the restarted guest is still pinned:\n%s", x)
+	if x := virsh(t, uri, "dumpxml", "--inactive", id); strings.Contains(x, "pin ") {
+		t.Errorf("the persistent definition is still pinned:\n%s", x)
+	}
+	if aff := virsh(t, uri, "vcpupin", id, "0", "--live"); hasAffinity(aff, "0", "0") {
+		t.Errorf("vCPU 0 is still on CPU 0 alone:\n%s", aff)
+	}
+	if plan := planConfig(t, dir, smallGuestConfig(uri, id, bridge, g)); !strings.Contains(plan, "No changes.") || strings.Contains(plan, "≠") {
+		t.Errorf("plan after the pins were taken out:\n%s", plan)
 	}
 }
 
