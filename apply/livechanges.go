@@ -264,7 +264,9 @@ func planRunningDrift(h Host, c *planned) {
 // partition, a disk source's index and empty backing store, an interface's
 // port id and the bridge of its network, the ports libvirt chose for
 // graphics with autoport, the CPU libvirt chose for a host-model or
-// maximum one, and a NAT network's port range.
+// maximum one, the iothread ids libvirt numbered, the pins a pin taken
+// out live leaves (where unpinned threads run: hostCPUs, or the vcpu
+// cpuset), and a NAT network's port range.
 func withoutRunState(k compiler.Kind, r, p *xmldoc.Element, hostCPUs string) {
 	switch k {
 	case compiler.KindNetwork:
