@@ -183,7 +183,10 @@ func hostCPUs(dom *libvirt.Domain) ([]bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
+	// Only the reference DomainGetConnect took is released: the
+	// connection stays open for its owner, and nothing is lost if this
+	// fails.
+	defer func() { _, _ = conn.Close() }()
 	online, _, err := conn.GetCPUMap(0)
 	if err != nil {
 		return nil, fmt.Errorf("reading the host's CPUs: %w", err)
