@@ -20,7 +20,9 @@ import (
 // detached (USB unplug needs no answer from the guest, unlike PCI), so
 // that a re-attach after a network restart is seen to work cleanly.
 type smallGuest struct {
-	pin     bool
+	pin bool
+	// shares: cputune shares of 2048.
+	shares  bool
 	netAddr string // the network's address, 10.213.x.1
 	// virtioNIC: a virtio interface instead, which QEMU can save (usb-net
 	// cannot be migrated, so not saved either).
@@ -43,9 +45,16 @@ func smallGuestSetup(t *testing.T, uri, id string) string {
 }
 
 func smallGuestConfig(uri, id, bridge string, g smallGuest) string {
-	cputune := ""
+	var tune []string
 	if g.pin {
-		cputune = `cputune: {vcpupin: [{vcpu: 0, cpuset: "0"}], emulatorpin: cpuset: "0", iothreadpin: [{iothread: 1, cpuset: "0"}]}`
+		tune = append(tune, `vcpupin: [{vcpu: 0, cpuset: "0"}], emulatorpin: cpuset: "0", iothreadpin: [{iothread: 1, cpuset: "0"}]`)
+	}
+	if g.shares {
+		tune = append(tune, `shares: 2048`)
+	}
+	cputune := ""
+	if tune != nil {
+		cputune = "cputune: {" + strings.Join(tune, ", ") + "}"
 	}
 	model := `model: type: "usb-net", address: {type: "usb", bus: 0, port: "1"}`
 	if g.virtioNIC {
@@ -122,7 +131,8 @@ func runningID(t *testing.T, uri, id string) string {
 }
 
 // TestE2ELivePinning pins vCPU 0, the emulator and I/O thread 1 of a
-// running guest to host CPU 0 through apply: the guest keeps running
+// running guest to host CPU 0 and gives it CPU shares through apply: the
+// guest keeps running
 // (same id), and its running and persistent definitions both have the
 // pins; plan afterwards has nothing to do and nothing pending. Taking the
 // pins out again is live too, and leaves nothing pending. Objects are named nvxh13p-PID (bridge virbr-nvxh13p…,
@@ -137,10 +147,11 @@ func TestE2ELivePinning(t *testing.T) {
 	applyConfig(t, dir, smallGuestConfig(uri, id, bridge, g))
 	started := runningID(t, uri, id)
 
-	g.pin = true
+	g.pin, g.shares = true, true
 	plan := planConfig(t, dir, smallGuestConfig(uri, id, bridge, g))
 	if !strings.Contains(plan, "live      cputune.vcpupin[0] (pin-vcpu)") || !strings.Contains(plan, "live      cputune.emulatorpin (pin-emulator)") ||
-		!strings.Contains(plan, "live      cputune.iothreadpin[1] (pin-iothread)") || strings.Contains(plan, "will restart") {
+		!strings.Contains(plan, "live      cputune.iothreadpin[1] (pin-iothread)") || !strings.Contains(plan, "live      cputune (set-scheduler-parameters)") ||
+		strings.Contains(plan, "will restart") {
 		t.Errorf("plan:\n%s", plan)
 	}
 	out := applyConfig(t, dir, smallGuestConfig(uri, id, bridge, g))
@@ -157,7 +168,7 @@ func TestE2ELivePinning(t *testing.T) {
 			args = append(args, flag)
 		}
 		x := virsh(t, uri, args...)
-		for _, want := range []string{"<vcpupin vcpu='0' cpuset='0'/>", "<emulatorpin cpuset='0'/>", "<iothreadpin iothread='1' cpuset='0'/>"} {
+		for _, want := range []string{"<vcpupin vcpu='0' cpuset='0'/>", "<emulatorpin cpuset='0'/>", "<iothreadpin iothread='1' cpuset='0'/>", "<shares>2048</shares>"} {
 			if !strings.Contains(x, want) {
 				t.Errorf("dumpxml %s has no %s:\n%s", flag, want, x)
 			}
