@@ -14,16 +14,15 @@ import (
 
 // smallGuest is a guest of the end-to-end tests below: a QEMU guest
 // without an operating system (type qemu, CPU mode maximum) with two
-// vCPUs and an I/O thread, optionally pinned (vCPU 0, the emulator and the
-// I/O thread to host CPU 0), and one interface on the network: a usb-net
-// one, which the guest releases at once when it is
-// detached (USB unplug needs no answer from the guest, unlike PCI), so
-// that a re-attach after a network restart is seen to work cleanly.
+// vCPUs and an I/O thread, and one interface on the network: a usb-net
+// one, which the guest releases at once when it is detached (USB unplug
+// needs no answer from the guest, unlike PCI), so that a re-attach after
+// a network restart is seen to work cleanly.
 type smallGuest struct {
-	pin bool
-	// shares: cputune shares of 2048.
-	shares  bool
-	netAddr string // the network's address, 10.213.x.1
+	// pin pins vCPU 0, the emulator and the I/O thread to host CPU 0;
+	// shares gives it cputune shares of 2048.
+	pin, shares bool
+	netAddr     string // the network's address, 10.213.x.1
 	// virtioNIC: a virtio interface instead, which QEMU can save (usb-net
 	// cannot be migrated, so not saved either).
 	virtioNIC bool
