@@ -248,7 +248,7 @@ func (c *Change) counts() (add, change, destroy int) {
 		switch s.Action {
 		case CreateVolume:
 			add++
-		case DeleteVolume:
+		case DeleteVolume, DeleteSeed:
 			destroy++
 		default:
 			self = true
@@ -327,6 +327,9 @@ type planned struct {
 	// reattach: the dependents keep running and their interfaces are
 	// re-attached after the network restarts (reattach.go).
 	reattach bool
+	// seeds are the cloud-init seed volumes deleted with a domain
+	// (seedprune.go).
+	seeds []seedRemoval
 }
 
 // planConnection plans one host.
@@ -414,6 +417,7 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 	if err := keepManagedSaves(h, changes); err != nil {
 		return nil, nil, err
 	}
+	planSeedRemovals(h, changes, live[compiler.KindPool], wanted, opts.State)
 	return changes, unmanaged, nil
 }
 

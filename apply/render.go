@@ -65,6 +65,8 @@ func renderText(w io.Writer, p *Plan, colour bool) {
 				fmt.Fprintf(w, "  %s volume %q in pool %q will grow to %d bytes\n", paint(colour, "~"), s.Volume, c.Name, s.Capacity)
 			case DeleteVolume:
 				fmt.Fprintf(w, "  %s volume %q in pool %q will be deleted\n", paint(colour, "-"), s.Volume, c.Name)
+			case DeleteSeed:
+				fmt.Fprintf(w, "  %s volume %q in pool %q will be deleted\n", paint(colour, "-"), s.Volume, s.Reasons[0].Name)
 			case Autostart:
 				fmt.Fprintf(w, "  %s %s %q autostart will be set to %v\n", paint(colour, "~"), c.Kind, c.Name, *s.On)
 			case WaitAddress:
@@ -165,6 +167,8 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 		return "its declared content differs from what nixvirt put in it; replace: true"
 	case ReasonSeedChanged:
 		return fmt.Sprintf("the cloud-init seed of domain %q changed; a guest that already booted reads it only if cloud-init runs again (give meta-data a new instance-id)", r.Name)
+	case ReasonSeedOfDeletedDomain:
+		return "the cloud-init seed nixvirt built for this domain, which is deleted"
 	case ReasonCapacityGrows:
 		return "its declared capacity is larger"
 	case ReasonWaitFor:
@@ -320,6 +324,8 @@ func doneText(s Step) string {
 		return "volume " + s.Volume + " created"
 	case DeleteVolume:
 		return "volume " + s.Volume + " deleted"
+	case DeleteSeed:
+		return "seed volume " + s.Reasons[0].Name + "/" + s.Volume + " deleted"
 	case ReplaceVolume:
 		return "volume " + s.Volume + " replaced"
 	case GrowVolume:

@@ -472,6 +472,7 @@ func (ex *executor) run(changes []*planned) {
 				continue
 			}
 			ex.note(c, Step{Action: Delete})
+			ex.deleteSeeds(c)
 			// Deleted: a record left behind owns nothing (a pool record
 			// names the UUID and definition), but say that it could not
 			// be removed, since the state directory needs looking at.
