@@ -347,6 +347,9 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: cannot list %s: %s", uri, k.Plural(), libvirtMessage(err))
 		}
+		if k == compiler.KindSecret {
+			nameSecrets(opts.State, uri, l)
+		}
 		live[k] = l
 	}
 	var changes []*planned
@@ -451,6 +454,9 @@ func planAbsent(uri string, w *Wanted, live []Live, opts Options) *planned {
 func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 	if w.Absent {
 		return planAbsent(uri, w, live, opts)
+	}
+	if w.Kind == compiler.KindSecret {
+		return planSecret(uri, w, live, opts)
 	}
 	c := &planned{Change: &Change{Connection: uri, Kind: w.Kind, Name: w.Name, UUID: w.UUID}, wanted: w, timeout: w.ShutdownTimeout}
 	var l *Live

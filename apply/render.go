@@ -11,7 +11,7 @@ import (
 
 var symbols = map[Action]string{
 	Create: "+", CreateVolume: "+", Redefine: "~", Adopt: "~", Refresh: "~", Rename: "~", Autostart: "~",
-	Start: "▶", Stop: "■", Restart: "↻", Delete: "-", DeleteVolume: "-", LiveUpdate: "~",
+	Start: "▶", Stop: "■", Restart: "↻", Delete: "-", DeleteVolume: "-", LiveUpdate: "~", SetValue: "~",
 }
 
 var verbs = map[Action]string{
@@ -19,6 +19,7 @@ var verbs = map[Action]string{
 	Refresh: "will have nixvirt's record of it rewritten",
 	Rename:  "will be renamed", Start: "will be started", Stop: "will be stopped",
 	Restart: "will restart", Delete: "will be deleted", LiveUpdate: "will be changed while it runs",
+	SetValue: "will have its value set",
 }
 
 // colours of the action symbols, for a terminal.
@@ -169,6 +170,10 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 		return fmt.Sprintf("the cloud-init seed of domain %q changed; a guest that already booted reads it only if cloud-init runs again (give meta-data a new instance-id)", r.Name)
 	case ReasonSeedOfDeletedDomain:
 		return "the cloud-init seed nixvirt built for this domain, which is deleted"
+	case ReasonValueNew:
+		return "a value nixvirt has not set"
+	case ReasonValueChanged:
+		return "its value changed since nixvirt set it"
 	case ReasonCapacityGrows:
 		return "its declared capacity is larger"
 	case ReasonWaitFor:
@@ -248,6 +253,8 @@ func ProblemText(c *Change) string {
 		return fmt.Sprintf("%s %q is running and renaming it needs a restart, which restart: false forbids; stop it first", c.Kind, p.Detail)
 	case ProblemVolumesNeedActivePool:
 		return fmt.Sprintf("pool %q has volumes to create but active: false; a pool must run to create volumes", c.Name)
+	case ProblemSecretValue:
+		return "its value cannot be read: " + p.Detail
 	case ProblemListVolumes:
 		return fmt.Sprintf("cannot list the volumes of pool %q: %s", c.Name, p.Detail)
 	}
@@ -351,6 +358,7 @@ func doneText(s Step) string {
 var doneWords = map[Action]string{
 	Create: "created", Redefine: "redefined", Refresh: "record rewritten", Adopt: "adopted",
 	Start: "started", Stop: "stopped", Restart: "restarted", Delete: "deleted", LiveUpdate: "changed live",
+	SetValue: "value set",
 }
 
 // WaitingText is the line that says what apply waits for:
