@@ -174,6 +174,8 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 		return "a value nixvirt has not set"
 	case ReasonValueChanged:
 		return "its value changed since nixvirt set it"
+	case ReasonUsageChanged:
+		return "its usage changed, which libvirt keeps while a secret is defined: it is undefined and defined again, and its value set again"
 	case ReasonCapacityGrows:
 		return "its declared capacity is larger"
 	case ReasonWaitFor:

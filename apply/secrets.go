@@ -30,6 +30,10 @@ const (
 	// ReasonValueChanged: the value's digest differs from the one nixvirt
 	// recorded when it set it.
 	ReasonValueChanged ReasonCode = "value-changed"
+	// ReasonUsageChanged: the secret's usage changed, which libvirt does
+	// not change on a defined secret: it is undefined and defined again,
+	// losing its value, which is set again.
+	ReasonUsageChanged ReasonCode = "usage-changed"
 )
 
 // ProblemSecretValue: the secret's value cannot be read (Detail: why,
@@ -201,6 +205,11 @@ func planSecret(uri string, w *Wanted, live []Live, opts Options) *planned {
 	if opts.anotherOwners(hd) {
 		takenFrom(c.Change, hd.owner)
 	}
+	recreate := c.has(Redefine) && usageOf(l.XML) != usageOf(w.Definition)
+	if recreate {
+		last := &c.Actions[len(c.Actions)-1]
+		last.Reasons = append(last.Reasons, because(ReasonUsageChanged))
+	}
 	if c.has(Redefine) {
 		before := l.XML
 		if isOwned {
@@ -213,7 +222,7 @@ func planSecret(uri string, w *Wanted, live []Live, opts Options) *planned {
 		return c
 	}
 	switch {
-	case !isOwned || rec.Value == "":
+	case recreate || !isOwned || rec.Value == "":
 		setValue(ReasonValueNew)
 	default:
 		d, err := secret.LoadDigester(opts.State.dir)
@@ -293,7 +302,12 @@ func (ex *executor) secret(c *planned) {
 		if !c.has(a) {
 			continue
 		}
-		if a != Adopt {
+		if a == Redefine && usageOf(c.live.XML) != usageOf(w.XML) {
+			if err := ex.recreateSecret(c); err != nil {
+				return
+			}
+			rec.Value = ""
+		} else if a != Adopt {
 			if err := h.Define(c.Kind, w.XML); err != nil {
 				ex.fail(c, "define", err)
 				return
@@ -336,4 +350,25 @@ func (ex *executor) secret(c *planned) {
 		return
 	}
 	ex.note(c, Step{Action: SetValue})
+}
+
+// recreateSecret undefines a secret and defines it with its new usage
+// (libvirt keeps the usage of a defined secret). A define that fails puts
+// the old definition back, without its value, which is lost.
+func (ex *executor) recreateSecret(c *planned) error {
+	h := ex.h
+	if err := h.Undefine(c.Kind, c.live.UUID, false, false); err != nil {
+		ex.fail(c, "undefine it to change its usage", err)
+		return err
+	}
+	if err := h.Define(c.Kind, c.wanted.XML); err != nil {
+		ex.fail(c, "define it with its new usage", err)
+		if rerr := h.Define(c.Kind, c.live.XML); rerr != nil {
+			ex.addFailure(c, "putting back its old definition (it is undefined now)", rerr)
+		} else {
+			ex.addFailure(c, "its old definition is back, without its value (set it again by applying once the usage is right)", err)
+		}
+		return err
+	}
+	return nil
 }

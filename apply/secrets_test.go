@@ -54,6 +54,9 @@ func (w withSecrets) Define(k compiler.Kind, x string) error {
 	if err := s.Unmarshal(x); err != nil {
 		return err
 	}
+	if old, ok := w.store.defs[s.UUID]; ok && usageOf(old) != usageOf(x) {
+		return fmt.Errorf("a secret with UUID %s is already defined for use with %s", s.UUID, usageOf(old))
+	}
 	for uuid, other := range w.store.defs {
 		if uuid != s.UUID && usageOf(other) == usageOf(x) {
 			return fmt.Errorf("a secret with UUID %s already uses %s", uuid, usageOf(x))
@@ -180,6 +183,22 @@ func TestSecretValueSetOnceAndOnChange(t *testing.T) {
 		t.Fatalf("plan after setting it: %s", got)
 	}
 
+	// A new usage: libvirt keeps a defined secret's, so the secret is
+	// defined again and its value set again.
+	moved := strings.Replace(cfg, "/var/lib/nvt/disk.img", "/var/lib/nvt/other.img", 1)
+	p = th.plan(moved)
+	check(p, nil, nil)
+	if got := actions(p); got != "secret/disk-key:redefine secret/disk-key:set-value" || !hasReason(p.Changes[0], ReasonUsageChanged) {
+		t.Fatalf("plan after a new usage: %s", got)
+	}
+	if got := strings.Join(apply(moved), "\n"); got != "secret/disk-key redefined, value set" {
+		t.Fatalf("apply said: %s", got)
+	}
+	if !strings.Contains(store.defs[uuid], "other.img") {
+		t.Fatalf("the secret is %s", store.defs[uuid])
+	}
+	apply(cfg)
+
 	// A value that cannot be read names its file, and the secret alone
 	// cannot be planned.
 	missing := strings.Replace(cfg, file, file+".gone", 1)
@@ -245,4 +264,15 @@ func TestSecretOwnership(t *testing.T) {
 	if len(store.defs) != 1 {
 		t.Fatalf("secrets: %v", store.defs)
 	}
+}
+
+func hasReason(c *Change, code ReasonCode) bool {
+	for _, s := range c.Actions {
+		for _, r := range s.Reasons {
+			if r.Code == code {
+				return true
+			}
+		}
+	}
+	return false
 }
