@@ -90,6 +90,9 @@ func (s *Schema) decodeProvisioning(e cue.Value, k Kind, dir string, en *Entry) 
 			}
 		}
 		sv.Env, _ = v.LookupPath(cue.ParsePath("env")).String()
+		if (sv.File == "") == (sv.Env == "") {
+			return newPathError(v, "value: give either file or env")
+		}
 		en.SecretValue = &sv
 	case KindDomain:
 		if w := e.LookupPath(cue.ParsePath("waitFor")); w.Exists() {
