@@ -194,9 +194,15 @@ func planSecret(uri string, w *Wanted, live []Live, opts Options) *planned {
 	}
 	isOwned := opts.mine(hd)
 	rec := opts.State.secret(uri, l.UUID)
+	// before is what the diff compares with: the definition nixvirt gave
+	// when the configuration changed, libvirt's when it did (drift).
+	before := l.XML
 	switch {
-	case isOwned && (rec.Hash != w.Hash || !sameDefinition(w.Kind, l.XML, w.UserXML)):
+	case isOwned && rec.Hash != w.Hash:
 		c.add(Redefine, because(ReasonDefinitionChanged))
+		before = rec.Definition
+	case isOwned && !sameDefinition(w.Kind, l.XML, w.UserXML):
+		c.add(Redefine, because(ReasonDrifted))
 	case !isOwned && !equivalent(w.Kind, l.XML, w.UserXML):
 		c.add(Redefine, because(ReasonTakeOverDiffers))
 	case !isOwned:
@@ -206,15 +212,12 @@ func planSecret(uri string, w *Wanted, live []Live, opts Options) *planned {
 		takenFrom(c.Change, hd.owner)
 	}
 	recreate := c.has(Redefine) && usageOf(l.XML) != usageOf(w.Definition)
-	if recreate {
-		last := &c.Actions[len(c.Actions)-1]
-		last.Reasons = append(last.Reasons, because(ReasonUsageChanged))
+	for i := range c.Actions {
+		if recreate && c.Actions[i].Action == Redefine {
+			c.Actions[i].Reasons = append(c.Actions[i].Reasons, because(ReasonUsageChanged))
+		}
 	}
 	if c.has(Redefine) {
-		before := l.XML
-		if isOwned {
-			before = rec.Definition
-		}
 		c.Before, c.After = readable(w.Kind, before), readable(w.Kind, w.Definition)
 		c.Diff = unifiedDiff("current", "wanted", c.Before, c.After)
 	}

@@ -167,6 +167,15 @@ func TestSecretValueSetOnceAndOnChange(t *testing.T) {
 		t.Fatalf("a second apply wrote %d times", store.writes-writes)
 	}
 
+	// Changed outside nixvirt: put back, the value kept (libvirt keeps it
+	// across a define).
+	store.defs[uuid] = strings.Replace(store.defs[uuid], `private="yes"`, `private="no"`, 1)
+	p = th.plan(cfg)
+	if got := actions(p); got != "secret/disk-key:redefine" || !hasReason(p.Changes[0], ReasonDrifted) || !strings.Contains(p.Changes[0].Diff, `-<secret private="no">`) {
+		t.Fatalf("plan after a change outside nixvirt: %s\n%s", got, p.Changes[0].Diff)
+	}
+	apply(cfg)
+
 	// A new value is set again, and only it.
 	if err := os.WriteFile(file, []byte(secretValue+"-2"), 0o600); err != nil {
 		t.Fatal(err)
