@@ -68,6 +68,14 @@ func Build(s *compiler.Schema, cfg *compiler.Config) (*Desired, error) {
 			out[o.Connection] = append(out[o.Connection], w)
 			continue
 		}
+		if o.Kind == compiler.KindSecret {
+			w, err := wantedSecret(o.Connection, o, docXML, d.Owner)
+			if err != nil {
+				return nil, err
+			}
+			out[o.Connection] = append(out[o.Connection], w)
+			continue
+		}
 		name, uuid, prepared, err := prepare(o.Connection, o.Kind, docXML)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s %q: %v", o.Connection, o.Kind, o.Name, err)

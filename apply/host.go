@@ -143,6 +143,8 @@ func (h *libvirtHost) List(k compiler.Kind) ([]Live, error) {
 			}
 			out = append(out, l)
 		}
+	case compiler.KindSecret:
+		return h.listSecrets()
 	case compiler.KindPool:
 		pools, err := h.conn.ListAllStoragePools(0)
 		if err != nil {
@@ -188,6 +190,13 @@ func (h *libvirtHost) Definition(k compiler.Kind, uuid string) (string, error) {
 		}
 		defer p.Free()
 		return inactiveXML(func(f uint32) (string, error) { return p.GetXMLDesc(libvirt.StorageXMLFlags(f)) }, uint32(libvirt.STORAGE_XML_INACTIVE))()
+	case compiler.KindSecret:
+		sec, err := h.conn.LookupSecretByUUIDString(uuid)
+		if err != nil {
+			return "", err
+		}
+		defer sec.Free()
+		return sec.GetXMLDesc(0)
 	}
 	return "", fmt.Errorf("no libvirt object kind %q", k)
 }
@@ -254,6 +263,11 @@ func (h *libvirtHost) Define(k compiler.Kind, xml string) error {
 		if p, err = h.conn.StoragePoolDefineXML(xml, 0); err == nil {
 			p.Free()
 		}
+	case compiler.KindSecret:
+		var sec *libvirt.Secret
+		if sec, err = h.conn.SecretDefineXML(xml, 0); err == nil {
+			sec.Free()
+		}
 	}
 	return err
 }
@@ -287,6 +301,14 @@ func (h *libvirtHost) lookup(k compiler.Kind, uuid string) (*object, error) {
 		}
 		// Undefine only: a pool's files are never deleted.
 		return &object{start: func() error { return p.Create(0) }, destroy: p.Destroy, undefine: p.Undefine, free: p.Free, setAutostart: p.SetAutostart}, nil
+	case compiler.KindSecret:
+		sec, err := h.conn.LookupSecretByUUIDString(uuid)
+		if err != nil {
+			return nil, err
+		}
+		// A secret neither runs nor starts: only undefine applies.
+		none := func() error { return fmt.Errorf("a secret does not run") }
+		return &object{start: none, destroy: none, undefine: sec.Undefine, free: sec.Free, setAutostart: func(bool) error { return none() }}, nil
 	}
 	return nil, fmt.Errorf("no libvirt object kind %q", k)
 }
@@ -413,7 +435,7 @@ func gone(err error) bool {
 		return false
 	}
 	switch lerr.Code {
-	case libvirt.ERR_NO_DOMAIN, libvirt.ERR_NO_NETWORK, libvirt.ERR_NO_STORAGE_POOL:
+	case libvirt.ERR_NO_DOMAIN, libvirt.ERR_NO_NETWORK, libvirt.ERR_NO_STORAGE_POOL, libvirt.ERR_NO_SECRET:
 		return true
 	}
 	return false

@@ -29,6 +29,9 @@ type holder struct {
 
 // holderOf reads who owns a live object.
 func holderOf(k compiler.Kind, l *Live, st *State, uri string) holder {
+	if k == compiler.KindSecret {
+		return secretHolder(st, uri, l)
+	}
 	if !k.HasMetadata() {
 		if st == nil || !st.ownsPool(uri, l) {
 			return holder{}

@@ -271,7 +271,7 @@ func (c *Change) counts() (add, change, destroy int) {
 		switch s.Action {
 		case CreateVolume:
 			add++
-		case DeleteVolume:
+		case DeleteVolume, DeleteSeed:
 			destroy++
 		case RefreshPool:
 			// Part of creating the volumes it comes before.
@@ -355,6 +355,9 @@ type planned struct {
 	// previous is the definition nixvirt gave the object last time, ""
 	// when it has none.
 	previous string
+	// seeds are the cloud-init seed volumes deleted with a domain
+	// (seedprune.go).
+	seeds []seedRemoval
 }
 
 // planConnection plans one host.
@@ -371,6 +374,9 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 		l, err := h.List(k)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: cannot list %s: %s", uri, k.Plural(), libvirtMessage(err))
+		}
+		if k == compiler.KindSecret {
+			nameSecrets(opts.State, uri, l)
 		}
 		live[k] = l
 	}
@@ -448,6 +454,7 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 	if err := planSavedGuests(h, changes); err != nil {
 		return nil, nil, err
 	}
+	planSeedRemovals(h, changes, live[compiler.KindPool], wanted, opts.State)
 	return changes, unmanaged, nil
 }
 
@@ -481,6 +488,9 @@ func planAbsent(uri string, w *Wanted, live []Live, opts Options) *planned {
 func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 	if w.Absent {
 		return planAbsent(uri, w, live, opts)
+	}
+	if w.Kind == compiler.KindSecret {
+		return planSecret(uri, w, live, opts)
 	}
 	c := &planned{Change: &Change{Connection: uri, Kind: w.Kind, Name: w.Name, UUID: w.UUID}, wanted: w, timeout: w.ShutdownTimeout}
 	var l *Live

@@ -12,7 +12,7 @@ import (
 var symbols = map[Action]string{
 	Create: "+", CreateVolume: "+", Redefine: "~", Adopt: "~", Refresh: "~", Rename: "~", Autostart: "~",
 	Start: "▶", Stop: "■", Restart: "↻", Delete: "-", DeleteVolume: "-", LiveUpdate: "~", RefreshPool: "~",
-	RestartResumed: "↻",
+	RestartResumed: "↻", SetValue: "~",
 }
 
 var verbs = map[Action]string{
@@ -22,6 +22,7 @@ var verbs = map[Action]string{
 	Restart: "will restart", Delete: "will be deleted", LiveUpdate: "will be changed while it runs",
 	RefreshPool:    "will be refreshed (its volumes rescanned; it keeps running)",
 	RestartResumed: "will restart once it has resumed, to take its new definition",
+	SetValue: "will have its value set",
 }
 
 // colours of the action symbols, for a terminal.
@@ -68,6 +69,8 @@ func renderText(w io.Writer, p *Plan, colour bool) {
 				fmt.Fprintf(w, "  %s volume %q in pool %q will grow to %d bytes\n", paint(colour, "~"), s.Volume, c.Name, s.Capacity)
 			case DeleteVolume:
 				fmt.Fprintf(w, "  %s volume %q in pool %q will be deleted\n", paint(colour, "-"), s.Volume, c.Name)
+			case DeleteSeed:
+				fmt.Fprintf(w, "  %s volume %q in pool %q will be deleted\n", paint(colour, "-"), s.Volume, s.Reasons[0].Name)
 			case Autostart:
 				fmt.Fprintf(w, "  %s %s %q autostart will be set to %v\n", paint(colour, "~"), c.Kind, c.Name, *s.On)
 			case WaitAddress:
@@ -168,6 +171,14 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 		return "its declared content differs from what nixvirt put in it; replace: true"
 	case ReasonSeedChanged:
 		return fmt.Sprintf("the cloud-init seed of domain %q changed; a guest that already booted reads it only if cloud-init runs again (give meta-data a new instance-id)", r.Name)
+	case ReasonSeedOfDeletedDomain:
+		return "the cloud-init seed nixvirt built for this domain, which is deleted"
+	case ReasonValueNew:
+		return "a value nixvirt has not set"
+	case ReasonValueChanged:
+		return "its value changed since nixvirt set it"
+	case ReasonUsageChanged:
+		return "its usage changed, which libvirt keeps while a secret is defined: it is undefined and defined again, and its value set again"
 	case ReasonCapacityGrows:
 		return "its declared capacity is larger"
 	case ReasonWaitFor:
@@ -259,6 +270,8 @@ func ProblemText(c *Change) string {
 		return fmt.Sprintf("%s %q is running and renaming it needs a restart, which restart: false forbids; stop it first", c.Kind, p.Detail)
 	case ProblemVolumesNeedActivePool:
 		return fmt.Sprintf("pool %q has volumes to create but active: false; a pool must run to create volumes", c.Name)
+	case ProblemSecretValue:
+		return "its value cannot be read: " + p.Detail
 	case ProblemListVolumes:
 		return fmt.Sprintf("cannot list the volumes of pool %q: %s", c.Name, p.Detail)
 	}
@@ -338,6 +351,8 @@ func doneText(s Step) string {
 		return "volume " + s.Volume + " created"
 	case DeleteVolume:
 		return "volume " + s.Volume + " deleted"
+	case DeleteSeed:
+		return "seed volume " + s.Reasons[0].Name + "/" + s.Volume + " deleted"
 	case ReplaceVolume:
 		return "volume " + s.Volume + " replaced"
 	case GrowVolume:
@@ -367,6 +382,7 @@ var doneWords = map[Action]string{
 	Create: "created", Redefine: "redefined", Refresh: "record rewritten", Adopt: "adopted",
 	Start: "started", Stop: "stopped", Restart: "restarted", Delete: "deleted", LiveUpdate: "changed live",
 	RefreshPool: "refreshed", RestartResumed: "restarted after it resumed, with its new definition",
+	SetValue: "value set",
 }
 
 // WaitingText is the line that says what apply waits for:

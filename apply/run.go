@@ -448,7 +448,11 @@ func (ex *executor) run(changes []*planned) {
 			if c.Kind != k || ex.hasFailed(c) || c.has(Delete) || len(c.Actions) == 0 || ex.skip(c) {
 				continue
 			}
-			ex.defineAndStart(c)
+			if c.Kind == compiler.KindSecret {
+				ex.secret(c)
+			} else {
+				ex.defineAndStart(c)
+			}
 			if c.Kind == compiler.KindPool && !ex.hasFailed(c) {
 				ex.volumes(c, ex.files)
 			}
@@ -472,13 +476,12 @@ func (ex *executor) run(changes []*planned) {
 				continue
 			}
 			ex.note(c, Step{Action: Delete})
+			ex.deleteSeeds(c)
 			// Deleted: a record left behind owns nothing (a pool record
 			// names the UUID and definition), but say that it could not
 			// be removed, since the state directory needs looking at.
-			if !c.Kind.HasMetadata() {
-				if err := ex.st.setPool(h.URI(), c.UUID, poolRecord{}); err != nil {
-					ex.addFailure(c, "forget nixvirt's record of it", err)
-				}
+			if err := ex.st.forget(h.URI(), c.Kind, c.UUID); err != nil {
+				ex.addFailure(c, "forget nixvirt's record of it", err)
 			}
 			if err := ex.st.setDefined(h.URI(), c.Kind, c.UUID, definedRecord{}); err != nil {
 				ex.addFailure(c, "forget nixvirt's record of it", err)

@@ -33,6 +33,10 @@ type State struct {
 	// defined are the records of what libvirt stored after each define
 	// (drift.go), by uri.
 	defined map[string]map[string]definedRecord
+
+	// secrets are the secrets nixvirt defined (secrets.go): uri → secret
+	// UUID → record.
+	secrets map[string]map[string]secretRecord
 }
 
 // poolRecord is what nixvirt gave a pool it owns.
@@ -62,7 +66,8 @@ func StateDir() string {
 
 // OpenState reads the state under dir.
 func OpenState(dir string) *State {
-	return &State{dir: dir, pools: map[string]map[string]poolRecord{}, vols: map[string]map[string]volumeRecord{}, errs: map[string]error{}}
+	return &State{dir: dir, pools: map[string]map[string]poolRecord{}, vols: map[string]map[string]volumeRecord{}, errs: map[string]error{},
+		secrets: map[string]map[string]secretRecord{}}
 }
 
 var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
@@ -77,6 +82,8 @@ type stateFile struct {
 	// Volumes maps a pool UUID and volume name to what nixvirt put in
 	// the volume (see volumeRecord).
 	Volumes map[string]volumeRecord `json:"volumes,omitempty"`
+	// Secrets maps a secret's UUID to what nixvirt gave it.
+	Secrets map[string]secretRecord `json:"secrets,omitempty"`
 }
 
 // checkDir refuses a state directory that another user could write in, or
@@ -132,7 +139,11 @@ func (s *State) load(uri string) (map[string]poolRecord, error) {
 	if sf.Volumes == nil {
 		sf.Volumes = map[string]volumeRecord{}
 	}
+	if sf.Secrets == nil {
+		sf.Secrets = map[string]secretRecord{}
+	}
 	s.pools[uri], s.vols[uri], s.errs[uri] = sf.Pools, sf.Volumes, err
+	s.secrets[uri] = sf.Secrets
 	return sf.Pools, err
 }
 
@@ -149,6 +160,11 @@ func (s *State) read(uri string) (stateFile, error) {
 	for uuid, rec := range sf.Pools {
 		if rec.Hash == "" || rec.Definition == "" {
 			return stateFile{}, fmt.Errorf("nixvirt's record %s is corrupt (pool %s has no hash or definition): restore it, or remove it to make nixvirt forget which pools it defined", name, uuid)
+		}
+	}
+	for uuid, rec := range sf.Secrets {
+		if rec.Hash == "" || rec.Definition == "" || rec.Name == "" {
+			return stateFile{}, fmt.Errorf("nixvirt's record %s is corrupt (secret %s has no name, hash or definition): restore it, or remove it to make nixvirt forget which secrets it defined", name, uuid)
 		}
 	}
 	for key, rec := range sf.Volumes {
@@ -220,7 +236,7 @@ func (s *State) save(uri string) error {
 	if _, err := s.checkDir(true); err != nil {
 		return err
 	}
-	data, _ := json.MarshalIndent(stateFile{Pools: s.pools[uri], Volumes: s.vols[uri]}, "", "  ")
+	data, _ := json.MarshalIndent(stateFile{Pools: s.pools[uri], Volumes: s.vols[uri], Secrets: s.secrets[uri]}, "", "  ")
 	return writeFileAtomic(s.file(uri, ".json"), append(data, '\n'))
 }
 

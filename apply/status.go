@@ -34,6 +34,9 @@ func Status(h Host, st *State, names []ObjectKey, ours bool) ([]ObjectStatus, er
 		if err != nil {
 			return nil, fmt.Errorf("%s: cannot list %s: %s", uri, k.Plural(), libvirtMessage(err))
 		}
+		if k == compiler.KindSecret {
+			nameSecrets(st, uri, live)
+		}
 		for i := range live {
 			l := &live[i]
 			key := ObjectKey{Kind: k, Name: l.Name}

@@ -73,8 +73,8 @@ func VolumeProblemText(pool string, vp VolumeProblem) string {
 }
 
 // volumeRecord is what nixvirt put in a volume: the content's digest
-// ("sha256:HEX" of a file or a download, "clone:POOL/VOLUME", or
-// "seed:" and the seed's digest). It is what tells a second apply that
+// ("sha256:HEX" of a file or a download, "sha512:HEX" of a download,
+// "clone:POOL/VOLUME", or "seed:" and the seed's digest). It is what tells a second apply that
 // nothing is to be uploaded; libvirt keeps no such thing.
 type volumeRecord struct {
 	Content string `json:"content"`
@@ -125,6 +125,8 @@ func contentDigest(v WantedVolume) (string, error) {
 		return "", nil
 	case c.Clone != nil:
 		return "clone:" + c.Clone.Pool + "/" + c.Clone.Volume, nil
+	case c.URL != "" && c.SHA512 != "":
+		return "sha512:" + strings.ToLower(c.SHA512), nil
 	case c.URL != "":
 		return "sha256:" + strings.ToLower(c.SHA256), nil
 	case c.SHA256 != "":
@@ -306,7 +308,7 @@ func (ex *executor) contentFile(v WantedVolume) (string, error) {
 			return "", err
 		}
 		cache := &download.Cache{Dir: filepath.Join(ex.st.dir, "cache")}
-		return cache.Fetch(ex.finish, download.Source{URL: c.URL, SHA256: c.SHA256})
+		return cache.Fetch(ex.finish, download.Source{URL: c.URL, SHA256: c.SHA256, SHA512: c.SHA512})
 	}
 	if _, err := download.VerifyFile(v.Content.File, v.Content.SHA256); err != nil {
 		return "", err

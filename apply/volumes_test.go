@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -191,5 +192,62 @@ func TestVolumeRecordsSurviveAndCorruptOnesStop(t *testing.T) {
 	os.WriteFile(file, []byte(`{"pools": {}, "volumes": {"x/a.img": {"content": ""}}}`), 0o600)
 	if err := OpenState(dir).check(uri); err == nil || !strings.Contains(err.Error(), "is corrupt (volume x/a.img has no content digest)") {
 		t.Fatalf("corrupt record: %v", err)
+	}
+}
+
+// A domain's seed goes with the domain, pruned or present: false, and
+// only a seed nixvirt built: a volume of that name the user declared (or
+// one of a domain that stays) is kept.
+func TestSeedVolumeDeletedWithItsDomain(t *testing.T) {
+	for _, gone := range []string{`domains: {}`, `domains: vm1: present: false`} {
+		th := newTestHost(t)
+		th.recordUploads()
+		seeded := poolWith(`"vm2-cidata.iso": definition: capacity: {count: 1, unit: "MiB"}`) + `
+		domains: vm1: {
+			definition: {type: "test", memory: {count: 64, unit: "MiB"}, os: type: "hvm"}
+			cloudInit: {pool: "store", userData: "#cloud-config\n"}
+		}
+		domains: vm2: definition: {type: "test", memory: {count: 64, unit: "MiB"}, os: type: "hvm",
+			devices: disk: {type: "volume", device: "cdrom", source: {pool: "store", volume: "vm2-cidata.iso"}, target: {dev: "sda", bus: "sata"}}}`
+		th.apply(seeded)
+		// The user's own vm2-cidata.iso is no seed of nixvirt's: pruning
+		// vm2 keeps it (the entry keeps declaring it, so it is not hers
+		// to delete either way).
+		without := poolWith(`"vm2-cidata.iso": definition: capacity: {count: 1, unit: "MiB"}`) + "\n" + gone
+		p := th.plan(without)
+		got := strings.Fields(actions(p))
+		sort.Strings(got)
+		if want := "domain/vm1:delete domain/vm1:delete-seed:vm1-cidata.iso domain/vm2:delete"; strings.Join(got, " ") != want {
+			t.Fatalf("plan: %s, want %s", got, want)
+		}
+		if a, _, d := p.Counts(); a != 0 || d != 3 {
+			t.Fatalf("counts: %d added, %d destroyed", a, d)
+		}
+		var text bytes.Buffer
+		RenderText(&text, p)
+		if !strings.Contains(text.String(), "  - volume \"vm1-cidata.iso\" in pool \"store\" will be deleted\n      # (the cloud-init seed nixvirt built for this domain, which is deleted)\n") {
+			t.Fatalf("plan:\n%s", text.String())
+		}
+		_, lines := th.apply(without)
+		if got := strings.Join(lines, "\n"); !strings.Contains(got, "domain/vm1 deleted, seed volume store/vm1-cidata.iso deleted") {
+			t.Fatalf("apply said:\n%s", got)
+		}
+		vols, err := th.host.Volumes("store")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, v := range vols {
+			names = append(names, v.Name)
+		}
+		if strings.Join(names, " ") != "vm2-cidata.iso" {
+			t.Fatalf("volumes left: %v", names)
+		}
+		if rec := th.st.volume(th.uri, th.live(compiler.KindPool, "store").UUID, "vm1-cidata.iso"); rec.Content != "" {
+			t.Fatalf("the seed's record stays: %+v", rec)
+		}
+		if got := actions(th.plan(without)); got != "" {
+			t.Fatalf("second plan: %s", got)
+		}
 	}
 }

@@ -49,6 +49,9 @@ type Wanted struct {
 	// nothing.
 	WaitFor *compiler.WaitFor
 
+	// SecretValue says where a secret's value comes from; nil for none.
+	SecretValue *compiler.SecretValue
+
 	// Absent: the entry says present: false; the object is deleted if
 	// nixvirt owns it. Removing a domain keeps NVRAM and TPM state unless
 	// KeepNvram or KeepTPM is false.

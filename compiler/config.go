@@ -67,6 +67,8 @@ type Entry struct {
 	// made to it and to its definition together; false treats every
 	// change as one that needs a restart.
 	Live bool
+	// SecretValue says where a secret's value comes from; nil for none.
+	SecretValue *SecretValue
 }
 
 // Config is a checked whole-host configuration, decoded.
@@ -394,8 +396,11 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string, time
 			return nil, nil, err
 		}
 		o := Object{Connection: uri, Kind: k, Pool: pool, Entry: en, Name: it.key}
-		if k == KindVolume && o.Name == "" {
+		if (k == KindVolume || k.Info().Unnamed) && o.Name == "" {
 			o.Name, _ = e.LookupPath(cue.ParsePath("name")).String()
+		}
+		if k.Info().Unnamed && o.Name == "" {
+			return nil, nil, newPathError(e, "a %s entry needs a name: a libvirt %s has none of its own", k, k)
 		}
 		def, _ := e.LookupPath(cue.ParsePath("definition")).Default()
 		if !en.Present && k != KindVolume {
@@ -432,11 +437,18 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string, time
 			if err != nil {
 				return nil, nil, newPathError(def, "%v", err)
 			}
+			if k.Info().Unnamed {
+				break
+			}
 			if o.Name != "" && name != o.Name {
 				return nil, nil, newPathError(def, "%s declares the name %q, but its entry is %q", p, name, o.Name)
 			}
 			o.Name = name
 		case cue.StructKind:
+			if k.Info().Unnamed {
+				o.Definition = def
+				break
+			}
 			nv := def.LookupPath(cue.ParsePath("name"))
 			if name, err := nv.String(); err == nil {
 				if o.Name != "" && name != o.Name {
@@ -480,6 +492,9 @@ func xmlName(path, shown string, k Kind) (string, []string, error) {
 	}
 	if rk, ok := KindOfRoot(root.Name); !ok || rk != k {
 		return "", nil, fmt.Errorf("%s holds <%s>, where a libvirt %s belongs", shown, root.Name, k)
+	}
+	if k.Info().Unnamed {
+		return "", nil, nil
 	}
 	storage := reported.RemoveStorageReport(root)
 	if c := root.Child("name"); c != nil {

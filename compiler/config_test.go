@@ -66,10 +66,10 @@ connections: "test:///b": {shutdownTimeout: 90, domains: d: definition: {type: "
 
 // TestKindTable checks the orders that apply relies on.
 func TestKindTable(t *testing.T) {
-	if got, want := Kinds, []Kind{KindNetwork, KindPool, KindVolume, KindDomain}; !reflect.DeepEqual(got, want) {
+	if got, want := Kinds, []Kind{KindNetwork, KindPool, KindVolume, KindSecret, KindDomain}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Kinds = %v, want %v", got, want)
 	}
-	if got, want := StopOrder, []Kind{KindDomain, KindNetwork, KindPool}; !reflect.DeepEqual(got, want) {
+	if got, want := StopOrder, []Kind{KindDomain, KindNetwork, KindPool, KindSecret}; !reflect.DeepEqual(got, want) {
 		t.Errorf("StopOrder = %v, want %v", got, want)
 	}
 	for _, k := range Kinds {

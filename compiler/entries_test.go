@@ -373,7 +373,7 @@ func TestParseKind(t *testing.T) {
 			t.Errorf("ParseKind(%q) = %v, %v", k, got, err)
 		}
 	}
-	if _, err := ParseKind("machine"); err == nil || err.Error() != `unknown kind "machine": want domain, network, pool or volume` {
+	if _, err := ParseKind("machine"); err == nil || err.Error() != `unknown kind "machine": want domain, network, pool, volume or secret` {
 		t.Errorf("ParseKind(machine): %v", err)
 	}
 	if !(KindNetwork.Order() < KindVolume.Order() && KindPool.Order() < KindVolume.Order() && KindVolume.Order() < KindDomain.Order()) {

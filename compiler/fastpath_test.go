@@ -75,3 +75,22 @@ func TestFastConfigMatchesCUE(t *testing.T) {
 		}
 	}
 }
+
+// Secrets take the CUE path: their entries' value (a file relative to the
+// file that names it, or an environment variable) is decoded there only,
+// as volume content and cloudInit are. The Go checker declines a
+// configuration or settings file with secrets rather than drop them.
+func TestFastConfigLeavesSecretsToCUE(t *testing.T) {
+	dir := t.TempDir()
+	src := `{"secrets": {"k": {"definition": {"usage": {"type": "ceph", "name": "k"}}, "value": {"env": "K"}}}}`
+	if err := os.WriteFile(filepath.Join(dir, "settings.json"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "host.json"), []byte(`{"connections": {"test:///default": `+src+`}}`), 0o644)
+	if _, ok := FastConfig(Input{Dir: dir, Args: []string{"settings.json"}}, "test:///default"); ok {
+		t.Error("the Go checker took a settings file with secrets")
+	}
+	if _, ok := FastConfig(Input{Dir: dir, Args: []string{"host.json"}}, ""); ok {
+		t.Error("the Go checker took a configuration with secrets")
+	}
+}

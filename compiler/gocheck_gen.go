@@ -3190,6 +3190,19 @@ var goDefs = map[string]*gDef{
 		{label: "mtime", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "ctime", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
+	"#Secret": &gDef{fields: []gField{
+		{label: "ephemeral", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
+		{label: "private", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
+		{label: "uuid", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-fA-F0-9]{32})|(?:[a-fA-F0-9]{8}\\-([a-fA-F0-9]{4}\\-){3}[a-fA-F0-9]{12}))$"}}}, {k: aNull}}},
+		{label: "description", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
+		{label: "usage", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Secret_usage"}, typ: []gAlt{{k: aDef, s: "#Secret_usage"}, {k: aNull}}},
+	}},
+	"#Secret_usage": &gDef{fields: []gField{
+		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:volume|ceph|iscsi|tls|vtpm)$"}}}}},
+		{label: "volume", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
+		{label: "name", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[^/\\n]+))$"}}}, {k: aNull}}},
+		{label: "target", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[^/\\n]+))$"}}}, {k: aNull}}},
+	}},
 	"#Volume": &gDef{fields: []gField{
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:file|block|dir|network|netdir)$"}}}, {k: aNull}}},
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[^/]+))$"}}}}},

@@ -50,7 +50,7 @@ func (s *Schema) ImportElement(name string, root *xmldoc.Element) (Kind, ast.Exp
 	}
 	k, ok := KindOfRoot(root.Name)
 	if !ok {
-		return "", nil, fmt.Errorf("%s:%d: <%s> is not a libvirt domain, network, pool or volume", name, root.Line, root.Name)
+		return "", nil, fmt.Errorf("%s:%d: <%s> is not a libvirt domain, network, pool, volume or secret", name, root.Line, root.Name)
 	}
 	return exact.importRoot(name, root, k, nil)
 }
@@ -65,7 +65,7 @@ func (s *Schema) importAt(name, path string, data []byte, root *xmldoc.Element) 
 	}
 	k, ok := KindOfRoot(root.Name)
 	if !ok {
-		return "", nil, fmt.Errorf("%s:%d: <%s> is not a libvirt domain, network, pool or volume", name, root.Line, root.Name)
+		return "", nil, fmt.Errorf("%s:%d: <%s> is not a libvirt domain, network, pool, volume or secret", name, root.Line, root.Name)
 	}
 	lines := token.NewFile(path, -1, len(data))
 	lines.SetLinesForContent(data)

@@ -15,6 +15,7 @@ const (
 	KindNetwork Kind = "network"
 	KindPool    Kind = "pool"
 	KindVolume  Kind = "volume"
+	KindSecret  Kind = "secret"
 )
 
 // KindInfo is everything nixvirt knows about a kind in one place: every
@@ -41,14 +42,18 @@ type KindInfo struct {
 	// running.
 	RestartsForChange bool
 	// Metadata: the document has <metadata>, where nixvirt keeps its
-	// ownership mark (pools are recorded in the state directory instead).
+	// ownership mark (pools and secrets are recorded in the state
+	// directory instead).
 	Metadata bool
+	// Unnamed: the document has no <name> (a secret is known by its UUID
+	// and usage): the entry's key or name is nixvirt's name for it.
+	Unnamed bool
 	// newDocument returns an empty value of the libvirtxml type.
 	newDocument func() libvirtxml.Document
 }
 
 // kindTable is in apply order: networks and pools before the volumes in
-// them, and all three before the domains that use them.
+// them, and all of them and secrets before the domains that use them.
 var kindTable = []KindInfo{
 	{Kind: KindNetwork, Definition: "#Network", EntryDefinition: "#NetworkEntry", Root: "network", Plural: "networks",
 		TopLevel: true, StopRank: 1, RestartsForChange: true, Metadata: true, newDocument: func() libvirtxml.Document { return &libvirtxml.Network{} }},
@@ -56,6 +61,8 @@ var kindTable = []KindInfo{
 		TopLevel: true, StopRank: 2, newDocument: func() libvirtxml.Document { return &libvirtxml.StoragePool{} }},
 	{Kind: KindVolume, Definition: "#Volume", EntryDefinition: "#VolumeEntry", Root: "volume", Plural: "volumes",
 		newDocument: func() libvirtxml.Document { return &libvirtxml.StorageVolume{} }},
+	{Kind: KindSecret, Definition: "#Secret", EntryDefinition: "#SecretEntry", Root: "secret", Plural: "secrets",
+		TopLevel: true, StopRank: 3, Unnamed: true, newDocument: func() libvirtxml.Document { return &libvirtxml.Secret{} }},
 	{Kind: KindDomain, Definition: "#Domain", EntryDefinition: "#DomainEntry", Root: "domain", Plural: "domains",
 		TopLevel: true, StopRank: 0, RestartsForChange: true, Metadata: true, newDocument: func() libvirtxml.Document { return &libvirtxml.Domain{} }},
 }
@@ -70,7 +77,7 @@ var Kinds = func() []Kind {
 }()
 
 // TopLevelKinds are the kinds a connection lists, in apply order
-// (networks, pools, domains).
+// (networks, pools, secrets, domains).
 var TopLevelKinds = func() []Kind {
 	var out []Kind
 	for _, i := range kindTable {
@@ -125,7 +132,7 @@ func ParseKind(s string) (Kind, error) {
 			return k, nil
 		}
 	}
-	return "", fmt.Errorf("unknown kind %q: want domain, network, pool or volume", s)
+	return "", fmt.Errorf("unknown kind %q: want domain, network, pool, volume or secret", s)
 }
 
 // KindOfRoot is the kind of a document from its root element.

@@ -27,6 +27,10 @@ func TestNixVirtNames(t *testing.T) {
 	seen := map[string]bool{}
 	for _, k := range Kinds {
 		file := map[Kind]string{KindDomain: "domain.nix", KindNetwork: "network.nix", KindPool: "pool.nix", KindVolume: "volume.nix"}[k]
+		if file == "" {
+			// NixVirt has no secrets.
+			continue
+		}
 		root, err := readNixGenerator(dir, file)
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)

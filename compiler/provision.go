@@ -15,12 +15,18 @@ type Content struct {
 	// File is an absolute path (a relative one is resolved against the
 	// file that names it); SHA256 is its hex digest when declared.
 	File string
-	// URL is downloaded; SHA256 is of the bytes the server sends.
-	URL    string
-	SHA256 string
+	// URL is downloaded; SHA256 or SHA512 is of the bytes the server
+	// sends.
+	URL            string
+	SHA256, SHA512 string
 	// Clone names the volume it is a copy of.
 	Clone *VolumeRef
 }
+
+// SecretValue says where a secret's value comes from: exactly one of
+// File (an absolute path; a relative one is resolved against the file that
+// names it) and Env (an environment variable).
+type SecretValue struct{ File, Env string }
 
 // VolumeRef names a volume of a pool on the same connection.
 type VolumeRef struct{ Pool, Volume string }
@@ -41,7 +47,8 @@ type WaitFor struct {
 }
 
 // decodeProvisioning reads the entry fields that provision objects:
-// a volume's content and replace, a domain's cloudInit and waitFor.
+// a volume's content and replace, a domain's cloudInit and waitFor, a
+// secret's value.
 func (s *Schema) decodeProvisioning(e cue.Value, k Kind, dir string, en *Entry) error {
 	switch k {
 	case KindVolume:
@@ -53,7 +60,13 @@ func (s *Schema) decodeProvisioning(e cue.Value, k Kind, dir string, en *Entry) 
 		}
 		var con Content
 		str := func(p string) string { v, _ := c.LookupPath(cue.ParsePath(p)).String(); return v }
-		con.SHA256, con.URL = str("sha256"), str("url")
+		con.SHA256, con.SHA512, con.URL = str("sha256"), str("sha512"), str("url")
+		switch {
+		case con.URL != "" && con.SHA256 == "" && con.SHA512 == "":
+			return newPathError(c, "content: a url needs the checksum of what it serves: sha256 or sha512 (cloud images publish SHA256SUMS or SHA512SUMS beside them; copy the line of this file)")
+		case con.SHA256 != "" && con.SHA512 != "":
+			return newPathError(c, "content: give sha256 or sha512, not both")
+		}
 		if f := c.LookupPath(cue.ParsePath("file")); f.Exists() {
 			con.File, _ = f.String()
 			if !filepath.IsAbs(con.File) {
@@ -64,6 +77,23 @@ func (s *Schema) decodeProvisioning(e cue.Value, k Kind, dir string, en *Entry) 
 			con.Clone = &VolumeRef{Pool: str("clone.pool"), Volume: str("clone.volume")}
 		}
 		en.Content = &con
+	case KindSecret:
+		v := e.LookupPath(cue.ParsePath("value"))
+		if !v.Exists() {
+			return nil
+		}
+		var sv SecretValue
+		if f := v.LookupPath(cue.ParsePath("file")); f.Exists() {
+			sv.File, _ = f.String()
+			if !filepath.IsAbs(sv.File) {
+				sv.File = filepath.Join(fileDir(f, dir), sv.File)
+			}
+		}
+		sv.Env, _ = v.LookupPath(cue.ParsePath("env")).String()
+		if (sv.File == "") == (sv.Env == "") {
+			return newPathError(v, "value: give either file or env")
+		}
+		en.SecretValue = &sv
 	case KindDomain:
 		if w := e.LookupPath(cue.ParsePath("waitFor")); w.Exists() {
 			def := s.Def("#WaitFor")

@@ -30,7 +30,8 @@ if ! cmp -s nix/tests/settings.json "$work/settings.json"; then
 fi
 # The JSON the modules hand to nixvirt apply is a contract: vet and plan it.
 NIXVIRT_STATE_DIR="$work/state" "$nixvirt" vet --connect test:///default "$work/settings.json"
-NIXVIRT_STATE_DIR="$work/state" "$nixvirt" plan --connect test:///default "$work/settings.json" >"$work/plan.txt"
+# The secret's value comes from the activation's environment.
+NIXVIRT_CHECK_SECRET=check-value NIXVIRT_STATE_DIR="$work/state" "$nixvirt" plan --connect test:///default "$work/settings.json" >"$work/plan.txt"
 if ! cmp -s nix/tests/plan.txt "$work/plan.txt"; then
 	echo "the settings are planned otherwise than nix/tests/plan.txt:" >&2
 	diff nix/tests/plan.txt "$work/plan.txt" >&2 || true

@@ -49,6 +49,8 @@ in
   network = objtype "network" // { templates = templates.network; };
   pool = objtype "pool";
   volume = objtype "volume";
+  # Not in NixVirt: a libvirt secret (a module's secrets.*.definition).
+  secret = objtype "secret";
   xml = import ./xml.nix;
   inherit guest-install;
 }

@@ -5,9 +5,9 @@
 # nixvirt's vocabulary (compiled to XML at build time, so a mistake fails
 # the build with nixvirt's error), and entries take autostart,
 # shutdownTimeout, present, keepNvram, keepTpm and live, domains cloudInit
-# and waitFor, volumes content and replace; a connection takes prune; the
-# objects are owned by owner (nixos, home-manager), and takeOver moves
-# another owner's to it.
+# and waitFor, volumes content and replace; a connection takes prune and
+# secrets; the objects are owned by owner (nixos, home-manager), and
+# takeOver moves another owner's to it.
 { self }:
 let
   module = isHomeManager: { config, lib, pkgs, ... }:
@@ -213,6 +213,50 @@ let
         };
       };
 
+      # Secrets are not in NixVirt. Their value is read when activating,
+      # from a file of the host or an environment variable of the
+      # activation, and never reaches the store.
+      secretsOption = lib.mkOption {
+        type = with lib.types; nullOr (listOf (submodule {
+          options = {
+            name = lib.mkOption {
+              type = str;
+              description = "nixvirt's name for the secret (libvirt secrets have none); its UUID is derived from it unless the definition gives one";
+            };
+            definition = lib.mkOption {
+              type = nullOr definitionType;
+              default = null;
+              description = "the secret (usage, private, ephemeral): a libvirt XML file, a CUE file, or an attrset in nixvirt's vocabulary";
+            };
+            present = lib.mkOption {
+              type = bool;
+              default = true;
+              description = "false deletes the secret, if nixvirt defined it";
+            };
+            value = lib.mkOption {
+              type = nullOr (submodule {
+                options = {
+                  file = lib.mkOption {
+                    type = nullOr path;
+                    default = null;
+                    description = "a file of the host whose bytes are the value, read when activating (never copied into the store)";
+                  };
+                  env = lib.mkOption {
+                    type = nullOr str;
+                    default = null;
+                    description = "an environment variable of the activation that holds the value";
+                  };
+                };
+              });
+              default = null;
+              description = "where the value comes from, one of file and env: it is set when the secret is created and again when it changes, and never printed";
+            };
+          };
+        }));
+        default = null;
+        description = "libvirt secrets (null: not managed)";
+      };
+
       connectionFiles = lib.mapAttrs
         (uri: c: pkgs.writeText "nixvirt-settings.json" (builtins.toJSON (settings.settingsFor c)))
         cfg.connections;
@@ -308,6 +352,7 @@ let
               domains = mkObjectOption { singular = "domain"; plural = "domains"; extraOptions = domainOptions; };
               networks = mkObjectOption { singular = "network"; plural = "networks"; extraOptions = liveOptions; };
               pools = mkObjectOption { singular = "pool"; plural = "pools"; extraOptions = volumeOptions; };
+              secrets = secretsOption;
               prune = lib.mkOption {
                 type = bool;
                 default = true;

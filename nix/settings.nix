@@ -48,6 +48,18 @@ let
 
   pool = p: entry "pool" p // (if (p.volumes or [ ]) == [ ] then { } else { volumes = map volume p.volumes; });
 
+  # A secret (NixVirt has none) is named by its entry, and its value is
+  # one of {file} or {env}; a file, like a volume's content, is the host's,
+  # named by its absolute path and never copied into the store.
+  secret = e: clean {
+    name = e.name or null;
+    definition = if (e.definition or null) != null then definitionOf "secret" e.definition else null;
+    present = if (e.present or true) then null else false;
+    value = if (e.value or null) != null then clean (e.value // {
+      file = if (e.value.file or null) != null then toString e.value.file else null;
+    }) else null;
+  };
+
   kindList = f: l: if l == null then null else map f l;
 
   # readAtActivation tells a definition given as an absolute-path string
@@ -68,6 +80,7 @@ rec {
     domains = kindList (entry "domain") (c.domains or null);
     networks = kindList (entry "network") (c.networks or null);
     pools = kindList pool (c.pools or null);
+    secrets = kindList secret (c.secrets or null);
   };
 
   # buildCheckedSettingsFor is what of settingsFor the build can check
@@ -78,6 +91,6 @@ rec {
       s = settingsFor c;
       pools = map (p: if p ? volumes then p // { volumes = builtins.filter buildVisible p.volumes; } else p);
     in
-    visibleIn "domains" s // visibleIn "networks" s
+    visibleIn "domains" s // visibleIn "networks" s // visibleIn "secrets" s
     // (if s ? pools then { pools = pools (builtins.filter buildVisible s.pools); } else { });
 }

@@ -13,7 +13,7 @@ import (
 // bash|zsh|fish) the values of nixvirt's flags, and the names of the
 // objects of the host that import --connect names.
 func addCompletions(root *cobra.Command) {
-	kinds := []string{"domain", "network", "pool", "volume"}
+	kinds := []string{"domain", "network", "pool", "volume", "secret"}
 	for _, cmd := range root.Commands() {
 		for flag, values := range map[string][]string{
 			"kind":    kinds,

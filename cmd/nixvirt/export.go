@@ -46,7 +46,7 @@ The output is byte-for-byte deterministic.`,
 		},
 	}
 	f.add(cmd)
-	cmd.Flags().Lookup("kind").Usage = "write one document of this kind to stdout: domain, network, pool or volume"
+	cmd.Flags().Lookup("kind").Usage = "write one document of this kind to stdout: domain, network, pool, volume or secret"
 	cmd.Flags().StringVar(&out, "out", "", "write every object of a whole-host configuration under this directory")
 	return cmd
 }

@@ -20,7 +20,7 @@ type inputFlags struct {
 
 func (f *inputFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&f.expr, "expression", "e", "", "evaluate this expression and use its value")
-	cmd.Flags().StringVar(&f.kind, "kind", "", "check a single document: domain, network, pool or volume (default: a whole #Config)")
+	cmd.Flags().StringVar(&f.kind, "kind", "", "check a single document: domain, network, pool, volume or secret (default: a whole #Config)")
 	cmd.Flags().StringVarP(&f.connect, "connect", "c", "", "the input is NixVirt's per-connection settings file (JSON) for this libvirt URI")
 }
 

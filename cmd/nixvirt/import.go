@@ -140,7 +140,14 @@ func doImportHost(c *Command, uri, kindFlag string, config bool, names []string)
 	if err != nil {
 		return err
 	}
-	kinds := compiler.TopLevelKinds
+	// A secret's value cannot be read back, so a host's secrets are
+	// declared rather than imported.
+	var kinds []compiler.Kind
+	for _, k := range compiler.TopLevelKinds {
+		if k != compiler.KindSecret {
+			kinds = append(kinds, k)
+		}
+	}
 	if kindFlag != "" {
 		k, err := compiler.ParseKind(kindFlag)
 		if err != nil {
@@ -148,6 +155,9 @@ func doImportHost(c *Command, uri, kindFlag string, config bool, names []string)
 		}
 		if k == compiler.KindVolume {
 			return fmt.Errorf("import --connect: volumes are imported with their pools (--kind pool)")
+		}
+		if k == compiler.KindSecret {
+			return fmt.Errorf("import --connect: secrets are not imported (libvirt does not give their values back): declare each with its value's file or environment variable")
 		}
 		kinds = []compiler.Kind{k}
 	}

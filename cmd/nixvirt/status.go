@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"nixvirt.dev/nixvirt/apply"
+	"nixvirt.dev/nixvirt/compiler"
 )
 
 func newStatusCmd(c *Command) *cobra.Command {
@@ -83,6 +84,9 @@ configuration, given as plan takes it.`,
 				switch {
 				case s.Active:
 					state = "running"
+				case s.Defined && s.Kind == compiler.KindSecret:
+					// A secret never runs.
+					state = "defined"
 				case s.Defined:
 					state = "stopped"
 				}

@@ -17,7 +17,7 @@ func newVetCmd(c *Command) *cobra.Command {
 		Short: "check a configuration or a document against libvirt's grammar",
 		Long: `vet checks its input against nixvirt's schemas and prints nothing when it is
 valid. Without --kind the input is a whole-host configuration (#Config); with
---kind it is one domain, network, pool or volume document. Every document is
+--kind it is one domain, network, pool, volume or secret document. Every document is
 also converted to libvirt XML, so vet catches what export would refuse.`,
 		Example: `  nixvirt vet                       # the CUE package in this directory
   nixvirt vet host.cue -e hosts.lab  # one value of a file

@@ -26,6 +26,7 @@ var Kinds = []Kind{
 	{"network.rng", "#Network"},
 	{"storagepool.rng", "#Pool"},
 	{"storagevol.rng", "#Volume"},
+	{"secret.rng", "#Secret"},
 }
 
 // textNames are NixVirt's names for the text of an element, keyed by

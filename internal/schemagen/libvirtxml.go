@@ -38,6 +38,7 @@ var docTypes = map[string]reflect.Type{
 	"#Network": reflect.TypeOf(libvirtxml.Network{}),
 	"#Pool":    reflect.TypeOf(libvirtxml.StoragePool{}),
 	"#Volume":  reflect.TypeOf(libvirtxml.StorageVolume{}),
+	"#Secret":  reflect.TypeOf(libvirtxml.Secret{}),
 }
 
 type reflector struct {

@@ -110,6 +110,12 @@ let
       # default owner, say).
       takeOver = true;
       connections."qemu:///session".domains = [{ definition = ./web.xml; }];
+      # A secret (not in NixVirt), its value a file of the host.
+      connections."qemu:///session".secrets = [{
+        name = "backup-key";
+        definition = { private = true; ephemeral = false; usage = { type = "ceph"; name = "backup"; }; };
+        value.file = "/run/keys/backup";
+      }];
     };
   };
 

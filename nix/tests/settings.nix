@@ -1,7 +1,7 @@
 # A NixVirt-shaped connection, as a NixVirt user's module options hold it
 # after the module system fills in defaults: lists, XML-path definitions,
-# nulls, and nixvirt's additions: attrset definitions, cloud-init, waitFor
-# and volume content.
+# nulls, and nixvirt's additions: attrset definitions, cloud-init, waitFor,
+# volume content and secrets.
 let
   settings = import ../settings.nix { };
 in
@@ -59,4 +59,13 @@ settings.settingsFor {
       }
     ];
   }];
+  # Secrets, which NixVirt has not: a value from the activation's
+  # environment (nix/check.sh sets it for the plan), and one to delete.
+  secrets = [
+    { name = "disk-key"; present = true;
+      definition = { private = true; ephemeral = false; usage = { type = "volume"; volume = "/var/lib/vms/web.luks"; }; };
+      value = { file = null; env = "NIXVIRT_CHECK_SECRET"; };
+    }
+    { name = "old-key"; present = false; definition = null; value = null; }
+  ];
 }

@@ -1,13 +1,14 @@
-// Package download fetches volume content declared as {url, sha256} into
-// a cache kept under nixvirt's state directory, and verifies content
-// declared as {file, sha256?}.
+// Package download fetches volume content declared as {url, sha256} (or
+// sha512) into a cache kept under nixvirt's state directory, and verifies
+// content declared as {file, sha256?}.
 //
-// The sha256 of a URL is the digest of the bytes the server sends: for a
-// compressed image that is the .xz or .gz file, which is the checksum
-// cloud images publish. Nothing is handed over before it matches. A file
+// The checksum of a URL is the digest of the bytes the server sends: for
+// a compressed image that is the .xz or .gz file, which is the checksum
+// cloud images publish (Debian publishes SHA512SUMS, others SHA256SUMS).
+// Nothing is handed over before it matches. A file
 // whose name (the URL's path) ends in .xz or .gz is then unpacked, and
 // the unpacked file is what the cache keeps and Fetch returns. The cache
-// is keyed by the declared sha256 (and whether the file is unpacked), so
+// is keyed by the declared digest (and whether the file is unpacked), so
 // a second Fetch of the same content makes no request at all, whatever
 // the URL. An interrupted download is resumed with a
 // Range request, in the same call (a cut connection) or the next one (a
@@ -18,9 +19,11 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"net/url"
@@ -40,9 +43,38 @@ import (
 type Source struct {
 	// URL is an http or https URL. Redirects are followed.
 	URL string
-	// SHA256 is the hex digest of the bytes the URL serves (before any
-	// unpacking).
-	SHA256 string
+	// SHA256 or SHA512 (exactly one) is the hex digest of the bytes the
+	// URL serves (before any unpacking).
+	SHA256, SHA512 string
+}
+
+// checksum is the digest a Source declares: its algorithm's name, as the
+// configuration spells it, and the hex digest in lower case.
+type checksum struct{ algo, hex string }
+
+var (
+	hexDigest  = map[string]*regexp.Regexp{"sha256": hexSHA256, "sha512": regexp.MustCompile(`^[0-9a-f]{128}$`)}
+	digestName = map[string]string{"sha256": "SHA-256", "sha512": "SHA-512"}
+	digestLen  = map[string]int{"sha256": 64, "sha512": 128}
+	newHash    = map[string]func() hash.Hash{"sha256": sha256.New, "sha512": sha512.New}
+)
+
+func (src Source) checksum() (checksum, error) {
+	var c checksum
+	switch {
+	case src.SHA256 != "" && src.SHA512 != "":
+		return c, errors.New("content: give sha256 or sha512, not both")
+	case src.SHA512 != "":
+		c = checksum{"sha512", strings.ToLower(src.SHA512)}
+	case src.SHA256 != "":
+		c = checksum{"sha256", strings.ToLower(src.SHA256)}
+	default:
+		return c, errors.New("content: a url needs the checksum of what it serves, sha256 or sha512")
+	}
+	if !hexDigest[c.algo].MatchString(c.hex) {
+		return c, fmt.Errorf("content.%s %q is not a %s digest in hex (%d characters)", c.algo, c.hex, digestName[c.algo], digestLen[c.algo])
+	}
+	return c, nil
 }
 
 // Cache downloads into Dir. The zero values of the limits mean the
@@ -91,9 +123,15 @@ var hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // Fetch returns the path of the verified (and unpacked) content of src
 // in the cache, downloading it first unless it is there already.
 func (c *Cache) Fetch(ctx context.Context, src Source) (string, error) {
-	want := strings.ToLower(src.SHA256)
-	if !hexSHA256.MatchString(want) {
-		return "", fmt.Errorf("content.sha256 %q is not a SHA-256 digest in hex (64 characters)", src.SHA256)
+	sum, err := src.checksum()
+	if err != nil {
+		return "", err
+	}
+	// A SHA-256 names its cache entries by itself, as before there were
+	// others; a SHA-512 is longer, and prefixed besides.
+	want := sum.hex
+	if sum.algo != "sha256" {
+		want = sum.algo + "-" + sum.hex
 	}
 	u, err := url.Parse(src.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -128,14 +166,14 @@ func (c *Cache) Fetch(ctx context.Context, src Source) (string, error) {
 	if err := c.download(ctx, src.URL, part); err != nil {
 		return "", err
 	}
-	got, err := fileSHA256(part)
+	got, err := fileDigest(part, sum.algo)
 	if err != nil {
 		return "", err
 	}
-	if got != want {
+	if got != sum.hex {
 		// A wrong file is not worth resuming: start afresh next time.
 		_ = os.Remove(part) // best effort: a leftover is only restarted
-		return "", fmt.Errorf("%s: sha256 of the download is %s, but content.sha256 says %s", src.URL, got, want)
+		return "", fmt.Errorf("%s: %s of the download is %s, but content.%s says %s", src.URL, sum.algo, got, sum.algo, sum.hex)
 	}
 	if err := c.unpack(part, final, ext); err != nil {
 		return "", fmt.Errorf("%s: %w", src.URL, err)
@@ -375,13 +413,16 @@ func VerifyFile(path, want string) (string, error) {
 	return got, nil
 }
 
-func fileSHA256(path string) (string, error) {
+func fileSHA256(path string) (string, error) { return fileDigest(path, "sha256") }
+
+// fileDigest is the hex digest of a file by algo ("sha256", "sha512").
+func fileDigest(path, algo string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer func() { _ = f.Close() }() // read only
-	h := sha256.New()
+	h := newHash[algo]()
 	if _, err := io.Copy(h, f); err != nil {
 		return "", err
 	}

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
@@ -318,6 +319,35 @@ func mkdir(t *testing.T, dir string) string {
 	return dir
 }
 
+func sum512(b []byte) string {
+	h := sha512.Sum512(b)
+	return hex.EncodeToString(h[:])
+}
+
+// Debian publishes SHA512SUMS: a sha512 is checked like a sha256, names
+// its own cache entry, and a wrong one is refused naming both digests.
+func TestFetchWithSHA512(t *testing.T) {
+	s := newServer(t, map[string][]byte{"/disk.raw": image})
+	c := newCache(t)
+	if got := fetchBytes(t, c, Source{URL: s.URL + "/disk.raw", SHA512: strings.ToUpper(sum512(image))}); !bytes.Equal(got, image) {
+		t.Fatal("the download is not the image")
+	}
+	if _, err := os.Stat(filepath.Join(c.Dir, "sha512-"+sum512(image))); err != nil {
+		t.Fatalf("no cache entry named by the sha512: %v", err)
+	}
+	requests := s.count()
+	// Cached: no request, whatever the URL.
+	fetchBytes(t, c, Source{URL: "http://127.0.0.1:1/elsewhere.raw", SHA512: sum512(image)})
+	if s.count() != requests {
+		t.Fatal("a cached download was requested again")
+	}
+	wrong := sum512([]byte("something else"))
+	_, err := newCache(t).Fetch(context.Background(), Source{URL: s.URL + "/disk.raw", SHA512: wrong})
+	if err == nil || !strings.Contains(err.Error(), "sha512 of the download is "+sum512(image)+", but content.sha512 says "+wrong) {
+		t.Fatalf("wrong sha512: %v", err)
+	}
+}
+
 func TestFetchRefusesBadDeclarations(t *testing.T) {
 	c := newCache(t)
 	for _, tc := range []struct {
@@ -326,6 +356,9 @@ func TestFetchRefusesBadDeclarations(t *testing.T) {
 	}{
 		{Source{URL: "ftp://example.org/x", SHA256: sum(nil)}, `content.url "ftp://example.org/x" is not an http or https URL`},
 		{Source{URL: "http://127.0.0.1/x", SHA256: "abc"}, `content.sha256 "abc" is not a SHA-256 digest`},
+		{Source{URL: "http://127.0.0.1/x", SHA512: sum(nil)}, `content.sha512 "` + sum(nil) + `" is not a SHA-512 digest in hex (128 characters)`},
+		{Source{URL: "http://127.0.0.1/x"}, `content: a url needs the checksum of what it serves, sha256 or sha512`},
+		{Source{URL: "http://127.0.0.1/x", SHA256: sum(nil), SHA512: sum512(nil)}, `content: give sha256 or sha512, not both`},
 	} {
 		if _, err := c.Fetch(context.Background(), tc.src); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Fetch(%v): error %v, want %q", tc.src, err, tc.want)

@@ -169,6 +169,24 @@ func OpenDigester(dir string) (*Digester, error) {
 	return &Digester{key: key}, nil
 }
 
+// LoadDigester reads the key from dir without creating it: nil when there
+// is none yet, so that no digest can have been recorded (what plan uses,
+// which writes nothing).
+func LoadDigester(dir string) (*Digester, error) {
+	path := filepath.Join(dir, keyFile)
+	key, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("secret digest key: %w", err)
+	}
+	if len(key) != 32 {
+		return nil, fmt.Errorf("secret digest key %s has %d bytes, not 32", path, len(key))
+	}
+	return &Digester{key: key}, nil
+}
+
 // createKey writes a new key, or reads the one another nixvirt wrote
 // first.
 func createKey(dir, path string) ([]byte, error) {
@@ -212,9 +230,10 @@ func (d *Digester) Digest(v Value) string {
 	return digestPrefix + hex.EncodeToString(m.Sum(nil))
 }
 
-// Matches tells whether recorded is v's digest.
+// Matches tells whether recorded is v's digest; a nil Digester (no key
+// yet) matches nothing.
 func (d *Digester) Matches(v Value, recorded string) bool {
-	if !strings.HasPrefix(recorded, digestPrefix) {
+	if d == nil || !strings.HasPrefix(recorded, digestPrefix) {
 		return false
 	}
 	return hmac.Equal([]byte(d.Digest(v)), []byte(recorded))

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestE2ESeedGoesWithItsDomain defines a domain with a cloud-init seed on
+// a real libvirtd, then deletes the domain (present: false): its seed
+// volume goes too, and a volume the configuration declares stays. Its
+// objects are named nvxh15-seed-*, its owner is nvx-h15.
+func TestE2ESeedGoesWithItsDomain(t *testing.T) {
+	uri := e2eURI(t)
+	id := fmt.Sprintf("nvxh15-seed-%d", os.Getpid()%100000)
+	dir := t.TempDir()
+	t.Setenv("NIXVIRT_STATE_DIR", filepath.Join(dir, "state"))
+	poolDir, err := os.MkdirTemp("", "nvxh15-pool-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(poolDir, 0o755)
+	t.Cleanup(func() { os.RemoveAll(poolDir) })
+	t.Cleanup(func() {
+		exec.Command("virsh", "-c", uri, "undefine", id).Run()
+		out, _ := exec.Command("virsh", "-c", uri, "vol-list", id).Output()
+		for _, v := range volNames(string(out)) {
+			exec.Command("virsh", "-c", uri, "vol-delete", v, "--pool", id).Run()
+		}
+		for _, args := range [][]string{{"pool-destroy", id}, {"pool-undefine", id}} {
+			exec.Command("virsh", append([]string{"-c", uri}, args...)...).Run()
+		}
+	})
+	write := func(domain string) {
+		cfg := fmt.Sprintf(`package host
+
+connections: %[1]q: {
+	pools: %[2]q: {
+		definition: {type: "dir", target: path: %[3]q}
+		active: true
+		volumes: "data.img": definition: {capacity: {count: 1, unit: "MiB"}, target: format: type: "raw"}
+	}
+	domains: %[2]q: %[4]s
+}
+`, uri, id, poolDir, domain)
+		if err := os.WriteFile(filepath.Join(dir, "host.cue"), []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply := func() string {
+		t.Helper()
+		out, err := run(t, dir, "apply", "--owner", "nvx-h15", "host.cue")
+		if err != nil {
+			t.Fatalf("apply: %v\n%s", err, out)
+		}
+		return out
+	}
+	vols := func() string { return strings.Join(volNames(virsh(t, uri, "vol-list", id)), " ") }
+
+	write(fmt.Sprintf(`{definition: {type: "qemu", memory: {count: 64, unit: "MiB"}, os: type: "hvm"}, cloudInit: {pool: %q, userData: "#cloud-config\n"}}`, id))
+	apply()
+	if got := vols(); got != "data.img "+id+"-cidata.iso" {
+		t.Fatalf("volumes after the first apply: %s", got)
+	}
+	write(`{present: false}`)
+	out := apply()
+	if !strings.Contains(out, fmt.Sprintf("domain/%s deleted, seed volume %s/%s-cidata.iso deleted", id, id, id)) {
+		t.Fatalf("apply said:\n%s", out)
+	}
+	if got := vols(); got != "data.img" {
+		t.Fatalf("volumes after deleting the domain: %s", got)
+	}
+	out, err = run(t, dir, "plan", "--owner", "nvx-h15", "host.cue")
+	if err != nil || !strings.Contains(out, "No changes") {
+		t.Fatalf("plan after: %v\n%s", err, out)
+	}
+}
+
+// volNames reads the names of virsh vol-list's table (virsh 9.0 has no
+// --name).
+func volNames(table string) []string {
+	var out []string
+	for _, line := range strings.Split(table, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || f[0] == "Name" || strings.HasPrefix(f[0], "---") {
+			continue
+		}
+		out = append(out, f[0])
+	}
+	return out
+}
