@@ -22,7 +22,7 @@ var verbs = map[Action]string{
 	Restart: "will restart", Delete: "will be deleted", LiveUpdate: "will be changed while it runs",
 	RefreshPool:    "will be refreshed (its volumes rescanned; it keeps running)",
 	RestartResumed: "will restart once it has resumed, to take its new definition",
-	SetValue: "will have its value set",
+	SetValue:       "will have its value set",
 }
 
 // colours of the action symbols, for a terminal.
