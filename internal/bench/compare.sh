@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Whole-process benchmark: nixvirt's export and vet of 1, 100 and 1000
 # typical domains given as JSON in NixVirt's vocabulary (internal/testconfig),
+# and their export from CUE, written out and with a template of the user's,
 # beside NixVirt's own generator (nix-instantiate --eval --strict of
 # generate-xml/domain.nix over the same definitions, all in one evaluation)
 # when nix-instantiate and a NixVirt tree are present.
@@ -68,6 +69,8 @@ for n in 1 100 1000; do
 		if [ "${BENCH_CUE:-1}" != 0 ]; then
 			rm -rf "$d/out"
 			measure "cue$n" "$nixvirt" export --out "$d/out" "$d/host.cue"
+			rm -rf "$d/out"
+			measure "template$n" "$nixvirt" export --out "$d/out" "$d/template.cue"
 		fi
 		if [ -n "$have_nix" ]; then
 			measure "nix$n" nix-instantiate --eval --strict -E \
@@ -77,12 +80,13 @@ for n in 1 100 1000; do
 	nix="- -"
 	[ -n "$have_nix" ] && nix=$(median "nix$n")
 	cmds="export vet"
-	[ "${BENCH_CUE:-1}" != 0 ] && cmds="$cmds cue"
+	[ "${BENCH_CUE:-1}" != 0 ] && cmds="$cmds cue template"
 	for cmd in $cmds; do
 		case $cmd in
 		export) what="export, JSON" ;;
 		vet) what="vet, JSON" ;;
 		cue) what="export --out, CUE" ;;
+		template) what="export --out, CUE template" ;;
 		esac
 		read -r t m <<<"$(median "$cmd$n")"
 		read -r nt nm <<<"$nix"
