@@ -6,9 +6,9 @@
 # generate-xml/domain.nix over the same definitions, all in one evaluation)
 # when nix-instantiate and a NixVirt tree are present.
 #
-#   sh internal/bench/compare.sh [RUNS]          # default 7 runs per command
-#   NIXVIRT_TREE=/path/to/NixVirt sh internal/bench/compare.sh
-#   BENCH_CUE=0 sh internal/bench/compare.sh   # leave out the CUE rows (slow)
+#   bash internal/bench/compare.sh [RUNS]        # default 7 runs per command
+#   NIXVIRT_TREE=/path/to/NixVirt bash internal/bench/compare.sh
+#   BENCH_CUE=0 bash internal/bench/compare.sh # leave out the CUE rows
 #
 # The commands run alternately, RUNS times each, and the median wall time
 # is printed with the peak resident memory (GNU time's %M) of the median
