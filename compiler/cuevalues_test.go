@@ -143,6 +143,9 @@ connections: {
 	"test:///default": {shutdownTimeout: 30, networks: lab: {definition: forward: mode: "nat", active: true}, domains: [{definition: {name: "web", type: "kvm", os: type: "hvm", memory: {count: 1, unit: "GiB"}}}]}
 	"qemu:///session": domains: {}
 }`, true},
+		{"definitions and hidden fields beside the values", `
+#T: {#index: int, _note: "x", definition: {#size: 1, type: "kvm", os: type: "hvm", memory: {count: #size, unit: "GiB"}}}
+connections: "test:///default": domains: web: #T & {#index: 1}`, true},
 		{"a default for an entry's field", `
 connections: "test:///default": domains: web: {` + typical + `, present: *false | bool}`, false},
 		{"a value left open", `
