@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"cuelang.org/go/cue"
 	"github.com/spf13/cobra"
@@ -71,10 +72,9 @@ func doExport(c *Command, f *inputFlags, out string, args []string) error {
 	return writeFiles(out, docs)
 }
 
-// writeFiles writes the documents under dir, one after the other: the
-// directories are made first, each once. (Writing from several goroutines
-// was slower here: files created in one directory wait for each other in
-// the kernel, and the goroutines added their own switching.)
+// writeFiles writes the documents under dir. Creating a file costs more
+// than compiling its XML on some filesystems, so a few goroutines write at
+// once; the directories are made first, each once.
 func writeFiles(dir string, docs []document) error {
 	made := map[string]bool{}
 	for _, d := range docs {
@@ -86,12 +86,34 @@ func writeFiles(dir string, docs []document) error {
 			made[sub] = true
 		}
 	}
-	for _, d := range docs {
-		if err := os.WriteFile(filepath.Join(dir, d.file), []byte(d.xml), 0o644); err != nil {
-			return err
-		}
+	work := make(chan document)
+	errs := make(chan error, 1)
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for d := range work {
+				if err := os.WriteFile(filepath.Join(dir, d.file), []byte(d.xml), 0o644); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+				}
+			}
+		}()
 	}
-	return nil
+	for _, d := range docs {
+		work <- d
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
 }
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)

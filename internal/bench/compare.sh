@@ -52,7 +52,7 @@ median() {
 	sort -n "$work/$1" | awk '{t[NR]=$1; m[NR]=$2} END {i=int((NR+1)/2); printf "%.3f %.0f", t[i]/1e6, m[i]/1024}'
 }
 
-printf '%-34s %9s %7s %9s %7s %7s\n' work nixvirt MB NixVirt MB ratio
+printf '%-42s %9s %7s %9s %7s %7s\n' work nixvirt MB NixVirt MB ratio
 for n in 1 100 1000; do
 	d=$work/n$n
 	mkdir -p "$d"
@@ -92,6 +92,6 @@ for n in 1 100 1000; do
 		read -r nt nm <<<"$nix"
 		ratio=-
 		[ -n "$have_nix" ] && ratio=$(awk -v a="$t" -v b="$nt" 'BEGIN {printf "%.2f", a/b}')
-		printf '%-34s %8ss %7s %8ss %7s %7s\n' "$n domains, $what" "$t" "$m" "$nt" "$nm" "$ratio"
+		printf '%-42s %8ss %7s %8ss %7s %7s\n' "$n domains, $what" "$t" "$m" "$nt" "$nm" "$ratio"
 	done
 done
