@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -34,8 +35,10 @@ func cueDocument(in Input, k Kind) (string, error) {
 }
 
 // cueConfig compiles a whole-host configuration in CUE as the CUE path
-// does: each object's XML by "kind/name".
-func cueConfig(in Input) (map[string]string, error) {
+// does (plan and apply take the same path): the decoded configuration,
+// with each object's XML by "kind/name".
+func cueConfig(in Input) (*Config, map[string]string, error) {
+	var cfg *Config
 	var out map[string]string
 	err := Run(func(s *Schema) error {
 		out = map[string]string{}
@@ -47,11 +50,10 @@ func cueConfig(in Input) (map[string]string, error) {
 		if err != nil {
 			return err
 		}
-		objs, err := s.Objects(u, in.Dir)
-		if err != nil {
+		if cfg, err = s.Config(u, in.Dir); err != nil {
 			return err
 		}
-		for _, o := range objs {
+		for _, o := range cfg.Objects {
 			x, err := s.Compile(o)
 			if err != nil {
 				return err
@@ -60,7 +62,7 @@ func cueConfig(in Input) (map[string]string, error) {
 		}
 		return nil
 	})
-	return out, err
+	return cfg, out, err
 }
 
 // TestCUEValuesMatchSchema writes every document of equivalenceDocs, and
@@ -177,13 +179,26 @@ connections: "test:///default": domains: web: definition: {type: "kvm", os: type
 		if ok != c.fast {
 			t.Errorf("%s: the fast path takes it: %v, want %v", c.name, ok, c.fast)
 		}
-		want, werr := cueConfig(in)
+		slow, want, werr := cueConfig(in)
 		if !ok {
 			continue
 		}
 		if werr != nil {
 			t.Errorf("%s: the fast path accepts it, the schema does not: %v", c.name, werr)
 			continue
+		}
+		if !reflect.DeepEqual(cfg.Connections, slow.Connections) {
+			t.Errorf("%s: connections differ:\nGo:  %+v\nCUE: %+v", c.name, cfg.Connections, slow.Connections)
+		}
+		for i, f := range cfg.Objects {
+			if i >= len(slow.Objects) {
+				break
+			}
+			o := slow.Objects[i]
+			if f.Connection != o.Connection || f.Kind != o.Kind || f.Name != o.Name || f.Pool != o.Pool || !reflect.DeepEqual(f.Entry, o.Entry) {
+				t.Errorf("%s: object %d differs:\nGo:  %s %s %q %q %+v\nCUE: %s %s %q %q %+v", c.name, i,
+					f.Connection, f.Kind, f.Name, f.Pool, f.Entry, o.Connection, o.Kind, o.Name, o.Pool, o.Entry)
+			}
 		}
 		got := map[string]string{}
 		for _, o := range cfg.Objects {
