@@ -3,7 +3,6 @@ package compiler
 import (
 	"encoding/xml"
 	"fmt"
-	"sort"
 	"strings"
 
 	"cuelang.org/go/cue"
@@ -68,7 +67,21 @@ func checkKept(root *xmlNode, out string) error {
 	if err != nil {
 		return err
 	}
-	wrote := map[string][]cue.Value{}
+	// Per key, how many were written and the value that wrote the last.
+	type written struct {
+		n    int
+		last cue.Value
+	}
+	wrote := map[string]*written{}
+	add := func(key string, src cue.Value) {
+		w := wrote[key]
+		if w == nil {
+			w = &written{}
+			wrote[key] = w
+		}
+		w.n++
+		w.last = src
+	}
 	var walk func(n *xmlNode, path string)
 	walk = func(n *xmlNode, path string) {
 		path += "/" + n.name
@@ -77,12 +90,12 @@ func checkKept(root *xmlNode, out string) error {
 		if len(n.attrs) == 0 && len(n.children) == 0 && strings.TrimSpace(n.text) == "" && n.raw == "" && path != "" && strings.Count(path, "/") > 1 {
 			return
 		}
-		wrote[path] = append(wrote[path], n.src)
+		add(path, n.src)
 		for _, a := range n.attrs {
-			wrote[path+"@"+a.name] = append(wrote[path+"@"+a.name], a.src)
+			add(path+"@"+a.name, a.src)
 		}
 		if n.hasText && strings.TrimSpace(n.text) != "" {
-			wrote[path+"#text"] = append(wrote[path+"#text"], n.textSrc)
+			add(path+"#text", n.textSrc)
 		}
 		if n.raw != "" {
 			return
@@ -92,19 +105,18 @@ func checkKept(root *xmlNode, out string) error {
 		}
 	}
 	walk(root, "")
-	keys := make([]string, 0, len(wrote))
-	for k := range wrote {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		srcs := wrote[k]
-		if len(srcs) > kept[k] {
-			return newPathError(srcs[len(srcs)-1], "libvirt has no place for %s here: %s",
-				describeKey(k), "check that it fits the element's type (libvirtxml "+xmlspec.LibvirtxmlVersion+" drops it)")
+	// The first key dropped, in sorted order, names the error.
+	first := ""
+	for k, w := range wrote {
+		if w.n > kept[k] && (first == "" || k < first) {
+			first = k
 		}
 	}
-	return nil
+	if first == "" {
+		return nil
+	}
+	return newPathError(wrote[first].last, "libvirt has no place for %s here: %s",
+		describeKey(first), "check that it fits the element's type (libvirtxml "+xmlspec.LibvirtxmlVersion+" drops it)")
 }
 
 func describeKey(k string) string {
