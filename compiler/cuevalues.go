@@ -78,16 +78,20 @@ func cueData(v cue.Value, inDoc bool) (*jval, bool) {
 	}
 	switch v.Kind() {
 	case cue.StructKind:
-		if args := v.LookupPath(cue.MakePath(cue.Def("#args"))); args.Exists() && args.Validate(cue.Concrete(true)) != nil {
-			return nil, false
-		}
-		it, err := v.Fields(cue.Optional(true))
+		// Definitions are listed too, for #args; they are not values.
+		it, err := v.Fields(cue.Optional(true), cue.Definitions(true))
 		if err != nil {
 			return nil, false
 		}
 		out := &jval{kind: jObject}
 		for it.Next() {
 			sel := it.Selector()
+			if sel.IsDefinition() {
+				if sel.String() == "#args" && it.Value().Validate(cue.Concrete(true)) != nil {
+					return nil, false
+				}
+				continue
+			}
 			if sel.ConstraintType() != 0 || sel.LabelType() != cue.StringLabel {
 				return nil, false
 			}
