@@ -10,7 +10,8 @@ import (
 )
 
 // The hot path for valid JSON: a document, a whole-host configuration or
-// NixVirt's settings file, read by the Go checker (gocheck.go) and written
+// NixVirt's settings file (or CUE that evaluates to plain values, see
+// cuevalues.go), read by the Go checker (gocheck.go) and written
 // to XML with no CUE evaluation and no schema compiled. Whenever it is not
 // sure, it answers ok == false and the caller takes the CUE path (Run),
 // which decides and explains; so this path never reports an error itself,
@@ -20,6 +21,9 @@ import (
 // reports false.
 func FastDocument(in Input, k Kind) (string, bool) {
 	root, ok := readFastJSON(in, false)
+	if !ok {
+		root, ok = readFastCUE(in, true)
+	}
 	if !ok {
 		return "", false
 	}
@@ -32,6 +36,9 @@ func FastDocument(in Input, k Kind) (string, bool) {
 // including for definitions that are XML files.
 func FastConfig(in Input, uri string) (*Config, bool) {
 	root, ok := readFastJSON(in, uri != "")
+	if !ok && uri == "" {
+		root, ok = readFastCUE(in, false)
+	}
 	if !ok || root.kind != jObject {
 		return nil, false
 	}

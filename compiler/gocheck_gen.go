@@ -6,7 +6,575 @@ import "nixvirt.dev/nixvirt/internal/xmlspec"
 
 // goDefs is the schema's definitions as tables for the Go checker (gocheck.go).
 var goDefs = map[string]*gDef{
-	"#Domain": &gDef{fields: []gField{
+	"#Domain":                                                      &goDefTable[0],
+	"#Domain_add":                                                  &goDefTable[1],
+	"#Domain_arg":                                                  &goDefTable[2],
+	"#Domain_blkiotune":                                            &goDefTable[3],
+	"#Domain_blkiotune_device":                                     &goDefTable[4],
+	"#Domain_capabilities":                                         &goDefTable[5],
+	"#Domain_capabilities_add":                                     &goDefTable[6],
+	"#Domain_capabilities_del":                                     &goDefTable[7],
+	"#Domain_clock":                                                &goDefTable[8],
+	"#Domain_clock_timer":                                          &goDefTable[9],
+	"#Domain_clock_timer_catchup":                                  &goDefTable[10],
+	"#Domain_commandline":                                          &goDefTable[11],
+	"#Domain_commandline2":                                         &goDefTable[12],
+	"#Domain_commandline3":                                         &goDefTable[13],
+	"#Domain_commandline_arg":                                      &goDefTable[14],
+	"#Domain_commandline_arg2":                                     &goDefTable[15],
+	"#Domain_commandline_arg3":                                     &goDefTable[16],
+	"#Domain_commandline_env":                                      &goDefTable[17],
+	"#Domain_cpu":                                                  &goDefTable[18],
+	"#Domain_cpu_cache":                                            &goDefTable[19],
+	"#Domain_cpu_feature":                                          &goDefTable[20],
+	"#Domain_cpu_maxphysaddr":                                      &goDefTable[21],
+	"#Domain_cpu_model":                                            &goDefTable[22],
+	"#Domain_cpu_numa":                                             &goDefTable[23],
+	"#Domain_cpu_numa_cell":                                        &goDefTable[24],
+	"#Domain_cpu_numa_cell_cache":                                  &goDefTable[25],
+	"#Domain_cpu_numa_cell_cache_line":                             &goDefTable[26],
+	"#Domain_cpu_numa_cell_cache_size":                             &goDefTable[27],
+	"#Domain_cpu_numa_cell_distances":                              &goDefTable[28],
+	"#Domain_cpu_numa_cell_distances_sibling":                      &goDefTable[29],
+	"#Domain_cpu_numa_interconnects":                               &goDefTable[30],
+	"#Domain_cpu_numa_interconnects_bandwidth":                     &goDefTable[31],
+	"#Domain_cpu_numa_interconnects_latency":                       &goDefTable[32],
+	"#Domain_cpu_topology":                                         &goDefTable[33],
+	"#Domain_cputune":                                              &goDefTable[34],
+	"#Domain_cputune_cachetune":                                    &goDefTable[35],
+	"#Domain_cputune_cachetune_cache":                              &goDefTable[36],
+	"#Domain_cputune_cachetune_monitor":                            &goDefTable[37],
+	"#Domain_cputune_emulatorpin":                                  &goDefTable[38],
+	"#Domain_cputune_emulatorsched":                                &goDefTable[39],
+	"#Domain_cputune_energytune":                                   &goDefTable[40],
+	"#Domain_cputune_energytune_monitor":                           &goDefTable[41],
+	"#Domain_cputune_iothreadpin":                                  &goDefTable[42],
+	"#Domain_cputune_iothreadsched":                                &goDefTable[43],
+	"#Domain_cputune_memorytune":                                   &goDefTable[44],
+	"#Domain_cputune_memorytune_monitor":                           &goDefTable[45],
+	"#Domain_cputune_memorytune_node":                              &goDefTable[46],
+	"#Domain_cputune_vcpupin":                                      &goDefTable[47],
+	"#Domain_cputune_vcpusched":                                    &goDefTable[48],
+	"#Domain_currentMemory":                                        &goDefTable[49],
+	"#Domain_defaultiothread":                                      &goDefTable[50],
+	"#Domain_del":                                                  &goDefTable[51],
+	"#Domain_deprecation":                                          &goDefTable[52],
+	"#Domain_device":                                               &goDefTable[53],
+	"#Domain_device_frontend":                                      &goDefTable[54],
+	"#Domain_device_frontend_property":                             &goDefTable[55],
+	"#Domain_devices":                                              &goDefTable[56],
+	"#Domain_devices_acpi":                                         &goDefTable[57],
+	"#Domain_devices_address":                                      &goDefTable[58],
+	"#Domain_devices_address_zpci":                                 &goDefTable[59],
+	"#Domain_devices_alias":                                        &goDefTable[60],
+	"#Domain_devices_audio":                                        &goDefTable[61],
+	"#Domain_devices_audio_input":                                  &goDefTable[62],
+	"#Domain_devices_audio_input_settings":                         &goDefTable[63],
+	"#Domain_devices_audio_output":                                 &goDefTable[64],
+	"#Domain_devices_channel":                                      &goDefTable[65],
+	"#Domain_devices_channel_acpi":                                 &goDefTable[66],
+	"#Domain_devices_channel_target":                               &goDefTable[67],
+	"#Domain_devices_console":                                      &goDefTable[68],
+	"#Domain_devices_console_log":                                  &goDefTable[69],
+	"#Domain_devices_console_protocol":                             &goDefTable[70],
+	"#Domain_devices_console_source":                               &goDefTable[71],
+	"#Domain_devices_console_target":                               &goDefTable[72],
+	"#Domain_devices_console_target_model":                         &goDefTable[73],
+	"#Domain_devices_controller":                                   &goDefTable[74],
+	"#Domain_devices_controller_driver":                            &goDefTable[75],
+	"#Domain_devices_controller_master":                            &goDefTable[76],
+	"#Domain_devices_controller_model":                             &goDefTable[77],
+	"#Domain_devices_controller_pcihole64":                         &goDefTable[78],
+	"#Domain_devices_controller_target":                            &goDefTable[79],
+	"#Domain_devices_crypto":                                       &goDefTable[80],
+	"#Domain_devices_crypto_backend":                               &goDefTable[81],
+	"#Domain_devices_crypto_driver":                                &goDefTable[82],
+	"#Domain_devices_disk":                                         &goDefTable[83],
+	"#Domain_devices_disk_acpi":                                    &goDefTable[84],
+	"#Domain_devices_disk_address":                                 &goDefTable[85],
+	"#Domain_devices_disk_address_zpci":                            &goDefTable[86],
+	"#Domain_devices_disk_alias":                                   &goDefTable[87],
+	"#Domain_devices_disk_auth":                                    &goDefTable[88],
+	"#Domain_devices_disk_auth_secret":                             &goDefTable[89],
+	"#Domain_devices_disk_backenddomain":                           &goDefTable[90],
+	"#Domain_devices_disk_backingStore":                            &goDefTable[91],
+	"#Domain_devices_disk_blockio":                                 &goDefTable[92],
+	"#Domain_devices_disk_boot":                                    &goDefTable[93],
+	"#Domain_devices_disk_driver":                                  &goDefTable[94],
+	"#Domain_devices_disk_driver_iothreads":                        &goDefTable[95],
+	"#Domain_devices_disk_driver_iothreads_iothread":               &goDefTable[96],
+	"#Domain_devices_disk_driver_iothreads_iothread_queue":         &goDefTable[97],
+	"#Domain_devices_disk_driver_metadata_cache":                   &goDefTable[98],
+	"#Domain_devices_disk_driver_metadata_cache_max_size":          &goDefTable[99],
+	"#Domain_devices_disk_driver_statistics":                       &goDefTable[100],
+	"#Domain_devices_disk_driver_statistics_latency_histogram":     &goDefTable[101],
+	"#Domain_devices_disk_driver_statistics_latency_histogram_bin": &goDefTable[102],
+	"#Domain_devices_disk_driver_statistics_statistic":             &goDefTable[103],
+	"#Domain_devices_disk_encryption":                              &goDefTable[104],
+	"#Domain_devices_disk_encryption_cipher":                       &goDefTable[105],
+	"#Domain_devices_disk_encryption_ivgen":                        &goDefTable[106],
+	"#Domain_devices_disk_encryption_secret":                       &goDefTable[107],
+	"#Domain_devices_disk_geometry":                                &goDefTable[108],
+	"#Domain_devices_disk_iotune":                                  &goDefTable[109],
+	"#Domain_devices_disk_mirror":                                  &goDefTable[110],
+	"#Domain_devices_disk_mirror_format":                           &goDefTable[111],
+	"#Domain_devices_disk_mirror_format_metadata_cache":            &goDefTable[112],
+	"#Domain_devices_disk_mirror_format_metadata_cache_max_size":   &goDefTable[113],
+	"#Domain_devices_disk_target":                                  &goDefTable[114],
+	"#Domain_devices_disk_throttlefilters":                         &goDefTable[115],
+	"#Domain_devices_disk_throttlefilters_throttlefilter":          &goDefTable[116],
+	"#Domain_devices_disk_transient":                               &goDefTable[117],
+	"#Domain_devices_driver":                                       &goDefTable[118],
+	"#Domain_devices_driver_granule":                               &goDefTable[119],
+	"#Domain_devices_filesystem":                                   &goDefTable[120],
+	"#Domain_devices_filesystem_binary":                            &goDefTable[121],
+	"#Domain_devices_filesystem_binary_cache":                      &goDefTable[122],
+	"#Domain_devices_filesystem_binary_lock":                       &goDefTable[123],
+	"#Domain_devices_filesystem_binary_openfiles":                  &goDefTable[124],
+	"#Domain_devices_filesystem_binary_sandbox":                    &goDefTable[125],
+	"#Domain_devices_filesystem_binary_thread_pool":                &goDefTable[126],
+	"#Domain_devices_filesystem_driver":                            &goDefTable[127],
+	"#Domain_devices_filesystem_source":                            &goDefTable[128],
+	"#Domain_devices_filesystem_space_hard_limit":                  &goDefTable[129],
+	"#Domain_devices_filesystem_space_soft_limit":                  &goDefTable[130],
+	"#Domain_devices_filesystem_target":                            &goDefTable[131],
+	"#Domain_devices_graphics":                                     &goDefTable[132],
+	"#Domain_devices_graphics_audio":                               &goDefTable[133],
+	"#Domain_devices_graphics_channel":                             &goDefTable[134],
+	"#Domain_devices_graphics_clipboard":                           &goDefTable[135],
+	"#Domain_devices_graphics_filetransfer":                        &goDefTable[136],
+	"#Domain_devices_graphics_gl":                                  &goDefTable[137],
+	"#Domain_devices_graphics_image":                               &goDefTable[138],
+	"#Domain_devices_graphics_jpeg":                                &goDefTable[139],
+	"#Domain_devices_graphics_listen":                              &goDefTable[140],
+	"#Domain_devices_graphics_mouse":                               &goDefTable[141],
+	"#Domain_devices_graphics_playback":                            &goDefTable[142],
+	"#Domain_devices_graphics_streaming":                           &goDefTable[143],
+	"#Domain_devices_graphics_zlib":                                &goDefTable[144],
+	"#Domain_devices_hostdev":                                      &goDefTable[145],
+	"#Domain_devices_hostdev_driver":                               &goDefTable[146],
+	"#Domain_devices_hostdev_source":                               &goDefTable[147],
+	"#Domain_devices_hostdev_source_adapter":                       &goDefTable[148],
+	"#Domain_devices_hostdev_source_adapter_parentaddr":            &goDefTable[149],
+	"#Domain_devices_hostdev_source_adapter_parentaddr_address":    &goDefTable[150],
+	"#Domain_devices_hostdev_source_address":                       &goDefTable[151],
+	"#Domain_devices_hostdev_source_host":                          &goDefTable[152],
+	"#Domain_devices_hub":                                          &goDefTable[153],
+	"#Domain_devices_hub_acpi":                                     &goDefTable[154],
+	"#Domain_devices_input":                                        &goDefTable[155],
+	"#Domain_devices_input_driver":                                 &goDefTable[156],
+	"#Domain_devices_input_source":                                 &goDefTable[157],
+	"#Domain_devices_interface":                                    &goDefTable[158],
+	"#Domain_devices_interface_backend":                            &goDefTable[159],
+	"#Domain_devices_interface_backenddomain":                      &goDefTable[160],
+	"#Domain_devices_interface_bandwidth":                          &goDefTable[161],
+	"#Domain_devices_interface_bandwidth_inbound":                  &goDefTable[162],
+	"#Domain_devices_interface_bandwidth_outbound":                 &goDefTable[163],
+	"#Domain_devices_interface_coalesce":                           &goDefTable[164],
+	"#Domain_devices_interface_coalesce_rx":                        &goDefTable[165],
+	"#Domain_devices_interface_coalesce_rx_frames":                 &goDefTable[166],
+	"#Domain_devices_interface_downscript":                         &goDefTable[167],
+	"#Domain_devices_interface_driver":                             &goDefTable[168],
+	"#Domain_devices_interface_driver_guest":                       &goDefTable[169],
+	"#Domain_devices_interface_driver_host":                        &goDefTable[170],
+	"#Domain_devices_interface_filterref":                          &goDefTable[171],
+	"#Domain_devices_interface_filterref_parameter":                &goDefTable[172],
+	"#Domain_devices_interface_guest":                              &goDefTable[173],
+	"#Domain_devices_interface_ip":                                 &goDefTable[174],
+	"#Domain_devices_interface_link":                               &goDefTable[175],
+	"#Domain_devices_interface_mac":                                &goDefTable[176],
+	"#Domain_devices_interface_model":                              &goDefTable[177],
+	"#Domain_devices_interface_mtu":                                &goDefTable[178],
+	"#Domain_devices_interface_port":                               &goDefTable[179],
+	"#Domain_devices_interface_portForward":                        &goDefTable[180],
+	"#Domain_devices_interface_portForward_range":                  &goDefTable[181],
+	"#Domain_devices_interface_rom":                                &goDefTable[182],
+	"#Domain_devices_interface_route":                              &goDefTable[183],
+	"#Domain_devices_interface_script":                             &goDefTable[184],
+	"#Domain_devices_interface_source":                             &goDefTable[185],
+	"#Domain_devices_interface_source_address":                     &goDefTable[186],
+	"#Domain_devices_interface_source_address_zpci":                &goDefTable[187],
+	"#Domain_devices_interface_source_clipboard":                   &goDefTable[188],
+	"#Domain_devices_interface_source_local":                       &goDefTable[189],
+	"#Domain_devices_interface_source_mouse":                       &goDefTable[190],
+	"#Domain_devices_interface_source_product":                     &goDefTable[191],
+	"#Domain_devices_interface_source_seclabel":                    &goDefTable[192],
+	"#Domain_devices_interface_source_vendor":                      &goDefTable[193],
+	"#Domain_devices_interface_target":                             &goDefTable[194],
+	"#Domain_devices_interface_teaming":                            &goDefTable[195],
+	"#Domain_devices_interface_tune":                               &goDefTable[196],
+	"#Domain_devices_interface_virtualport":                        &goDefTable[197],
+	"#Domain_devices_interface_virtualport_parameters":             &goDefTable[198],
+	"#Domain_devices_interface_vlan":                               &goDefTable[199],
+	"#Domain_devices_interface_vlan_tag":                           &goDefTable[200],
+	"#Domain_devices_iommu":                                        &goDefTable[201],
+	"#Domain_devices_iommu_driver":                                 &goDefTable[202],
+	"#Domain_devices_iommu_driver_granule":                         &goDefTable[203],
+	"#Domain_devices_lease":                                        &goDefTable[204],
+	"#Domain_devices_lease_target":                                 &goDefTable[205],
+	"#Domain_devices_memballoon":                                   &goDefTable[206],
+	"#Domain_devices_memballoon_driver":                            &goDefTable[207],
+	"#Domain_devices_memballoon_stats":                             &goDefTable[208],
+	"#Domain_devices_memory":                                       &goDefTable[209],
+	"#Domain_devices_memory_driver":                                &goDefTable[210],
+	"#Domain_devices_memory_source":                                &goDefTable[211],
+	"#Domain_devices_memory_source_alignsize":                      &goDefTable[212],
+	"#Domain_devices_memory_source_pagesize":                       &goDefTable[213],
+	"#Domain_devices_memory_target":                                &goDefTable[214],
+	"#Domain_devices_memory_target_address":                        &goDefTable[215],
+	"#Domain_devices_memory_target_block":                          &goDefTable[216],
+	"#Domain_devices_memory_target_current":                        &goDefTable[217],
+	"#Domain_devices_memory_target_label":                          &goDefTable[218],
+	"#Domain_devices_memory_target_label_size":                     &goDefTable[219],
+	"#Domain_devices_memory_target_requested":                      &goDefTable[220],
+	"#Domain_devices_memory_target_size":                           &goDefTable[221],
+	"#Domain_devices_nvram":                                        &goDefTable[222],
+	"#Domain_devices_nvram_acpi":                                   &goDefTable[223],
+	"#Domain_devices_nvram_alias":                                  &goDefTable[224],
+	"#Domain_devices_panic":                                        &goDefTable[225],
+	"#Domain_devices_panic_acpi":                                   &goDefTable[226],
+	"#Domain_devices_parallel":                                     &goDefTable[227],
+	"#Domain_devices_pstore":                                       &goDefTable[228],
+	"#Domain_devices_pstore_acpi":                                  &goDefTable[229],
+	"#Domain_devices_pstore_size":                                  &goDefTable[230],
+	"#Domain_devices_redirdev":                                     &goDefTable[231],
+	"#Domain_devices_redirdev_acpi":                                &goDefTable[232],
+	"#Domain_devices_redirfilter":                                  &goDefTable[233],
+	"#Domain_devices_redirfilter_usbdev":                           &goDefTable[234],
+	"#Domain_devices_rng":                                          &goDefTable[235],
+	"#Domain_devices_rng_backend":                                  &goDefTable[236],
+	"#Domain_devices_rng_driver":                                   &goDefTable[237],
+	"#Domain_devices_rng_rate":                                     &goDefTable[238],
+	"#Domain_devices_serial":                                       &goDefTable[239],
+	"#Domain_devices_shmem":                                        &goDefTable[240],
+	"#Domain_devices_shmem_model":                                  &goDefTable[241],
+	"#Domain_devices_shmem_msi":                                    &goDefTable[242],
+	"#Domain_devices_shmem_server":                                 &goDefTable[243],
+	"#Domain_devices_shmem_size":                                   &goDefTable[244],
+	"#Domain_devices_smartcard":                                    &goDefTable[245],
+	"#Domain_devices_smartcard_alias":                              &goDefTable[246],
+	"#Domain_devices_sound":                                        &goDefTable[247],
+	"#Domain_devices_sound_audio":                                  &goDefTable[248],
+	"#Domain_devices_sound_codec":                                  &goDefTable[249],
+	"#Domain_devices_sound_driver":                                 &goDefTable[250],
+	"#Domain_devices_tpm":                                          &goDefTable[251],
+	"#Domain_devices_tpm_acpi":                                     &goDefTable[252],
+	"#Domain_devices_tpm_backend":                                  &goDefTable[253],
+	"#Domain_devices_tpm_backend_active_pcr_banks":                 &goDefTable[254],
+	"#Domain_devices_tpm_backend_device":                           &goDefTable[255],
+	"#Domain_devices_tpm_backend_encryption":                       &goDefTable[256],
+	"#Domain_devices_tpm_backend_profile":                          &goDefTable[257],
+	"#Domain_devices_tpm_backend_source":                           &goDefTable[258],
+	"#Domain_devices_video":                                        &goDefTable[259],
+	"#Domain_devices_video_driver":                                 &goDefTable[260],
+	"#Domain_devices_video_model":                                  &goDefTable[261],
+	"#Domain_devices_video_model_acceleration":                     &goDefTable[262],
+	"#Domain_devices_video_model_resolution":                       &goDefTable[263],
+	"#Domain_devices_vsock":                                        &goDefTable[264],
+	"#Domain_devices_vsock_cid":                                    &goDefTable[265],
+	"#Domain_devices_vsock_driver":                                 &goDefTable[266],
+	"#Domain_devices_watchdog":                                     &goDefTable[267],
+	"#Domain_env":                                                  &goDefTable[268],
+	"#Domain_features":                                             &goDefTable[269],
+	"#Domain_features_aia":                                         &goDefTable[270],
+	"#Domain_features_apic":                                        &goDefTable[271],
+	"#Domain_features_async_teardown":                              &goDefTable[272],
+	"#Domain_features_capabilities":                                &goDefTable[273],
+	"#Domain_features_capabilities_audit_control":                  &goDefTable[274],
+	"#Domain_features_capabilities_audit_write":                    &goDefTable[275],
+	"#Domain_features_capabilities_block_suspend":                  &goDefTable[276],
+	"#Domain_features_capabilities_chown":                          &goDefTable[277],
+	"#Domain_features_capabilities_dac_override":                   &goDefTable[278],
+	"#Domain_features_capabilities_dac_read_Search":                &goDefTable[279],
+	"#Domain_features_capabilities_dac_read_search":                &goDefTable[280],
+	"#Domain_features_capabilities_fowner":                         &goDefTable[281],
+	"#Domain_features_capabilities_fsetid":                         &goDefTable[282],
+	"#Domain_features_capabilities_ipc_lock":                       &goDefTable[283],
+	"#Domain_features_capabilities_ipc_owner":                      &goDefTable[284],
+	"#Domain_features_capabilities_kill":                           &goDefTable[285],
+	"#Domain_features_capabilities_lease":                          &goDefTable[286],
+	"#Domain_features_capabilities_linux_immutable":                &goDefTable[287],
+	"#Domain_features_capabilities_mac_admin":                      &goDefTable[288],
+	"#Domain_features_capabilities_mac_override":                   &goDefTable[289],
+	"#Domain_features_capabilities_mknod":                          &goDefTable[290],
+	"#Domain_features_capabilities_net_admin":                      &goDefTable[291],
+	"#Domain_features_capabilities_net_bind_service":               &goDefTable[292],
+	"#Domain_features_capabilities_net_broadcast":                  &goDefTable[293],
+	"#Domain_features_capabilities_net_raw":                        &goDefTable[294],
+	"#Domain_features_capabilities_setfcap":                        &goDefTable[295],
+	"#Domain_features_capabilities_setgid":                         &goDefTable[296],
+	"#Domain_features_capabilities_setpcap":                        &goDefTable[297],
+	"#Domain_features_capabilities_setuid":                         &goDefTable[298],
+	"#Domain_features_capabilities_sys_admin":                      &goDefTable[299],
+	"#Domain_features_capabilities_sys_boot":                       &goDefTable[300],
+	"#Domain_features_capabilities_sys_chroot":                     &goDefTable[301],
+	"#Domain_features_capabilities_sys_module":                     &goDefTable[302],
+	"#Domain_features_capabilities_sys_nice":                       &goDefTable[303],
+	"#Domain_features_capabilities_sys_pacct":                      &goDefTable[304],
+	"#Domain_features_capabilities_sys_ptrace":                     &goDefTable[305],
+	"#Domain_features_capabilities_sys_rawio":                      &goDefTable[306],
+	"#Domain_features_capabilities_sys_resource":                   &goDefTable[307],
+	"#Domain_features_capabilities_sys_time":                       &goDefTable[308],
+	"#Domain_features_capabilities_sys_tty_config":                 &goDefTable[309],
+	"#Domain_features_capabilities_syslog":                         &goDefTable[310],
+	"#Domain_features_capabilities_wake_alarm":                     &goDefTable[311],
+	"#Domain_features_ccf_assist":                                  &goDefTable[312],
+	"#Domain_features_cfpc":                                        &goDefTable[313],
+	"#Domain_features_gic":                                         &goDefTable[314],
+	"#Domain_features_hap":                                         &goDefTable[315],
+	"#Domain_features_hpt":                                         &goDefTable[316],
+	"#Domain_features_hpt_maxpagesize":                             &goDefTable[317],
+	"#Domain_features_htm":                                         &goDefTable[318],
+	"#Domain_features_hyperv":                                      &goDefTable[319],
+	"#Domain_features_hyperv_avic":                                 &goDefTable[320],
+	"#Domain_features_hyperv_emsr_bitmap":                          &goDefTable[321],
+	"#Domain_features_hyperv_evmcs":                                &goDefTable[322],
+	"#Domain_features_hyperv_frequencies":                          &goDefTable[323],
+	"#Domain_features_hyperv_ipi":                                  &goDefTable[324],
+	"#Domain_features_hyperv_reenlightenment":                      &goDefTable[325],
+	"#Domain_features_hyperv_relaxed":                              &goDefTable[326],
+	"#Domain_features_hyperv_reset":                                &goDefTable[327],
+	"#Domain_features_hyperv_runtime":                              &goDefTable[328],
+	"#Domain_features_hyperv_spinlocks":                            &goDefTable[329],
+	"#Domain_features_hyperv_stimer":                               &goDefTable[330],
+	"#Domain_features_hyperv_stimer_direct":                        &goDefTable[331],
+	"#Domain_features_hyperv_synic":                                &goDefTable[332],
+	"#Domain_features_hyperv_tlbflush":                             &goDefTable[333],
+	"#Domain_features_hyperv_tlbflush_direct":                      &goDefTable[334],
+	"#Domain_features_hyperv_tlbflush_extended":                    &goDefTable[335],
+	"#Domain_features_hyperv_vapic":                                &goDefTable[336],
+	"#Domain_features_hyperv_vendor_id":                            &goDefTable[337],
+	"#Domain_features_hyperv_vpindex":                              &goDefTable[338],
+	"#Domain_features_hyperv_xmm_input":                            &goDefTable[339],
+	"#Domain_features_ibs":                                         &goDefTable[340],
+	"#Domain_features_ioapic":                                      &goDefTable[341],
+	"#Domain_features_kvm":                                         &goDefTable[342],
+	"#Domain_features_kvm_dirty_ring":                              &goDefTable[343],
+	"#Domain_features_kvm_hidden":                                  &goDefTable[344],
+	"#Domain_features_kvm_hint_dedicated":                          &goDefTable[345],
+	"#Domain_features_kvm_poll_control":                            &goDefTable[346],
+	"#Domain_features_kvm_pv_ipi":                                  &goDefTable[347],
+	"#Domain_features_msrs":                                        &goDefTable[348],
+	"#Domain_features_nested_hv":                                   &goDefTable[349],
+	"#Domain_features_pmu":                                         &goDefTable[350],
+	"#Domain_features_ps2":                                         &goDefTable[351],
+	"#Domain_features_pvspinlock":                                  &goDefTable[352],
+	"#Domain_features_ras":                                         &goDefTable[353],
+	"#Domain_features_sbbc":                                        &goDefTable[354],
+	"#Domain_features_smm":                                         &goDefTable[355],
+	"#Domain_features_smm_tseg":                                    &goDefTable[356],
+	"#Domain_features_tcg":                                         &goDefTable[357],
+	"#Domain_features_tcg_tb_cache":                                &goDefTable[358],
+	"#Domain_features_vmcoreinfo":                                  &goDefTable[359],
+	"#Domain_features_vmport":                                      &goDefTable[360],
+	"#Domain_features_xen":                                         &goDefTable[361],
+	"#Domain_features_xen_e820_host":                               &goDefTable[362],
+	"#Domain_features_xen_passthrough":                             &goDefTable[363],
+	"#Domain_idmap":                                                &goDefTable[364],
+	"#Domain_idmap_gid":                                            &goDefTable[365],
+	"#Domain_idmap_uid":                                            &goDefTable[366],
+	"#Domain_iommufd":                                              &goDefTable[367],
+	"#Domain_iothreadids":                                          &goDefTable[368],
+	"#Domain_iothreadids_iothread":                                 &goDefTable[369],
+	"#Domain_iothreadids_iothread_poll":                            &goDefTable[370],
+	"#Domain_keywrap":                                              &goDefTable[371],
+	"#Domain_keywrap_cipher":                                       &goDefTable[372],
+	"#Domain_launchSecurity":                                       &goDefTable[373],
+	"#Domain_launchSecurity_quoteGenerationService":                &goDefTable[374],
+	"#Domain_maxMemory":                                            &goDefTable[375],
+	"#Domain_memory":                                               &goDefTable[376],
+	"#Domain_memoryBacking":                                        &goDefTable[377],
+	"#Domain_memoryBacking_access":                                 &goDefTable[378],
+	"#Domain_memoryBacking_allocation":                             &goDefTable[379],
+	"#Domain_memoryBacking_hugepages":                              &goDefTable[380],
+	"#Domain_memoryBacking_hugepages_page":                         &goDefTable[381],
+	"#Domain_memoryBacking_source":                                 &goDefTable[382],
+	"#Domain_memtune":                                              &goDefTable[383],
+	"#Domain_memtune_hard_limit":                                   &goDefTable[384],
+	"#Domain_memtune_min_guarantee":                                &goDefTable[385],
+	"#Domain_memtune_soft_limit":                                   &goDefTable[386],
+	"#Domain_memtune_swap_hard_limit":                              &goDefTable[387],
+	"#Domain_namespace":                                            &goDefTable[388],
+	"#Domain_namespace_shareipc":                                   &goDefTable[389],
+	"#Domain_namespace_sharenet":                                   &goDefTable[390],
+	"#Domain_namespace_shareuts":                                   &goDefTable[391],
+	"#Domain_numatune":                                             &goDefTable[392],
+	"#Domain_numatune_memnode":                                     &goDefTable[393],
+	"#Domain_numatune_memory":                                      &goDefTable[394],
+	"#Domain_os":                                                   &goDefTable[395],
+	"#Domain_os_acpi":                                              &goDefTable[396],
+	"#Domain_os_acpi_table":                                        &goDefTable[397],
+	"#Domain_os_bios":                                              &goDefTable[398],
+	"#Domain_os_boot":                                              &goDefTable[399],
+	"#Domain_os_bootmenu":                                          &goDefTable[400],
+	"#Domain_os_firmware":                                          &goDefTable[401],
+	"#Domain_os_firmware_feature":                                  &goDefTable[402],
+	"#Domain_os_initenv":                                           &goDefTable[403],
+	"#Domain_os_loader":                                            &goDefTable[404],
+	"#Domain_os_nvram":                                             &goDefTable[405],
+	"#Domain_os_nvram_source":                                      &goDefTable[406],
+	"#Domain_os_nvram_source_address":                              &goDefTable[407],
+	"#Domain_os_nvram_source_address_zpci":                         &goDefTable[408],
+	"#Domain_os_nvram_source_clipboard":                            &goDefTable[409],
+	"#Domain_os_nvram_source_config":                               &goDefTable[410],
+	"#Domain_os_nvram_source_cookies":                              &goDefTable[411],
+	"#Domain_os_nvram_source_cookies_cookie":                       &goDefTable[412],
+	"#Domain_os_nvram_source_dataStore":                            &goDefTable[413],
+	"#Domain_os_nvram_source_host":                                 &goDefTable[414],
+	"#Domain_os_nvram_source_identity":                             &goDefTable[415],
+	"#Domain_os_nvram_source_initiator":                            &goDefTable[416],
+	"#Domain_os_nvram_source_initiator_iqn":                        &goDefTable[417],
+	"#Domain_os_nvram_source_knownHosts":                           &goDefTable[418],
+	"#Domain_os_nvram_source_mouse":                                &goDefTable[419],
+	"#Domain_os_nvram_source_readahead":                            &goDefTable[420],
+	"#Domain_os_nvram_source_reconnect":                            &goDefTable[421],
+	"#Domain_os_nvram_source_reservations":                         &goDefTable[422],
+	"#Domain_os_nvram_source_reservations_source":                  &goDefTable[423],
+	"#Domain_os_nvram_source_reservations_source_clipboard":        &goDefTable[424],
+	"#Domain_os_nvram_source_reservations_source_mouse":            &goDefTable[425],
+	"#Domain_os_nvram_source_reservations_source_seclabel":         &goDefTable[426],
+	"#Domain_os_nvram_source_seclabel":                             &goDefTable[427],
+	"#Domain_os_nvram_source_slices":                               &goDefTable[428],
+	"#Domain_os_nvram_source_slices_slice":                         &goDefTable[429],
+	"#Domain_os_nvram_source_snapshot":                             &goDefTable[430],
+	"#Domain_os_nvram_source_ssl":                                  &goDefTable[431],
+	"#Domain_os_nvram_source_timeout":                              &goDefTable[432],
+	"#Domain_os_smbios":                                            &goDefTable[433],
+	"#Domain_os_varstore":                                          &goDefTable[434],
+	"#Domain_override":                                             &goDefTable[435],
+	"#Domain_override_device":                                      &goDefTable[436],
+	"#Domain_override_device_frontend":                             &goDefTable[437],
+	"#Domain_override_device_frontend_property":                    &goDefTable[438],
+	"#Domain_perf":                                                 &goDefTable[439],
+	"#Domain_perf_event":                                           &goDefTable[440],
+	"#Domain_pm":                                                   &goDefTable[441],
+	"#Domain_pm_suspend_to_disk":                                   &goDefTable[442],
+	"#Domain_pm_suspend_to_mem":                                    &goDefTable[443],
+	"#Domain_resource":                                             &goDefTable[444],
+	"#Domain_resource_fibrechannel":                                &goDefTable[445],
+	"#Domain_seclabel":                                             &goDefTable[446],
+	"#Domain_shareipc":                                             &goDefTable[447],
+	"#Domain_sharenet":                                             &goDefTable[448],
+	"#Domain_shareuts":                                             &goDefTable[449],
+	"#Domain_sysinfo":                                              &goDefTable[450],
+	"#Domain_sysinfo_baseBoard":                                    &goDefTable[451],
+	"#Domain_sysinfo_baseBoard_entry":                              &goDefTable[452],
+	"#Domain_sysinfo_bios":                                         &goDefTable[453],
+	"#Domain_sysinfo_bios_entry":                                   &goDefTable[454],
+	"#Domain_sysinfo_chassis":                                      &goDefTable[455],
+	"#Domain_sysinfo_chassis_entry":                                &goDefTable[456],
+	"#Domain_sysinfo_entry":                                        &goDefTable[457],
+	"#Domain_sysinfo_memory_device":                                &goDefTable[458],
+	"#Domain_sysinfo_memory_device_entry":                          &goDefTable[459],
+	"#Domain_sysinfo_oemStrings":                                   &goDefTable[460],
+	"#Domain_sysinfo_processor":                                    &goDefTable[461],
+	"#Domain_sysinfo_processor_entry":                              &goDefTable[462],
+	"#Domain_sysinfo_system":                                       &goDefTable[463],
+	"#Domain_sysinfo_system_entry":                                 &goDefTable[464],
+	"#Domain_throttlegroups":                                       &goDefTable[465],
+	"#Domain_throttlegroups_throttlegroup":                         &goDefTable[466],
+	"#Domain_vcpu":                                                 &goDefTable[467],
+	"#Domain_vcpus":                                                &goDefTable[468],
+	"#Domain_vcpus_vcpu":                                           &goDefTable[469],
+	"#Network":                                                     &goDefTable[470],
+	"#Network_bandwidth":                                           &goDefTable[471],
+	"#Network_bandwidth_inbound":                                   &goDefTable[472],
+	"#Network_bandwidth_outbound":                                  &goDefTable[473],
+	"#Network_bridge":                                              &goDefTable[474],
+	"#Network_dns":                                                 &goDefTable[475],
+	"#Network_dns_forwarder":                                       &goDefTable[476],
+	"#Network_dns_host":                                            &goDefTable[477],
+	"#Network_dns_srv":                                             &goDefTable[478],
+	"#Network_dns_txt":                                             &goDefTable[479],
+	"#Network_domain":                                              &goDefTable[480],
+	"#Network_forward":                                             &goDefTable[481],
+	"#Network_forward_address":                                     &goDefTable[482],
+	"#Network_forward_driver":                                      &goDefTable[483],
+	"#Network_forward_interface":                                   &goDefTable[484],
+	"#Network_forward_nat":                                         &goDefTable[485],
+	"#Network_forward_nat_address":                                 &goDefTable[486],
+	"#Network_forward_nat_port":                                    &goDefTable[487],
+	"#Network_forward_pf":                                          &goDefTable[488],
+	"#Network_ip":                                                  &goDefTable[489],
+	"#Network_ip_dhcp":                                             &goDefTable[490],
+	"#Network_ip_dhcp_bootp":                                       &goDefTable[491],
+	"#Network_ip_dhcp_host":                                        &goDefTable[492],
+	"#Network_ip_dhcp_host_lease":                                  &goDefTable[493],
+	"#Network_ip_dhcp_range":                                       &goDefTable[494],
+	"#Network_ip_dhcp_range_lease":                                 &goDefTable[495],
+	"#Network_ip_tftp":                                             &goDefTable[496],
+	"#Network_mac":                                                 &goDefTable[497],
+	"#Network_mtu":                                                 &goDefTable[498],
+	"#Network_option":                                              &goDefTable[499],
+	"#Network_options":                                             &goDefTable[500],
+	"#Network_options_option":                                      &goDefTable[501],
+	"#Network_port":                                                &goDefTable[502],
+	"#Network_portgroup":                                           &goDefTable[503],
+	"#Network_route":                                               &goDefTable[504],
+	"#Network_virtualport":                                         &goDefTable[505],
+	"#Network_virtualport_parameters":                              &goDefTable[506],
+	"#Network_vlan":                                                &goDefTable[507],
+	"#Network_vlan_tag":                                            &goDefTable[508],
+	"#Pool":                                                        &goDefTable[509],
+	"#Pool_allocation":                                             &goDefTable[510],
+	"#Pool_available":                                              &goDefTable[511],
+	"#Pool_capacity":                                               &goDefTable[512],
+	"#Pool_config_opts":                                            &goDefTable[513],
+	"#Pool_config_opts_option":                                     &goDefTable[514],
+	"#Pool_features":                                               &goDefTable[515],
+	"#Pool_features_cow":                                           &goDefTable[516],
+	"#Pool_mount_opts":                                             &goDefTable[517],
+	"#Pool_mount_opts_option":                                      &goDefTable[518],
+	"#Pool_option":                                                 &goDefTable[519],
+	"#Pool_refresh":                                                &goDefTable[520],
+	"#Pool_refresh_volume":                                         &goDefTable[521],
+	"#Pool_source":                                                 &goDefTable[522],
+	"#Pool_source_adapter":                                         &goDefTable[523],
+	"#Pool_source_adapter_parentaddr":                              &goDefTable[524],
+	"#Pool_source_adapter_parentaddr_address":                      &goDefTable[525],
+	"#Pool_source_auth":                                            &goDefTable[526],
+	"#Pool_source_auth_secret":                                     &goDefTable[527],
+	"#Pool_source_device":                                          &goDefTable[528],
+	"#Pool_source_device_freeExtent":                               &goDefTable[529],
+	"#Pool_source_dir":                                             &goDefTable[530],
+	"#Pool_source_format":                                          &goDefTable[531],
+	"#Pool_source_host":                                            &goDefTable[532],
+	"#Pool_source_initiator":                                       &goDefTable[533],
+	"#Pool_source_initiator_iqn":                                   &goDefTable[534],
+	"#Pool_source_product":                                         &goDefTable[535],
+	"#Pool_source_protocol":                                        &goDefTable[536],
+	"#Pool_source_vendor":                                          &goDefTable[537],
+	"#Pool_target":                                                 &goDefTable[538],
+	"#Pool_target_encryption":                                      &goDefTable[539],
+	"#Pool_target_encryption_cipher":                               &goDefTable[540],
+	"#Pool_target_encryption_ivgen":                                &goDefTable[541],
+	"#Pool_target_encryption_secret":                               &goDefTable[542],
+	"#Pool_target_permissions":                                     &goDefTable[543],
+	"#Pool_target_timestamps":                                      &goDefTable[544],
+	"#Secret":                                                      &goDefTable[545],
+	"#Secret_usage":                                                &goDefTable[546],
+	"#Volume":                                                      &goDefTable[547],
+	"#Volume_allocation":                                           &goDefTable[548],
+	"#Volume_backingStore":                                         &goDefTable[549],
+	"#Volume_capacity":                                             &goDefTable[550],
+	"#Volume_physical":                                             &goDefTable[551],
+	"#Volume_source":                                               &goDefTable[552],
+	"#Volume_source_device":                                        &goDefTable[553],
+	"#Volume_source_device_extent":                                 &goDefTable[554],
+	"#Volume_target":                                               &goDefTable[555],
+	"#Volume_target_clusterSize":                                   &goDefTable[556],
+	"#Volume_target_encryption":                                    &goDefTable[557],
+	"#Volume_target_encryption_cipher":                             &goDefTable[558],
+	"#Volume_target_encryption_ivgen":                              &goDefTable[559],
+	"#Volume_target_encryption_secret":                             &goDefTable[560],
+	"#Volume_target_features":                                      &goDefTable[561],
+	"#Volume_target_format":                                        &goDefTable[562],
+	"#Volume_target_permissions":                                   &goDefTable[563],
+	"#Volume_target_timestamps":                                    &goDefTable[564],
+}
+
+var goDefTable = [...]gDef{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:qemu|kqemu|kvm|xen|lxc|uml|openvz|test|vmware|hyperv|vbox|phyp|vz|bhyve|hvf)$"}}}}},
 		{label: "id", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "behavior", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
@@ -70,17 +638,17 @@ var goDefs = map[string]*gDef{
 		{label: "shareipc", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_shareipc"}, typ: []gAlt{{k: aDef, s: "#Domain_shareipc"}, {k: aNull}}},
 		{label: "shareuts", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_shareuts"}, typ: []gAlt{{k: aDef, s: "#Domain_shareuts"}, {k: aNull}}},
 	}},
-	"#Domain_add": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "capability", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_arg": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "value", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_blkiotune": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "weight", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "device", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_blkiotune_device"}, typ: []gAlt{{k: aDef, s: "#Domain_blkiotune_device"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_blkiotune_device"}}}}},
 	}},
-	"#Domain_blkiotune_device": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "path", req: true, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}}},
 		{label: "weight", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "read_iops_sec", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
@@ -88,17 +656,17 @@ var goDefs = map[string]*gDef{
 		{label: "read_bytes_sec", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
 		{label: "write_bytes_sec", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
 	}},
-	"#Domain_capabilities": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "qemu-add", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_capabilities_add", NS: "http://libvirt.org/schemas/domain/qemu/1.0", Name: "add"}, typ: []gAlt{{k: aDef, s: "#Domain_capabilities_add"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_capabilities_add"}}}}},
 		{label: "qemu-del", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_capabilities_del", NS: "http://libvirt.org/schemas/domain/qemu/1.0", Name: "del"}, typ: []gAlt{{k: aDef, s: "#Domain_capabilities_del"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_capabilities_del"}}}}},
 	}},
-	"#Domain_capabilities_add": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "capability", req: true, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/domain/qemu/1.0"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 	}},
-	"#Domain_capabilities_del": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "capability", req: true, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/domain/qemu/1.0"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 	}},
-	"#Domain_clock": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "offset", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:localtime|utc|timezone|variable|absolute)$"}}}}},
 		{label: "adjustment", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:reset|(?:(-|\\+)?[0-9]+))$"}}}, {k: aNull}}},
 		{label: "timezone", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\.\\+\\-/]+))$"}}}, {k: aNull}}},
@@ -106,7 +674,7 @@ var goDefs = map[string]*gDef{
 		{label: "start", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "timer", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_clock_timer"}, typ: []gAlt{{k: aDef, s: "#Domain_clock_timer"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_clock_timer"}}}}},
 	}},
-	"#Domain_clock_timer": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:platform|rtc|tsc|hpet|pit|armvtimer|kvmclock|hypervclock)$"}}}}},
 		{label: "track", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:boot|guest|wall|realtime)$"}}}, {k: aNull}}},
 		{label: "tickpolicy", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:delay|merge|discard|catchup)$"}}}, {k: aNull}}},
@@ -115,37 +683,37 @@ var goDefs = map[string]*gDef{
 		{label: "present", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "catchup", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_clock_timer_catchup"}, typ: []gAlt{{k: aDef, s: "#Domain_clock_timer_catchup"}, {k: aNull}}},
 	}},
-	"#Domain_clock_timer_catchup": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "threshold", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "slew", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "limit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_commandline": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "qemu-arg", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_commandline_arg", NS: "http://libvirt.org/schemas/domain/qemu/1.0", Name: "arg"}, typ: []gAlt{{k: aDef, s: "#Domain_commandline_arg"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_commandline_arg"}}}}},
 		{label: "arg", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_commandline_arg", NS: "http://libvirt.org/schemas/domain/qemu/1.0", Name: "arg", Alias: "qemu-arg"}, typ: []gAlt{{k: aDef, s: "#Domain_commandline_arg"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_commandline_arg"}}}}},
 		{label: "qemu-env", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_commandline_env", NS: "http://libvirt.org/schemas/domain/qemu/1.0", Name: "env"}, typ: []gAlt{{k: aDef, s: "#Domain_commandline_env"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_commandline_env"}}}}},
 		{label: "env", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_commandline_env", NS: "http://libvirt.org/schemas/domain/qemu/1.0", Name: "env", Alias: "qemu-env"}, typ: []gAlt{{k: aDef, s: "#Domain_commandline_env"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_commandline_env"}}}}},
 	}},
-	"#Domain_commandline2": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "bhyve-arg", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_commandline_arg2", NS: "http://libvirt.org/schemas/domain/bhyve/1.0", Name: "arg"}, typ: []gAlt{{k: aDef, s: "#Domain_commandline_arg2"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_commandline_arg2"}}}}},
 	}},
-	"#Domain_commandline3": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "xen-arg", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_commandline_arg3", NS: "http://libvirt.org/schemas/domain/xen/1.0", Name: "arg"}, typ: []gAlt{{k: aDef, s: "#Domain_commandline_arg3"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_commandline_arg3"}}}}},
 	}},
-	"#Domain_commandline_arg": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/domain/qemu/1.0"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 	}},
-	"#Domain_commandline_arg2": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/domain/bhyve/1.0"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 	}},
-	"#Domain_commandline_arg3": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/domain/xen/1.0"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 	}},
-	"#Domain_commandline_env": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/domain/qemu/1.0"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_]+))$"}}}}},
 		{label: "value", req: false, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/domain/qemu/1.0"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_cpu": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:custom|host-model|host-passthrough|maximum)$"}}}, {k: aNull}}},
 		{label: "match", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:minimum|exact|strict)$"}}}, {k: aNull}}},
 		{label: "check", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:none|partial|full)$"}}}, {k: aNull}}},
@@ -159,29 +727,29 @@ var goDefs = map[string]*gDef{
 		{label: "cache", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cpu_cache"}, typ: []gAlt{{k: aDef, s: "#Domain_cpu_cache"}, {k: aNull}}},
 		{label: "maxphysaddr", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cpu_maxphysaddr"}, typ: []gAlt{{k: aDef, s: "#Domain_cpu_maxphysaddr"}, {k: aNull}}},
 	}},
-	"#Domain_cpu_cache": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "level", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aLitInt, s: "1"}, {k: aLitInt, s: "2"}, {k: aLitInt, s: "3"}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:1|2|3)$"}}}, {k: aNull}}},
 		{label: "mode", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:emulate|passthrough|disable)$"}}}}},
 	}},
-	"#Domain_cpu_feature": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "policy", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:force|require|optional|disable|forbid)$"}}}}},
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9\\-_\\.]+))$"}}}}},
 	}},
-	"#Domain_cpu_maxphysaddr": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mode", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:emulate|passthrough)$"}}}}},
 		{label: "bits", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "limit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_cpu_model": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "fallback", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:allow|forbid)$"}}}, {k: aNull}}},
 		{label: "vendor_id", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[^,]{12}))$"}}}, {k: aNull}}},
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_cpu_numa": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "cell", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cpu_numa_cell"}, typ: []gAlt{{k: aDef, s: "#Domain_cpu_numa_cell"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_cpu_numa_cell"}}}}},
 		{label: "interconnects", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cpu_numa_interconnects"}, typ: []gAlt{{k: aDef, s: "#Domain_cpu_numa_interconnects"}, {k: aNull}}},
 	}},
-	"#Domain_cpu_numa_cell": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "id", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "cpus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}, {k: aNull}}},
 		{label: "memory", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}}},
@@ -191,33 +759,33 @@ var goDefs = map[string]*gDef{
 		{label: "distances", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cpu_numa_cell_distances"}, typ: []gAlt{{k: aDef, s: "#Domain_cpu_numa_cell_distances"}, {k: aNull}}},
 		{label: "cache", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cpu_numa_cell_cache"}, typ: []gAlt{{k: aDef, s: "#Domain_cpu_numa_cell_cache"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_cpu_numa_cell_cache"}}}}},
 	}},
-	"#Domain_cpu_numa_cell_cache": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "level", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "associativity", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:none|direct|full)$"}}}}},
 		{label: "policy", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:none|writeback|writethrough)$"}}}}},
 		{label: "size", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cpu_numa_cell_cache_size"}, typ: []gAlt{{k: aDef, s: "#Domain_cpu_numa_cell_cache_size"}}},
 		{label: "line", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cpu_numa_cell_cache_line"}, typ: []gAlt{{k: aDef, s: "#Domain_cpu_numa_cell_cache_line"}}},
 	}},
-	"#Domain_cpu_numa_cell_cache_line": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "unit", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}}},
 	}},
-	"#Domain_cpu_numa_cell_cache_size": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "unit", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}}},
 	}},
-	"#Domain_cpu_numa_cell_distances": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "sibling", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cpu_numa_cell_distances_sibling"}, typ: []gAlt{{k: aDef, s: "#Domain_cpu_numa_cell_distances_sibling"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_cpu_numa_cell_distances_sibling"}}}}},
 	}},
-	"#Domain_cpu_numa_cell_distances_sibling": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}}},
 	}},
-	"#Domain_cpu_numa_interconnects": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "latency", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cpu_numa_interconnects_latency"}, typ: []gAlt{{k: aDef, s: "#Domain_cpu_numa_interconnects_latency"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_cpu_numa_interconnects_latency"}}}}},
 		{label: "bandwidth", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cpu_numa_interconnects_bandwidth"}, typ: []gAlt{{k: aDef, s: "#Domain_cpu_numa_interconnects_bandwidth"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_cpu_numa_interconnects_bandwidth"}}}}},
 	}},
-	"#Domain_cpu_numa_interconnects_bandwidth": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "initiator", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "target", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "cache", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
@@ -225,21 +793,21 @@ var goDefs = map[string]*gDef{
 		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "unit", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}}},
 	}},
-	"#Domain_cpu_numa_interconnects_latency": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "initiator", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "target", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "cache", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:access|read|write)$"}}}}},
 		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
-	"#Domain_cpu_topology": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "sockets", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "dies", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "clusters", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "cores", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "threads", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
-	"#Domain_cputune": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "shares", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "global_period", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "global_quota", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+))$"}}}, {k: aNull}}},
@@ -259,96 +827,96 @@ var goDefs = map[string]*gDef{
 		{label: "memorytune", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cputune_memorytune"}, typ: []gAlt{{k: aDef, s: "#Domain_cputune_memorytune"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_cputune_memorytune"}}}}},
 		{label: "energytune", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cputune_energytune"}, typ: []gAlt{{k: aDef, s: "#Domain_cputune_energytune"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_cputune_energytune"}}}}},
 	}},
-	"#Domain_cputune_cachetune": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "vcpus", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}}},
 		{label: "id", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "cache", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cputune_cachetune_cache"}, typ: []gAlt{{k: aDef, s: "#Domain_cputune_cachetune_cache"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_cputune_cachetune_cache"}}}}},
 		{label: "monitor", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cputune_cachetune_monitor"}, typ: []gAlt{{k: aDef, s: "#Domain_cputune_cachetune_monitor"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_cputune_cachetune_monitor"}}}}},
 	}},
-	"#Domain_cputune_cachetune_cache": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "level", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:both|code|data)$"}}}}},
 		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_cputune_cachetune_monitor": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "level", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "vcpus", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}}},
 	}},
-	"#Domain_cputune_emulatorpin": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "cpuset", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}}},
 	}},
-	"#Domain_cputune_emulatorsched": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "scheduler", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:batch|idle|fifo|rr)$"}}}}},
 		{label: "priority", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aNull}}},
 	}},
-	"#Domain_cputune_energytune": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "vcpus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "id", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "monitor", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cputune_energytune_monitor"}, typ: []gAlt{{k: aDef, s: "#Domain_cputune_energytune_monitor"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_cputune_energytune_monitor"}}}}},
 	}},
-	"#Domain_cputune_energytune_monitor": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "vcpus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_cputune_iothreadpin": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "iothread", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "cpuset", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}}},
 	}},
-	"#Domain_cputune_iothreadsched": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "iothreads", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}, {k: aNull}}},
 		{label: "scheduler", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:batch|idle|fifo|rr)$"}}}}},
 		{label: "priority", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aNull}}},
 	}},
-	"#Domain_cputune_memorytune": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "vcpus", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}}},
 		{label: "node", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cputune_memorytune_node"}, typ: []gAlt{{k: aDef, s: "#Domain_cputune_memorytune_node"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_cputune_memorytune_node"}}}}},
 		{label: "monitor", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cputune_memorytune_monitor"}, typ: []gAlt{{k: aDef, s: "#Domain_cputune_memorytune_monitor"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_cputune_memorytune_monitor"}}}}},
 	}},
-	"#Domain_cputune_memorytune_monitor": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "vcpus", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}}},
 		{label: "level", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_cputune_memorytune_node": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "bandwidth", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
-	"#Domain_cputune_vcpupin": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "vcpu", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "cpuset", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}}},
 	}},
-	"#Domain_cputune_vcpusched": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "vcpus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}, {k: aNull}}},
 		{label: "scheduler", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:batch|idle|fifo|rr)$"}}}}},
 		{label: "priority", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aNull}}},
 	}},
-	"#Domain_currentMemory": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_defaultiothread": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "thread_pool_min", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "thread_pool_max", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_del": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "capability", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_deprecation": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "behavior", req: true, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/domain/qemu/1.0"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:none|omit|reject|crash)$"}}}}},
 	}},
-	"#Domain_device": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "alias", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "frontend", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_device_frontend"}, typ: []gAlt{{k: aDef, s: "#Domain_device_frontend"}, {k: aNull}}},
 	}},
-	"#Domain_device_frontend": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "property", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_device_frontend_property"}, typ: []gAlt{{k: aDef, s: "#Domain_device_frontend_property"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_device_frontend_property"}}}}},
 	}},
-	"#Domain_device_frontend_property": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "value", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "model", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "emulator", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "disk", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_disk"}}}}},
@@ -387,11 +955,11 @@ var goDefs = map[string]*gDef{
 		{label: "alias", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_alias"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_alias"}, {k: aNull}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_address"}, {k: aNull}}},
 	}},
-	"#Domain_devices_acpi": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "nodeset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_address": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "domain", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "slot", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
@@ -411,14 +979,14 @@ var goDefs = map[string]*gDef{
 		{label: "base", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "zpci", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_address_zpci"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_address_zpci"}, {k: aNull}}},
 	}},
-	"#Domain_devices_address_zpci": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "uid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "fid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_alias": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_audio": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}}},
 		{label: "timerPeriod", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:none|dbus|alsa|coreaudio|jack|oss|pipewire|pulseaudio|sdl|spice|file)$"}}}}},
@@ -432,7 +1000,7 @@ var goDefs = map[string]*gDef{
 		{label: "input", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_audio_input"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_audio_input"}, {k: aNull}}},
 		{label: "output", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_audio_output"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_audio_output"}, {k: aNull}}},
 	}},
-	"#Domain_devices_audio_input": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mixingEngine", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "fixedSettings", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "voices", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
@@ -449,12 +1017,12 @@ var goDefs = map[string]*gDef{
 		{label: "latency", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
 		{label: "settings", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_audio_input_settings"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_audio_input_settings"}, {k: aNull}}},
 	}},
-	"#Domain_devices_audio_input_settings": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "frequency", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
 		{label: "channels", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
 		{label: "format", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:s8|u8|s16|u16|s32|u32|f32)$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_audio_output": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mixingEngine", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "fixedSettings", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "voices", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
@@ -471,7 +1039,7 @@ var goDefs = map[string]*gDef{
 		{label: "latency", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
 		{label: "settings", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_audio_input_settings"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_audio_input_settings"}, {k: aNull}}},
 	}},
-	"#Domain_devices_channel": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:dev|file|pipe|unix|tcp|udp|null|stdio|vc|pty|spicevmc|spiceport|nmdm|qemu-vdagent|dbus)$"}}}}},
 		{label: "source", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_console_source"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_console_source"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_console_source"}}}}},
 		{label: "protocol", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_console_protocol"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_console_protocol"}, {k: aNull}}},
@@ -481,18 +1049,18 @@ var goDefs = map[string]*gDef{
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address"}, {k: aNull}}},
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_channel_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_channel_acpi"}, {k: aNull}}},
 	}},
-	"#Domain_devices_channel_acpi": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "nodeset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_channel_target": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:guestfwd|virtio|xen)$"}}}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "state", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:connected|disconnected)$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_console": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "tty", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:dev|file|pipe|unix|tcp|udp|null|stdio|vc|pty|spicevmc|spiceport|nmdm|qemu-vdagent|dbus)$"}}}, {k: aNull}}},
 		{label: "source", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_console_source"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_console_source"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_console_source"}}}}},
@@ -503,14 +1071,14 @@ var goDefs = map[string]*gDef{
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_acpi"}, {k: aNull}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address"}, {k: aNull}}},
 	}},
-	"#Domain_devices_console_log": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "file", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}}},
 		{label: "append", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
-	"#Domain_devices_console_protocol": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:raw|telnet|telnets|tls)$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_console_source": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "path", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "host", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
@@ -525,15 +1093,15 @@ var goDefs = map[string]*gDef{
 		{label: "clipboard", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_graphics_clipboard"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_graphics_clipboard"}, {k: aNull}}},
 		{label: "mouse", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_graphics_mouse"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_graphics_mouse"}, {k: aNull}}},
 	}},
-	"#Domain_devices_console_target": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:xen|serial|uml|virtio|lxc|openvz|sclp|sclplm|isa-serial|usb-serial|pci-serial|spapr-vio-serial|system-serial|sclp-serial|isa-debug)$"}}}, {k: aNull}}},
 		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "model", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_console_target_model"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_console_target_model"}, {k: aNull}}},
 	}},
-	"#Domain_devices_console_target_model": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:isa-serial|usb-serial|pci-serial|spapr-vty|pl011|16550a|sclpconsole|sclplmconsole|isa-debugcon)$"}}}}},
 	}},
-	"#Domain_devices_controller": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:fdc|sata|ccid|scsi|usb|ide|isa|pci|virtio-serial|xenbus)$"}}}}},
 		{label: "model", req: false, spec: xmlspec.Spec{Kind: "attr", OrElem: true, Def: "#Domain_devices_controller_model"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:auto|buslogic|lsilogic|lsisas1068|vmpvscsi|ibmvscsi|virtio-scsi|lsisas1078|virtio-transitional|virtio-non-transitional|ncr53c90|dc390|am53c974|piix3-uhci|piix4-uhci|ehci|ich9-ehci1|ich9-uhci1|ich9-uhci2|ich9-uhci3|vt82c686b-uhci|pci-ohci|nec-xhci|none|qusb1|qusb2|qemu-xhci|piix3|piix4|ich6|pci-root|pcie-root|pci-bridge|dmi-to-pci-bridge|pcie-to-pci-bridge|pcie-root-port|pcie-switch-upstream-port|pcie-switch-downstream-port|pci-expander-bus|pcie-expander-bus|virtio)$"}}}, {k: aDef, s: "#Domain_devices_controller_model"}, {k: aNull}}},
@@ -551,7 +1119,7 @@ var goDefs = map[string]*gDef{
 		{label: "driver", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_controller_driver"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_controller_driver"}, {k: aNull}}},
 		{label: "serial", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_controller_driver": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "queues", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "cmd_per_lun", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "max_sectors", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
@@ -563,17 +1131,17 @@ var goDefs = map[string]*gDef{
 		{label: "page_per_vq", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "iothreads", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_driver_iothreads"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_iothreads"}, {k: aNull}}},
 	}},
-	"#Domain_devices_controller_master": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "startport", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:((0x)?[0-9a-fA-F]{1,3}\\.){0,3}(0x)?[0-9a-fA-F]{1,3}))$"}}}}},
 	}},
-	"#Domain_devices_controller_model": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:spapr-pci-host-bridge|pci-bridge|i82801b11-bridge|pcie-pci-bridge|ioh3420|pcie-root-port|x3130-upstream|xio3130-downstream|pxb|pxb-pcie)$"}}}}},
 	}},
-	"#Domain_devices_controller_pcihole64": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_controller_target": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "chassisNr", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
 		{label: "chassis", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
 		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
@@ -583,7 +1151,7 @@ var goDefs = map[string]*gDef{
 		{label: "memReserve", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "node", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_crypto": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "model", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:virtio)$"}}}}},
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:qemu)$"}}}}},
 		{label: "backend", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_crypto_backend"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_crypto_backend"}}},
@@ -591,17 +1159,17 @@ var goDefs = map[string]*gDef{
 		{label: "alias", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_alias"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_alias"}, {k: aNull}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address"}, {k: aNull}}},
 	}},
-	"#Domain_devices_crypto_backend": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "model", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:builtin|lkcf)$"}}}}},
 		{label: "queues", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_crypto_driver": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "iommu", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "ats", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "packed", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "page_per_vq", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "device", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:floppy|disk|cdrom|lun)$"}}}, {k: aNull}}},
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:file|block|dir|network|volume|nvme|vhostuser|vhostvdpa)$"}}}, {k: aNull}}},
 		{label: "rawio", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
@@ -633,11 +1201,11 @@ var goDefs = map[string]*gDef{
 		{label: "backingStore", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_backingStore"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_backingStore"}, {k: aNull}}},
 		{label: "privateData", req: false, spec: xmlspec.Spec{Kind: "empty"}, typ: []gAlt{{k: aTrue}, {k: aStruct, def: &gDef{fields: []gField{}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_acpi": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "nodeset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_address": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:pci|drive|virtio-serial|ccid|usb|spapr-vio|ccw|isa|virtio-mmio|dimm|unassigned)$"}}}}},
 		{label: "domain", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
 		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2})|(?:[0-9]{1,2})|(?:(0x)?[0-9a-fA-F]{1,3}))$"}}}, {k: aNull}}},
@@ -658,42 +1226,42 @@ var goDefs = map[string]*gDef{
 		{label: "device", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "zpci", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address_zpci"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address_zpci"}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_address_zpci": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "uid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,4}))$"}}}, {k: aNull}}},
 		{label: "fid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_alias": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\-.]+))$"}}}}},
 	}},
-	"#Domain_devices_disk_auth": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "username", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\+\\-]+))$"}}}}},
 		{label: "secret", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_auth_secret"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_auth_secret"}}},
 	}},
-	"#Domain_devices_disk_auth_secret": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:ceph|iscsi)$"}}}}},
 		{label: "uuid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-fA-F0-9]{32})|(?:[a-fA-F0-9]{8}\\-([a-fA-F0-9]{4}\\-){3}[a-fA-F0-9]{12}))$"}}}, {k: aNull}}},
 		{label: "usage", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[^/\\n]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_backenddomain": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[^\\n]+))$"}}}}},
 	}},
-	"#Domain_devices_disk_backingStore": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:file|block|dir|network|volume|nvme|vhostuser|vhostvdpa)$"}}}, {k: aNull}}},
 		{label: "source", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_os_nvram_source"}, typ: []gAlt{{k: aDef, s: "#Domain_os_nvram_source"}, {k: aNull}}},
 		{label: "backingStore", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_backingStore"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_backingStore"}, {k: aNull}}},
 		{label: "format", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_mirror_format"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_mirror_format"}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_blockio": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "logical_block_size", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aNull}}},
 		{label: "physical_block_size", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aNull}}},
 		{label: "discard_granularity", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_boot": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "order", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "loadparm", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9.\\s]{1,8}))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_driver": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\+\\-]+))$"}}}, {k: aNull}}},
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:raw|dir|bochs|cloop|dmg|iso|vpc|vdi|fat|vhd|ploop|luks|cow|qcow|qcow2|qed|vmdk|aio)$"}}}, {k: aNull}}},
 		{label: "cache", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:default|none|writeback|writethrough|directsync|unsafe)$"}}}, {k: aNull}}},
@@ -717,66 +1285,66 @@ var goDefs = map[string]*gDef{
 		{label: "iothreads", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_driver_iothreads"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_iothreads"}, {k: aNull}}},
 		{label: "statistics", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_driver_statistics"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_statistics"}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_driver_iothreads": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "iothread", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_driver_iothreads_iothread"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_iothreads_iothread"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_iothreads_iothread"}}}}},
 	}},
-	"#Domain_devices_disk_driver_iothreads_iothread": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "queue", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_driver_iothreads_iothread_queue"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_iothreads_iothread_queue"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_iothreads_iothread_queue"}}}}},
 	}},
-	"#Domain_devices_disk_driver_iothreads_iothread_queue": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
-	"#Domain_devices_disk_driver_metadata_cache": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "max_size", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_driver_metadata_cache_max_size"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_metadata_cache_max_size"}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_driver_metadata_cache_max_size": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_driver_statistics": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "statistic", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_driver_statistics_statistic"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_statistics_statistic"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_statistics_statistic"}}}}},
 		{label: "latency-histogram", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_driver_statistics_latency_histogram"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_statistics_latency_histogram"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_statistics_latency_histogram"}}}}},
 	}},
-	"#Domain_devices_disk_driver_statistics_latency_histogram": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "bin", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_driver_statistics_latency_histogram_bin"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_statistics_latency_histogram_bin"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_statistics_latency_histogram_bin"}}}}},
 	}},
-	"#Domain_devices_disk_driver_statistics_latency_histogram_bin": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "start", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_driver_statistics_statistic": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "interval", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_encryption": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "format", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:default|qcow|luks|luks2|luks-any)$"}}}}},
 		{label: "engine", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:qemu|librbd)$"}}}, {k: aNull}}},
 		{label: "secret", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_encryption_secret"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_encryption_secret"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_disk_encryption_secret"}}}}},
 		{label: "cipher", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_encryption_cipher"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_encryption_cipher"}, {k: aNull}}},
 		{label: "ivgen", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_encryption_ivgen"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_encryption_ivgen"}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_encryption_cipher": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "hash", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_encryption_ivgen": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 		{label: "hash", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_encryption_secret": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:passphrase)$"}}}}},
 		{label: "uuid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-fA-F0-9]{32})|(?:[a-fA-F0-9]{8}\\-([a-fA-F0-9]{4}\\-){3}[a-fA-F0-9]{12}))$"}}}, {k: aNull}}},
 		{label: "usage", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_geometry": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "cyls", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}}},
 		{label: "heads", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}}},
 		{label: "secs", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}}},
 		{label: "trans", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:auto|none|lba)$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_iotune": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "total_bytes_sec", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
 		{label: "read_bytes_sec", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
 		{label: "write_bytes_sec", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
@@ -798,7 +1366,7 @@ var goDefs = map[string]*gDef{
 		{label: "read_iops_sec_max_length", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
 		{label: "write_iops_sec_max_length", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_mirror": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "file", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "format", req: false, spec: xmlspec.Spec{Kind: "attr", OrElem: true, Def: "#Domain_devices_disk_mirror_format"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:raw|dir|bochs|cloop|dmg|iso|vpc|vdi|fat|vhd|ploop|luks|cow|qcow|qcow2|qed|vmdk)$"}}}, {k: aDef, s: "#Domain_devices_disk_mirror_format"}, {k: aNull}}},
 		{label: "job", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:copy|active-commit)$"}}}, {k: aNull}}},
@@ -808,18 +1376,18 @@ var goDefs = map[string]*gDef{
 		{label: "formatElement", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_mirror_format", Name: "format"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_mirror_format"}, {k: aNull}}},
 		{label: "backingStore", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_backingStore"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_backingStore"}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_mirror_format": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:raw|dir|bochs|cloop|dmg|iso|vpc|vdi|fat|vhd|ploop|luks|cow|qcow|qcow2|qed|vmdk)$"}}}}},
 		{label: "metadata_cache", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_mirror_format_metadata_cache"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_mirror_format_metadata_cache"}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_mirror_format_metadata_cache": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "max_size", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_mirror_format_metadata_cache_max_size"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_mirror_format_metadata_cache_max_size"}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_mirror_format_metadata_cache_max_size": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_target": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "dev", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(ioemu:)?(fd|hd|sd|vd|xvd|ubd)[a-zA-Z0-9_]+))$"}}}}},
 		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:ide|fdc|scsi|virtio|xen|usb|uml|sata|sd)$"}}}, {k: aNull}}},
 		{label: "tray", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:open|closed)$"}}}, {k: aNull}}},
@@ -827,16 +1395,16 @@ var goDefs = map[string]*gDef{
 		{label: "rotation_rate", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "dpofua", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_disk_throttlefilters": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "throttlefilter", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_throttlefilters_throttlefilter"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_throttlefilters_throttlefilter"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_disk_throttlefilters_throttlefilter"}}}}},
 	}},
-	"#Domain_devices_disk_throttlefilters_throttlefilter": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "group", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 	}},
-	"#Domain_devices_disk_transient": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "shareBacking", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 	}},
-	"#Domain_devices_driver": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "intremap", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "caching_mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "eim", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
@@ -854,12 +1422,12 @@ var goDefs = map[string]*gDef{
 		{label: "oas", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "granule", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_driver_granule"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_driver_granule"}, {k: aNull}}},
 	}},
-	"#Domain_devices_driver_granule": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "size", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_filesystem": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "model", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:virtio|virtio-transitional|virtio-non-transitional)$"}}}, {k: aNull}}},
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:file|block|mount|bind|template|ram)$"}}}, {k: aNull}}},
 		{label: "accessmode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:passthrough|mapped|squash)$"}}}, {k: aNull}}},
@@ -879,7 +1447,7 @@ var goDefs = map[string]*gDef{
 		{label: "binary", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_filesystem_binary"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_filesystem_binary"}, {k: aNull}}},
 		{label: "idmap", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_idmap"}, typ: []gAlt{{k: aDef, s: "#Domain_idmap"}, {k: aNull}}},
 	}},
-	"#Domain_devices_filesystem_binary": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "path", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "xattr", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "cache", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_filesystem_binary_cache"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_filesystem_binary_cache"}, {k: aNull}}},
@@ -888,23 +1456,23 @@ var goDefs = map[string]*gDef{
 		{label: "thread_pool", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_filesystem_binary_thread_pool"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_filesystem_binary_thread_pool"}, {k: aNull}}},
 		{label: "openfiles", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_filesystem_binary_openfiles"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_filesystem_binary_openfiles"}, {k: aNull}}},
 	}},
-	"#Domain_devices_filesystem_binary_cache": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:none|always)$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_filesystem_binary_lock": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "posix", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "flock", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
-	"#Domain_devices_filesystem_binary_openfiles": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "max", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_filesystem_binary_sandbox": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:namespace|chroot)$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_filesystem_binary_thread_pool": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "size", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aNull}}},
 	}},
-	"#Domain_devices_filesystem_driver": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:path|handle|loop|nbd|ploop|virtiofs|mtp)$"}}}, {k: aNull}}},
 		{label: "format", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:raw|dir|bochs|cloop|dmg|iso|vpc|vdi|fat|vhd|ploop|luks|cow|qcow|qcow2|qed|vmdk)$"}}}, {k: aNull}}},
 		{label: "wrpolicy", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:immediate)$"}}}, {k: aNull}}},
@@ -915,7 +1483,7 @@ var goDefs = map[string]*gDef{
 		{label: "queue", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_filesystem_source": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "file", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "dev", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "dir", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:/.*))$"}}}, {k: aNull}}},
@@ -926,18 +1494,18 @@ var goDefs = map[string]*gDef{
 		{label: "pool", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "volume", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_filesystem_space_hard_limit": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_filesystem_space_soft_limit": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_filesystem_target": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "dir", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 	}},
-	"#Domain_devices_graphics": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:sdl|vnc|spice|dbus|rdp|desktop|egl-headless)$"}}}}},
 		{label: "display", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "xauth", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
@@ -974,48 +1542,48 @@ var goDefs = map[string]*gDef{
 		{label: "mouse", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_graphics_mouse"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_graphics_mouse"}, {k: aNull}}},
 		{label: "filetransfer", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_graphics_filetransfer"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_graphics_filetransfer"}, {k: aNull}}},
 	}},
-	"#Domain_devices_graphics_audio": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}}},
 	}},
-	"#Domain_devices_graphics_channel": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:main|display|inputs|cursor|playback|record|smartcard|usbredir)$"}}}}},
 		{label: "mode", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:any|secure|insecure)$"}}}}},
 	}},
-	"#Domain_devices_graphics_clipboard": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "copypaste", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}}},
 	}},
-	"#Domain_devices_graphics_filetransfer": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "enable", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}}},
 	}},
-	"#Domain_devices_graphics_gl": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "enable", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "rendernode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_graphics_image": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "compression", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aFalse}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:auto_glz|auto_lz|quic|glz|lz|off)$"}}}}},
 	}},
-	"#Domain_devices_graphics_jpeg": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "compression", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:auto|never|always)$"}}}}},
 	}},
-	"#Domain_devices_graphics_listen": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:address|network|socket|none)$"}}}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::))|(?:[a-zA-Z0-9\\.\\-]+))$"}}}, {k: aNull}}},
 		{label: "network", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "socket", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_graphics_mouse": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mode", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:server|client)$"}}}}},
 	}},
-	"#Domain_devices_graphics_playback": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "compression", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_devices_graphics_streaming": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mode", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aFalse}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:filter|all|off)$"}}}}},
 	}},
-	"#Domain_devices_graphics_zlib": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "compression", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:auto|never|always)$"}}}}},
 	}},
-	"#Domain_devices_hostdev": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:subsystem|capabilities)$"}}}, {k: aNull}}},
 		{label: "managed", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:pci|usb|scsi|scsi_host|mdev|storage|misc|net)$"}}}}},
@@ -1037,12 +1605,12 @@ var goDefs = map[string]*gDef{
 		{label: "readonly", req: false, spec: xmlspec.Spec{Kind: "empty"}, typ: []gAlt{{k: aTrue}, {k: aStruct, def: &gDef{fields: []gField{}}}, {k: aNull}}},
 		{label: "shareable", req: false, spec: xmlspec.Spec{Kind: "empty"}, typ: []gAlt{{k: aTrue}, {k: aStruct, def: &gDef{fields: []gField{}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_hostdev_driver": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:kvm|vfio|xen)$"}}}, {k: aNull}}},
 		{label: "model", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\+\\-]+))$"}}}, {k: aNull}}},
 		{label: "iommufd", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_hostdev_source": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "startupPolicy", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:mandatory|requisite|optional)$"}}}, {k: aNull}}},
 		{label: "writeFiltering", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "guestReset", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aTrue}, {k: aFalse}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:off|uninitialized|on)$"}}}, {k: aNull}}},
@@ -1060,7 +1628,7 @@ var goDefs = map[string]*gDef{
 		{label: "char", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "interface", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\.\\-\\\\:/]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_hostdev_source_adapter": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:scsi_host|fc_host)$"}}}, {k: aNull}}},
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "parent", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
@@ -1072,18 +1640,18 @@ var goDefs = map[string]*gDef{
 		{label: "wwpn", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{16}))$"}}}, {k: aNull}}},
 		{label: "parentaddr", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_hostdev_source_adapter_parentaddr"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_hostdev_source_adapter_parentaddr"}, {k: aNull}}},
 	}},
-	"#Domain_devices_hostdev_source_adapter_parentaddr": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unique_id", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "address", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_hostdev_source_adapter_parentaddr_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_hostdev_source_adapter_parentaddr_address"}}},
 	}},
-	"#Domain_devices_hostdev_source_adapter_parentaddr_address": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "domain", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
 		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
 		{label: "slot", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-1]?[0-9a-fA-F]))$"}}}, {k: aNull}}},
 		{label: "function", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-7]))$"}}}, {k: aNull}}},
 		{label: "multifunction", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
-	"#Domain_devices_hostdev_source_address": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "domain", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
 		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2})|(?:(0x)?[0-9a-fA-F]{1,3})|(?:[0-9]{1,2}))$"}}}, {k: aNull}}},
 		{label: "slot", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-1]?[0-9a-fA-F]))$"}}}, {k: aNull}}},
@@ -1095,21 +1663,21 @@ var goDefs = map[string]*gDef{
 		{label: "uuid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-fA-F0-9]{32})|(?:[a-fA-F0-9]{8}\\-([a-fA-F0-9]{4}\\-){3}[a-fA-F0-9]{12}))$"}}}, {k: aNull}}},
 		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_hostdev_source_host": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_hub": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:usb)$"}}}}},
 		{label: "alias", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_alias"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_alias"}, {k: aNull}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address"}, {k: aNull}}},
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_hub_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_hub_acpi"}, {k: aNull}}},
 	}},
-	"#Domain_devices_hub_acpi": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "nodeset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_input": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:tablet|mouse|keyboard|passthrough|evdev)$"}}}}},
 		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:ps2|usb|xen|virtio)$"}}}, {k: aNull}}},
 		{label: "model", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:virtio|virtio-transitional|virtio-non-transitional)$"}}}, {k: aNull}}},
@@ -1119,20 +1687,20 @@ var goDefs = map[string]*gDef{
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_acpi"}, {k: aNull}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address"}, {k: aNull}}},
 	}},
-	"#Domain_devices_input_driver": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "iommu", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "ats", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "packed", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "page_per_vq", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
-	"#Domain_devices_input_source": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "evdev", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "dev", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "grab", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:all)$"}}}, {k: aNull}}},
 		{label: "grabToggle", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:ctrl-ctrl|alt-alt|shift-shift|meta-meta|scrolllock|ctrl-scrolllock)$"}}}, {k: aNull}}},
 		{label: "repeat", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:bridge|ethernet|vhostuser|network|direct|user|internal|mcast|client|udp|server|hostdev|vdpa|null|vds)$"}}}}},
 		{label: "managed", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "trustGuestRxFilters", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
@@ -1165,7 +1733,7 @@ var goDefs = map[string]*gDef{
 		{label: "port", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_port"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_port"}, {k: aNull}}},
 		{label: "teaming", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_teaming"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_teaming"}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_backend": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:default|passt)$"}}}, {k: aNull}}},
 		{label: "tap", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "vhost", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
@@ -1173,39 +1741,39 @@ var goDefs = map[string]*gDef{
 		{label: "hostname", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "fqdn", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_backenddomain": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[^\\n]+))$"}}}}},
 	}},
-	"#Domain_devices_interface_bandwidth": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "classID", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "inbound", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_bandwidth_inbound"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_bandwidth_inbound"}, {k: aNull}}},
 		{label: "outbound", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_bandwidth_outbound"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_bandwidth_outbound"}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_bandwidth_inbound": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "average", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "peak", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "floor", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "burst", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_bandwidth_outbound": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "average", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "peak", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "floor", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "burst", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_coalesce": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "rx", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_coalesce_rx"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_coalesce_rx"}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_coalesce_rx": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "frames", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_coalesce_rx_frames"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_coalesce_rx_frames"}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_coalesce_rx_frames": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "max", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_downscript": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "path", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:.+))$"}}}}},
 	}},
-	"#Domain_devices_interface_driver": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:kvm|vfio|xen|qemu|vhost)$"}}}, {k: aNull}}},
 		{label: "model", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\+\\-]+))$"}}}, {k: aNull}}},
 		{label: "queues", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
@@ -1223,14 +1791,14 @@ var goDefs = map[string]*gDef{
 		{label: "host", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_driver_host"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_driver_host"}, {k: aNull}}},
 		{label: "guest", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_driver_guest"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_driver_guest"}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_driver_guest": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "csum", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "tso4", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "tso6", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "ecn", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "ufo", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_driver_host": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "csum", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "gso", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "tso4", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
@@ -1239,60 +1807,60 @@ var goDefs = map[string]*gDef{
 		{label: "ufo", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "mrg_rxbuf", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_filterref": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "filter", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 		{label: "parameter", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_filterref_parameter"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_filterref_parameter"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_interface_filterref_parameter"}}}}},
 	}},
-	"#Domain_devices_interface_filterref_parameter": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_]+))$"}}}}},
 		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\.:]+))$"}}}}},
 	}},
-	"#Domain_devices_interface_guest": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "dev", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\.\\-\\\\:/]+))$"}}}, {k: aNull}}},
 		{label: "actual", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\.\\-\\\\:/]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_ip": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "address", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}}},
 		{label: "family", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(ipv4)|(ipv6)))$"}}}, {k: aNull}}},
 		{label: "prefix", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
 		{label: "peer", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_link": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:up|down)$"}}}}},
 	}},
-	"#Domain_devices_interface_mac": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "address", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-fA-F0-9][02468aAcCeE](:[a-fA-F0-9]{2}){5}))$"}}}}},
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:generated|static)$"}}}, {k: aNull}}},
 		{label: "check", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "currentAddress", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-fA-F0-9][02468aAcCeE](:[a-fA-F0-9]{2}){5}))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_model": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9\\-_]+))$"}}}}},
 	}},
-	"#Domain_devices_interface_mtu": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}}},
 	}},
-	"#Domain_devices_interface_port": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "isolated", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_portForward": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "proto", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:tcp|udp)$"}}}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}, {k: aNull}}},
 		{label: "dev", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\.\\-\\\\:/]+))$"}}}, {k: aNull}}},
 		{label: "range", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_portForward_range"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_portForward_range"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_interface_portForward_range"}}}}},
 	}},
-	"#Domain_devices_interface_portForward_range": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "start", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}}},
 		{label: "end", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aNull}}},
 		{label: "to", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aNull}}},
 		{label: "exclude", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_rom": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "enabled", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "bar", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "file", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_route": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "family", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(ipv4)|(ipv6)))$"}}}, {k: aNull}}},
 		{label: "address", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}}},
 		{label: "netmask", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))))$"}}}, {k: aNull}}},
@@ -1300,10 +1868,10 @@ var goDefs = map[string]*gDef{
 		{label: "gateway", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}}},
 		{label: "metric", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_script": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "path", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:.+))$"}}}}},
 	}},
-	"#Domain_devices_interface_source": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "bridge", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\.\\-\\\\:/ ]*))$"}}}, {k: aNull}}},
 		{label: "macTableManager", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:kernel|libvirt)$"}}}, {k: aNull}}},
 		{label: "network", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
@@ -1341,7 +1909,7 @@ var goDefs = map[string]*gDef{
 		{label: "mouse", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_source_mouse"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_source_mouse"}, {k: aNull}}},
 		{label: "clipboard", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_source_clipboard"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_source_clipboard"}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_source_address": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,3})|(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
 		{label: "device", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,3}))$"}}}, {k: aNull}}},
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:pci|usb)$"}}}, {k: aNull}}},
@@ -1351,48 +1919,48 @@ var goDefs = map[string]*gDef{
 		{label: "multifunction", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "zpci", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_source_address_zpci"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_source_address_zpci"}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_source_address_zpci": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "uid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "fid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_source_clipboard": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "copypaste", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_source_local": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "address", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))))$"}}}}},
 		{label: "port", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}}},
 	}},
-	"#Domain_devices_interface_source_mouse": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_source_product": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,4}))$"}}}}},
 	}},
-	"#Domain_devices_interface_source_seclabel": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "model", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "labelskip", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "relabel", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "label", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_source_vendor": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,4}))$"}}}}},
 	}},
-	"#Domain_devices_interface_target": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "dev", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\.\\-\\\\:/]+))$"}}}}},
 		{label: "managed", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_teaming": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:persistent|transient)$"}}}}},
 		{label: "persistent", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\-.]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_tune": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "sndbuf", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_virtualport": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:802\\.1Qbg|802\\.1Qbh|openvswitch|midonet)$"}}}, {k: aNull}}},
 		{label: "parameters", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_virtualport_parameters"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_virtualport_parameters"}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_virtualport_parameters": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "managerid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
 		{label: "typeid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,6}))$"}}}, {k: aNull}}},
 		{label: "typeidversion", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
@@ -1400,22 +1968,22 @@ var goDefs = map[string]*gDef{
 		{label: "profileid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "interfaceid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-fA-F0-9]{32})|(?:[a-fA-F0-9]{8}\\-([a-fA-F0-9]{4}\\-){3}[a-fA-F0-9]{12}))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_interface_vlan": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "trunk", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aTrue}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:yes)$"}}}, {k: aNull}}},
 		{label: "tag", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_vlan_tag"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_vlan_tag"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_interface_vlan_tag"}}}}},
 	}},
-	"#Domain_devices_interface_vlan_tag": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}}},
 		{label: "nativeMode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:tagged|untagged)$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_iommu": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "model", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:intel|smmuv3|virtio)$"}}}}},
 		{label: "driver", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_iommu_driver"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_iommu_driver"}, {k: aNull}}},
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_acpi"}, {k: aNull}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address"}, {k: aNull}}},
 		{label: "alias", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_alias"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_alias"}, {k: aNull}}},
 	}},
-	"#Domain_devices_iommu_driver": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "intremap", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "caching_mode", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "eim", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
@@ -1433,21 +2001,21 @@ var goDefs = map[string]*gDef{
 		{label: "oas", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "granule", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_iommu_driver_granule"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_iommu_driver_granule"}, {k: aNull}}},
 	}},
-	"#Domain_devices_iommu_driver_granule": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "size", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_lease": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "lockspace", req: true, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 		{label: "key", req: true, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 		{label: "target", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_lease_target"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_lease_target"}}},
 	}},
-	"#Domain_devices_lease_target": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "path", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 		{label: "offset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_memballoon": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "model", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:virtio|virtio-transitional|virtio-non-transitional|xen|none)$"}}}}},
 		{label: "autodeflate", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "freePageReporting", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
@@ -1457,16 +2025,16 @@ var goDefs = map[string]*gDef{
 		{label: "stats", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_memballoon_stats"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_memballoon_stats"}, {k: aNull}}},
 		{label: "driver", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_memballoon_driver"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_memballoon_driver"}, {k: aNull}}},
 	}},
-	"#Domain_devices_memballoon_driver": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "iommu", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "ats", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "packed", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "page_per_vq", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
-	"#Domain_devices_memballoon_stats": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "period", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
-	"#Domain_devices_memory": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "model", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:dimm|nvdimm|virtio-pmem|virtio-mem|sgx-epc)$"}}}}},
 		{label: "access", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:shared|private)$"}}}, {k: aNull}}},
 		{label: "discard", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
@@ -1478,28 +2046,28 @@ var goDefs = map[string]*gDef{
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_acpi"}, {k: aNull}}},
 		{label: "driver", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_memory_driver"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_memory_driver"}, {k: aNull}}},
 	}},
-	"#Domain_devices_memory_driver": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "iommu", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "ats", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "packed", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "page_per_vq", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_memory_source": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "pagesize", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_memory_source_pagesize"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_memory_source_pagesize"}, {k: aNull}}},
 		{label: "nodemask", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}, {k: aNull}}},
 		{label: "path", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "alignsize", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_memory_source_alignsize"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_memory_source_alignsize"}, {k: aNull}}},
 		{label: "pmem", req: false, spec: xmlspec.Spec{Kind: "empty"}, typ: []gAlt{{k: aTrue}, {k: aStruct, def: &gDef{fields: []gField{}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_memory_source_alignsize": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_memory_source_pagesize": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_memory_target": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "dynamicMemslots", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "size", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_memory_target_size"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_memory_target_size"}}},
 		{label: "node", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
@@ -1510,55 +2078,55 @@ var goDefs = map[string]*gDef{
 		{label: "readonly", req: false, spec: xmlspec.Spec{Kind: "empty"}, typ: []gAlt{{k: aTrue}, {k: aStruct, def: &gDef{fields: []gField{}}}, {k: aNull}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_memory_target_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_memory_target_address"}, {k: aNull}}},
 	}},
-	"#Domain_devices_memory_target_address": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "base", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-f]+))$"}}}}},
 	}},
-	"#Domain_devices_memory_target_block": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_memory_target_current": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_memory_target_label": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "size", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_memory_target_label_size"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_memory_target_label_size"}}},
 	}},
-	"#Domain_devices_memory_target_label_size": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_memory_target_requested": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_memory_target_size": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_nvram": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address"}, {k: aNull}}},
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_nvram_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_nvram_acpi"}, {k: aNull}}},
 		{label: "alias", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_nvram_alias"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_nvram_alias"}, {k: aNull}}},
 	}},
-	"#Domain_devices_nvram_acpi": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "nodeset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_nvram_alias": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_panic": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "model", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:isa|pseries|hyperv|s390|pvpanic)$"}}}, {k: aNull}}},
 		{label: "alias", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_alias"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_alias"}, {k: aNull}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address"}, {k: aNull}}},
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_panic_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_panic_acpi"}, {k: aNull}}},
 	}},
-	"#Domain_devices_panic_acpi": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "nodeset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_parallel": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:dev|file|pipe|unix|tcp|udp|null|stdio|vc|pty|spicevmc|spiceport|nmdm|qemu-vdagent|dbus)$"}}}}},
 		{label: "tty", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "source", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_console_source"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_console_source"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_console_source"}}}}},
@@ -1569,7 +2137,7 @@ var goDefs = map[string]*gDef{
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_acpi"}, {k: aNull}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address"}, {k: aNull}}},
 	}},
-	"#Domain_devices_pstore": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "backend", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:acpi-erst)$"}}}}},
 		{label: "path", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "size", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_pstore_size"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_pstore_size"}}},
@@ -1577,15 +2145,15 @@ var goDefs = map[string]*gDef{
 		{label: "alias", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_alias"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_alias"}, {k: aNull}}},
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_pstore_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_pstore_acpi"}, {k: aNull}}},
 	}},
-	"#Domain_devices_pstore_acpi": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "nodeset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_pstore_size": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_redirdev": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "bus", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:usb)$"}}}}},
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:dev|file|pipe|unix|tcp|udp|null|stdio|vc|pty|spicevmc|spiceport|nmdm|qemu-vdagent|dbus)$"}}}}},
 		{label: "source", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_console_source"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_console_source"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_console_source"}}}}},
@@ -1596,21 +2164,21 @@ var goDefs = map[string]*gDef{
 		{label: "boot", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_boot"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_boot"}, {k: aNull}}},
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_redirdev_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_redirdev_acpi"}, {k: aNull}}},
 	}},
-	"#Domain_devices_redirdev_acpi": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "nodeset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_redirfilter": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "usbdev", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_redirfilter_usbdev"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_redirfilter_usbdev"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_redirfilter_usbdev"}}}}},
 	}},
-	"#Domain_devices_redirfilter_usbdev": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "allow", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}}},
 		{label: "class", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,2})|(?:-1))$"}}}, {k: aNull}}},
 		{label: "vendor", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,4})|(?:-1))$"}}}, {k: aNull}}},
 		{label: "product", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,4})|(?:-1))$"}}}, {k: aNull}}},
 		{label: "version", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]{1,2}.[0-9]{1,2})|(?:-1))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_rng": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "model", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:virtio|virtio-transitional|virtio-non-transitional)$"}}}}},
 		{label: "backend", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_rng_backend"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_rng_backend"}}},
 		{label: "driver", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_rng_driver"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_rng_driver"}, {k: aNull}}},
@@ -1619,7 +2187,7 @@ var goDefs = map[string]*gDef{
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_acpi"}, {k: aNull}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address"}, {k: aNull}}},
 	}},
-	"#Domain_devices_rng_backend": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "model", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:random|egd|builtin)$"}}}}},
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:dev|file|pipe|unix|tcp|udp|null|stdio|vc|pty|spicevmc|spiceport|nmdm|qemu-vdagent|dbus)$"}}}, {k: aNull}}},
 		{label: "source", req: false, spec: xmlspec.Spec{Kind: "text", OrElem: true, Def: "#Domain_devices_console_source"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+)|)$"}}}, {k: aDef, s: "#Domain_devices_console_source"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_console_source"}}}, {k: aNull}}},
@@ -1627,17 +2195,17 @@ var goDefs = map[string]*gDef{
 		{label: "protocol", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_console_protocol"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_console_protocol"}, {k: aNull}}},
 		{label: "log", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_console_log"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_console_log"}, {k: aNull}}},
 	}},
-	"#Domain_devices_rng_driver": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "iommu", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "ats", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "packed", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "page_per_vq", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
-	"#Domain_devices_rng_rate": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "bytes", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "period", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_serial": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:dev|file|pipe|unix|tcp|udp|null|stdio|vc|pty|spicevmc|spiceport|nmdm|qemu-vdagent|dbus)$"}}}}},
 		{label: "tty", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "source", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_console_source"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_console_source"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_console_source"}}}}},
@@ -1648,7 +2216,7 @@ var goDefs = map[string]*gDef{
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_acpi"}, {k: aNull}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address"}, {k: aNull}}},
 	}},
-	"#Domain_devices_shmem": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[^/]*))$"}}}}},
 		{label: "role", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:master|peer)$"}}}, {k: aNull}}},
 		{label: "model", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_shmem_model"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_shmem_model"}, {k: aNull}}},
@@ -1659,22 +2227,22 @@ var goDefs = map[string]*gDef{
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_acpi"}, {k: aNull}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address"}, {k: aNull}}},
 	}},
-	"#Domain_devices_shmem_model": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:ivshmem|ivshmem-plain|ivshmem-doorbell)$"}}}}},
 	}},
-	"#Domain_devices_shmem_msi": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "ioeventfd", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "vectors", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "enabled", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_shmem_server": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "path", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_shmem_size": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_smartcard": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mode", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:host|host-certificates|passthrough)$"}}}}},
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:dev|file|pipe|unix|tcp|udp|null|stdio|vc|pty|spicevmc|spiceport|nmdm|qemu-vdagent|dbus)$"}}}, {k: aNull}}},
 		{label: "certificate", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}, {k: aList, elem: []gAlt{{k: aInt}, {k: aString}}}}},
@@ -1687,10 +2255,10 @@ var goDefs = map[string]*gDef{
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address"}, {k: aNull}}},
 		{label: "alias", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_smartcard_alias"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_smartcard_alias"}, {k: aNull}}},
 	}},
-	"#Domain_devices_smartcard_alias": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_sound": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "model", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:sb16|es1370|pcspk|ac97|ich6|ich7|ich9|usb|virtio)$"}}}}},
 		{label: "multichannel", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "streams", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
@@ -1701,30 +2269,30 @@ var goDefs = map[string]*gDef{
 		{label: "codec", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_sound_codec"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_sound_codec"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_sound_codec"}}}}},
 		{label: "driver", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_sound_driver"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_sound_driver"}, {k: aNull}}},
 	}},
-	"#Domain_devices_sound_audio": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}}},
 	}},
-	"#Domain_devices_sound_codec": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:duplex|micro|output)$"}}}}},
 	}},
-	"#Domain_devices_sound_driver": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "iommu", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "ats", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "packed", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "page_per_vq", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
-	"#Domain_devices_tpm": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "model", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:tpm-tis|tpm-crb|tpm-spapr|spapr-tpm-proxy)$"}}}, {k: aNull}}},
 		{label: "backend", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_tpm_backend"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_tpm_backend"}}},
 		{label: "alias", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_alias"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_alias"}, {k: aNull}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address"}, {k: aNull}}},
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_tpm_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_tpm_acpi"}, {k: aNull}}},
 	}},
-	"#Domain_devices_tpm_acpi": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "nodeset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_devices_tpm_backend": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:passthrough|emulator|external)$"}}}}},
 		{label: "persistent_state", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "debug", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
@@ -1735,36 +2303,36 @@ var goDefs = map[string]*gDef{
 		{label: "source", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_tpm_backend_source"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_tpm_backend_source"}, {k: aNull}}},
 		{label: "profile", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_tpm_backend_profile"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_tpm_backend_profile"}, {k: aNull}}},
 	}},
-	"#Domain_devices_tpm_backend_active_pcr_banks": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "sha1", req: false, spec: xmlspec.Spec{Kind: "empty"}, typ: []gAlt{{k: aTrue}, {k: aStruct, def: &gDef{fields: []gField{}}}, {k: aNull}}},
 		{label: "sha256", req: false, spec: xmlspec.Spec{Kind: "empty"}, typ: []gAlt{{k: aTrue}, {k: aStruct, def: &gDef{fields: []gField{}}}, {k: aNull}}},
 		{label: "sha384", req: false, spec: xmlspec.Spec{Kind: "empty"}, typ: []gAlt{{k: aTrue}, {k: aStruct, def: &gDef{fields: []gField{}}}, {k: aNull}}},
 		{label: "sha512", req: false, spec: xmlspec.Spec{Kind: "empty"}, typ: []gAlt{{k: aTrue}, {k: aStruct, def: &gDef{fields: []gField{}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_tpm_backend_device": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "path", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:.+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_tpm_backend_encryption": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "secret", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-fA-F0-9]{32})|(?:[a-fA-F0-9]{8}\\-([a-fA-F0-9]{4}\\-){3}[a-fA-F0-9]{12}))$"}}}}},
 	}},
-	"#Domain_devices_tpm_backend_profile": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "source", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[A-Za-z0-9.\\-:]+))$"}}}, {k: aNull}}},
 		{label: "removeDisabled", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:check|fips-host)$"}}}, {k: aNull}}},
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[A-Za-z0-9.\\-:]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_tpm_backend_source": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:file|dir|unix)$"}}}}},
 		{label: "path", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+)|(?:/.*)|(?:.+))$"}}}}},
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:connect)$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_video": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "driver", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_video_driver"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_video_driver"}, {k: aNull}}},
 		{label: "model", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_video_model"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_video_model"}, {k: aNull}}},
 		{label: "alias", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_alias"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_alias"}, {k: aNull}}},
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_acpi"}, {k: aNull}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address"}, {k: aNull}}},
 	}},
-	"#Domain_devices_video_driver": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "iommu", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "ats", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "packed", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
@@ -1772,7 +2340,7 @@ var goDefs = map[string]*gDef{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:qemu|vhostuser)$"}}}, {k: aNull}}},
 		{label: "vgaconf", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aTrue}, {k: aFalse}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:io|on|off)$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_video_model": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:vga|cirrus|vmvga|xen|vbox|virtio|gop|none|bochs|ramfb|qxl)$"}}}}},
 		{label: "ram", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "vgamem", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
@@ -1786,16 +2354,16 @@ var goDefs = map[string]*gDef{
 		{label: "acceleration", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_video_model_acceleration"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_video_model_acceleration"}, {k: aNull}}},
 		{label: "resolution", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_video_model_resolution"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_video_model_resolution"}, {k: aNull}}},
 	}},
-	"#Domain_devices_video_model_acceleration": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "accel3d", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "accel2d", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "rendernode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_video_model_resolution": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "x", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "y", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
-	"#Domain_devices_vsock": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "model", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:virtio|virtio-transitional|virtio-non-transitional)$"}}}, {k: aNull}}},
 		{label: "cid", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_vsock_cid"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_vsock_cid"}, {k: aNull}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address"}, {k: aNull}}},
@@ -1803,28 +2371,28 @@ var goDefs = map[string]*gDef{
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_acpi"}, {k: aNull}}},
 		{label: "driver", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_vsock_driver"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_vsock_driver"}, {k: aNull}}},
 	}},
-	"#Domain_devices_vsock_cid": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "auto", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_devices_vsock_driver": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "iommu", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "ats", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "packed", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "page_per_vq", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
-	"#Domain_devices_watchdog": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "model", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:i6300esb|ib700|diag288|itco)$"}}}}},
 		{label: "action", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:reset|shutdown|poweroff|pause|none|dump|inject-nmi)$"}}}, {k: aNull}}},
 		{label: "alias", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_alias"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_alias"}, {k: aNull}}},
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_acpi"}, {k: aNull}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address"}, {k: aNull}}},
 	}},
-	"#Domain_env": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "value", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_features": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "pae", req: false, spec: xmlspec.Spec{Kind: "empty"}, typ: []gAlt{{k: aTrue}, {k: aStruct, def: &gDef{fields: []gField{}}}, {k: aNull}}},
 		{label: "apic", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_apic"}, typ: []gAlt{{k: aDef, s: "#Domain_features_apic"}, {k: aNull}}},
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "empty"}, typ: []gAlt{{k: aTrue}, {k: aStruct, def: &gDef{fields: []gField{}}}, {k: aNull}}},
@@ -1857,16 +2425,16 @@ var goDefs = map[string]*gDef{
 		{label: "aia", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_aia"}, typ: []gAlt{{k: aDef, s: "#Domain_features_aia"}, {k: aNull}}},
 		{label: "virtualization", req: false, spec: xmlspec.Spec{Kind: "empty"}, typ: []gAlt{{k: aTrue}, {k: aStruct, def: &gDef{fields: []gField{}}}, {k: aNull}}},
 	}},
-	"#Domain_features_aia": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:none|aplic|aplic-imsic)$"}}}}},
 	}},
-	"#Domain_features_apic": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "eoi", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
-	"#Domain_features_async_teardown": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "enabled", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 	}},
-	"#Domain_features_capabilities": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "policy", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:default|allow|deny)$"}}}}},
 		{label: "audit_control", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_capabilities_audit_control"}, typ: []gAlt{{k: aDef, s: "#Domain_features_capabilities_audit_control"}, {k: aNull}}},
 		{label: "audit_write", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_capabilities_audit_write"}, typ: []gAlt{{k: aDef, s: "#Domain_features_capabilities_audit_write"}, {k: aNull}}},
@@ -1907,144 +2475,144 @@ var goDefs = map[string]*gDef{
 		{label: "wake_alarm", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_capabilities_wake_alarm"}, typ: []gAlt{{k: aDef, s: "#Domain_features_capabilities_wake_alarm"}, {k: aNull}}},
 		{label: "dac_read_Search", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_capabilities_dac_read_Search"}, typ: []gAlt{{k: aDef, s: "#Domain_features_capabilities_dac_read_Search"}, {k: aNull}}},
 	}},
-	"#Domain_features_capabilities_audit_control": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_audit_write": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_block_suspend": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_chown": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_dac_override": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_dac_read_Search": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_features_capabilities_dac_read_search": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_fowner": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_fsetid": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_ipc_lock": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_ipc_owner": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_kill": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_lease": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_linux_immutable": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_mac_admin": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_mac_override": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_mknod": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_net_admin": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_net_bind_service": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_net_broadcast": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_net_raw": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_setfcap": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_setgid": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_setpcap": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_setuid": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_sys_admin": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_sys_boot": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_sys_chroot": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_sys_module": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_sys_nice": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_sys_pacct": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_sys_ptrace": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_sys_rawio": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_sys_resource": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_sys_time": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_sys_tty_config": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_syslog": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_capabilities_wake_alarm": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_ccf_assist": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_cfpc": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:broken|workaround|fixed)$"}}}}},
 	}},
-	"#Domain_features_gic": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "version", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aLitInt, s: "2"}, {k: aLitInt, s: "3"}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:host|2|3)$"}}}, {k: aNull}}},
 	}},
-	"#Domain_features_hap": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
-	"#Domain_features_hpt": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "resizing", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:enabled|disabled|required)$"}}}, {k: aNull}}},
 		{label: "maxpagesize", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_hpt_maxpagesize"}, typ: []gAlt{{k: aDef, s: "#Domain_features_hpt_maxpagesize"}, {k: aNull}}},
 	}},
-	"#Domain_features_hpt_maxpagesize": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_features_htm": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_hyperv": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:passthrough|custom)$"}}}, {k: aNull}}},
 		{label: "relaxed", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_hyperv_relaxed"}, typ: []gAlt{{k: aDef, s: "#Domain_features_hyperv_relaxed"}, {k: aNull}}},
 		{label: "vapic", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_hyperv_vapic"}, typ: []gAlt{{k: aDef, s: "#Domain_features_hyperv_vapic"}, {k: aNull}}},
@@ -2064,194 +2632,194 @@ var goDefs = map[string]*gDef{
 		{label: "emsr_bitmap", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_hyperv_emsr_bitmap"}, typ: []gAlt{{k: aDef, s: "#Domain_features_hyperv_emsr_bitmap"}, {k: aNull}}},
 		{label: "xmm_input", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_hyperv_xmm_input"}, typ: []gAlt{{k: aDef, s: "#Domain_features_hyperv_xmm_input"}, {k: aNull}}},
 	}},
-	"#Domain_features_hyperv_avic": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_hyperv_emsr_bitmap": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_hyperv_evmcs": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_hyperv_frequencies": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_hyperv_ipi": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_hyperv_reenlightenment": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_hyperv_relaxed": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_hyperv_reset": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_hyperv_runtime": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_hyperv_spinlocks": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 		{label: "retries", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
 	}},
-	"#Domain_features_hyperv_stimer": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "direct", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_hyperv_stimer_direct"}, typ: []gAlt{{k: aDef, s: "#Domain_features_hyperv_stimer_direct"}, {k: aNull}}},
 	}},
-	"#Domain_features_hyperv_stimer_direct": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_hyperv_synic": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_hyperv_tlbflush": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "direct", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_hyperv_tlbflush_direct"}, typ: []gAlt{{k: aDef, s: "#Domain_features_hyperv_tlbflush_direct"}, {k: aNull}}},
 		{label: "extended", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_hyperv_tlbflush_extended"}, typ: []gAlt{{k: aDef, s: "#Domain_features_hyperv_tlbflush_extended"}, {k: aNull}}},
 	}},
-	"#Domain_features_hyperv_tlbflush_direct": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_hyperv_tlbflush_extended": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_hyperv_vapic": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_hyperv_vendor_id": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 		{label: "value", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[^,]{0,12}))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_features_hyperv_vpindex": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_hyperv_xmm_input": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_ibs": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:broken|workaround|fixed-ibs|fixed-ccd|fixed-na)$"}}}}},
 	}},
-	"#Domain_features_ioapic": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "driver", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:qemu|kvm)$"}}}}},
 	}},
-	"#Domain_features_kvm": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "hidden", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_kvm_hidden"}, typ: []gAlt{{k: aDef, s: "#Domain_features_kvm_hidden"}, {k: aNull}}},
 		{label: "hint-dedicated", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_kvm_hint_dedicated"}, typ: []gAlt{{k: aDef, s: "#Domain_features_kvm_hint_dedicated"}, {k: aNull}}},
 		{label: "poll-control", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_kvm_poll_control"}, typ: []gAlt{{k: aDef, s: "#Domain_features_kvm_poll_control"}, {k: aNull}}},
 		{label: "pv-ipi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_kvm_pv_ipi"}, typ: []gAlt{{k: aDef, s: "#Domain_features_kvm_pv_ipi"}, {k: aNull}}},
 		{label: "dirty-ring", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_kvm_dirty_ring"}, typ: []gAlt{{k: aDef, s: "#Domain_features_kvm_dirty_ring"}, {k: aNull}}},
 	}},
-	"#Domain_features_kvm_dirty_ring": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 		{label: "size", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
 	}},
-	"#Domain_features_kvm_hidden": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_kvm_hint_dedicated": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_kvm_poll_control": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_kvm_pv_ipi": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_msrs": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unknown", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:ignore|fault)$"}}}}},
 	}},
-	"#Domain_features_nested_hv": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_pmu": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
-	"#Domain_features_ps2": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_pvspinlock": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
-	"#Domain_features_ras": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_sbbc": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:broken|workaround|fixed)$"}}}}},
 	}},
-	"#Domain_features_smm": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "tseg", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_smm_tseg"}, typ: []gAlt{{k: aDef, s: "#Domain_features_smm_tseg"}, {k: aNull}}},
 	}},
-	"#Domain_features_smm_tseg": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_features_tcg": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "tb-cache", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_tcg_tb_cache"}, typ: []gAlt{{k: aDef, s: "#Domain_features_tcg_tb_cache"}, {k: aNull}}},
 	}},
-	"#Domain_features_tcg_tb_cache": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_features_vmcoreinfo": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
-	"#Domain_features_vmport": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
-	"#Domain_features_xen": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "e820_host", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_xen_e820_host"}, typ: []gAlt{{k: aDef, s: "#Domain_features_xen_e820_host"}, {k: aNull}}},
 		{label: "passthrough", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_xen_passthrough"}, typ: []gAlt{{k: aDef, s: "#Domain_features_xen_passthrough"}, {k: aNull}}},
 	}},
-	"#Domain_features_xen_e820_host": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_features_xen_passthrough": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(sync_pt|share_pt)))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_idmap": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "uid", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_idmap_uid"}, typ: []gAlt{{k: aDef, s: "#Domain_idmap_uid"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_idmap_uid"}}}}},
 		{label: "gid", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_idmap_gid"}, typ: []gAlt{{k: aDef, s: "#Domain_idmap_gid"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_idmap_gid"}}}}},
 	}},
-	"#Domain_idmap_gid": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "start", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "target", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "count", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
-	"#Domain_idmap_uid": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "start", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "target", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "count", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
-	"#Domain_iommufd": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "enabled", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "fdgroup", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_iothreadids": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "iothread", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_iothreadids_iothread"}, typ: []gAlt{{k: aDef, s: "#Domain_iothreadids_iothread"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_iothreadids_iothread"}}}}},
 	}},
-	"#Domain_iothreadids_iothread": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "thread_pool_min", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "thread_pool_max", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "poll", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_iothreadids_iothread_poll"}, typ: []gAlt{{k: aDef, s: "#Domain_iothreadids_iothread_poll"}, {k: aNull}}},
 	}},
-	"#Domain_iothreadids_iothread_poll": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "max", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "grow", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "shrink", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "weight", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_keywrap": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "cipher", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_keywrap_cipher"}, typ: []gAlt{{k: aDef, s: "#Domain_keywrap_cipher"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_keywrap_cipher"}}}}},
 	}},
-	"#Domain_keywrap_cipher": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:aes|dea)$"}}}}},
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
 	}},
-	"#Domain_launchSecurity": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:sev|sev-snp|s390-pv)$"}}}}},
 		{label: "kernelHashes", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "authorKey", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
@@ -2272,20 +2840,20 @@ var goDefs = map[string]*gDef{
 		{label: "mrOwnerConfig", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "quoteGenerationService", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_launchSecurity_quoteGenerationService"}, typ: []gAlt{{k: aDef, s: "#Domain_launchSecurity_quoteGenerationService"}, {k: aNull}}},
 	}},
-	"#Domain_launchSecurity_quoteGenerationService": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "path", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_maxMemory": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "slots", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_memory": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "dumpCore", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_memoryBacking": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "hugepages", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_memoryBacking_hugepages"}, typ: []gAlt{{k: aDef, s: "#Domain_memoryBacking_hugepages"}, {k: aNull}}},
 		{label: "nosharepages", req: false, spec: xmlspec.Spec{Kind: "empty"}, typ: []gAlt{{k: aTrue}, {k: aStruct, def: &gDef{fields: []gField{}}}, {k: aNull}}},
 		{label: "locked", req: false, spec: xmlspec.Spec{Kind: "empty"}, typ: []gAlt{{k: aTrue}, {k: aStruct, def: &gDef{fields: []gField{}}}, {k: aNull}}},
@@ -2294,78 +2862,78 @@ var goDefs = map[string]*gDef{
 		{label: "allocation", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_memoryBacking_allocation"}, typ: []gAlt{{k: aDef, s: "#Domain_memoryBacking_allocation"}, {k: aNull}}},
 		{label: "discard", req: false, spec: xmlspec.Spec{Kind: "empty"}, typ: []gAlt{{k: aTrue}, {k: aStruct, def: &gDef{fields: []gField{}}}, {k: aNull}}},
 	}},
-	"#Domain_memoryBacking_access": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mode", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:shared|private)$"}}}}},
 	}},
-	"#Domain_memoryBacking_allocation": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:immediate|ondemand)$"}}}, {k: aNull}}},
 		{label: "threads", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_memoryBacking_hugepages": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "page", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_memoryBacking_hugepages_page"}, typ: []gAlt{{k: aDef, s: "#Domain_memoryBacking_hugepages_page"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_memoryBacking_hugepages_page"}}}}},
 	}},
-	"#Domain_memoryBacking_hugepages_page": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "nodeset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_memoryBacking_source": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:file|anonymous|memfd)$"}}}}},
 	}},
-	"#Domain_memtune": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "hard_limit", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_memtune_hard_limit"}, typ: []gAlt{{k: aDef, s: "#Domain_memtune_hard_limit"}, {k: aNull}}},
 		{label: "soft_limit", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_memtune_soft_limit"}, typ: []gAlt{{k: aDef, s: "#Domain_memtune_soft_limit"}, {k: aNull}}},
 		{label: "min_guarantee", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_memtune_min_guarantee"}, typ: []gAlt{{k: aDef, s: "#Domain_memtune_min_guarantee"}, {k: aNull}}},
 		{label: "swap_hard_limit", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_memtune_swap_hard_limit"}, typ: []gAlt{{k: aDef, s: "#Domain_memtune_swap_hard_limit"}, {k: aNull}}},
 	}},
-	"#Domain_memtune_hard_limit": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_memtune_min_guarantee": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_memtune_soft_limit": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_memtune_swap_hard_limit": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_namespace": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "lxc-sharenet", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_namespace_sharenet", NS: "http://libvirt.org/schemas/domain/lxc/1.0", Name: "sharenet"}, typ: []gAlt{{k: aDef, s: "#Domain_namespace_sharenet"}, {k: aNull}}},
 		{label: "lxc-shareipc", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_namespace_shareipc", NS: "http://libvirt.org/schemas/domain/lxc/1.0", Name: "shareipc"}, typ: []gAlt{{k: aDef, s: "#Domain_namespace_shareipc"}, {k: aNull}}},
 		{label: "lxc-shareuts", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_namespace_shareuts", NS: "http://libvirt.org/schemas/domain/lxc/1.0", Name: "shareuts"}, typ: []gAlt{{k: aDef, s: "#Domain_namespace_shareuts"}, {k: aNull}}},
 	}},
-	"#Domain_namespace_shareipc": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/domain/lxc/1.0"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:name|pid)$"}}}}},
 		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/domain/lxc/1.0"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 	}},
-	"#Domain_namespace_sharenet": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/domain/lxc/1.0"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:netns|name|pid)$"}}}}},
 		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/domain/lxc/1.0"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 	}},
-	"#Domain_namespace_shareuts": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/domain/lxc/1.0"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:name|pid)$"}}}}},
 		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/domain/lxc/1.0"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 	}},
-	"#Domain_numatune": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "memory", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_numatune_memory"}, typ: []gAlt{{k: aDef, s: "#Domain_numatune_memory"}, {k: aNull}}},
 		{label: "memnode", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_numatune_memnode"}, typ: []gAlt{{k: aDef, s: "#Domain_numatune_memnode"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_numatune_memnode"}}}}},
 	}},
-	"#Domain_numatune_memnode": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "cellid", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "mode", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:strict|preferred|interleave|restrictive)$"}}}}},
 		{label: "nodeset", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}}},
 	}},
-	"#Domain_numatune_memory": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:strict|preferred|interleave|restrictive)$"}}}, {k: aNull}}},
 		{label: "placement", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:static|auto)$"}}}, {k: aNull}}},
 		{label: "nodeset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_os": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "firmware", req: false, spec: xmlspec.Spec{Kind: "attr", OrElem: true, Def: "#Domain_os_firmware"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:bios|efi)$"}}}, {k: aDef, s: "#Domain_os_firmware"}, {k: aNull}}},
 		{label: "arch", req: false, spec: xmlspec.Spec{Kind: "attr", Child: "type"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:i686|x86_64|ia64|aarch64|alpha|armv6l|armv7l|cris|lm32|loongarch64|m68k|microblaze|microblazeel|mips|mipsel|mips64|mips64el|openrisc|parisc|parisc64|ppc|ppc64|ppc64le|ppcemb|riscv32|riscv64|s390|s390x|sh4|sh4eb|sparc|sparc64|unicore32|xtensa|xtensaeb)$"}}}, {k: aNull}}},
 		{label: "machine", req: false, spec: xmlspec.Spec{Kind: "attr", Child: "type"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:xenpv|xenfv|xenpvh|(?:[a-zA-Z0-9_\\.\\-]+))$"}}}, {k: aNull}}},
@@ -2398,36 +2966,36 @@ var goDefs = map[string]*gDef{
 		{label: "initgroup", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\+\\-]+))$"}}}, {k: aNull}}},
 		{label: "varstore", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_os_varstore"}, typ: []gAlt{{k: aDef, s: "#Domain_os_varstore"}, {k: aNull}}},
 	}},
-	"#Domain_os_acpi": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "table", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_os_acpi_table"}, typ: []gAlt{{k: aDef, s: "#Domain_os_acpi_table"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_os_acpi_table"}}}}},
 	}},
-	"#Domain_os_acpi_table": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:raw|rawset|slic|msdm)$"}}}}},
 		{label: "path", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_os_bios": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "useserial", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "rebootTimeout", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-32768"}, {op: "<=", arg: "32767"}}}, {k: aNull}}},
 	}},
-	"#Domain_os_boot": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "dev", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:hd|fd|cdrom|network)$"}}}}},
 	}},
-	"#Domain_os_bootmenu": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "enable", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}}},
 		{label: "timeout", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aNull}}},
 	}},
-	"#Domain_os_firmware": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "feature", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_os_firmware_feature"}, typ: []gAlt{{k: aDef, s: "#Domain_os_firmware_feature"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_os_firmware_feature"}}}}},
 	}},
-	"#Domain_os_firmware_feature": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "enabled", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}}},
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:enrolled-keys|secure-boot)$"}}}}},
 	}},
-	"#Domain_os_initenv": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z_]+[a-zA-Z0-9_]*))$"}}}}},
 		{label: "value", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_os_loader": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "readonly", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "secure", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:rom|pflash)$"}}}, {k: aNull}}},
@@ -2435,7 +3003,7 @@ var goDefs = map[string]*gDef{
 		{label: "format", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:raw|qcow2)$"}}}, {k: aNull}}},
 		{label: "path", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_os_nvram": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "template", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "templateFormat", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:raw|qcow2)$"}}}, {k: aNull}}},
 		{label: "format", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:raw|qcow2)$"}}}, {k: aNull}}},
@@ -2443,7 +3011,7 @@ var goDefs = map[string]*gDef{
 		{label: "path", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "source", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_os_nvram_source"}, typ: []gAlt{{k: aDef, s: "#Domain_os_nvram_source"}, {k: aNull}}},
 	}},
-	"#Domain_os_nvram_source": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "file", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+)|(?:\\[[^\\]]+\\] .+))$"}}}, {k: aNull}}},
 		{label: "fdgroup", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
@@ -2489,7 +3057,7 @@ var goDefs = map[string]*gDef{
 		{label: "mouse", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_os_nvram_source_mouse"}, typ: []gAlt{{k: aDef, s: "#Domain_os_nvram_source_mouse"}, {k: aNull}}},
 		{label: "clipboard", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_os_nvram_source_clipboard"}, typ: []gAlt{{k: aDef, s: "#Domain_os_nvram_source_clipboard"}, {k: aNull}}},
 	}},
-	"#Domain_os_nvram_source_address": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "domain", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
 		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
 		{label: "slot", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-1]?[0-9a-fA-F]))$"}}}, {k: aNull}}},
@@ -2497,68 +3065,68 @@ var goDefs = map[string]*gDef{
 		{label: "multifunction", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "zpci", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_os_nvram_source_address_zpci"}, typ: []gAlt{{k: aDef, s: "#Domain_os_nvram_source_address_zpci"}, {k: aNull}}},
 	}},
-	"#Domain_os_nvram_source_address_zpci": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "uid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "fid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_os_nvram_source_clipboard": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "copypaste", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_os_nvram_source_config": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "file", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}}},
 	}},
-	"#Domain_os_nvram_source_cookies": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "cookie", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_os_nvram_source_cookies_cookie"}, typ: []gAlt{{k: aDef, s: "#Domain_os_nvram_source_cookies_cookie"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_os_nvram_source_cookies_cookie"}}}}},
 	}},
-	"#Domain_os_nvram_source_cookies_cookie": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[!#$%&'*+\\-.0-9A-Z\\^_`a-z|~]+))$"}}}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:\"?[!#$%&'()*+\\-./0-9:>=<?@A-Z\\^_`\\[\\]a-z|~]+\"?))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_os_nvram_source_dataStore": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:file|block|dir|network|volume|nvme|vhostuser|vhostvdpa)$"}}}, {k: aNull}}},
 		{label: "format", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_mirror_format"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_mirror_format"}}},
 		{label: "source", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_os_nvram_source"}, typ: []gAlt{{k: aDef, s: "#Domain_os_nvram_source"}, {k: aNull}}},
 	}},
-	"#Domain_os_nvram_source_host": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "transport", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:tcp|rdma|unix)$"}}}, {k: aNull}}},
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9\\.\\-]+)|(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}, {k: aNull}}},
 		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "socket", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_os_nvram_source_identity": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "username", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\+\\-]+))$"}}}, {k: aNull}}},
 		{label: "keyfile", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "agentsock", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "user", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\+\\-]+))$"}}}, {k: aNull}}},
 		{label: "group", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\+\\-]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_os_nvram_source_initiator": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "iqn", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_os_nvram_source_initiator_iqn"}, typ: []gAlt{{k: aDef, s: "#Domain_os_nvram_source_initiator_iqn"}}},
 	}},
-	"#Domain_os_nvram_source_initiator_iqn": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 	}},
-	"#Domain_os_nvram_source_knownHosts": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "path", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}}},
 	}},
-	"#Domain_os_nvram_source_mouse": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_os_nvram_source_readahead": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
-	"#Domain_os_nvram_source_reconnect": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "enabled", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "timeout", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "delay", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_os_nvram_source_reservations": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "managed", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "enabled", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "migration", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "source", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_os_nvram_source_reservations_source"}, typ: []gAlt{{k: aDef, s: "#Domain_os_nvram_source_reservations_source"}, {k: aNull}}},
 	}},
-	"#Domain_os_nvram_source_reservations_source": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:unix)$"}}}}},
 		{label: "path", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}}},
 		{label: "mode", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:server|client)$"}}}}},
@@ -2574,91 +3142,91 @@ var goDefs = map[string]*gDef{
 		{label: "mouse", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_os_nvram_source_reservations_source_mouse"}, typ: []gAlt{{k: aDef, s: "#Domain_os_nvram_source_reservations_source_mouse"}, {k: aNull}}},
 		{label: "clipboard", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_os_nvram_source_reservations_source_clipboard"}, typ: []gAlt{{k: aDef, s: "#Domain_os_nvram_source_reservations_source_clipboard"}, {k: aNull}}},
 	}},
-	"#Domain_os_nvram_source_reservations_source_clipboard": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "copypaste", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_os_nvram_source_reservations_source_mouse": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_os_nvram_source_reservations_source_seclabel": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "model", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "labelskip", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "relabel", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "label", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_os_nvram_source_seclabel": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "model", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "relabel", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "labelskip", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aTrue}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:yes)$"}}}, {k: aNull}}},
 		{label: "label", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}, {k: aList, elem: []gAlt{{k: aInt}, {k: aString}}}}},
 	}},
-	"#Domain_os_nvram_source_slices": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "slice", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_os_nvram_source_slices_slice"}, typ: []gAlt{{k: aDef, s: "#Domain_os_nvram_source_slices_slice"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_os_nvram_source_slices_slice"}}}}},
 	}},
-	"#Domain_os_nvram_source_slices_slice": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:storage)$"}}}}},
 		{label: "offset", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
-	"#Domain_os_nvram_source_snapshot": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\+\\-]+))$"}}}}},
 	}},
-	"#Domain_os_nvram_source_ssl": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "verify", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}}},
 	}},
-	"#Domain_os_nvram_source_timeout": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "seconds", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
-	"#Domain_os_smbios": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mode", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:emulate|host|sysinfo)$"}}}}},
 	}},
-	"#Domain_os_varstore": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "path", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "template", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_override": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "qemu-device", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_override_device", NS: "http://libvirt.org/schemas/domain/qemu/1.0", Name: "device"}, typ: []gAlt{{k: aDef, s: "#Domain_override_device"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_override_device"}}}}},
 		{label: "device", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_override_device", NS: "http://libvirt.org/schemas/domain/qemu/1.0", Name: "device", Alias: "qemu-device"}, typ: []gAlt{{k: aDef, s: "#Domain_override_device"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_override_device"}}}}},
 	}},
-	"#Domain_override_device": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "alias", req: true, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/domain/qemu/1.0"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 		{label: "qemu-frontend", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_override_device_frontend", NS: "http://libvirt.org/schemas/domain/qemu/1.0", Name: "frontend"}, typ: []gAlt{{k: aDef, s: "#Domain_override_device_frontend"}, {k: aNull}}},
 		{label: "frontend", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_override_device_frontend", NS: "http://libvirt.org/schemas/domain/qemu/1.0", Name: "frontend", Alias: "qemu-frontend"}, typ: []gAlt{{k: aDef, s: "#Domain_override_device_frontend"}, {k: aNull}}},
 	}},
-	"#Domain_override_device_frontend": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "qemu-property", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_override_device_frontend_property", NS: "http://libvirt.org/schemas/domain/qemu/1.0", Name: "property"}, typ: []gAlt{{k: aDef, s: "#Domain_override_device_frontend_property"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_override_device_frontend_property"}}}}},
 		{label: "property", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_override_device_frontend_property", NS: "http://libvirt.org/schemas/domain/qemu/1.0", Name: "property", Alias: "qemu-property"}, typ: []gAlt{{k: aDef, s: "#Domain_override_device_frontend_property"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_override_device_frontend_property"}}}}},
 	}},
-	"#Domain_override_device_frontend_property": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/domain/qemu/1.0"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/domain/qemu/1.0"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:string|signed|unsigned|bool|remove)$"}}}}},
 		{label: "value", req: false, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/domain/qemu/1.0"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_perf": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "event", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_perf_event"}, typ: []gAlt{{k: aDef, s: "#Domain_perf_event"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_perf_event"}}}}},
 	}},
-	"#Domain_perf_event": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:cmt|mbmt|mbml|cpu_cycles|instructions|cache_references|cache_misses|branch_instructions|branch_misses|bus_cycles|stalled_cycles_frontend|stalled_cycles_backend|ref_cpu_cycles|cpu_clock|task_clock|page_faults|context_switches|cpu_migrations|page_faults_min|page_faults_maj|alignment_faults|emulation_faults)$"}}}}},
 		{label: "enabled", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}}},
 	}},
-	"#Domain_pm": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "suspend-to-mem", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_pm_suspend_to_mem"}, typ: []gAlt{{k: aDef, s: "#Domain_pm_suspend_to_mem"}, {k: aNull}}},
 		{label: "suspend-to-disk", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_pm_suspend_to_disk"}, typ: []gAlt{{k: aDef, s: "#Domain_pm_suspend_to_disk"}, {k: aNull}}},
 	}},
-	"#Domain_pm_suspend_to_disk": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "enabled", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 	}},
-	"#Domain_pm_suspend_to_mem": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "enabled", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 	}},
-	"#Domain_resource": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "partition", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "fibrechannel", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_resource_fibrechannel"}, typ: []gAlt{{k: aDef, s: "#Domain_resource_fibrechannel"}, {k: aNull}}},
 	}},
-	"#Domain_resource_fibrechannel": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "appid", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[ -~]{1,128}))$"}}}}},
 	}},
-	"#Domain_seclabel": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "model", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:dynamic|static|none)$"}}}, {k: aNull}}},
 		{label: "relabel", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
@@ -2666,19 +3234,19 @@ var goDefs = map[string]*gDef{
 		{label: "imagelabel", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "baselabel", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_shareipc": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "value", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_sharenet": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "value", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_shareuts": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "value", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_sysinfo": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:smbios|fwcfg)$"}}}}},
 		{label: "bios", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_sysinfo_bios"}, typ: []gAlt{{k: aDef, s: "#Domain_sysinfo_bios"}, {k: aNull}}},
 		{label: "system", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_sysinfo_system"}, typ: []gAlt{{k: aDef, s: "#Domain_sysinfo_system"}, {k: aNull}}},
@@ -2689,66 +3257,66 @@ var goDefs = map[string]*gDef{
 		{label: "processor", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_sysinfo_processor"}, typ: []gAlt{{k: aDef, s: "#Domain_sysinfo_processor"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_sysinfo_processor"}}}}},
 		{label: "memory_device", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_sysinfo_memory_device"}, typ: []gAlt{{k: aDef, s: "#Domain_sysinfo_memory_device"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_sysinfo_memory_device"}}}}},
 	}},
-	"#Domain_sysinfo_baseBoard": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "entry", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_sysinfo_baseBoard_entry"}, typ: []gAlt{{k: aDef, s: "#Domain_sysinfo_baseBoard_entry"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_sysinfo_baseBoard_entry"}}}}},
 	}},
-	"#Domain_sysinfo_baseBoard_entry": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:manufacturer|product|version|serial|asset|location)$"}}}}},
 		{label: "file", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "value", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_sysinfo_bios": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "entry", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_sysinfo_bios_entry"}, typ: []gAlt{{k: aDef, s: "#Domain_sysinfo_bios_entry"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_sysinfo_bios_entry"}}}}},
 	}},
-	"#Domain_sysinfo_bios_entry": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:vendor|version|date|release)$"}}}}},
 		{label: "file", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "value", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_sysinfo_chassis": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "entry", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_sysinfo_chassis_entry"}, typ: []gAlt{{k: aDef, s: "#Domain_sysinfo_chassis_entry"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_sysinfo_chassis_entry"}}}}},
 	}},
-	"#Domain_sysinfo_chassis_entry": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:manufacturer|version|serial|asset|sku)$"}}}}},
 		{label: "file", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "value", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_sysinfo_entry": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 		{label: "file", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "value", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_sysinfo_memory_device": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "entry", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_sysinfo_memory_device_entry"}, typ: []gAlt{{k: aDef, s: "#Domain_sysinfo_memory_device_entry"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_sysinfo_memory_device_entry"}}}}},
 	}},
-	"#Domain_sysinfo_memory_device_entry": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "file", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "value", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_sysinfo_oemStrings": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "entry", req: true, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aList, elem: []gAlt{{k: aInt}, {k: aString}}}}},
 	}},
-	"#Domain_sysinfo_processor": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "entry", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_sysinfo_processor_entry"}, typ: []gAlt{{k: aDef, s: "#Domain_sysinfo_processor_entry"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_sysinfo_processor_entry"}}}}},
 	}},
-	"#Domain_sysinfo_processor_entry": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "file", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "value", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_sysinfo_system": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "entry", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_sysinfo_system_entry"}, typ: []gAlt{{k: aDef, s: "#Domain_sysinfo_system_entry"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_sysinfo_system_entry"}}}}},
 	}},
-	"#Domain_sysinfo_system_entry": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:manufacturer|product|version|serial|uuid|sku|family)$"}}}}},
 		{label: "file", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "value", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Domain_throttlegroups": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "throttlegroup", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_throttlegroups_throttlegroup"}, typ: []gAlt{{k: aDef, s: "#Domain_throttlegroups_throttlegroup"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_throttlegroups_throttlegroup"}}}}},
 	}},
-	"#Domain_throttlegroups_throttlegroup": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "total_bytes_sec", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
 		{label: "read_bytes_sec", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
 		{label: "write_bytes_sec", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
@@ -2770,22 +3338,22 @@ var goDefs = map[string]*gDef{
 		{label: "read_iops_sec_max_length", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
 		{label: "write_iops_sec_max_length", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
 	}},
-	"#Domain_vcpu": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "placement", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:static|auto)$"}}}, {k: aNull}}},
 		{label: "cpuset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}, {k: aNull}}},
 		{label: "current", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Domain_vcpus": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "vcpu", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_vcpus_vcpu"}, typ: []gAlt{{k: aDef, s: "#Domain_vcpus_vcpu"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_vcpus_vcpu"}}}}},
 	}},
-	"#Domain_vcpus_vcpu": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "enabled", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}}},
 		{label: "hotpluggable", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "order", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Network": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "connections", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
 		{label: "ipv6", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "trustGuestRxFilters", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
@@ -2811,31 +3379,31 @@ var goDefs = map[string]*gDef{
 		{label: "dnsmasq:options", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_options", NS: "http://libvirt.org/schemas/network/dnsmasq/1.0", Name: "options", Alias: "dnsmasq-options"}, typ: []gAlt{{k: aDef, s: "#Network_options"}, {k: aNull}}},
 		{label: "option", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_option"}, typ: []gAlt{{k: aDef, s: "#Network_option"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Network_option"}}}}},
 	}},
-	"#Network_bandwidth": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "classID", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "inbound", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_bandwidth_inbound"}, typ: []gAlt{{k: aDef, s: "#Network_bandwidth_inbound"}, {k: aNull}}},
 		{label: "outbound", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_bandwidth_outbound"}, typ: []gAlt{{k: aDef, s: "#Network_bandwidth_outbound"}, {k: aNull}}},
 	}},
-	"#Network_bandwidth_inbound": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "average", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "peak", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "floor", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "burst", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Network_bandwidth_outbound": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "average", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "peak", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "floor", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "burst", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Network_bridge": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\.\\-\\\\:/]+))$"}}}, {k: aNull}}},
 		{label: "zone", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\-]+))$"}}}, {k: aNull}}},
 		{label: "stp", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "delay", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
 		{label: "macTableManager", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:kernel|libvirt)$"}}}, {k: aNull}}},
 	}},
-	"#Network_dns": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "enable", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "forwardPlainNames", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "forwarder", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_dns_forwarder"}, typ: []gAlt{{k: aDef, s: "#Network_dns_forwarder"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Network_dns_forwarder"}}}}},
@@ -2843,16 +3411,16 @@ var goDefs = map[string]*gDef{
 		{label: "srv", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_dns_srv"}, typ: []gAlt{{k: aDef, s: "#Network_dns_srv"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Network_dns_srv"}}}}},
 		{label: "host", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_dns_host"}, typ: []gAlt{{k: aDef, s: "#Network_dns_host"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Network_dns_host"}}}}},
 	}},
-	"#Network_dns_forwarder": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "addr", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}, {k: aNull}}},
 		{label: "domain", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9\\.\\-]+))$"}}}, {k: aNull}}},
 		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 	}},
-	"#Network_dns_host": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "ip", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}}},
 		{label: "hostname", req: true, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9\\.\\-]+))$"}}}, {k: aList, elem: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9\\.\\-]+))$"}}}}}}},
 	}},
-	"#Network_dns_srv": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "service", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 		{label: "protocol", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(tcp)|(udp)))$"}}}}},
 		{label: "domain", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9\\.\\-]+))$"}}}, {k: aNull}}},
@@ -2861,16 +3429,16 @@ var goDefs = map[string]*gDef{
 		{label: "priority", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aNull}}},
 		{label: "weight", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aNull}}},
 	}},
-	"#Network_dns_txt": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9\\.\\-]+))$"}}}}},
 		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 	}},
-	"#Network_domain": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9\\.\\-]+))$"}}}}},
 		{label: "localOnly", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "register", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 	}},
-	"#Network_forward": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "dev", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\.\\-\\\\:/]+))$"}}}, {k: aNull}}},
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:nat|route|open|bridge|passthrough|private|vepa|hostdev)$"}}}, {k: aNull}}},
 		{label: "managed", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
@@ -2880,7 +3448,7 @@ var goDefs = map[string]*gDef{
 		{label: "driver", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_forward_driver"}, typ: []gAlt{{k: aDef, s: "#Network_forward_driver"}, {k: aNull}}},
 		{label: "nat", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_forward_nat"}, typ: []gAlt{{k: aDef, s: "#Network_forward_nat"}, {k: aNull}}},
 	}},
-	"#Network_forward_address": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:pci)$"}}}}},
 		{label: "domain", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
 		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
@@ -2889,31 +3457,31 @@ var goDefs = map[string]*gDef{
 		{label: "multifunction", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "connections", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
 	}},
-	"#Network_forward_driver": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:kvm|vfio|xen)$"}}}, {k: aNull}}},
 		{label: "model", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\+\\-]+))$"}}}, {k: aNull}}},
 	}},
-	"#Network_forward_interface": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "dev", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\.\\-\\\\:/]+))$"}}}}},
 		{label: "connections", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
 	}},
-	"#Network_forward_nat": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "ipv6", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_forward_nat_address"}, typ: []gAlt{{k: aDef, s: "#Network_forward_nat_address"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Network_forward_nat_address"}}}}},
 		{label: "port", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_forward_nat_port"}, typ: []gAlt{{k: aDef, s: "#Network_forward_nat_port"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Network_forward_nat_port"}}}}},
 	}},
-	"#Network_forward_nat_address": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "start", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))))$"}}}}},
 		{label: "end", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))))$"}}}}},
 	}},
-	"#Network_forward_nat_port": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "start", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}}},
 		{label: "end", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}}},
 	}},
-	"#Network_forward_pf": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "dev", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\.\\-\\\\:/]+))$"}}}}},
 	}},
-	"#Network_ip": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}, {k: aNull}}},
 		{label: "netmask", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))))$"}}}, {k: aNull}}},
 		{label: "prefix", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
@@ -2922,58 +3490,58 @@ var goDefs = map[string]*gDef{
 		{label: "tftp", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_ip_tftp"}, typ: []gAlt{{k: aDef, s: "#Network_ip_tftp"}, {k: aNull}}},
 		{label: "dhcp", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_ip_dhcp"}, typ: []gAlt{{k: aDef, s: "#Network_ip_dhcp"}, {k: aNull}}},
 	}},
-	"#Network_ip_dhcp": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "range", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_ip_dhcp_range"}, typ: []gAlt{{k: aDef, s: "#Network_ip_dhcp_range"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Network_ip_dhcp_range"}}}}},
 		{label: "host", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_ip_dhcp_host"}, typ: []gAlt{{k: aDef, s: "#Network_ip_dhcp_host"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Network_ip_dhcp_host"}}}}},
 		{label: "bootp", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_ip_dhcp_bootp"}, typ: []gAlt{{k: aDef, s: "#Network_ip_dhcp_bootp"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Network_ip_dhcp_bootp"}}}}},
 	}},
-	"#Network_ip_dhcp_bootp": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "file", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:.+))$"}}}}},
 		{label: "server", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9\\.\\-]+))$"}}}, {k: aNull}}},
 	}},
-	"#Network_ip_dhcp_host": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mac", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-fA-F0-9][02468aAcCeE](:[a-fA-F0-9]{2}){5}))$"}}}, {k: aNull}}},
 		{label: "id", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0]{1,2}:[0]{0,1}[1]:[0]{1,2}:[0]{0,1}[a-fA-F1-9](:[a-fA-F0-9]{1,2}){4}(:[a-fA-F0-9]{1,2}){6,8})|(?:[0]{1,2}:[0]{0,1}[2](:[a-fA-F0-9]{1,2}){4}(:[a-fA-F0-9]{1,2}){1,124})|(?:[0]{1,2}:[0]{0,1}[3]:[0]{1,2}:[0]{0,1}[a-fA-F1-9](:[a-fA-F0-9]{1,2}){6,8})|(?:[0]{1,2}:[0]{0,1}[4](:[a-fA-F0-9]{1,2}){16}))$"}}}, {k: aNull}}},
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "ip", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}}},
 		{label: "lease", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_ip_dhcp_host_lease"}, typ: []gAlt{{k: aDef, s: "#Network_ip_dhcp_host_lease"}, {k: aNull}}},
 	}},
-	"#Network_ip_dhcp_host_lease": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "expiry", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:seconds|minutes|hours)$"}}}, {k: aNull}}},
 	}},
-	"#Network_ip_dhcp_range": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "start", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}}},
 		{label: "end", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}}},
 		{label: "lease", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_ip_dhcp_range_lease"}, typ: []gAlt{{k: aDef, s: "#Network_ip_dhcp_range_lease"}, {k: aNull}}},
 	}},
-	"#Network_ip_dhcp_range_lease": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "expiry", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:seconds|minutes|hours)$"}}}, {k: aNull}}},
 	}},
-	"#Network_ip_tftp": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "root", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 	}},
-	"#Network_mac": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "address", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-fA-F0-9][02468aAcCeE](:[a-fA-F0-9]{2}){5}))$"}}}}},
 	}},
-	"#Network_mtu": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}}},
 	}},
-	"#Network_option": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "value", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Network_options": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "dnsmasq-option", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_options_option", NS: "http://libvirt.org/schemas/network/dnsmasq/1.0", Name: "option"}, typ: []gAlt{{k: aDef, s: "#Network_options_option"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Network_options_option"}}}}},
 		{label: "dnsmasq:option", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_options_option", NS: "http://libvirt.org/schemas/network/dnsmasq/1.0", Name: "option", Alias: "dnsmasq-option"}, typ: []gAlt{{k: aDef, s: "#Network_options_option"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Network_options_option"}}}}},
 	}},
-	"#Network_options_option": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/network/dnsmasq/1.0"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 	}},
-	"#Network_port": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "isolated", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 	}},
-	"#Network_portgroup": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\.\\-\\\\:/]+))$"}}}}},
 		{label: "default", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "trustGuestRxFilters", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
@@ -2981,7 +3549,7 @@ var goDefs = map[string]*gDef{
 		{label: "bandwidth", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_bandwidth"}, typ: []gAlt{{k: aDef, s: "#Network_bandwidth"}, {k: aNull}}},
 		{label: "vlan", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_vlan"}, typ: []gAlt{{k: aDef, s: "#Network_vlan"}, {k: aNull}}},
 	}},
-	"#Network_route": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "family", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(ipv4)|(ipv6)))$"}}}, {k: aNull}}},
 		{label: "address", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}}},
 		{label: "netmask", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))))$"}}}, {k: aNull}}},
@@ -2989,11 +3557,11 @@ var goDefs = map[string]*gDef{
 		{label: "gateway", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}}},
 		{label: "metric", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Network_virtualport": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:802\\.1Qbg|802\\.1Qbh|openvswitch|midonet)$"}}}, {k: aNull}}},
 		{label: "parameters", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_virtualport_parameters"}, typ: []gAlt{{k: aDef, s: "#Network_virtualport_parameters"}, {k: aNull}}},
 	}},
-	"#Network_virtualport_parameters": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "managerid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
 		{label: "typeid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,6}))$"}}}, {k: aNull}}},
 		{label: "typeidversion", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
@@ -3001,15 +3569,15 @@ var goDefs = map[string]*gDef{
 		{label: "profileid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "interfaceid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-fA-F0-9]{32})|(?:[a-fA-F0-9]{8}\\-([a-fA-F0-9]{4}\\-){3}[a-fA-F0-9]{12}))$"}}}, {k: aNull}}},
 	}},
-	"#Network_vlan": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "trunk", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aTrue}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:yes)$"}}}, {k: aNull}}},
 		{label: "tag", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_vlan_tag"}, typ: []gAlt{{k: aDef, s: "#Network_vlan_tag"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Network_vlan_tag"}}}}},
 	}},
-	"#Network_vlan_tag": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}}},
 		{label: "nativeMode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:tagged|untagged)$"}}}, {k: aNull}}},
 	}},
-	"#Pool": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:dir|fs|netfs|logical|disk|iscsi|iscsi-direct|scsi|mpath|rbd|sheepdog|gluster|zfs|vstorage)$"}}}}},
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[^/\\n]+))$"}}}, {k: aNull}}},
 		{label: "uuid", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-fA-F0-9]{32})|(?:[a-fA-F0-9]{8}\\-([a-fA-F0-9]{4}\\-){3}[a-fA-F0-9]{12}))$"}}}, {k: aNull}}},
@@ -3024,47 +3592,47 @@ var goDefs = map[string]*gDef{
 		{label: "rbd-config_opts", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_config_opts", NS: "http://libvirt.org/schemas/storagepool/rbd/1.0", Name: "config_opts"}, typ: []gAlt{{k: aDef, s: "#Pool_config_opts"}, {k: aNull}}},
 		{label: "option", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_option"}, typ: []gAlt{{k: aDef, s: "#Pool_option"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Pool_option"}}}}},
 	}},
-	"#Pool_allocation": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Pool_available": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Pool_capacity": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Pool_config_opts": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "rbd-option", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_config_opts_option", NS: "http://libvirt.org/schemas/storagepool/rbd/1.0", Name: "option"}, typ: []gAlt{{k: aDef, s: "#Pool_config_opts_option"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Pool_config_opts_option"}}}}},
 	}},
-	"#Pool_config_opts_option": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/storagepool/rbd/1.0"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/storagepool/rbd/1.0"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 	}},
-	"#Pool_features": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "cow", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_features_cow"}, typ: []gAlt{{k: aDef, s: "#Pool_features_cow"}, {k: aNull}}},
 	}},
-	"#Pool_features_cow": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}}},
 	}},
-	"#Pool_mount_opts": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "fs-option", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_mount_opts_option", NS: "http://libvirt.org/schemas/storagepool/fs/1.0", Name: "option"}, typ: []gAlt{{k: aDef, s: "#Pool_mount_opts_option"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Pool_mount_opts_option"}}}}},
 	}},
-	"#Pool_mount_opts_option": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr", NS: "http://libvirt.org/schemas/storagepool/fs/1.0"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 	}},
-	"#Pool_option": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Pool_refresh": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "volume", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_refresh_volume"}, typ: []gAlt{{k: aDef, s: "#Pool_refresh_volume"}, {k: aNull}}},
 	}},
-	"#Pool_refresh_volume": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "allocation", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:default|capacity)$"}}}, {k: aNull}}},
 	}},
-	"#Pool_source": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "vendor", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_source_vendor"}, typ: []gAlt{{k: aDef, s: "#Pool_source_vendor"}, {k: aNull}}},
 		{label: "product", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_source_product"}, typ: []gAlt{{k: aDef, s: "#Pool_source_product"}, {k: aNull}}},
 		{label: "device", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_source_device"}, typ: []gAlt{{k: aDef, s: "#Pool_source_device"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Pool_source_device"}}}}},
@@ -3077,7 +3645,7 @@ var goDefs = map[string]*gDef{
 		{label: "auth", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_source_auth"}, typ: []gAlt{{k: aDef, s: "#Pool_source_auth"}, {k: aNull}}},
 		{label: "adapter", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_source_adapter"}, typ: []gAlt{{k: aDef, s: "#Pool_source_adapter"}, {k: aNull}}},
 	}},
-	"#Pool_source_adapter": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:scsi_host|fc_host)$"}}}, {k: aNull}}},
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "parent", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
@@ -3089,89 +3657,89 @@ var goDefs = map[string]*gDef{
 		{label: "wwpn", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{16}))$"}}}, {k: aNull}}},
 		{label: "parentaddr", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_source_adapter_parentaddr"}, typ: []gAlt{{k: aDef, s: "#Pool_source_adapter_parentaddr"}, {k: aNull}}},
 	}},
-	"#Pool_source_adapter_parentaddr": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unique_id", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "address", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_source_adapter_parentaddr_address"}, typ: []gAlt{{k: aDef, s: "#Pool_source_adapter_parentaddr_address"}}},
 	}},
-	"#Pool_source_adapter_parentaddr_address": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "domain", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
 		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
 		{label: "slot", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-1]?[0-9a-fA-F]))$"}}}, {k: aNull}}},
 		{label: "function", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-7]))$"}}}, {k: aNull}}},
 		{label: "multifunction", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
-	"#Pool_source_auth": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:chap|ceph)$"}}}}},
 		{label: "username", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 		{label: "secret", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_source_auth_secret"}, typ: []gAlt{{k: aDef, s: "#Pool_source_auth_secret"}}},
 	}},
-	"#Pool_source_auth_secret": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "uuid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "usage", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Pool_source_device": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "path", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+)|(?:[a-zA-Z0-9_\\+\\-]+)|(?:iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-zA-Z0-9\\.\\-]+(:.+)?))$"}}}}},
 		{label: "part_separator", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "freeExtent", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_source_device_freeExtent"}, typ: []gAlt{{k: aDef, s: "#Pool_source_device_freeExtent"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Pool_source_device_freeExtent"}}}}},
 	}},
-	"#Pool_source_device_freeExtent": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "start", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "end", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
-	"#Pool_source_dir": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "path", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:/.*)|(?:.+))$"}}}}},
 	}},
-	"#Pool_source_format": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:auto|ext2|ext3|ext4|ufs|iso9660|udf|gfs|gfs2|vfat|hfs\\+|xfs|ocfs2|vmfs|nfs|cifs|glusterfs|unknown|lvm2|dos|dvh|gpt|mac|bsd|pc98|sun)$"}}}}},
 		{label: "vendor", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_source_vendor"}, typ: []gAlt{{k: aDef, s: "#Pool_source_vendor"}, {k: aNull}}},
 		{label: "product", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_source_product"}, typ: []gAlt{{k: aDef, s: "#Pool_source_product"}, {k: aNull}}},
 	}},
-	"#Pool_source_host": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9\\.\\-]+)|(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}}},
 		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aNull}}},
 	}},
-	"#Pool_source_initiator": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "iqn", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_source_initiator_iqn"}, typ: []gAlt{{k: aDef, s: "#Pool_source_initiator_iqn"}}},
 	}},
-	"#Pool_source_initiator_iqn": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 	}},
-	"#Pool_source_product": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 	}},
-	"#Pool_source_protocol": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "ver", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 	}},
-	"#Pool_source_vendor": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 	}},
-	"#Pool_target": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "path", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "permissions", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_target_permissions"}, typ: []gAlt{{k: aDef, s: "#Pool_target_permissions"}, {k: aNull}}},
 		{label: "timestamps", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_target_timestamps"}, typ: []gAlt{{k: aDef, s: "#Pool_target_timestamps"}, {k: aNull}}},
 		{label: "encryption", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_target_encryption"}, typ: []gAlt{{k: aDef, s: "#Pool_target_encryption"}, {k: aNull}}},
 	}},
-	"#Pool_target_encryption": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "format", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "secret", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_target_encryption_secret"}, typ: []gAlt{{k: aDef, s: "#Pool_target_encryption_secret"}, {k: aNull}}},
 		{label: "cipher", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_target_encryption_cipher"}, typ: []gAlt{{k: aDef, s: "#Pool_target_encryption_cipher"}, {k: aNull}}},
 		{label: "ivgen", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_target_encryption_ivgen"}, typ: []gAlt{{k: aDef, s: "#Pool_target_encryption_ivgen"}, {k: aNull}}},
 	}},
-	"#Pool_target_encryption_cipher": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "size", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "hash", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Pool_target_encryption_ivgen": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "hash", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Pool_target_encryption_secret": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "uuid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Pool_target_permissions": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
 			{label: "octal", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-7]+))$"}}}, {k: aNull}}},
 		}}}, {k: aNull}}},
@@ -3185,25 +3753,25 @@ var goDefs = map[string]*gDef{
 			{label: "MAC", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		}}}, {k: aNull}}},
 	}},
-	"#Pool_target_timestamps": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "atime", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "mtime", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "ctime", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Secret": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "ephemeral", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "private", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "uuid", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-fA-F0-9]{32})|(?:[a-fA-F0-9]{8}\\-([a-fA-F0-9]{4}\\-){3}[a-fA-F0-9]{12}))$"}}}, {k: aNull}}},
 		{label: "description", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "usage", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Secret_usage"}, typ: []gAlt{{k: aDef, s: "#Secret_usage"}, {k: aNull}}},
 	}},
-	"#Secret_usage": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:volume|ceph|iscsi|tls|vtpm)$"}}}}},
 		{label: "volume", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[^/\\n]+))$"}}}, {k: aNull}}},
 		{label: "target", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[^/\\n]+))$"}}}, {k: aNull}}},
 	}},
-	"#Volume": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:file|block|dir|network|netdir)$"}}}, {k: aNull}}},
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[^/]+))$"}}}}},
 		{label: "key", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
@@ -3214,36 +3782,36 @@ var goDefs = map[string]*gDef{
 		{label: "target", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Volume_target"}, typ: []gAlt{{k: aDef, s: "#Volume_target"}, {k: aNull}}},
 		{label: "backingStore", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Volume_backingStore"}, typ: []gAlt{{k: aDef, s: "#Volume_backingStore"}, {k: aNull}}},
 	}},
-	"#Volume_allocation": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Volume_backingStore": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "path", req: true, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}}},
 		{label: "format", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Volume_target_format"}, typ: []gAlt{{k: aDef, s: "#Volume_target_format"}, {k: aNull}}},
 		{label: "permissions", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Volume_target_permissions"}, typ: []gAlt{{k: aDef, s: "#Volume_target_permissions"}, {k: aNull}}},
 		{label: "timestamps", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Volume_target_timestamps"}, typ: []gAlt{{k: aDef, s: "#Volume_target_timestamps"}, {k: aNull}}},
 	}},
-	"#Volume_capacity": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Volume_physical": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Volume_source": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "device", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Volume_source_device"}, typ: []gAlt{{k: aDef, s: "#Volume_source_device"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Volume_source_device"}}}}},
 	}},
-	"#Volume_source_device": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "path", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}}},
 		{label: "extent", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Volume_source_device_extent"}, typ: []gAlt{{k: aDef, s: "#Volume_source_device_extent"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Volume_source_device_extent"}}}}},
 	}},
-	"#Volume_source_device_extent": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "start", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "end", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
-	"#Volume_target": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "path", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "format", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Volume_target_format"}, typ: []gAlt{{k: aDef, s: "#Volume_target_format"}, {k: aNull}}},
 		{label: "permissions", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Volume_target_permissions"}, typ: []gAlt{{k: aDef, s: "#Volume_target_permissions"}, {k: aNull}}},
@@ -3254,40 +3822,40 @@ var goDefs = map[string]*gDef{
 		{label: "clusterSize", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Volume_target_clusterSize"}, typ: []gAlt{{k: aDef, s: "#Volume_target_clusterSize"}, {k: aNull}}},
 		{label: "features", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Volume_target_features"}, typ: []gAlt{{k: aDef, s: "#Volume_target_features"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Volume_target_features"}}}}},
 	}},
-	"#Volume_target_clusterSize": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
-	"#Volume_target_encryption": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "format", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:default|qcow|luks|luks2|luks-any)$"}}}}},
 		{label: "engine", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:qemu|librbd)$"}}}, {k: aNull}}},
 		{label: "secret", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Volume_target_encryption_secret"}, typ: []gAlt{{k: aDef, s: "#Volume_target_encryption_secret"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Volume_target_encryption_secret"}}}}},
 		{label: "cipher", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Volume_target_encryption_cipher"}, typ: []gAlt{{k: aDef, s: "#Volume_target_encryption_cipher"}, {k: aNull}}},
 		{label: "ivgen", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Volume_target_encryption_ivgen"}, typ: []gAlt{{k: aDef, s: "#Volume_target_encryption_ivgen"}, {k: aNull}}},
 	}},
-	"#Volume_target_encryption_cipher": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "hash", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Volume_target_encryption_ivgen": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
 		{label: "hash", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Volume_target_encryption_secret": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:passphrase)$"}}}}},
 		{label: "uuid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-fA-F0-9]{32})|(?:[a-fA-F0-9]{8}\\-([a-fA-F0-9]{4}\\-){3}[a-fA-F0-9]{12}))$"}}}, {k: aNull}}},
 		{label: "usage", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
-	"#Volume_target_features": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "lazy_refcounts", req: false, spec: xmlspec.Spec{Kind: "empty"}, typ: []gAlt{{k: aTrue}, {k: aStruct, def: &gDef{fields: []gField{}}}, {k: aNull}}},
 		{label: "extended_l2", req: false, spec: xmlspec.Spec{Kind: "empty"}, typ: []gAlt{{k: aTrue}, {k: aStruct, def: &gDef{fields: []gField{}}}, {k: aNull}}},
 	}},
-	"#Volume_target_format": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:unknown|raw|dir|bochs|cloop|dmg|iso|vpc|vdi|fat|vhd|ploop|luks|cow|qcow|qcow2|qed|vmdk|none|auto|ext2|ext3|ext4|ufs|iso9660|udf|gfs|gfs2|vfat|hfs\\+|xfs|ocfs2|vmfs|linux|fat16|fat32|linux-swap|linux-lvm|linux-raid|extended)$"}}}}},
 	}},
-	"#Volume_target_permissions": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
 			{label: "octal", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-7]+))$"}}}, {k: aNull}}},
 		}}}, {k: aNull}}},
@@ -3301,7 +3869,7 @@ var goDefs = map[string]*gDef{
 			{label: "MAC", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		}}}, {k: aNull}}},
 	}},
-	"#Volume_target_timestamps": &gDef{fields: []gField{
+	{fields: []gField{
 		{label: "atime", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+(\\.[0-9]{0,9})?))$"}}}, {k: aNull}}},
 		{label: "btime", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+(\\.[0-9]{0,9})?))$"}}}, {k: aNull}}},
 		{label: "ctime", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+(\\.[0-9]{0,9})?))$"}}}, {k: aNull}}},

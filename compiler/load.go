@@ -12,6 +12,7 @@ import (
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/load"
 	"cuelang.org/go/cue/token"
@@ -217,6 +218,16 @@ func fileError(arg string, err error) error {
 // …/templates) finds them, so user packages need no registry and no copy
 // of them.
 func (s *Schema) loadCUE(in Input) (cue.Value, error) {
+	inst, err := s.cueInstance(in)
+	if err != nil {
+		return cue.Value{}, err
+	}
+	v := s.ctx.BuildInstance(inst)
+	return v, v.Err()
+}
+
+// cueInstance is loadCUE's package, loaded but not yet evaluated.
+func (s *Schema) cueInstance(in Input) (*build.Instance, error) {
 	pkgDir := ""
 	args := make([]string, len(in.Args))
 	for i, a := range in.Args {
@@ -230,7 +241,7 @@ func (s *Schema) loadCUE(in Input) (cue.Value, error) {
 		}
 		fi, err := os.Stat(p)
 		if err != nil {
-			return cue.Value{}, fileError(a, err)
+			return nil, fileError(a, err)
 		}
 		d := p
 		if !fi.IsDir() {
@@ -239,21 +250,21 @@ func (s *Schema) loadCUE(in Input) (cue.Value, error) {
 			// would make the input silently empty.
 			switch ext := filepath.Ext(p); {
 			case ext == ".xml":
-				return cue.Value{}, fmt.Errorf("%s is libvirt XML: turn it into CUE with nixvirt import %s, or name it as an entry's definition in a configuration", a, a)
+				return nil, fmt.Errorf("%s is libvirt XML: turn it into CUE with nixvirt import %s, or name it as an entry's definition in a configuration", a, a)
 			case ext != ".cue" && ext != ".json":
-				return cue.Value{}, fmt.Errorf("%s: give .cue or .json files, or a package directory", a)
+				return nil, fmt.Errorf("%s: give .cue or .json files, or a package directory", a)
 			}
 		} else if files, _ := filepath.Glob(filepath.Join(p, "*.cue")); len(files) == 0 {
 			where := a
 			if filepath.Clean(a) == "." {
 				where = "the current directory"
 			}
-			return cue.Value{}, fmt.Errorf("%s has no .cue files: give a package directory, .cue files or .json files (nixvirt vet ./host)", where)
+			return nil, fmt.Errorf("%s has no .cue files: give a package directory, .cue files or .json files (nixvirt vet ./host)", where)
 		}
 		if pkgDir == "" {
 			pkgDir = d
 		} else if fi.IsDir() || d != pkgDir {
-			return cue.Value{}, fmt.Errorf("%s: give one package directory, or files of one directory", a)
+			return nil, fmt.Errorf("%s: give one package directory, or files of one directory", a)
 		}
 		args[i] = p
 	}
@@ -275,7 +286,7 @@ func (s *Schema) loadCUE(in Input) (cue.Value, error) {
 		}
 		rel, err := filepath.Rel(root, a)
 		if err != nil {
-			return cue.Value{}, err
+			return nil, err
 		}
 		args[i] = "./" + filepath.ToSlash(rel)
 	}
@@ -295,13 +306,12 @@ func (s *Schema) loadCUE(in Input) (cue.Value, error) {
 	cfg := &load.Config{Dir: root, ModuleRoot: root, Overlay: overlay, Stdin: bytes.NewReader(in.Stdin)}
 	insts := load.Instances(args, cfg)
 	if len(insts) != 1 {
-		return cue.Value{}, fmt.Errorf("%d packages given; give one package or a list of files of one package", len(insts))
+		return nil, fmt.Errorf("%d packages given; give one package or a list of files of one package", len(insts))
 	}
 	if err := insts[0].Err; err != nil {
-		return cue.Value{}, err
+		return nil, err
 	}
-	v := s.ctx.BuildInstance(insts[0])
-	return v, v.Err()
+	return insts[0], nil
 }
 
 // templateFiles are the embedded templates, read once.

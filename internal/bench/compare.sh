@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Whole-process benchmark: nixvirt's export and vet of 1, 100 and 1000
 # typical domains given as JSON in NixVirt's vocabulary (internal/testconfig),
+# and their export from CUE, written out and with a template of the user's,
 # beside NixVirt's own generator (nix-instantiate --eval --strict of
 # generate-xml/domain.nix over the same definitions, all in one evaluation)
 # when nix-instantiate and a NixVirt tree are present.
 #
-#   sh internal/bench/compare.sh [RUNS]          # default 7 runs per command
-#   NIXVIRT_TREE=/path/to/NixVirt sh internal/bench/compare.sh
-#   BENCH_CUE=0 sh internal/bench/compare.sh   # leave out the CUE rows (slow)
+#   bash internal/bench/compare.sh [RUNS]        # default 7 runs per command
+#   NIXVIRT_TREE=/path/to/NixVirt bash internal/bench/compare.sh
+#   BENCH_CUE=0 bash internal/bench/compare.sh # leave out the CUE rows
 #
 # The commands run alternately, RUNS times each, and the median wall time
 # is printed with the peak resident memory (GNU time's %M) of the median
@@ -51,7 +52,7 @@ median() {
 	sort -n "$work/$1" | awk '{t[NR]=$1; m[NR]=$2} END {i=int((NR+1)/2); printf "%.3f %.0f", t[i]/1e6, m[i]/1024}'
 }
 
-printf '%-34s %9s %7s %9s %7s %7s\n' work nixvirt MB NixVirt MB ratio
+printf '%-42s %9s %7s %9s %7s %7s\n' work nixvirt MB NixVirt MB ratio
 for n in 1 100 1000; do
 	d=$work/n$n
 	mkdir -p "$d"
@@ -68,6 +69,8 @@ for n in 1 100 1000; do
 		if [ "${BENCH_CUE:-1}" != 0 ]; then
 			rm -rf "$d/out"
 			measure "cue$n" "$nixvirt" export --out "$d/out" "$d/host.cue"
+			rm -rf "$d/out"
+			measure "template$n" "$nixvirt" export --out "$d/out" "$d/template.cue"
 		fi
 		if [ -n "$have_nix" ]; then
 			measure "nix$n" nix-instantiate --eval --strict -E \
@@ -77,17 +80,18 @@ for n in 1 100 1000; do
 	nix="- -"
 	[ -n "$have_nix" ] && nix=$(median "nix$n")
 	cmds="export vet"
-	[ "${BENCH_CUE:-1}" != 0 ] && cmds="$cmds cue"
+	[ "${BENCH_CUE:-1}" != 0 ] && cmds="$cmds cue template"
 	for cmd in $cmds; do
 		case $cmd in
 		export) what="export, JSON" ;;
 		vet) what="vet, JSON" ;;
 		cue) what="export --out, CUE" ;;
+		template) what="export --out, CUE template" ;;
 		esac
 		read -r t m <<<"$(median "$cmd$n")"
 		read -r nt nm <<<"$nix"
 		ratio=-
 		[ -n "$have_nix" ] && ratio=$(awk -v a="$t" -v b="$nt" 'BEGIN {printf "%.2f", a/b}')
-		printf '%-34s %8ss %7s %8ss %7s %7s\n' "$n domains, $what" "$t" "$m" "$nt" "$nm" "$ratio"
+		printf '%-42s %8ss %7s %8ss %7s %7s\n' "$n domains, $what" "$t" "$m" "$nt" "$nm" "$ratio"
 	done
 done

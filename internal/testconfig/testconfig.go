@@ -38,6 +38,41 @@ func Domains(n int) string {
 	return b.String()
 }
 
+// DomainsTemplate is Domains written as a user writes many alike
+// guests: one template of their own (#Typical, in plain CUE, importing
+// nothing) and a line per domain giving its index and UUID.
+func DomainsTemplate(n int) string {
+	var b strings.Builder
+	b.WriteString(`#Typical: {
+	#index: int
+	#uuid:  string
+	definition: {
+		type: "kvm"
+		uuid: "c7a5fdbd-cdaf-9455-926a-\(#uuid)"
+		memory: {count: 4, unit: "GiB"}
+		vcpu: {placement: "static", count: 2}
+		os: {type: "hvm", arch: "x86_64", machine: "q35", boot: dev: "hd"}
+		features: {acpi: {}, apic: {}}
+		cpu: mode: "host-passthrough"
+		devices: {
+			emulator: "/usr/bin/qemu-system-x86_64"
+			disk: {type: "volume", device: "disk", driver: {name: "qemu", type: "qcow2", cache: "none"}, source: {pool: "vms", volume: "vm\(#index).qcow2"}, target: {dev: "vda", bus: "virtio"}}
+			interface: {type: "network", source: network: "default", model: type: "virtio"}
+			channel: {type: "unix", target: {type: "virtio", name: "org.qemu.guest_agent.0"}}
+			rng: {model: "virtio", backend: {model: "random", source: "/dev/urandom"}}
+		}
+	}
+}
+
+connections: "qemu:///system": domains: {
+`)
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "\tvm%d: #Typical & {#index: %d, #uuid: \"%012d\"}\n", i, i, i)
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
 // Domain is the i-th typical domain of Domains as a JSON value (a map),
 // named: NixVirt's attrset of it.
 func Domain(i int) map[string]any {

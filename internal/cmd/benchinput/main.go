@@ -1,7 +1,9 @@
 // Command benchinput writes the inputs of internal/bench/compare.sh: n
 // typical domains (internal/testconfig) as a whole-host configuration in
 // JSON (host.json), the first of them as a single document (one.json), and
-// their definitions as a JSON list for NixVirt's generator (nixvirt.json).
+// their definitions as a JSON list for NixVirt's generator (nixvirt.json),
+// and the configuration in CUE, written out (host.cue) and with a template
+// (template.cue).
 package main
 
 import (
@@ -24,6 +26,7 @@ func main() {
 		"nixvirt.json": testconfig.DefinitionsJSON(*n),
 		"one.json":     append(one, '\n'),
 		"host.cue":     []byte(testconfig.Domains(*n)),
+		"template.cue": []byte(testconfig.DomainsTemplate(*n)),
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(*dir, name), data, 0o644); err != nil {

@@ -1,0 +1,216 @@
+package compiler
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	cuejson "cuelang.org/go/encoding/json"
+
+	"nixvirt.dev/nixvirt/internal/testconfig"
+)
+
+// cueDocument compiles a CUE file of one document as the CUE path does
+// (Run: the fast schema variant, then the exact one, which decides).
+func cueDocument(in Input, k Kind) (string, error) {
+	var out string
+	err := Run(func(s *Schema) error {
+		v, err := s.Load(in, "")
+		if err != nil {
+			return err
+		}
+		u, err := s.Check(v, k)
+		if err != nil {
+			return err
+		}
+		out, err = s.Export(u, k)
+		return err
+	})
+	return out, err
+}
+
+// cueConfig compiles a whole-host configuration in CUE as the CUE path
+// does (plan and apply take the same path): the decoded configuration,
+// with each object's XML by "kind/name".
+func cueConfig(in Input) (*Config, map[string]string, error) {
+	var cfg *Config
+	var out map[string]string
+	err := Run(func(s *Schema) error {
+		out = map[string]string{}
+		v, err := s.Load(in, "")
+		if err != nil {
+			return err
+		}
+		u, err := s.CheckConfig(v)
+		if err != nil {
+			return err
+		}
+		if cfg, err = s.Config(u, in.Dir); err != nil {
+			return err
+		}
+		for _, o := range cfg.Objects {
+			x, err := s.Compile(o)
+			if err != nil {
+				return err
+			}
+			out[string(o.Kind)+"/"+o.Name] = x
+		}
+		return nil
+	})
+	return cfg, out, err
+}
+
+// TestCUEValuesMatchSchema writes every document of equivalenceDocs, and
+// mutations of each, as a CUE file and compiles it with the Go checker's
+// CUE path and with the schema: whatever the fast path accepts, the schema
+// accepts with the same XML, and a valid document without null (which CUE
+// keeps and the fast path leaves to the schema) takes the fast path.
+func TestCUEValuesMatchSchema(t *testing.T) {
+	docs := equivalenceDocs(t, mustSchema(t))
+	names := make([]string, 0, len(docs))
+	for n := range docs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	dir := t.TempDir()
+	rng := rand.New(rand.NewSource(2))
+	compared, fast := 0, 0
+	compare := func(name string, k Kind, data []byte) {
+		t.Helper()
+		x, err := cuejson.Extract("doc.json", data)
+		if err != nil {
+			return
+		}
+		src, err := FormatCUE(x, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "doc.cue"), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		in := Input{Dir: dir, Args: []string{"doc.cue"}}
+		got, ok := FastDocument(in, k)
+		want, werr := cueDocument(in, k)
+		compared++
+		if ok {
+			fast++
+		}
+		switch {
+		case ok && werr != nil:
+			t.Errorf("%s: the fast path accepts it, the schema does not (%v):\n%s", name, werr, src)
+		case ok && got != want:
+			t.Errorf("%s: the XML differs:\nGo:\n%s\nCUE:\n%s", name, got, want)
+		case !ok && werr == nil && !strings.Contains(string(data), "null"):
+			t.Errorf("%s: the schema accepts it, the fast path leaves it to the schema:\n%s", name, src)
+		}
+	}
+	for _, name := range names {
+		k, data := docs[name].kind, docs[name].data
+		compare(name, k, data)
+		for i := 0; i < 2; i++ {
+			if m, what := mutate(rng, data); m != nil {
+				compare(fmt.Sprintf("%s (%s)", name, what), k, m)
+			}
+		}
+	}
+	t.Logf("%d documents compared, %d taken by the fast path", compared, fast)
+	if fast < 10 {
+		t.Fatalf("only %d documents took the fast path", fast)
+	}
+}
+
+// TestCUEValuesConfig compiles whole-host configurations in CUE with the
+// fast path and with the exact schema. Each case says whether the fast
+// path takes it; when it does, the objects and XML are the schema's.
+func TestCUEValuesConfig(t *testing.T) {
+	const typical = `definition: {type: "kvm", os: type: "hvm", memory: {count: 1, unit: "GiB"}}`
+	cases := []struct {
+		name, src string
+		fast      bool
+	}{
+		{"the benchmark's template", testconfig.DomainsTemplate(3), true},
+		{"written out", testconfig.Domains(2), true},
+		{"defaults in a document", `
+#T: {#mem: *1 | int, definition: {type: "kvm", os: type: "hvm", memory: {count: #mem, unit: *"GiB" | "MiB"}}}
+connections: "test:///default": domains: {a: #T & {#mem: 2}, b: #T & {definition: memory: unit: "MiB"}}`, true},
+		{"a default the schema refuses", `
+connections: "test:///default": domains: a: definition: {type: *"no-such-type" | "kvm", os: type: "hvm", memory: {count: 1, unit: "GiB"}}`, false},
+		{"entries and connections", `
+connections: {
+	"test:///default": {shutdownTimeout: 30, networks: lab: {definition: forward: mode: "nat", active: true}, domains: [{definition: {name: "web", type: "kvm", os: type: "hvm", memory: {count: 1, unit: "GiB"}}}]}
+	"qemu:///session": domains: {}
+}`, true},
+		{"definitions and hidden fields beside the values", `
+#T: {#index: int, _note: "x", definition: {#size: 1, type: "kvm", os: type: "hvm", memory: {count: #size, unit: "GiB"}}}
+connections: "test:///default": domains: web: #T & {#index: 1}`, true},
+		{"a default for an entry's field", `
+connections: "test:///default": domains: web: {` + typical + `, present: *false | bool}`, false},
+		{"a value left open", `
+connections: "test:///default": domains: web: definition: {type: "kvm", os: type: "hvm", memory: {count: int, unit: "GiB"}}`, false},
+		{"an optional field", `
+connections: "test:///default": domains: web: {` + typical + `, autostart?: bool}`, false},
+		{"a null", `
+connections: "test:///default": domains: web: definition: {type: "kvm", os: type: "hvm", memory: {count: 1, unit: "GiB"}, description: null}`, false},
+		{"an error in a hidden field", `
+_unused: 1 & 2
+connections: "test:///default": domains: web: {` + typical + `}`, false},
+		{"a template's argument left open", `
+connections: "test:///default": domains: web: definition: {#args: {name: string}, type: "kvm", os: type: "hvm", memory: {count: 1, unit: "GiB"}}`, false},
+		{"a float", `
+connections: "test:///default": domains: web: definition: {type: "kvm", os: type: "hvm", memory: {count: 1.5, unit: "GiB"}}`, false},
+		{"nixvirt's schemas imported", `
+import "nixvirt.dev/nixvirt/schemas"
+schemas.#Config & {connections: "test:///default": domains: web: {` + typical + `}}`, false},
+		{"an unknown field", `
+connections: "test:///default": domains: web: definition: {type: "kvm", os: type: "hvm", memory: {count: 1, unit: "GiB"}, noSuchField: 1}`, false},
+	}
+	for _, c := range cases {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "host.cue"), []byte("package host\n"+c.src+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		in := Input{Dir: dir, Args: []string{"host.cue"}}
+		cfg, ok := FastConfig(in, "")
+		if ok != c.fast {
+			t.Errorf("%s: the fast path takes it: %v, want %v", c.name, ok, c.fast)
+		}
+		slow, want, werr := cueConfig(in)
+		if !ok {
+			continue
+		}
+		if werr != nil {
+			t.Errorf("%s: the fast path accepts it, the schema does not: %v", c.name, werr)
+			continue
+		}
+		if !reflect.DeepEqual(cfg.Connections, slow.Connections) {
+			t.Errorf("%s: connections differ:\nGo:  %+v\nCUE: %+v", c.name, cfg.Connections, slow.Connections)
+		}
+		for i, f := range cfg.Objects {
+			if i >= len(slow.Objects) {
+				break
+			}
+			o := slow.Objects[i]
+			if f.Connection != o.Connection || f.Kind != o.Kind || f.Name != o.Name || f.Pool != o.Pool || !reflect.DeepEqual(f.Entry, o.Entry) {
+				t.Errorf("%s: object %d differs:\nGo:  %s %s %q %q %+v\nCUE: %s %s %q %q %+v", c.name, i,
+					f.Connection, f.Kind, f.Name, f.Pool, f.Entry, o.Connection, o.Kind, o.Name, o.Pool, o.Entry)
+			}
+		}
+		got := map[string]string{}
+		for _, o := range cfg.Objects {
+			got[string(o.Kind)+"/"+o.Name] = o.Compiled
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: objects %d from the fast path, %d from the schema", c.name, len(got), len(want))
+		}
+		for key, x := range want {
+			if got[key] != x {
+				t.Errorf("%s: %s: XML differs:\nGo:\n%s\nCUE:\n%s", c.name, key, got[key], x)
+			}
+		}
+	}
+}
