@@ -56,13 +56,7 @@ configuration names to its owner.`,
 				if err := f.renderPlan(c, p); err != nil {
 					return err
 				}
-				if len(p.Errors) > 0 {
-					for _, e := range p.Errors {
-						fmt.Fprintln(c.stderr, "error:", e)
-					}
-					return errPrinted
-				}
-				return nil
+				return planFailure(c, p)
 			}
 			// Only a terminal is asked: an activation plans once.
 			var approve func(*apply.Plan) error
