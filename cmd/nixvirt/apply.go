@@ -47,6 +47,7 @@ configuration names to its owner.`,
   nixvirt apply --yes ./host                             # do not ask
   nixvirt apply --connect qemu:///system settings.json   # what the Nix modules run`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.record = !dryRun
 			wanted, err := f.wanted(c, args)
 			if err != nil {
 				return f.configError(c, err)
