@@ -34,6 +34,17 @@ type definedRecord struct {
 	Hash string `json:"hash"`
 	// Stored is the persistent definition libvirt stored, normalized.
 	Stored string `json:"stored"`
+	// Raw is the hash of that definition as libvirt wrote it: while
+	// libvirt still writes exactly that, it has not drifted, and the plan
+	// need not normalize it (most of a no-op plan's work otherwise).
+	// Records written before it have none.
+	Raw string `json:"raw,omitempty"`
+}
+
+// definedAs is the record of what libvirt stored (liveXML) for an object
+// nixvirt defined with the definition of hash.
+func definedAs(k compiler.Kind, hash, liveXML string) definedRecord {
+	return definedRecord{Hash: hash, Stored: storedForm(k, liveXML), Raw: hashOf(liveXML)}
 }
 
 type definedFile struct {
@@ -154,6 +165,9 @@ func planDrift(uri string, st *State, k compiler.Kind, l *Live, prevHash string)
 	if rec.Hash == "" || rec.Hash != prevHash {
 		return false, "", "", true
 	}
+	if rec.Raw != "" && rec.Raw == hashOf(l.XML) {
+		return false, "", "", false
+	}
 	now := storedForm(k, l.XML)
 	if now == rec.Stored || k == compiler.KindPool && onlyAdds(now, rec.Stored) {
 		return false, "", "", false
@@ -183,5 +197,5 @@ func (ex *executor) recordDefined(c *planned) error {
 	if err != nil {
 		return err
 	}
-	return ex.st.setDefined(ex.h.URI(), c.Kind, c.wanted.UUID, definedRecord{Hash: c.wanted.Hash, Stored: storedForm(c.Kind, x)})
+	return ex.st.setDefined(ex.h.URI(), c.Kind, c.wanted.UUID, definedAs(c.Kind, c.wanted.Hash, x))
 }

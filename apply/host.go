@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -104,64 +105,155 @@ func inactiveXML(desc func(flags uint32) (string, error), flag uint32) func() (s
 	}
 }
 
+// listed is one object of a list call, with what List reads of it: its
+// UUID and name (which the list call already brought), its persistent
+// definition (one call), and how to release it.
+type listed struct {
+	uuid, name, xml func() (string, error)
+	free            func() error
+}
+
+// readers is how many definitions List reads at once: libvirtd serves
+// five calls of one client at a time by default (max_client_requests),
+// and a no-op apply is mostly waiting for these answers.
+const readers = 4
+
+// List reads every object of a kind with three list calls (all, the
+// active ones, the autostarted ones) and one definition call per object,
+// several at a time, rather than three calls per object one after
+// another: a no-op apply of a hundred domains is otherwise a few hundred
+// round trips to libvirtd.
 func (h *libvirtHost) List(k compiler.Kind) ([]Live, error) {
-	var out []Live
+	if k == compiler.KindSecret {
+		// A secret is never active or autostarted; its list is its own.
+		return h.listSecrets()
+	}
+	all, err := h.listAll(k, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, o := range all {
+			_ = o.free() // releases the handle; the object is unchanged
+		}
+	}()
+	active, err := h.listUUIDs(k, activeFlag[k])
+	if err != nil {
+		return nil, err
+	}
+	autostart, err := h.listUUIDs(k, autostartFlag[k])
+	if err != nil {
+		return nil, err
+	}
+	lives := make([]Live, len(all))
+	errs := make([]error, len(all))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(readers, len(all)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				lives[i], errs[i] = readListed(all[i])
+			}
+		}()
+	}
+	for i := range all {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	out := lives[:0]
+	for i, l := range lives {
+		if gone(errs[i]) {
+			// Removed by someone else between the list and the read.
+			continue
+		}
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		u := canonicalUUID(l.UUID)
+		l.Active, l.Autostart = active[u], autostart[u]
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+func readListed(o listed) (Live, error) {
+	var l Live
+	var err error
+	if l.UUID, err = o.uuid(); err != nil {
+		return l, err
+	}
+	if l.Name, err = o.name(); err != nil {
+		return l, err
+	}
+	l.XML, err = o.xml()
+	return l, err
+}
+
+var (
+	activeFlag = map[compiler.Kind]uint32{
+		compiler.KindDomain:  uint32(libvirt.CONNECT_LIST_DOMAINS_ACTIVE),
+		compiler.KindNetwork: uint32(libvirt.CONNECT_LIST_NETWORKS_ACTIVE),
+		compiler.KindPool:    uint32(libvirt.CONNECT_LIST_STORAGE_POOLS_ACTIVE),
+	}
+	autostartFlag = map[compiler.Kind]uint32{
+		compiler.KindDomain:  uint32(libvirt.CONNECT_LIST_DOMAINS_AUTOSTART),
+		compiler.KindNetwork: uint32(libvirt.CONNECT_LIST_NETWORKS_AUTOSTART),
+		compiler.KindPool:    uint32(libvirt.CONNECT_LIST_STORAGE_POOLS_AUTOSTART),
+	}
+)
+
+// listUUIDs is the set of (canonical) UUIDs of a filtered list call.
+func (h *libvirtHost) listUUIDs(k compiler.Kind, flags uint32) (map[string]bool, error) {
+	objs, err := h.listAll(k, flags)
+	if err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	for _, o := range objs {
+		if u, err := o.uuid(); err == nil {
+			set[canonicalUUID(u)] = true
+		}
+		_ = o.free() // releases the handle; the object is unchanged
+	}
+	return set, nil
+}
+
+// listAll is one list call of a kind.
+func (h *libvirtHost) listAll(k compiler.Kind, flags uint32) ([]listed, error) {
+	var out []listed
 	switch k {
 	case compiler.KindDomain:
-		doms, err := h.conn.ListAllDomains(0)
+		doms, err := h.conn.ListAllDomains(libvirt.ConnectListAllDomainsFlags(flags))
 		if err != nil {
 			return nil, err
 		}
 		for i := range doms {
 			d := &doms[i]
-			l, err := liveOf(d.GetUUIDString, d.GetName, inactiveXML(func(f uint32) (string, error) { return d.GetXMLDesc(libvirt.DomainXMLFlags(f)) }, uint32(libvirt.DOMAIN_XML_INACTIVE)), d.IsActive, d.GetAutostart)
-			d.Free()
-			if gone(err) {
-				// Removed by someone else between the list and the read.
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, l)
+			out = append(out, listed{d.GetUUIDString, d.GetName,
+				inactiveXML(func(f uint32) (string, error) { return d.GetXMLDesc(libvirt.DomainXMLFlags(f)) }, uint32(libvirt.DOMAIN_XML_INACTIVE)), d.Free})
 		}
 	case compiler.KindNetwork:
-		nets, err := h.conn.ListAllNetworks(0)
+		nets, err := h.conn.ListAllNetworks(libvirt.ConnectListAllNetworksFlags(flags))
 		if err != nil {
 			return nil, err
 		}
 		for i := range nets {
 			n := &nets[i]
-			l, err := liveOf(n.GetUUIDString, n.GetName, inactiveXML(func(f uint32) (string, error) { return n.GetXMLDesc(libvirt.NetworkXMLFlags(f)) }, uint32(libvirt.NETWORK_XML_INACTIVE)), n.IsActive, n.GetAutostart)
-			n.Free()
-			if gone(err) {
-				// Removed by someone else between the list and the read.
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, l)
+			out = append(out, listed{n.GetUUIDString, n.GetName,
+				inactiveXML(func(f uint32) (string, error) { return n.GetXMLDesc(libvirt.NetworkXMLFlags(f)) }, uint32(libvirt.NETWORK_XML_INACTIVE)), n.Free})
 		}
-	case compiler.KindSecret:
-		return h.listSecrets()
 	case compiler.KindPool:
-		pools, err := h.conn.ListAllStoragePools(0)
+		pools, err := h.conn.ListAllStoragePools(libvirt.ConnectListAllStoragePoolsFlags(flags))
 		if err != nil {
 			return nil, err
 		}
 		for i := range pools {
 			p := &pools[i]
-			l, err := liveOf(p.GetUUIDString, p.GetName, inactiveXML(func(f uint32) (string, error) { return p.GetXMLDesc(libvirt.StorageXMLFlags(f)) }, uint32(libvirt.STORAGE_XML_INACTIVE)), p.IsActive, p.GetAutostart)
-			p.Free()
-			if gone(err) {
-				// Removed by someone else between the list and the read.
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, l)
+			out = append(out, listed{p.GetUUIDString, p.GetName,
+				inactiveXML(func(f uint32) (string, error) { return p.GetXMLDesc(libvirt.StorageXMLFlags(f)) }, uint32(libvirt.STORAGE_XML_INACTIVE)), p.Free})
 		}
 	}
 	return out, nil
@@ -199,25 +291,6 @@ func (h *libvirtHost) Definition(k compiler.Kind, uuid string) (string, error) {
 		return sec.GetXMLDesc(0)
 	}
 	return "", fmt.Errorf("no libvirt object kind %q", k)
-}
-
-func liveOf(uuid, name, xml func() (string, error), active, autostart func() (bool, error)) (Live, error) {
-	var l Live
-	var err error
-	if l.UUID, err = uuid(); err != nil {
-		return l, err
-	}
-	if l.Name, err = name(); err != nil {
-		return l, err
-	}
-	if l.XML, err = xml(); err != nil {
-		return l, err
-	}
-	if l.Active, err = active(); err != nil {
-		return l, err
-	}
-	l.Autostart, err = autostart()
-	return l, err
 }
 
 func (h *libvirtHost) Volumes(pool string) ([]LiveVolume, error) {

@@ -494,7 +494,7 @@ func (ex *executor) run(changes []*planned) {
 	// so that a later change outside nixvirt shows as drift.
 	for _, c := range changes {
 		if c.needsRecord && !ex.hasFailed(c) && c.wanted != nil && c.live != nil && !c.has(Redefine) {
-			if err := ex.st.setDefined(h.URI(), c.Kind, c.live.UUID, definedRecord{Hash: c.wanted.Hash, Stored: storedForm(c.Kind, c.live.XML)}); err != nil {
+			if err := ex.st.setDefined(h.URI(), c.Kind, c.live.UUID, definedAs(c.Kind, c.wanted.Hash, c.live.XML)); err != nil {
 				ex.addFailure(c, "record what libvirt stored", err)
 			}
 		}

@@ -222,25 +222,25 @@ func markOf(k compiler.Kind, liveXML string) string {
 }
 
 // readMark reads the whole mark; its Hash is "" when there is none.
+//
+// It finds the mark in the text rather than decoding the whole
+// definition, which every plan does for every object of the host: in
+// XML as libvirt writes it, a raw "<" only ever starts a tag (the mark's
+// own definition, and any text, has it escaped), and only <metadata>
+// holds elements of other namespaces, so the first element in nixvirt's
+// namespace is the mark, in <metadata>.
 func readMark(k compiler.Kind, liveXML string) mark {
-	var inner string
-	switch k {
-	case compiler.KindDomain:
-		var d libvirtxml.Domain
-		if d.Unmarshal(liveXML) != nil || d.Metadata == nil {
-			return mark{}
-		}
-		inner = d.Metadata.XML
-	case compiler.KindNetwork:
-		var n libvirtxml.Network
-		if n.Unmarshal(liveXML) != nil || n.Metadata == nil {
-			return mark{}
-		}
-		inner = n.Metadata.XML
-	default:
+	if k != compiler.KindDomain && k != compiler.KindNetwork {
 		return mark{}
 	}
-	found := markRE.FindString(inner)
+	i := strings.Index(liveXML, markNS)
+	if i < 0 {
+		return mark{}
+	}
+	// From the tag that names the namespace (the mark itself, or an
+	// element that declares the prefix around it).
+	start := max(strings.LastIndexByte(liveXML[:i], '<'), 0)
+	found := markRE.FindString(liveXML[start:])
 	var m mark
 	if found == "" || xml.Unmarshal([]byte(found), &m) != nil {
 		return mark{}

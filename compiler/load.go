@@ -29,6 +29,10 @@ type Input struct {
 	Dir   string
 	Args  []string
 	Stdin []byte
+	// Read, when not nil, is set to what Load or LoadSettings read from
+	// disk (XML files that definitions name are read later, by Compile:
+	// they are the Objects' XMLFile).
+	Read *Inputs
 }
 
 // ReadInput makes the Input of args, reading r when an argument is stdin.
@@ -71,6 +75,9 @@ func (s *Schema) Load(in Input, expr string) (cue.Value, error) {
 	var err error
 	if allJSON(in.Args) {
 		v, err = s.loadJSON(in.Dir, in.Args)
+		if in.Read != nil {
+			*in.Read = jsonInputs(in.Dir, in.Args)
+		}
 	} else {
 		v, err = s.loadCUE(in)
 	}
@@ -155,6 +162,9 @@ func (s *Schema) LoadSettings(in Input, expr string) (cue.Value, error) {
 	x, err := json.Extract(file, data)
 	if err != nil {
 		return cue.Value{}, err
+	}
+	if in.Read != nil && file != "-" {
+		*in.Read = jsonInputs(in.Dir, in.Args[:1])
 	}
 	if st, ok := x.(*ast.StructLit); ok && s.precise {
 		// A kind the module writes as null is not managed: absent. The
@@ -310,6 +320,9 @@ func (s *Schema) cueInstance(in Input) (*build.Instance, error) {
 	}
 	if err := insts[0].Err; err != nil {
 		return nil, err
+	}
+	if in.Read != nil {
+		*in.Read = instanceInputs(insts[0], root)
 	}
 	return insts[0], nil
 }

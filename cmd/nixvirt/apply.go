@@ -47,6 +47,7 @@ configuration names to its owner.`,
   nixvirt apply --yes ./host                             # do not ask
   nixvirt apply --connect qemu:///system settings.json   # what the Nix modules run`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.record = !dryRun
 			wanted, err := f.wanted(c, args)
 			if err != nil {
 				return f.configError(c, err)
@@ -56,13 +57,7 @@ configuration names to its owner.`,
 				if err := f.renderPlan(c, p); err != nil {
 					return err
 				}
-				if len(p.Errors) > 0 {
-					for _, e := range p.Errors {
-						fmt.Fprintln(c.stderr, "error:", e)
-					}
-					return errPrinted
-				}
-				return nil
+				return planFailure(c, p)
 			}
 			// Only a terminal is asked: an activation plans once.
 			var approve func(*apply.Plan) error

@@ -20,6 +20,9 @@ type hostFlags struct {
 	// of other owners that the configuration names to it.
 	owner    string
 	takeOver bool
+	// record: the command records its compiled configuration for the
+	// next run (apply does; see compilecache.go).
+	record bool
 }
 
 func (f *hostFlags) add(cmd *cobra.Command) {
@@ -43,6 +46,14 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 	if err != nil {
 		return nil, err
 	}
+	cache := f.compileCache(c, in)
+	if d, notes, ok := cache.load(); ok {
+		noteReported(c.stderr, notes)
+		return d, nil
+	}
+	if !f.record {
+		cache = nil
+	}
 	// Valid JSON with every definition inline: the Go checker, no CUE (see
 	// inputFlags.compileFast); Build needs no schema for compiled objects.
 	if f.expr == "" && (f.connect == "" || settingsFileError(c, f.connect, in.Args[0]) == nil) {
@@ -53,9 +64,15 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 				}
 				cfg.Owner = f.owner
 			}
-			return apply.Build(nil, cfg)
+			d, err := apply.Build(nil, cfg)
+			if err == nil {
+				cache.store(cfg, d, absArgs(in))
+			}
+			return d, err
 		}
 	}
+	var read compiler.Inputs
+	in.Read = &read
 	err = compiler.Run(func(s *compiler.Schema) error {
 		var v cue.Value
 		var err error
@@ -81,7 +98,9 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 			cfg.Owner = f.owner
 		}
 		compiled = cfg.Objects
-		wanted, err = apply.Build(s, cfg)
+		if wanted, err = apply.Build(s, cfg); err == nil {
+			cache.store(cfg, wanted, read)
+		}
 		return err
 	})
 	if err == nil {

@@ -40,17 +40,8 @@ read in parallel.`,
 			if err := f.renderPlan(c, p); err != nil {
 				return err
 			}
-			if len(p.Errors) > 0 {
-				for _, e := range p.Errors {
-					fmt.Fprintln(c.stderr, "error:", e)
-				}
-				return errPrinted
-			}
-			// As terraform's: an object that cannot be planned is an error
-			// (apply would fail for it), whatever else the plan holds.
-			if n := p.Problems(); n > 0 {
-				fmt.Fprintf(c.stderr, "error: %d object(s) cannot be planned\n", n)
-				return errPrinted
+			if err := planFailure(c, p); err != nil {
+				return err
 			}
 			if detailed && p.HasChanges() {
 				return exitCode(2)
@@ -93,4 +84,22 @@ func (f *hostFlags) configError(c *Command, err error) error {
 // (NO_COLOR, https://no-color.org, turns it off).
 func isTerminal(w io.Writer) bool {
 	return isTTY(w) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+}
+
+// planFailure reports a plan's errors, and fails for them: connections
+// that could not be planned and, as terraform's plan does, objects that
+// cannot be planned (apply would fail for each), whatever else the plan
+// holds. plan and apply --dry-run share it, so that they exit alike.
+func planFailure(c *Command, p *apply.Plan) error {
+	for _, e := range p.Errors {
+		fmt.Fprintln(c.stderr, "error:", e)
+	}
+	if len(p.Errors) > 0 {
+		return errPrinted
+	}
+	if n := p.Problems(); n > 0 {
+		fmt.Fprintf(c.stderr, "error: %d object(s) cannot be planned\n", n)
+		return errPrinted
+	}
+	return nil
 }

@@ -1,0 +1,54 @@
+package apply
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// The compiled configuration of the last apply of an input lives in the
+// state directory (compiled-<key>.json), so that an apply of an input
+// that did not change since (a no-op, as every activation of an
+// unchanged system is) need not compile it again: the caller records
+// what the compilation read and checks it before it trusts the record
+// (cmd/nixvirt's compile cache). It is kept with the state because it
+// decides what apply defines: the directory's checks (State) hold for it.
+
+func (s *State) compiledFile(key string) string {
+	return filepath.Join(s.dir, "compiled-"+key+".json")
+}
+
+// ReadCompiled reads the record of key into v; false when there is none
+// or it cannot be read (it is then compiled anew, and rewritten).
+func (s *State) ReadCompiled(key string, v any) bool {
+	if s == nil {
+		return false
+	}
+	if exists, err := s.checkDir(false); err != nil || !exists {
+		return false
+	}
+	f, err := os.OpenFile(s.compiledFile(key), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return false
+	}
+	data, err := io.ReadAll(f)
+	_ = f.Close() // read only: nothing to lose
+	return err == nil && json.Unmarshal(data, v) == nil
+}
+
+// WriteCompiled records v for key.
+func (s *State) WriteCompiled(key string, v any) error {
+	if s == nil {
+		return nil
+	}
+	if _, err := s.checkDir(true); err != nil {
+		return err
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(s.compiledFile(key), data)
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+
+	"nixvirt.dev/nixvirt/apply"
+	"nixvirt.dev/nixvirt/compiler"
+)
+
+// The compile cache lets plan and apply skip compiling a configuration
+// whose input did not change since the last apply of it: the activation
+// of an unchanged system runs `nixvirt apply` on the same files every
+// time, and compiling them (CUE evaluation, or NixVirt's XML files through
+// the schema) was most of such a no-op apply.
+//
+// apply records, in the state directory, the compiled configuration with
+// everything the compilation depended on: this nixvirt's build (version,
+// executable and its size and time), the command line (working directory,
+// arguments, --connect, -e, --owner), the bytes of every file it read
+// (the configuration's files, the CUE packages they import, the module
+// file, the XML files definitions name) and which .cue files each
+// package directory holds. A later plan or apply uses the record only if
+// all of it is the same now; anything else (a template edited, an entry's
+// active or autostart changed, a file added to a package, another nixvirt)
+// compiles anew. Only compiling is skipped: the plan still reads every
+// object and compares it as always (marks, drift, live changes).
+
+// compileRecord is what apply records of a compiled configuration.
+type compileRecord struct {
+	Build string `json:"build"`
+	// Files are the hashes of the files the compilation read, Dirs of
+	// the .cue file names of each package directory, by path.
+	Files map[string]string `json:"files"`
+	Dirs  map[string]string `json:"dirs"`
+	// Desired is the configuration as apply takes it, definitions
+	// prepared and marked; Notes the objects whose XML file had what
+	// libvirt reports left out, for the note the command prints.
+	Desired *apply.Desired `json:"desired"`
+	Notes   []compiledNote `json:"notes,omitempty"`
+}
+
+// compiledNote is what noteReported says of an object.
+type compiledNote struct {
+	Kind     compiler.Kind `json:"kind"`
+	XMLName  string        `json:"xmlName"`
+	Reported []string      `json:"reported"`
+}
+
+// compileCacheHits counts the configurations taken from a record, for
+// the tests.
+var compileCacheHits atomic.Int64
+
+// compileCache is the record of one command line's input.
+type compileCache struct {
+	state *apply.State
+	key   string
+}
+
+// buildIdentity tells this nixvirt from any other build: a record written
+// by another one is not used. A variable for the tests.
+var buildIdentity = func() string {
+	id := versionText()
+	if exe, err := os.Executable(); err == nil {
+		if fi, err := os.Stat(exe); err == nil {
+			id += fmt.Sprintf("%s %d %d", exe, fi.Size(), fi.ModTime().UnixNano())
+		}
+	}
+	return id
+}
+
+// compileCache is the cache of this command line, nil when its input
+// cannot be cached: it comes from stdin.
+func (f *hostFlags) compileCache(c *Command, in compiler.Input) *compileCache {
+	for _, a := range in.Args {
+		if a == "-" {
+			return nil
+		}
+	}
+	h := sha256.New()
+	for _, s := range append([]string{"nixvirt compile cache 1", c.dir, f.connect, f.expr, f.owner}, in.Args...) {
+		fmt.Fprintf(h, "%d:%s\n", len(s), s)
+	}
+	return &compileCache{state: f.options().State, key: hex.EncodeToString(h.Sum(nil)[:16])}
+}
+
+// load returns the recorded configuration if nothing it depends on
+// changed, with the objects to note (noteReported).
+func (cc *compileCache) load() (*apply.Desired, []compiler.Object, bool) {
+	if cc == nil {
+		return nil, nil, false
+	}
+	var rec compileRecord
+	if !cc.state.ReadCompiled(cc.key, &rec) || rec.Build != buildIdentity() || len(rec.Files) == 0 || rec.Desired == nil {
+		return nil, nil, false
+	}
+	for name, sum := range rec.Files {
+		if fileHash(name) != sum {
+			return nil, nil, false
+		}
+	}
+	for dir, sum := range rec.Dirs {
+		if dirHash(dir) != sum {
+			return nil, nil, false
+		}
+	}
+	compileCacheHits.Add(1)
+	var notes []compiler.Object
+	for _, n := range rec.Notes {
+		notes = append(notes, compiler.Object{Kind: n.Kind, XMLName: n.XMLName, Reported: n.Reported})
+	}
+	return rec.Desired, notes, true
+}
+
+// store records d, built from cfg, with what compiling it read: read,
+// and the XML files cfg's objects name. It records nothing for a
+// configuration it could not give back as it is: one with a cloud-init
+// seed (an ISO image built from documents that are any JSON value).
+// Recording is best effort: without a record the next run compiles.
+func (cc *compileCache) store(cfg *compiler.Config, d *apply.Desired, read compiler.Inputs) {
+	if cc == nil {
+		return
+	}
+	rec := compileRecord{Build: buildIdentity(), Files: map[string]string{}, Dirs: map[string]string{}, Desired: d}
+	files := append([]string(nil), read.Files...)
+	for _, o := range cfg.Objects {
+		if o.Entry.CloudInit != nil {
+			return
+		}
+		if o.XMLFile != "" {
+			files = append(files, o.XMLFile)
+		}
+		if len(o.Reported) > 0 {
+			rec.Notes = append(rec.Notes, compiledNote{o.Kind, o.XMLName, o.Reported})
+		}
+	}
+	for _, name := range files {
+		sum := fileHash(name)
+		if sum == "" {
+			return
+		}
+		rec.Files[name] = sum
+	}
+	for _, dir := range read.Dirs {
+		rec.Dirs[dir] = dirHash(dir)
+	}
+	if len(rec.Files) == 0 {
+		return
+	}
+	_ = cc.state.WriteCompiled(cc.key, rec) // best effort, as above
+}
+
+// fileHash is the hash of a file's bytes, "" when it cannot be read.
+func fileHash(name string) string {
+	f, err := os.Open(name)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// dirHash is the hash of the names of a directory's .cue files (and of
+// a cue.mod in it): what decides which files a package is made of.
+func dirHash(dir string) string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "unreadable"
+	}
+	var names []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".cue") || e.Name() == "cue.mod" {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	sum := sha256.Sum256([]byte(strings.Join(names, "\x00")))
+	return hex.EncodeToString(sum[:])
+}
+
+// absArgs are the command line's files as absolute paths: what the Go
+// checker's path read.
+func absArgs(in compiler.Input) compiler.Inputs {
+	var files []string
+	for _, a := range in.Args {
+		if !filepath.IsAbs(a) {
+			a = filepath.Join(in.Dir, a)
+		}
+		files = append(files, a)
+	}
+	return compiler.Inputs{Files: files}
+}

@@ -1,0 +1,294 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"nixvirt.dev/nixvirt/apply"
+	"nixvirt.dev/nixvirt/compiler"
+)
+
+// cacheCase is a directory with a configuration, planned the way plan and
+// apply compile it (hostFlags.wanted) with the state in the directory.
+type cacheCase struct {
+	t     *testing.T
+	dir   string
+	flags hostFlags
+	args  []string
+}
+
+func newCacheCase(t *testing.T, files map[string]string, args ...string) *cacheCase {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("NIXVIRT_STATE_DIR", filepath.Join(dir, "state"))
+	for name, src := range files {
+		write(t, filepath.Join(dir, name), src)
+	}
+	return &cacheCase{t: t, dir: dir, flags: hostFlags{output: "text", record: true}, args: args}
+}
+
+func write(t *testing.T, name, src string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wanted compiles the configuration and reports whether it came from
+// the record.
+func (cc *cacheCase) wanted() (*apply.Desired, bool) {
+	cc.t.Helper()
+	c := newRootCmd(io.Discard, io.Discard, cc.dir)
+	before := compileCacheHits.Load()
+	d, err := cc.flags.wanted(c, cc.args)
+	if err != nil {
+		cc.t.Fatal(err)
+	}
+	return d, compileCacheHits.Load() > before
+}
+
+// domain is the one domain of a configuration.
+func domain(t *testing.T, d *apply.Desired) *apply.Wanted {
+	t.Helper()
+	for _, ws := range d.Objects {
+		for _, w := range ws {
+			if w.Kind == compiler.KindDomain {
+				return w
+			}
+		}
+	}
+	t.Fatal("no domain")
+	return nil
+}
+
+const cacheHostCUE = `package host
+
+import "example.com/site/tmpl"
+
+connections: "test:///default": domains: web: {
+	definition: tmpl.Small & {uuid: "7e2e0000-0000-4000-8000-0000000000c1"}
+	active: false
+}
+`
+
+const cacheTemplateCUE = `package tmpl
+
+Small: {type: "test", memory: {count: 64, unit: "MiB"}, os: type: "hvm"}
+`
+
+func cueCase(t *testing.T, args ...string) *cacheCase {
+	return newCacheCase(t, map[string]string{
+		"cue.mod/module.cue": "module: \"example.com/site@v0\"\nlanguage: version: \"v0.17.0\"\n",
+		"host/host.cue":      cacheHostCUE,
+		"tmpl/tmpl.cue":      cacheTemplateCUE,
+	}, args...)
+}
+
+// TestCompileCacheHitsUnchangedInput: a second compile of the same input
+// by the same nixvirt is taken from the record, and is the same.
+func TestCompileCacheHitsUnchangedInput(t *testing.T) {
+	for name, cc := range map[string]*cacheCase{
+		"cue package": cueCase(t, "host"),
+		"cue file":    cueCase(t, "host/host.cue"),
+		"settings with XML files": newCacheCase(t, map[string]string{
+			"settings.json": `{"domains": [{"definition": "web.xml", "active": false}]}`,
+			"web.xml":       `<domain type="test"><name>web</name><memory unit="MiB">64</memory><os><type>hvm</type></os></domain>`,
+		}, "settings.json"),
+		"settings inline": newCacheCase(t, map[string]string{
+			"settings.json": `{"domains": [{"definition": {"type": "test", "name": "web", "memory": {"count": 64, "unit": "MiB"}, "os": {"type": "hvm"}}}]}`,
+		}, "settings.json"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			cc.t = t
+			if strings.HasPrefix(name, "settings") {
+				cc.flags.connect = "test:///default"
+			}
+			first, hit := cc.wanted()
+			if hit {
+				t.Fatal("the first compile hit a record")
+			}
+			second, hit := cc.wanted()
+			if !hit {
+				t.Fatal("an unchanged input was compiled again")
+			}
+			if a, b := domain(t, first), domain(t, second); a.XML != b.XML || a.Hash != b.Hash || a.UserXML != b.UserXML {
+				t.Errorf("the record differs from the compiled configuration:\n%+v\n%+v", a, b)
+			}
+		})
+	}
+}
+
+// TestCompileCacheMisses: whatever the compiled configuration depends on
+// that changed makes it compile anew, with the change.
+func TestCompileCacheMisses(t *testing.T) {
+	cases := []struct {
+		name   string
+		setup  func() *cacheCase
+		change func(cc *cacheCase)
+		check  func(t *testing.T, d *apply.Desired)
+	}{
+		{"entry field", func() *cacheCase { return cueCase(t, "host") }, func(cc *cacheCase) {
+			write(t, filepath.Join(cc.dir, "host/host.cue"), strings.Replace(cacheHostCUE, "active: false", "active: true\n\tautostart: true", 1))
+		}, func(t *testing.T, d *apply.Desired) {
+			if w := domain(t, d); w.Active == nil || !*w.Active || w.Autostart == nil || !*w.Autostart {
+				t.Errorf("active/autostart not read anew: %v %v", w.Active, w.Autostart)
+			}
+		}},
+		{"imported template", func() *cacheCase { return cueCase(t, "host") }, func(cc *cacheCase) {
+			write(t, filepath.Join(cc.dir, "tmpl/tmpl.cue"), strings.Replace(cacheTemplateCUE, "64", "128", 1))
+		}, func(t *testing.T, d *apply.Desired) {
+			if w := domain(t, d); !strings.Contains(w.XML, ">128<") {
+				t.Errorf("the template's change is not in the definition:\n%s", w.XML)
+			}
+		}},
+		{"file added to the package", func() *cacheCase { return cueCase(t, "host") }, func(cc *cacheCase) {
+			write(t, filepath.Join(cc.dir, "host/more.cue"), "package host\n\nconnections: \"test:///default\": domains: web: autostart: true\n")
+		}, func(t *testing.T, d *apply.Desired) {
+			if w := domain(t, d); w.Autostart == nil || !*w.Autostart {
+				t.Error("the new file's autostart is not read")
+			}
+		}},
+		{"XML file", func() *cacheCase {
+			cc := newCacheCase(t, map[string]string{
+				"settings.json": `{"domains": [{"definition": "web.xml"}]}`,
+				"web.xml":       `<domain type="test"><name>web</name><memory unit="MiB">64</memory><os><type>hvm</type></os></domain>`,
+			}, "settings.json")
+			cc.flags.connect = "test:///default"
+			return cc
+		}, func(cc *cacheCase) {
+			write(t, filepath.Join(cc.dir, "web.xml"), `<domain type="test"><name>web</name><memory unit="MiB">96</memory><os><type>hvm</type></os></domain>`)
+		}, func(t *testing.T, d *apply.Desired) {
+			if w := domain(t, d); !strings.Contains(w.XML, ">96<") {
+				t.Errorf("the XML file's change is not in the definition:\n%s", w.XML)
+			}
+		}},
+		{"settings entry", func() *cacheCase {
+			cc := newCacheCase(t, map[string]string{
+				"settings.json": `{"domains": [{"definition": {"type": "test", "name": "web", "memory": {"count": 64, "unit": "MiB"}, "os": {"type": "hvm"}}}]}`,
+			}, "settings.json")
+			cc.flags.connect = "test:///default"
+			return cc
+		}, func(cc *cacheCase) {
+			write(t, filepath.Join(cc.dir, "settings.json"), `{"domains": [{"definition": {"type": "test", "name": "web", "memory": {"count": 64, "unit": "MiB"}, "os": {"type": "hvm"}}, "restart": true}]}`)
+		}, func(t *testing.T, d *apply.Desired) {
+			if w := domain(t, d); w.Restart == nil || !*w.Restart {
+				t.Error("restart is not read anew")
+			}
+		}},
+		{"nixvirt build", func() *cacheCase { return cueCase(t, "host") }, func(cc *cacheCase) {
+			old := buildIdentity
+			buildIdentity = func() string { return old() + " rebuilt" }
+			t.Cleanup(func() { buildIdentity = old })
+		}, nil},
+		{"owner flag", func() *cacheCase { return cueCase(t, "host") }, func(cc *cacheCase) {
+			cc.flags.owner = "lab"
+		}, func(t *testing.T, d *apply.Desired) {
+			if d.Owner != "lab" || domain(t, d).Owner != "lab" {
+				t.Errorf("owner %q, want lab", d.Owner)
+			}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cc := c.setup()
+			cc.t = t
+			cc.wanted()
+			if _, hit := cc.wanted(); !hit {
+				t.Fatal("no record to miss")
+			}
+			c.change(cc)
+			d, hit := cc.wanted()
+			if hit {
+				t.Fatal("a changed input was taken from the record")
+			}
+			if c.check != nil {
+				c.check(t, d)
+			}
+		})
+	}
+}
+
+// TestCompileCacheNotRecordedWithoutApply: plan and apply --dry-run
+// (record false) leave no record, and stdin is never recorded.
+func TestCompileCacheNotRecordedWithoutApply(t *testing.T) {
+	cc := cueCase(t, "host")
+	cc.flags.record = false
+	cc.wanted()
+	if _, hit := cc.wanted(); hit {
+		t.Error("plan recorded its compile")
+	}
+	if entries, _ := os.ReadDir(filepath.Join(cc.dir, "state")); len(entries) != 0 {
+		t.Errorf("plan wrote the state directory: %v", entries)
+	}
+}
+
+// keepOpen is a connection that a whole test shares: the test driver
+// keeps a host only as long as its connection.
+type keepOpen struct{ apply.Host }
+
+func (keepOpen) Close() error { return nil }
+
+// TestCompileCacheNoopApply: an apply of a recorded configuration still
+// plans against the host: unchanged it makes no libvirt write at all, and
+// a change made to the domain outside nixvirt (virsh edit) is still
+// drift, put back.
+func TestCompileCacheNoopApply(t *testing.T) {
+	host := `<node><domain type="test"><name>other</name><uuid>7e2e0000-0000-4000-8000-0000000000c9</uuid><memory unit="MiB">64</memory><os><type>hvm</type></os></domain></node>`
+	cc := newCacheCase(t, map[string]string{
+		"host.xml": host,
+		"settings.json": `{"domains": [{"definition": {"type": "test", "name": "web", "uuid": "7e2e0000-0000-4000-8000-0000000000c1",
+			"memory": {"count": 64, "unit": "MiB"}, "os": {"type": "hvm"}}, "active": false}]}`,
+	}, "settings.json")
+	uri := "test://" + filepath.Join(cc.dir, "host.xml")
+	cc.flags.connect = uri
+	h, err := apply.Connect(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	connect := func(string) (apply.Host, error) { return keepOpen{h}, nil }
+	opts := apply.Options{Prune: true, State: apply.OpenState(filepath.Join(cc.dir, "state"))}
+	run := func() *apply.Result {
+		d, _ := cc.wanted()
+		return apply.Apply(context.Background(), d, connect, opts, func(apply.Outcome) {})
+	}
+	if res := run(); res.Added != 1 || len(res.Failed) > 0 {
+		t.Fatalf("first apply: %+v", res)
+	}
+	writes := h.Writes()
+	if _, hit := cc.wanted(); !hit {
+		t.Fatal("the unchanged settings were compiled again")
+	}
+	if res := run(); res.Added+res.Changed+res.Destroyed != 0 || len(res.Failed) > 0 || h.Writes() != writes {
+		t.Fatalf("no-op apply from the record: %+v, %d libvirt writes", res, h.Writes()-writes)
+	}
+
+	// virsh edit: the stored definition changes, the mark stays.
+	x, err := h.Definition(compiler.KindDomain, "7e2e0000-0000-4000-8000-0000000000c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(x, "<memory unit='KiB'>65536</memory>", "<memory unit='KiB'>131072</memory>", 1)
+	if edited == x {
+		t.Fatalf("cannot edit the memory of:\n%s", x)
+	}
+	if err := h.Define(compiler.KindDomain, edited); err != nil {
+		t.Fatal(err)
+	}
+	d, hit := cc.wanted()
+	if !hit {
+		t.Fatal("the unchanged settings were compiled again")
+	}
+	p := apply.MakePlan(d, connect, opts)
+	if len(p.Changes) != 1 || len(p.Changes[0].Actions) == 0 || p.Changes[0].Actions[0].Action != apply.Redefine ||
+		p.Changes[0].Actions[0].Reasons[0].Code != apply.ReasonDrifted {
+		t.Fatalf("drift not planned from the record: %+v", p.Changes)
+	}
+}

@@ -1,0 +1,90 @@
+package compiler
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+
+	"cuelang.org/go/cue/build"
+)
+
+// Inputs are what a load read from disk, so that a caller can tell later
+// whether loading again would read the same (cmd/nixvirt's compile cache):
+// Files are the files read; Dirs the directories whose .cue files decide
+// which files a CUE package is made of (its own and its ancestors' up to
+// the module root, for each package loaded).
+type Inputs struct {
+	Files, Dirs []string
+}
+
+// jsonInputs are the JSON files of a command line, as loadJSON and
+// LoadSettings read them.
+func jsonInputs(dir string, args []string) Inputs {
+	var files []string
+	for _, a := range args {
+		if !filepath.IsAbs(a) {
+			a = filepath.Join(dir, a)
+		}
+		files = append(files, a)
+	}
+	return Inputs{Files: files}
+}
+
+// instanceInputs are the files of a loaded CUE instance and of every
+// package it imports that are on disk (the loader's overlay holds
+// nixvirt's own schemas and templates, which are part of the binary),
+// with the module's cue.mod/module.cue.
+func instanceInputs(inst *build.Instance, root string) Inputs {
+	files := map[string]bool{}
+	dirs := map[string]bool{}
+	seen := map[*build.Instance]bool{}
+	var walk func(*build.Instance)
+	walk = func(i *build.Instance) {
+		if i == nil || seen[i] {
+			return
+		}
+		seen[i] = true
+		for _, f := range i.BuildFiles {
+			if f.Filename == "-" {
+				continue
+			}
+			if _, err := os.Stat(f.Filename); err != nil {
+				continue
+			}
+			files[f.Filename] = true
+			for d := filepath.Dir(f.Filename); ; d = filepath.Dir(d) {
+				dirs[d] = true
+				if d == root || filepath.Dir(d) == d || !within(d, root) {
+					break
+				}
+			}
+		}
+		for _, imp := range i.Imports {
+			walk(imp)
+		}
+	}
+	walk(inst)
+	if mod := filepath.Join(root, "cue.mod", "module.cue"); fileExists(mod) {
+		files[mod] = true
+	}
+	return Inputs{Files: sortedKeys(files), Dirs: sortedKeys(dirs)}
+}
+
+func within(d, root string) bool {
+	rel, err := filepath.Rel(root, d)
+	return err == nil && rel != ".." && !filepath.IsAbs(rel) && (len(rel) < 3 || rel[:3] != "../")
+}
+
+func fileExists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
