@@ -249,7 +249,7 @@ func (s *Schema) Compile(o Object) (string, error) {
 func (s *Schema) CheckConfig(v cue.Value) (cue.Value, error) {
 	u := v.Unify(s.Def("#Config"))
 	if err := u.Validate(cue.Concrete(true)); err != nil {
-		return u, withUserPositions(err, v)
+		return u, userErrors(err, v, u)
 	}
 	return u, nil
 }

@@ -18,12 +18,12 @@ func (s *Schema) Check(v cue.Value, k Kind) (cue.Value, error) {
 	// missing argument shows only as what it would have filled.
 	if args := v.LookupPath(cue.MakePath(cue.Def("#args"))); args.Exists() {
 		if err := args.Validate(cue.Concrete(true)); err != nil {
-			return v, withUserPositions(err, v)
+			return v, userErrors(err, v, v)
 		}
 	}
 	u := v.Unify(s.Def(k.Definition()))
 	if err := u.Validate(cue.Concrete(true)); err != nil {
-		return u, withUserPositions(err, v)
+		return u, userErrors(err, v, u)
 	}
 	return u, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,20 +17,23 @@ import (
 const schemaFilePrefix = "$nixvirt/"
 
 // PrintError prints err as cue does — `value.path: message:` and then
-// `./file:line:col` lines — once per error, with three changes that make
-// it read better for schema users: the positions in the user's files come
-// first and schema positions are shown only when there is no other; the
-// "N errors in empty disjunction" summaries and the struct-versus-list
-// mismatches of "one element or a list" fields are left out when another
-// error says what is wrong.
+// `./file:line:col` lines — once per error, as Report selects them.
+//
+// The message is written by cue's own error writer; the positions are
+// printed here, not by errors.Print, for three reasons: a JSON file or
+// stdin is named relative to the working directory ("bad.json", "-"),
+// which errors.Print would leave without its "./"; a position inside the
+// embedded schemas is named "$nixvirt/…", not after the overlay's path in
+// the user's module; and errors.Print sorts by position, where the order
+// CUE found the errors in (the document's) is kept here, so that text and
+// --output json agree.
 func PrintError(w io.Writer, err error, cwd string) {
 	for _, r := range Report(err, cwd) {
 		var b strings.Builder
-		b.WriteString(r.Message)
 		if r.Path != "" {
-			b.Reset()
-			b.WriteString(r.Path + ": " + r.Message)
+			b.WriteString(r.Path + ": ")
 		}
+		b.WriteString(r.Message)
 		if len(r.Positions) > 0 {
 			b.WriteString(":")
 		}
@@ -51,15 +55,17 @@ type Problem struct {
 // Report is what PrintError prints, as data: each error once, with the
 // positions in the user's files.
 func Report(err error, cwd string) []Problem {
+	if err == nil {
+		return nil
+	}
 	all := errors.Errors(err)
 	if len(all) == 0 {
 		return []Problem{{Message: err.Error()}}
 	}
-	keep := explaining(all)
 	var out []Problem
 	seen := map[string]bool{}
-	for _, e := range keep {
-		p := Problem{Path: strings.Join(e.Path(), "."), Message: message(e)}
+	for _, e := range explaining(all) {
+		p := Problem{Path: strings.Join(e.Path(), "."), Message: message(e, cwd)}
 		shown := map[string]bool{}
 		for _, pos := range userPositions(errors.Positions(e)) {
 			if rel := relPos(pos, cwd); !shown[rel] {
@@ -76,41 +82,66 @@ func Report(err error, cwd string) []Problem {
 	return out
 }
 
-// explaining drops the errors that only say that a value is not another
-// alternative of a disjunction: the "N errors in empty disjunction"
-// summaries; a mismatch of kinds at a path that another error explains;
-// and a struct, list or null alternative that the value is not (one
-// element or a list), when anything else is left to say.
+// explaining keeps the errors that say what is wrong, dropping those that
+// only say that a value is not another alternative of a disjunction:
+//
+//   - the summary that heads a failed disjunction's errors ("N errors in
+//     empty disjunction"), known as an error with no position of its own
+//     at a path where another error has one;
+//   - a mismatch of kinds at a path that another error at it, or any
+//     error beneath it, explains: the alternative the value is meant to
+//     be says what is wrong;
+//   - a mismatch between struct, list and null (the shapes of a
+//     one-element-or-list field, or of an optional value), when anything
+//     else is left to say.
+//
+// These decisions read the errors' paths, positions and kinds; nothing
+// here depends on how CUE words a message.
 func explaining(all []errors.Error) []errors.Error {
-	explained := map[string]bool{}
+	placed := map[string]bool{} // paths with an error that has a position
 	for _, e := range all {
-		if msg := message(e); !strings.Contains(msg, "errors in empty disjunction") && !strings.Contains(msg, "(mismatched types") {
-			explained[strings.Join(e.Path(), ".")] = true
+		if len(errors.Positions(e)) > 0 {
+			placed[strings.Join(e.Path(), ".")] = true
 		}
 	}
-	// A mismatch is explained by an error at its path or beneath it: the
-	// alternative that the value is meant to be says what is wrong.
+	summary := func(e errors.Error) bool {
+		return len(errors.Positions(e)) == 0 && placed[strings.Join(e.Path(), ".")]
+	}
+	// A mismatch is explained by another error at its path, or by any
+	// error beneath it: the value has the shape of one alternative, and
+	// what is wrong is inside.
+	explains := map[string]bool{} // paths of errors that are not mismatches
+	errorsAt := map[string]bool{} // paths of all errors but summaries
+	for _, e := range all {
+		if summary(e) {
+			continue
+		}
+		path := strings.Join(e.Path(), ".")
+		errorsAt[path] = true
+		if _, _, mismatch := kindMismatch(e); !mismatch {
+			explains[path] = true
+		}
+	}
 	explainedAt := func(path string) bool {
-		for p := range explained {
-			if p == path || strings.HasPrefix(p, path+".") {
+		if explains[path] {
+			return true
+		}
+		for p := range errorsAt {
+			if strings.HasPrefix(p, path+".") {
 				return true
 			}
 		}
 		return false
 	}
-	var keep []errors.Error
+	var keep, out []errors.Error
 	for _, e := range all {
-		msg := message(e)
-		switch {
-		case strings.Contains(msg, "errors in empty disjunction"):
-		case strings.Contains(msg, "(mismatched types") && explainedAt(strings.Join(e.Path(), ".")):
-		default:
+		_, _, mismatch := kindMismatch(e)
+		if !summary(e) && !(mismatch && explainedAt(strings.Join(e.Path(), "."))) {
 			keep = append(keep, e)
 		}
 	}
-	var out []errors.Error
 	for _, e := range keep {
-		if !alternativeKinds(message(e)) {
+		if !shapeMismatch(e) {
 			out = append(out, e)
 		}
 	}
@@ -123,19 +154,44 @@ func explaining(all []errors.Error) []errors.Error {
 	return all
 }
 
-// alternativeKinds reports a mismatch between struct, list and null: the
-// shape of a one-or-list field, or of an optional value.
-func alternativeKinds(msg string) bool {
-	i := strings.Index(msg, "(mismatched types ")
-	if i < 0 {
+// kindMismatch reports an error that a value is of another kind than the
+// schema allows there: CUE's conflict of two values of different kinds,
+// whose message arguments carry both kinds, or a kindError made from
+// such conflicts.
+func kindMismatch(e errors.Error) (have cue.Kind, want []cue.Kind, ok bool) {
+	if ke, isKind := e.(*kindError); isKind {
+		return ke.have, ke.want, true
+	}
+	_, args := e.Msg()
+	var kinds []cue.Kind
+	for _, a := range args {
+		if k, isKind := a.(cue.Kind); isKind {
+			kinds = append(kinds, k)
+		}
+	}
+	if len(kinds) != 2 || kinds[0] == kinds[1] {
+		return 0, nil, false
+	}
+	return kinds[0], kinds[1:], true
+}
+
+// shapeKinds are the kinds of a one-element-or-list field and of an
+// optional value: which of them a value is tells its shape, not what is
+// wrong inside it.
+const shapeKinds = cue.StructKind | cue.ListKind | cue.NullKind
+
+// shapeMismatch reports a mismatch between struct, list and null.
+func shapeMismatch(e errors.Error) bool {
+	have, want, ok := kindMismatch(e)
+	if !ok || have&^shapeKinds != 0 {
 		return false
 	}
-	kinds := strings.Fields(strings.TrimSuffix(msg[i+len("(mismatched types "):], ")"))
-	if len(kinds) != 3 {
-		return false
+	for _, k := range want {
+		if k&^shapeKinds != 0 {
+			return false
+		}
 	}
-	shape := map[string]bool{"struct": true, "list": true, "null": true}
-	return shape[kinds[0]] && shape[kinds[2]]
+	return true
 }
 
 func userPositions(all []token.Pos) []token.Pos {
@@ -146,18 +202,23 @@ func userPositions(all []token.Pos) []token.Pos {
 			continue
 		}
 		seen[p.String()] = true
-		if isSchemaFile(p.Filename()) || strings.HasPrefix(p.Filename(), "<") {
-			// Schemas, templates, and the -e expression: not where a
-			// mistake is made.
-			schema = append(schema, p)
-		} else {
+		if isUserFile(p.Filename()) {
 			user = append(user, p)
+		} else {
+			schema = append(schema, p)
 		}
 	}
 	if len(user) > 0 {
 		return user
 	}
 	return schema
+}
+
+// isUserFile reports the files the user wrote: not the schemas, the
+// templates, nor the -e expression ("<-e>"), which are not where a
+// mistake is made.
+func isUserFile(name string) bool {
+	return !isSchemaFile(name) && !strings.HasPrefix(name, "<")
 }
 
 // isSchemaFile reports positions in the embedded schemas and templates,
@@ -206,6 +267,12 @@ func relPos(p token.Pos, cwd string) string {
 	return fmt.Sprintf("%s:%d:%d", filepath.ToSlash(name), p.Line(), p.Column())
 }
 
+// isUserValue reports a value written in the user's files.
+func isUserValue(v cue.Value) bool {
+	p := userPos(v)
+	return p.IsValid() && isUserFile(p.Filename())
+}
+
 // userPos finds the position of a value in the user's files rather than
 // in the schema it was unified with.
 func userPos(v cue.Value) token.Pos {
@@ -213,7 +280,7 @@ func userPos(v cue.Value) token.Pos {
 		// The Go checker's documents carry no CUE values.
 		return token.NoPos
 	}
-	if p := v.Pos(); p.IsValid() && !isSchemaFile(p.Filename()) && !strings.HasPrefix(p.Filename(), "<") {
+	if p := v.Pos(); p.IsValid() && isUserFile(p.Filename()) {
 		return p
 	}
 	if op, parts := v.Expr(); op == cue.AndOp {
@@ -227,7 +294,7 @@ func userPos(v cue.Value) token.Pos {
 	// own: their first field in the user's files stands for them.
 	if it, err := v.Fields(cue.Optional(true)); err == nil {
 		for it.Next() {
-			if p := it.Value().Pos(); p.IsValid() && !isSchemaFile(p.Filename()) && !strings.HasPrefix(p.Filename(), "<") {
+			if p := it.Value().Pos(); p.IsValid() && isUserFile(p.Filename()) {
 				return p
 			}
 		}
@@ -235,46 +302,303 @@ func userPos(v cue.Value) token.Pos {
 	return v.Pos()
 }
 
-// withUserPositions gives errors that only point into the schema (a
-// required field that is missing) the position of the nearest enclosing
-// value in the user's input, so that every message names the user's file.
-func withUserPositions(err error, user cue.Value) error {
+// userErrors restates err, from checking the user's value user (as
+// unified into checked), in the user's terms:
+//
+//   - an error that only points into the schema (a required field that
+//     is missing) gets the position of the nearest enclosing value in the
+//     user's input, so that every message names the user's file;
+//   - a null that cannot mean absent is named as such, in place of the
+//     schema's whole definition that null does not unify with;
+//   - the kind mismatches at one path, one per alternative of the
+//     schema's disjunction there, become one error that names the kinds
+//     wanted (and a struct's fields) rather than printing the schema's
+//     definitions.
+func userErrors(err error, user, checked cue.Value) error {
 	if err == nil {
 		return nil
 	}
 	prefix := len(user.Path().Selectors())
+	all := errors.Errors(err)
+	kinds := mismatchesByPath(all)
 	var out errors.Error
-	for _, e := range errors.Errors(err) {
-		hasUser := false
-		for _, p := range errors.Positions(e) {
-			hasUser = hasUser || (p.IsValid() && !isSchemaFile(p.Filename()) && !strings.HasPrefix(p.Filename(), "<"))
-		}
+	for _, e := range all {
 		path := e.Path()
-		if len(path) >= prefix {
-			if nerr := nullError(user, path, prefix); nerr != nil {
-				out = errors.Append(out, nerr)
-				continue
-			}
-		}
-		if hasUser || len(path) < prefix {
+		if len(path) < prefix {
 			out = errors.Append(out, e)
 			continue
 		}
 		rel := path[prefix:]
-		var pos token.Pos
-		for i := len(rel) - 1; i >= 0 && !pos.IsValid(); i-- {
-			uv := user.LookupPath(errorPath(rel[:i]))
-			if p := userPos(uv); uv.Exists() && p.IsValid() && !isSchemaFile(p.Filename()) && !strings.HasPrefix(p.Filename(), "<") {
-				pos = p
-			}
+		if nerr := nullError(user, path, prefix); nerr != nil {
+			out = errors.Append(out, nerr)
+			continue
 		}
-		if !pos.IsValid() {
+		if group := kinds[strings.Join(path, ".")]; slices.Contains(group, e) && needsKindError(group) {
+			if group[0] != e {
+				continue
+			}
+			e = newKindError(group, schemaAt(checked, errorPath(rel).Selectors()))
+		}
+		if hasUserPosition(e) || len(errors.Positions(e)) == 0 {
+			// Placed already, or a disjunction's summary, which has no
+			// position at all (see explaining).
 			out = errors.Append(out, e)
 			continue
 		}
-		out = errors.Append(out, &pathError{path: path, pos: pos, msg: message(e)})
+		if pos := enclosingUserPos(user, rel); pos.IsValid() {
+			e = &atUserValue{err: e, pos: pos}
+		}
+		out = errors.Append(out, e)
 	}
 	return out
+}
+
+// enclosingUserPos is the position of the nearest value that encloses
+// path rel in the user's files, or NoPos.
+func enclosingUserPos(user cue.Value, rel []string) token.Pos {
+	for i := len(rel) - 1; i >= 0; i-- {
+		if uv := user.LookupPath(errorPath(rel[:i])); uv.Exists() && isUserValue(uv) {
+			return userPos(uv)
+		}
+	}
+	return token.NoPos
+}
+
+// hasUserPosition reports an error with a position in the user's files.
+func hasUserPosition(e errors.Error) bool {
+	for _, p := range errors.Positions(e) {
+		if p.IsValid() && isUserFile(p.Filename()) {
+			return true
+		}
+	}
+	return false
+}
+
+// atUserValue is a cue error placed at the user's value it is about; it
+// keeps the error's message and arguments.
+type atUserValue struct {
+	err errors.Error
+	pos token.Pos
+}
+
+func (e *atUserValue) Position() token.Pos          { return e.pos }
+func (e *atUserValue) InputPositions() []token.Pos  { return nil }
+func (e *atUserValue) Error() string                { return errors.String(e) }
+func (e *atUserValue) Path() []string               { return e.err.Path() }
+func (e *atUserValue) Msg() (string, []interface{}) { return e.err.Msg() }
+
+// mismatchesByPath groups CUE's kind mismatches by the path they are at.
+func mismatchesByPath(all []errors.Error) map[string][]errors.Error {
+	out := map[string][]errors.Error{}
+	for _, e := range all {
+		if _, _, ok := kindMismatch(e); ok {
+			key := strings.Join(e.Path(), ".")
+			out[key] = append(out[key], e)
+		}
+	}
+	return out
+}
+
+// needsKindError reports the mismatches that CUE's own messages say badly:
+// several at one path (one per alternative, the alternative null among
+// them) or one whose wanted value is a struct or a list, which CUE prints
+// whole, with every constraint of the schema's definition.
+func needsKindError(group []errors.Error) bool {
+	if len(group) > 1 {
+		return true
+	}
+	_, want, _ := kindMismatch(group[0])
+	return want[0]&(cue.StructKind|cue.ListKind) != 0
+}
+
+// kindError says that the user's value is of a kind the schema does not
+// allow at its path, and which kinds it allows.
+type kindError struct {
+	path      []string
+	positions []token.Pos
+	have      cue.Kind
+	want      []cue.Kind
+	value     string   // the user's value, when it is short enough to show
+	fields    []string // the fields of the struct wanted
+}
+
+// newKindError makes one kindError of the mismatches at one path; wanted
+// is the checked value there, whose conjuncts hold the schema's
+// alternatives.
+func newKindError(group []errors.Error, wanted cue.Value) *kindError {
+	ke := &kindError{path: group[0].Path()}
+	for _, e := range group {
+		have, want, _ := kindMismatch(e)
+		ke.have = have
+		if !slices.Contains(ke.want, want[0]) {
+			ke.want = append(ke.want, want[0])
+		}
+		ke.positions = append(ke.positions, errors.Positions(e)...)
+	}
+	if ke.have&(cue.StructKind|cue.ListKind) == 0 {
+		// The conflict's first argument is the user's value, as CUE
+		// writes it.
+		if _, args := group[0].Msg(); len(args) > 0 {
+			if v := fmt.Sprint(args[0]); len(v) <= maxValueShown {
+				ke.value = v
+			}
+		}
+	}
+	if slices.Contains(ke.want, cue.StructKind) {
+		ke.fields = schemaFields(wanted)
+	}
+	return ke
+}
+
+func (e *kindError) Position() token.Pos {
+	if len(e.positions) == 0 {
+		return token.NoPos
+	}
+	return e.positions[0]
+}
+func (e *kindError) InputPositions() []token.Pos { return e.positions }
+func (e *kindError) Error() string               { return errors.String(e) }
+func (e *kindError) Path() []string              { return e.path }
+
+func (e *kindError) Msg() (string, []interface{}) {
+	var wants []string
+	for _, k := range e.want {
+		switch k {
+		case cue.NullKind:
+			// null means absent: it is no choice to offer.
+		case cue.StructKind:
+			w := "a struct"
+			if len(e.fields) > 0 {
+				w += " {" + strings.Join(e.fields, ", ") + "}"
+			}
+			if slices.Contains(e.want, cue.ListKind) {
+				w += " or a list of them"
+			}
+			wants = append(wants, w)
+		case cue.ListKind:
+			if !slices.Contains(e.want, cue.StructKind) {
+				wants = append(wants, "a list")
+			}
+		default:
+			wants = append(wants, aKind(k))
+		}
+	}
+	if len(wants) == 0 {
+		wants = []string{"null"}
+	}
+	given := aKind(e.have) + " is given"
+	if e.value != "" {
+		given = e.value + " is " + aKind(e.have)
+	}
+	return "%s, where %s belongs", []interface{}{given, strings.Join(wants, " or ")}
+}
+
+// aKind names a kind with its article.
+func aKind(k cue.Kind) string {
+	switch k {
+	case cue.NullKind:
+		return "null"
+	case cue.BytesKind:
+		return "bytes"
+	case cue.IntKind:
+		return "an int"
+	}
+	return "a " + k.String()
+}
+
+// schemaAt is the value at path sels of v, a value unified with the
+// schema: where v failed (a disjunction none of whose alternatives the
+// user's value matched), the path is followed into the schema's
+// alternative that has it, so that the result's conjuncts hold what the
+// schema wants there.
+func schemaAt(v cue.Value, sels []cue.Selector) cue.Value {
+	for _, sel := range sels {
+		// Beneath a value that failed are the user's values alone: the
+		// schema's are found in its conjuncts.
+		next := cue.Value{}
+		if v.Err() != nil {
+			next = alternativeAt(v, sel)
+		}
+		if !next.Exists() {
+			next = v.LookupPath(cue.MakePath(sel))
+		}
+		if !next.Exists() {
+			next = alternativeAt(v, sel)
+		}
+		if !next.Exists() {
+			return next
+		}
+		v = next
+	}
+	return v
+}
+
+// alternativeAt finds sel in the schema's conjuncts and alternatives of
+// v, a value that failed: as a field, a list element, or the pattern of a
+// struct keyed by name.
+func alternativeAt(v cue.Value, sel cue.Selector) cue.Value {
+	op, parts := v.Expr()
+	if op != cue.AndOp && op != cue.OrOp {
+		// The schema's fields are optional ones, found only as such.
+		tries := []cue.Selector{sel, cue.AnyIndex}
+		if sel.LabelType() == cue.StringLabel {
+			tries = []cue.Selector{sel, sel.Optional(), cue.AnyString}
+		}
+		for _, s := range tries {
+			if x := v.LookupPath(cue.MakePath(s)); x.Exists() {
+				return x
+			}
+		}
+		return cue.Value{}
+	}
+	for _, p := range parts {
+		if isUserValue(p) {
+			continue
+		}
+		if x := alternativeAt(p, sel); x.Exists() {
+			return x
+		}
+	}
+	return cue.Value{}
+}
+
+// maxValueShown is the length of the longest value a kindError shows.
+const maxValueShown = 40
+
+// maxFieldsShown is how many of a struct's fields a kindError names.
+const maxFieldsShown = 6
+
+// schemaFields names the fields of the struct that the schema wants at
+// v, a value that failed to unify: the schema's conjuncts of v, not the
+// user's, and of a disjunction the struct alternative.
+func schemaFields(v cue.Value) []string {
+	op, parts := v.Expr()
+	if op == cue.AndOp || op == cue.OrOp {
+		for _, p := range parts {
+			if isUserValue(p) {
+				continue
+			}
+			if f := schemaFields(p); len(f) > 0 {
+				return f
+			}
+		}
+		return nil
+	}
+	if v.IncompleteKind() != cue.StructKind {
+		return nil
+	}
+	it, err := v.Fields(cue.Optional(true))
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for it.Next() {
+		if len(names) == maxFieldsShown {
+			return append(names, "…")
+		}
+		names = append(names, it.Selector().Unquoted())
+	}
+	return names
 }
 
 // nullError names the mistake when the user's value at path is a null
@@ -312,11 +636,9 @@ func errorPath(path []string) cue.Path {
 	return cue.MakePath(sels...)
 }
 
-func message(e errors.Error) string {
-	format, args := e.Msg()
-	if msg := fmt.Sprintf(format, args...); msg != "" {
-		return msg
-	}
-	// A Go error promoted by errors.Errors has an empty message of its own.
-	return e.Error()
+// message is what e says, without its path, written by cue's own error
+// writer: that follows wrapped errors and names the positions among its
+// arguments relative to cwd.
+func message(e errors.Error, cwd string) string {
+	return errors.StringWithConfig(e, &errors.Config{OmitPath: true, Cwd: cwd, ToSlash: true})
 }

@@ -233,7 +233,9 @@ func (s *Schema) loadCUE(in Input) (cue.Value, error) {
 		return cue.Value{}, err
 	}
 	v := s.ctx.BuildInstance(inst)
-	return v, v.Err()
+	// A package that unifies with the schema itself (schemas.#Config &
+	// {…}) fails here, not in Check: its errors too are in the user's terms.
+	return v, userErrors(v.Err(), v, v)
 }
 
 // cueInstance is loadCUE's package, loaded but not yet evaluated.
