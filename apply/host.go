@@ -260,37 +260,12 @@ func (h *libvirtHost) listAll(k compiler.Kind, flags uint32) ([]listed, error) {
 }
 
 func (h *libvirtHost) Definition(k compiler.Kind, uuid string) (string, error) {
-	switch k {
-	case compiler.KindDomain:
-		d, err := h.conn.LookupDomainByUUIDString(uuid)
-		if err != nil {
-			return "", err
-		}
-		defer d.Free()
-		return inactiveXML(func(f uint32) (string, error) { return d.GetXMLDesc(libvirt.DomainXMLFlags(f)) }, uint32(libvirt.DOMAIN_XML_INACTIVE))()
-	case compiler.KindNetwork:
-		n, err := h.conn.LookupNetworkByUUIDString(uuid)
-		if err != nil {
-			return "", err
-		}
-		defer n.Free()
-		return inactiveXML(func(f uint32) (string, error) { return n.GetXMLDesc(libvirt.NetworkXMLFlags(f)) }, uint32(libvirt.NETWORK_XML_INACTIVE))()
-	case compiler.KindPool:
-		p, err := h.conn.LookupStoragePoolByUUIDString(uuid)
-		if err != nil {
-			return "", err
-		}
-		defer p.Free()
-		return inactiveXML(func(f uint32) (string, error) { return p.GetXMLDesc(libvirt.StorageXMLFlags(f)) }, uint32(libvirt.STORAGE_XML_INACTIVE))()
-	case compiler.KindSecret:
-		sec, err := h.conn.LookupSecretByUUIDString(uuid)
-		if err != nil {
-			return "", err
-		}
-		defer sec.Free()
-		return sec.GetXMLDesc(0)
+	o, err := h.lookup(k, uuid)
+	if err != nil {
+		return "", err
 	}
-	return "", fmt.Errorf("no libvirt object kind %q", k)
+	defer func() { _ = o.free() }() // releases the handle; the object is unchanged
+	return inactiveXML(o.desc, o.inactive)()
 }
 
 func (h *libvirtHost) Volumes(pool string) ([]LiveVolume, error) {
@@ -350,7 +325,11 @@ func (h *libvirtHost) Define(k compiler.Kind, xml string) error {
 type object struct {
 	start, destroy, undefine, free func() error
 	setAutostart                   func(bool) error
-	domain                         *libvirt.Domain // for what only domains have
+	// desc reads a definition: the running one with flags 0 (for a
+	// running object), the persistent one with inactive.
+	desc     func(flags uint32) (string, error)
+	inactive uint32
+	domain   *libvirt.Domain // for what only domains have
 }
 
 func (h *libvirtHost) lookup(k compiler.Kind, uuid string) (*object, error) {
@@ -360,20 +339,26 @@ func (h *libvirtHost) lookup(k compiler.Kind, uuid string) (*object, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &object{start: d.Create, destroy: d.Destroy, undefine: d.Undefine, free: d.Free, setAutostart: d.SetAutostart, domain: d}, nil
+		return &object{start: d.Create, destroy: d.Destroy, undefine: d.Undefine, free: d.Free, setAutostart: d.SetAutostart, domain: d,
+			desc:     func(f uint32) (string, error) { return d.GetXMLDesc(libvirt.DomainXMLFlags(f)) },
+			inactive: uint32(libvirt.DOMAIN_XML_INACTIVE)}, nil
 	case compiler.KindNetwork:
 		n, err := h.conn.LookupNetworkByUUIDString(uuid)
 		if err != nil {
 			return nil, err
 		}
-		return &object{start: n.Create, destroy: n.Destroy, undefine: n.Undefine, free: n.Free, setAutostart: n.SetAutostart}, nil
+		return &object{start: n.Create, destroy: n.Destroy, undefine: n.Undefine, free: n.Free, setAutostart: n.SetAutostart,
+			desc:     func(f uint32) (string, error) { return n.GetXMLDesc(libvirt.NetworkXMLFlags(f)) },
+			inactive: uint32(libvirt.NETWORK_XML_INACTIVE)}, nil
 	case compiler.KindPool:
 		p, err := h.conn.LookupStoragePoolByUUIDString(uuid)
 		if err != nil {
 			return nil, err
 		}
 		// Undefine only: a pool's files are never deleted.
-		return &object{start: func() error { return p.Create(0) }, destroy: p.Destroy, undefine: p.Undefine, free: p.Free, setAutostart: p.SetAutostart}, nil
+		return &object{start: func() error { return p.Create(0) }, destroy: p.Destroy, undefine: p.Undefine, free: p.Free, setAutostart: p.SetAutostart,
+			desc:     func(f uint32) (string, error) { return p.GetXMLDesc(libvirt.StorageXMLFlags(f)) },
+			inactive: uint32(libvirt.STORAGE_XML_INACTIVE)}, nil
 	case compiler.KindSecret:
 		sec, err := h.conn.LookupSecretByUUIDString(uuid)
 		if err != nil {
@@ -381,7 +366,9 @@ func (h *libvirtHost) lookup(k compiler.Kind, uuid string) (*object, error) {
 		}
 		// A secret neither runs nor starts: only undefine applies.
 		none := func() error { return fmt.Errorf("a secret does not run") }
-		return &object{start: none, destroy: none, undefine: sec.Undefine, free: sec.Free, setAutostart: func(bool) error { return none() }}, nil
+		// Its one definition is read with flags 0.
+		return &object{start: none, destroy: none, undefine: sec.Undefine, free: sec.Free, setAutostart: func(bool) error { return none() },
+			desc: sec.GetXMLDesc}, nil
 	}
 	return nil, fmt.Errorf("no libvirt object kind %q", k)
 }

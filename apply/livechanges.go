@@ -518,23 +518,15 @@ func (ex *executor) fallbackRestart(c *planned) error {
 
 // RunningXML reads the definition of a running domain or network.
 func (h *libvirtHost) RunningXML(k compiler.Kind, uuid string) (string, error) {
-	switch k {
-	case compiler.KindDomain:
-		d, err := h.conn.LookupDomainByUUIDString(uuid)
-		if err != nil {
-			return "", err
-		}
-		defer d.Free()
-		return d.GetXMLDesc(0)
-	case compiler.KindNetwork:
-		n, err := h.conn.LookupNetworkByUUIDString(uuid)
-		if err != nil {
-			return "", err
-		}
-		defer n.Free()
-		return n.GetXMLDesc(0)
+	if k != compiler.KindDomain && k != compiler.KindNetwork {
+		return "", fmt.Errorf("a %s has no running definition", k)
 	}
-	return "", fmt.Errorf("a %s has no running definition", k)
+	o, err := h.lookup(k, uuid)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = o.free() }() // releases the handle; the object is unchanged
+	return o.desc(0)
 }
 
 // ApplyLive makes a live change through package live; it counts a write.

@@ -147,3 +147,22 @@ func TestPlantedPoolRecordDeletesNothing(t *testing.T) {
 		}
 	}
 }
+
+func TestConnectionFileName(t *testing.T) {
+	for uri, want := range map[string]string{
+		"qemu:///system":               "qemu____system",
+		"qemu+ssh://root@h/system?x=1": "qemu_ssh___root_h_system_x_1",
+		"test:///default":              "test____default",
+		"..":                           "__",
+		".":                            "_",
+		"lab.example-1_x":              "lab.example-1_x",
+	} {
+		if got := ConnectionFileName(uri); got != want {
+			t.Errorf("ConnectionFileName(%q) = %q, want %q", uri, got, want)
+		}
+	}
+	s := OpenState(t.TempDir())
+	if got, want := filepath.Base(s.file("qemu:///system", ".json")), "qemu____system.json"; got != want {
+		t.Errorf("state file of qemu:///system is %q, want %q", got, want)
+	}
+}

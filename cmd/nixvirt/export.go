@@ -5,13 +5,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"sync"
 
 	"cuelang.org/go/cue"
 	"github.com/spf13/cobra"
 
+	"nixvirt.dev/nixvirt/apply"
 	"nixvirt.dev/nixvirt/compiler"
 )
 
@@ -116,15 +115,7 @@ func writeFiles(dir string, docs []document) error {
 	}
 }
 
-var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
-
 // connDir is the directory of a connection's files under export --out:
 // never "." or "..", whatever the configuration's key (vet refuses such
 // keys; this keeps the files inside --out regardless).
-func connDir(uri string) string {
-	d := unsafeChars.ReplaceAllString(uri, "_")
-	if strings.Trim(d, ".") == "" {
-		d = strings.ReplaceAll(d, ".", "_")
-	}
-	return d
-}
+func connDir(uri string) string { return apply.ConnectionFileName(uri) }
