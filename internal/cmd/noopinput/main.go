@@ -115,7 +115,7 @@ func writeXML(dir, name string, doc []byte) error {
 	if err := os.WriteFile(tmp, doc, 0o644); err != nil {
 		return err
 	}
-	defer os.Remove(tmp)
+	defer func() { _ = os.Remove(tmp) }() // a scratch file in the output directory
 	out, ok := compiler.FastDocument(compiler.Input{Dir: dir, Args: []string{"doc.json"}}, compiler.KindDomain)
 	if !ok {
 		return fmt.Errorf("%s: the definition does not compile", name)
