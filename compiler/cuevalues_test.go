@@ -80,7 +80,7 @@ func TestCUEValuesMatchSchema(t *testing.T) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewSource(2))
 	compared, fast := 0, 0
-	compare := func(name string, k Kind, data []byte) {
+	compare := func(name string, k Kind, data []byte, mutated bool) {
 		t.Helper()
 		x, err := cuejson.Extract("doc.json", data)
 		if err != nil {
@@ -105,16 +105,25 @@ func TestCUEValuesMatchSchema(t *testing.T) {
 			t.Errorf("%s: the fast path accepts it, the schema does not (%v):\n%s", name, werr, src)
 		case ok && got != want:
 			t.Errorf("%s: the XML differs:\nGo:\n%s\nCUE:\n%s", name, got, want)
-		case !ok && werr == nil && !strings.Contains(string(data), "null"):
+		case !ok && werr == nil && !mutated && !strings.Contains(string(data), "null"):
+			// A mutation the schema still accepts (a field added where
+			// the schema is open) may go the CUE way: only slower.
 			t.Errorf("%s: the schema accepts it, the fast path leaves it to the schema:\n%s", name, src)
 		}
 	}
-	for _, name := range names {
+	corpus := os.Getenv("NIXVIRT_CORPUS")
+	for i, name := range names {
+		// TestGoCheckerMatchesSchema takes every corpus document; this
+		// one, which compiles each twice more through CUE, takes one in
+		// four of them, so that the package stays within its time.
+		if corpus != "" && strings.HasPrefix(name, corpus) && i%4 != 0 {
+			continue
+		}
 		k, data := docs[name].kind, docs[name].data
-		compare(name, k, data)
+		compare(name, k, data, false)
 		for i := 0; i < 2; i++ {
 			if m, what := mutate(rng, data); m != nil {
-				compare(fmt.Sprintf("%s (%s)", name, what), k, m)
+				compare(fmt.Sprintf("%s (%s)", name, what), k, m, true)
 			}
 		}
 	}

@@ -148,6 +148,13 @@ func TestCompileCacheMisses(t *testing.T) {
 				t.Errorf("the template's change is not in the definition:\n%s", w.XML)
 			}
 		}},
+		{"template imported by a file argument", func() *cacheCase { return cueCase(t, "host/host.cue") }, func(cc *cacheCase) {
+			write(t, filepath.Join(cc.dir, "tmpl/tmpl.cue"), strings.Replace(cacheTemplateCUE, "64", "128", 1))
+		}, func(t *testing.T, d *apply.Desired) {
+			if w := domain(t, d); !strings.Contains(w.XML, ">128<") {
+				t.Errorf("the template's change is not in the definition:\n%s", w.XML)
+			}
+		}},
 		{"file added to the package", func() *cacheCase { return cueCase(t, "host") }, func(cc *cacheCase) {
 			write(t, filepath.Join(cc.dir, "host/more.cue"), "package host\n\nconnections: \"test:///default\": domains: web: autostart: true\n")
 		}, func(t *testing.T, d *apply.Desired) {

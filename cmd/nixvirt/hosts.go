@@ -54,7 +54,12 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 	if !f.record {
 		cache = nil
 	}
-	// Valid JSON with every definition inline: the Go checker, no CUE (see
+	// What compiling reads, for the record: the loader fills it for CUE
+	// (the files of every package imported), on the fast path as well.
+	var read compiler.Inputs
+	in.Read = &read
+	// Valid JSON with every definition inline, or CUE that imports none of
+	// nixvirt's packages: the Go checker, no schema (see
 	// inputFlags.compileFast); Build needs no schema for compiled objects.
 	if f.expr == "" && (f.connect == "" || settingsFileError(c, f.connect, in.Args[0]) == nil) {
 		if cfg, ok := compiler.FastConfig(in, f.connect); ok {
@@ -66,13 +71,16 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 			}
 			d, err := apply.Build(nil, cfg)
 			if err == nil {
-				cache.store(cfg, d, absArgs(in))
+				if len(read.Files) == 0 {
+					// JSON: the files of the command line are all it read.
+					read = absArgs(in)
+				}
+				cache.store(cfg, d, read)
 			}
 			return d, err
 		}
 	}
-	var read compiler.Inputs
-	in.Read = &read
+	read = compiler.Inputs{}
 	err = compiler.Run(func(s *compiler.Schema) error {
 		var v cue.Value
 		var err error
