@@ -395,6 +395,12 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 		if c.live != nil {
 			seen[string(w.Kind)+"/"+c.live.UUID] = true
 		}
+		// An entry that cannot be planned still claims its object: a
+		// secret's value file missing for a moment, or an unset variable,
+		// must never make apply delete what the entry names.
+		if w.UUID != "" {
+			seen[string(w.Kind)+"/"+canonicalUUID(w.UUID)] = true
+		}
 		if c.Problem != nil && c.Problem.Code == ProblemNameTaken {
 			blocking[string(w.Kind)+"/"+c.Problem.Detail] = true
 		}
@@ -421,7 +427,7 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 	for _, k := range compiler.StopOrder {
 		for i := range live[k] {
 			l := &live[k][i]
-			if seen[string(k)+"/"+l.UUID] {
+			if seen[string(k)+"/"+l.UUID] || seen[string(k)+"/"+canonicalUUID(l.UUID)] {
 				continue
 			}
 			if hd := holderOf(k, l, opts.State, uri); !opts.mine(hd) {

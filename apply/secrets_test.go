@@ -218,6 +218,10 @@ func TestSecretValueSetOnceAndOnChange(t *testing.T) {
 	if !strings.Contains(text.String(), `! secret "disk-key" cannot be planned: its value cannot be read: value.file: open `+file+".gone: no such file or directory") {
 		t.Fatalf("plan:\n%s", text.String())
 	}
+	// ... and is not deleted: the entry still names it.
+	if got := actions(p); got != "secret/disk-key:error" {
+		t.Fatalf("plan with the value missing: %s", got)
+	}
 
 	// Pruning deletes the secret nixvirt defined, not one it did not.
 	store.defs["1b4e28ba-2fa1-11d2-883f-0016d3cca427"] = `<secret private="yes"><uuid>1b4e28ba-2fa1-11d2-883f-0016d3cca427</uuid><usage type="ceph"><name>someone-else</name></usage></secret>`

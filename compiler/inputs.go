@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +16,10 @@ import (
 // the module root, for each package loaded).
 type Inputs struct {
 	Files, Dirs []string
+	// Opaque is true when the load also read files it cannot name here:
+	// CUE's @embed reads files (or a glob of them) while evaluating, so
+	// no list of files can stand for what such a package is made of.
+	Opaque bool
 }
 
 // jsonInputs are the JSON files of a command line, as loadJSON and
@@ -37,6 +42,7 @@ func jsonInputs(dir string, args []string) Inputs {
 func instanceInputs(inst *build.Instance, root string) Inputs {
 	files := map[string]bool{}
 	dirs := map[string]bool{}
+	opaque := false
 	seen := map[*build.Instance]bool{}
 	var walk func(*build.Instance)
 	walk = func(i *build.Instance) {
@@ -52,6 +58,11 @@ func instanceInputs(inst *build.Instance, root string) Inputs {
 				continue
 			}
 			files[f.Filename] = true
+			// Any mention of the embed attributes counts: a wrong guess
+			// only costs a compile.
+			if src, err := os.ReadFile(f.Filename); err != nil || bytes.Contains(src, []byte("@embed")) || bytes.Contains(src, []byte("@extern")) {
+				opaque = true
+			}
 			for d := filepath.Dir(f.Filename); ; d = filepath.Dir(d) {
 				dirs[d] = true
 				if d == root || filepath.Dir(d) == d || !within(d, root) {
@@ -67,7 +78,7 @@ func instanceInputs(inst *build.Instance, root string) Inputs {
 	if mod := filepath.Join(root, "cue.mod", "module.cue"); fileExists(mod) {
 		files[mod] = true
 	}
-	return Inputs{Files: sortedKeys(files), Dirs: sortedKeys(dirs)}
+	return Inputs{Files: sortedKeys(files), Dirs: sortedKeys(dirs), Opaque: opaque}
 }
 
 func within(d, root string) bool {

@@ -122,10 +122,11 @@ func (cc *compileCache) load() (*apply.Desired, []compiler.Object, bool) {
 // store records d, built from cfg, with what compiling it read: read,
 // and the XML files cfg's objects name. It records nothing for a
 // configuration it could not give back as it is: one with a cloud-init
-// seed (an ISO image built from documents that are any JSON value).
+// seed (an ISO image built from documents that are any JSON value), or
+// one whose CUE embeds files (read.Opaque).
 // Recording is best effort: without a record the next run compiles.
 func (cc *compileCache) store(cfg *compiler.Config, d *apply.Desired, read compiler.Inputs) {
-	if cc == nil {
+	if cc == nil || read.Opaque {
 		return
 	}
 	rec := compileRecord{Build: buildIdentity(), Files: map[string]string{}, Dirs: map[string]string{}, Desired: d}

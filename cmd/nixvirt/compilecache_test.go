@@ -299,3 +299,35 @@ func TestCompileCacheNoopApply(t *testing.T) {
 		t.Fatalf("drift not planned from the record: %+v", p.Changes)
 	}
 }
+
+// TestCompileCacheSkipsEmbed: a package that embeds files (@embed) is
+// never recorded, since the files it embeds are read while evaluating and
+// a change to one must be seen.
+func TestCompileCacheSkipsEmbed(t *testing.T) {
+	cc := newCacheCase(t, map[string]string{
+		"cue.mod/module.cue": "module: \"example.com/site@v0\"\nlanguage: version: \"v0.17.0\"\n",
+		"host/host.cue": `@extern(embed)
+
+package host
+
+_size: _ @embed(file=size.json)
+
+connections: "test:///default": domains: web: {
+	definition: {type: "test", name: "web", uuid: "7e2e0000-0000-4000-8000-0000000000c2", memory: {count: _size.m, unit: "MiB"}, os: type: "hvm"}
+	active: false
+}
+`,
+		"host/size.json": `{"m": 70}`,
+	}, "host")
+	if _, hit := cc.wanted(); hit {
+		t.Fatal("the first compile hit a record")
+	}
+	write(t, filepath.Join(cc.dir, "host/size.json"), `{"m": 72}`)
+	d, hit := cc.wanted()
+	if hit {
+		t.Fatal("a package that embeds a file was taken from a record")
+	}
+	if w := domain(t, d); !strings.Contains(w.XML, ">72<") {
+		t.Errorf("the embedded file's change is not in the definition:\n%s", w.XML)
+	}
+}
