@@ -22,9 +22,9 @@ type Inputs struct {
 	Opaque bool
 }
 
-// jsonInputs are the JSON files of a command line, as loadJSON and
-// LoadSettings read them.
-func jsonInputs(dir string, args []string) Inputs {
+// FileInputs are the files of a command line as absolute paths: all a
+// load of JSON (loadJSON, LoadSettings, the Go checker's path) reads.
+func FileInputs(dir string, args []string) Inputs {
 	var files []string
 	for _, a := range args {
 		if !filepath.IsAbs(a) {

@@ -76,7 +76,7 @@ func (s *Schema) Load(in Input, expr string) (cue.Value, error) {
 	if allJSON(in.Args) {
 		v, err = s.loadJSON(in.Dir, in.Args)
 		if in.Read != nil {
-			*in.Read = jsonInputs(in.Dir, in.Args)
+			*in.Read = FileInputs(in.Dir, in.Args)
 		}
 	} else {
 		v, err = s.loadCUE(in)
@@ -164,7 +164,7 @@ func (s *Schema) LoadSettings(in Input, expr string) (cue.Value, error) {
 		return cue.Value{}, err
 	}
 	if in.Read != nil && file != "-" {
-		*in.Read = jsonInputs(in.Dir, in.Args[:1])
+		*in.Read = FileInputs(in.Dir, in.Args[:1])
 	}
 	if st, ok := x.(*ast.StructLit); ok && s.precise {
 		// A kind the module writes as null is not managed: absent. The

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -188,17 +187,4 @@ func dirHash(dir string) string {
 	sort.Strings(names)
 	sum := sha256.Sum256([]byte(strings.Join(names, "\x00")))
 	return hex.EncodeToString(sum[:])
-}
-
-// absArgs are the command line's files as absolute paths: what the Go
-// checker's path read.
-func absArgs(in compiler.Input) compiler.Inputs {
-	var files []string
-	for _, a := range in.Args {
-		if !filepath.IsAbs(a) {
-			a = filepath.Join(in.Dir, a)
-		}
-		files = append(files, a)
-	}
-	return compiler.Inputs{Files: files}
 }

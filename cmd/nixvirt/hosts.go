@@ -73,7 +73,7 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 			if err == nil {
 				if len(read.Files) == 0 {
 					// JSON: the files of the command line are all it read.
-					read = absArgs(in)
+					read = compiler.FileInputs(in.Dir, in.Args)
 				}
 				cache.store(cfg, d, read)
 			}
