@@ -1,16 +1,11 @@
 package apply
 
 import (
-	"encoding/json"
 	"io"
 
 	"nixvirt.dev/nixvirt/compiler"
+	"nixvirt.dev/nixvirt/internal/jsondoc"
 )
-
-// FormatVersion is the version of the JSON documents of plan, apply and
-// vet (docs/json.md). A new field raises the minor version; a field that
-// is removed or changes meaning raises the major one.
-const FormatVersion = "1.1"
 
 // The JSON documents are their own types, not the planner's, so that the
 // format changes only on purpose. Lists are never null.
@@ -131,7 +126,7 @@ type jsonFailure struct {
 
 func planDocument(p *Plan, errs []compiler.Problem) jsonPlan {
 	add, change, destroy := p.Counts()
-	out := jsonPlan{FormatVersion: FormatVersion, Changes: []jsonChange{}, Unmanaged: []jsonUnmanaged{},
+	out := jsonPlan{FormatVersion: jsondoc.FormatVersion, Changes: []jsonChange{}, Unmanaged: []jsonUnmanaged{},
 		Errors: []compiler.Problem{}, Summary: jsonSummary{add, change, destroy}}
 	for _, c := range p.Changes {
 		jc := jsonChange{jsonObject: jsonObject{c.Connection, string(c.Kind), c.Name}, UUID: c.UUID,
@@ -168,13 +163,13 @@ func planDocument(p *Plan, errs []compiler.Problem) jsonPlan {
 
 // RenderJSON writes the plan as the JSON document of docs/json.md.
 func RenderJSON(w io.Writer, p *Plan) error {
-	return writeJSON(w, planDocument(p, nil))
+	return jsondoc.Write(w, planDocument(p, nil))
 }
 
 // RenderErrorsJSON writes the plan (or apply) document of a configuration
 // that could not be planned: no changes, and its errors.
 func RenderErrorsJSON(w io.Writer, errs []compiler.Problem) error {
-	return writeJSON(w, planDocument(&Plan{}, errs))
+	return jsondoc.Write(w, planDocument(&Plan{}, errs))
 }
 
 // RenderResultJSON writes what apply did as the JSON document of
@@ -198,16 +193,5 @@ func RenderResultJSON(w io.Writer, r *Result) error {
 		}
 		out.Addresses = append(out.Addresses, ja)
 	}
-	return writeJSON(w, out)
-}
-
-// WriteJSON writes v indented, without HTML escapes, as every JSON
-// document of nixvirt is written.
-func WriteJSON(w io.Writer, v any) error { return writeJSON(w, v) }
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	return jsondoc.Write(w, out)
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"nixvirt.dev/nixvirt/internal/jsondoc"
 )
 
 // TestJSONDocs checks docs/json.md against the code: its examples are
@@ -36,8 +38,8 @@ func TestJSONDocs(t *testing.T) {
 		if err := json.Unmarshal(b[1], &m); err != nil {
 			t.Fatalf("example %d: %v", i, err)
 		}
-		if m["format_version"] != FormatVersion {
-			t.Errorf("example %d: format_version %v, want %s", i, m["format_version"], FormatVersion)
+		if m["format_version"] != jsondoc.FormatVersion {
+			t.Errorf("example %d: format_version %v, want %s", i, m["format_version"], jsondoc.FormatVersion)
 		}
 		var keys []string
 		for k := range m {

@@ -8,8 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"sync"
 	"syscall"
 
@@ -71,23 +69,8 @@ func OpenState(dir string) *State {
 		secrets: map[string]map[string]secretRecord{}}
 }
 
-var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
-
-// ConnectionFileName is a connection URI as one file name: every
-// character other than letters, digits, '.', '_' and '-' becomes '_', and
-// a name of only dots (never a configuration's, which vet refuses) has
-// them replaced too, so that it is never "." or "..". The state directory
-// and export --out name a connection's files by it.
-func ConnectionFileName(uri string) string {
-	d := unsafeFileChars.ReplaceAllString(uri, "_")
-	if strings.Trim(d, ".") == "" {
-		d = strings.ReplaceAll(d, ".", "_")
-	}
-	return d
-}
-
 func (s *State) file(uri, ext string) string {
-	return filepath.Join(s.dir, ConnectionFileName(uri)+ext)
+	return filepath.Join(s.dir, compiler.ConnectionFileName(uri)+ext)
 }
 
 type stateFile struct {

@@ -157,7 +157,7 @@ func TestConnectionFileName(t *testing.T) {
 		".":                            "_",
 		"lab.example-1_x":              "lab.example-1_x",
 	} {
-		if got := ConnectionFileName(uri); got != want {
+		if got := compiler.ConnectionFileName(uri); got != want {
 			t.Errorf("ConnectionFileName(%q) = %q, want %q", uri, got, want)
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	"cuelang.org/go/cue"
 	"github.com/spf13/cobra"
 
-	"nixvirt.dev/nixvirt/apply"
 	"nixvirt.dev/nixvirt/compiler"
 )
 
@@ -118,4 +117,4 @@ func writeFiles(dir string, docs []document) error {
 // connDir is the directory of a connection's files under export --out:
 // never "." or "..", whatever the configuration's key (vet refuses such
 // keys; this keeps the files inside --out regardless).
-func connDir(uri string) string { return apply.ConnectionFileName(uri) }
+func connDir(uri string) string { return compiler.ConnectionFileName(uri) }

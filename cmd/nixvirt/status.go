@@ -9,6 +9,7 @@ import (
 
 	"nixvirt.dev/nixvirt/apply"
 	"nixvirt.dev/nixvirt/compiler"
+	"nixvirt.dev/nixvirt/internal/jsondoc"
 )
 
 func newStatusCmd(c *Command) *cobra.Command {
@@ -72,7 +73,7 @@ configuration, given as plan takes it.`,
 				all = append(all, got...)
 			}
 			if output == "json" {
-				return apply.WriteJSON(c.stdout, statusDocument(all))
+				return jsondoc.Write(c.stdout, statusDocument(all))
 			}
 			conn := ""
 			for _, s := range all {
@@ -127,7 +128,7 @@ type jsonInterface struct {
 }
 
 func statusDocument(all []apply.ObjectStatus) jsonStatus {
-	out := jsonStatus{FormatVersion: apply.FormatVersion, Objects: []jsonObjectStatus{}}
+	out := jsonStatus{FormatVersion: jsondoc.FormatVersion, Objects: []jsonObjectStatus{}}
 	for _, s := range all {
 		o := jsonObjectStatus{Connection: s.Connection, Kind: string(s.Kind), Name: s.Name, Defined: s.Defined, Active: s.Active, Interfaces: []jsonInterface{}}
 		for _, i := range s.Interfaces {

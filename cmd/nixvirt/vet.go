@@ -5,8 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"nixvirt.dev/nixvirt/apply"
 	"nixvirt.dev/nixvirt/compiler"
+	"nixvirt.dev/nixvirt/internal/jsondoc"
 )
 
 func newVetCmd(c *Command) *cobra.Command {
@@ -43,11 +43,11 @@ func doVet(c *Command, f *inputFlags, output string, args []string) error {
 		FormatVersion string             `json:"format_version"`
 		Valid         bool               `json:"valid"`
 		Errors        []compiler.Problem `json:"errors"`
-	}{FormatVersion: apply.FormatVersion, Valid: err == nil, Errors: []compiler.Problem{}}
+	}{FormatVersion: jsondoc.FormatVersion, Valid: err == nil, Errors: []compiler.Problem{}}
 	if err != nil {
 		res.Errors = compiler.Report(err, c.dir)
 	}
-	if werr := apply.WriteJSON(c.stdout, res); werr != nil {
+	if werr := jsondoc.Write(c.stdout, res); werr != nil {
 		return werr
 	}
 	if err != nil {
