@@ -51,6 +51,9 @@ go vet ./...
 # errcheck's exceptions, each with its reason, are in .errcheck-excludes.
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 go run github.com/kisielk/errcheck@v1.30.0 -ignoretests -exclude .errcheck-excludes ./...
+# The build without libvirt (its tests are the whole build's: TestBuildWithoutLibvirt).
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tests=false -tags nolibvirt ./cmd/nixvirt
+go run github.com/kisielk/errcheck@v1.30.0 -ignoretests -tags nolibvirt -exclude .errcheck-excludes ./cmd/nixvirt
 
 # Hand-written CUE is cue-formatted (generated schemas are written so).
 go run cuelang.org/go/cmd/cue@v0.17.1 fmt --check \
@@ -59,7 +62,8 @@ go run cuelang.org/go/cmd/cue@v0.17.1 fmt --check \
 # The Nix layer, as far as Debian's nix-bin can check it (no nixpkgs).
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
-go build -o "$bin/nixvirt" ./cmd/nixvirt
+go build -o "$bin/nixvirt-libvirt" ./cmd/nixvirt
+go build -tags nolibvirt -o "$bin/nixvirt" ./cmd/nixvirt
 NIXVIRT="$bin/nixvirt" sh nix/check.sh
 
 # The compiler package compares the whole corpus through CUE; the default

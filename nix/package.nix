@@ -23,6 +23,15 @@ buildGoModule {
 
   ldflags = [ "-s" "-w" "-X main.version=${version}" ];
 
+  # The whole build is installed as nixvirt-libvirt, and nixvirt is built
+  # again without libvirt (-tags nolibvirt): it starts without loading
+  # libvirt's libraries and hands the commands that connect to
+  # nixvirt-libvirt beside it.
+  postInstall = ''
+    mv "$out/bin/nixvirt" "$out/bin/nixvirt-libvirt"
+    go build -tags nolibvirt -ldflags "$ldflags" -o "$out/bin/nixvirt" ./cmd/nixvirt
+  '';
+
   # The test suite needs libvirt's test driver and virt-xml-validate;
   # checks.tests in the flake runs it.
   doCheck = false;

@@ -1,3 +1,5 @@
+//go:build !nolibvirt
+
 package main
 
 import (
@@ -17,7 +19,7 @@ func newApplyCmd(c *Command) *cobra.Command {
 	var dryRun, yes bool
 	cmd := &cobra.Command{
 		Use:   "apply [ARGS]",
-		Short: "make the hosts match the configuration",
+		Short: connectingShort["apply"],
 		Long: `apply does what plan shows: networks and pools first, then volumes, then
 domains, every stop before any start, deletions last. It prints one line per
 object as each is done, and a summary at the end; while a guest shuts down it

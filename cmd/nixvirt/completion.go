@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"nixvirt.dev/nixvirt/apply"
 	"nixvirt.dev/nixvirt/compiler"
 )
 
@@ -46,26 +45,9 @@ func completeImportArgs(cmd *cobra.Command, args []string, toComplete string) ([
 		}
 		kinds = []compiler.Kind{k}
 	}
-	h, err := apply.Connect(uri)
+	names, err := liveNames(uri, kinds, args)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveError
-	}
-	defer h.Close()
-	named := map[string]bool{}
-	for _, a := range args {
-		named[a] = true
-	}
-	var names []string
-	for _, k := range kinds {
-		live, err := h.List(k)
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveError
-		}
-		for _, l := range live {
-			if !named[l.Name] {
-				names = append(names, l.Name)
-			}
-		}
 	}
 	sort.Strings(names)
 	return names, cobra.ShellCompDirectiveNoFileComp

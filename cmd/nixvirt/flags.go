@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"cuelang.org/go/cue"
 	"github.com/spf13/cobra"
 
 	"nixvirt.dev/nixvirt/compiler"
@@ -150,4 +151,26 @@ func noteReported(w io.Writer, objs []compiler.Object) {
 			fmt.Fprintf(w, "note: %s: left out what libvirt reports of the %s's storage: %s\n", o.XMLName, o.Kind, strings.Join(o.Reported, ", "))
 		}
 	}
+}
+
+// loadSettings reads NixVirt's per-connection settings file as the
+// configuration of that one connection; its XML paths are relative to the
+// file.
+func loadSettings(c *Command, s *compiler.Schema, uri string, in compiler.Input, expr string) (cue.Value, error) {
+	if len(in.Args) != 1 {
+		return cue.Value{}, fmt.Errorf("--connect %s takes one settings file (JSON)", uri)
+	}
+	if err := settingsFileError(c, uri, in.Args[0]); err != nil {
+		return cue.Value{}, err
+	}
+	v, err := s.LoadSettings(in, expr)
+	if err != nil {
+		return v, err
+	}
+	return s.Context().CompileString("{}").FillPath(cue.MakePath(cue.Str("connections"), cue.Str(uri)), v), nil
+}
+
+// input reads the arguments, and stdin once if one of them names it.
+func (c *Command) input(args []string) (compiler.Input, error) {
+	return compiler.ReadInput(c.dir, args, c.stdin)
 }

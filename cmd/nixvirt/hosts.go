@@ -1,3 +1,5 @@
+//go:build !nolibvirt
+
 package main
 
 import (
@@ -119,28 +121,6 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 
 func (f *hostFlags) options() apply.Options {
 	return apply.Options{Prune: !f.noPrune, TakeOver: f.takeOver, State: apply.OpenState(apply.StateDir())}
-}
-
-// loadSettings reads NixVirt's per-connection settings file as the
-// configuration of that one connection; its XML paths are relative to the
-// file.
-func loadSettings(c *Command, s *compiler.Schema, uri string, in compiler.Input, expr string) (cue.Value, error) {
-	if len(in.Args) != 1 {
-		return cue.Value{}, fmt.Errorf("--connect %s takes one settings file (JSON)", uri)
-	}
-	if err := settingsFileError(c, uri, in.Args[0]); err != nil {
-		return cue.Value{}, err
-	}
-	v, err := s.LoadSettings(in, expr)
-	if err != nil {
-		return v, err
-	}
-	return s.Context().CompileString("{}").FillPath(cue.MakePath(cue.Str("connections"), cue.Str(uri)), v), nil
-}
-
-// input reads the arguments, and stdin once if one of them names it.
-func (c *Command) input(args []string) (compiler.Input, error) {
-	return compiler.ReadInput(c.dir, args, c.stdin)
 }
 
 // connector opens libvirt connections.

@@ -1,3 +1,5 @@
+//go:build !nolibvirt
+
 package main
 
 import (
@@ -11,17 +13,12 @@ import (
 	"nixvirt.dev/nixvirt/compiler"
 )
 
-// errChanges is plan's exit code 2 with --detailed-exitcode.
-type exitCode int
-
-func (e exitCode) Error() string { return "exit" }
-
 func newPlanCmd(c *Command) *cobra.Command {
 	var f hostFlags
 	var detailed bool
 	cmd := &cobra.Command{
 		Use:   "plan [ARGS]",
-		Short: "show what apply would change on the hosts, and why",
+		Short: connectingShort["plan"],
 		Long: `plan compares a whole-host configuration with the live hosts and prints, per
 object, what apply will do and why, with a unified diff of each definition that
 changes. It changes nothing. Objects nixvirt did not define, and those of

@@ -20,6 +20,12 @@ type Command struct {
 	dir    string
 }
 
+// exitCode is a command's exit status other than 0 and 1, such as plan's 2
+// with --detailed-exitcode.
+type exitCode int
+
+func (e exitCode) Error() string { return "exit" }
+
 // errPrinted marks a failure already reported to the user.
 var errPrinted = errors.New("error already printed")
 
@@ -37,15 +43,27 @@ Arguments are .cue files, package directories (default ".") or .json files.`,
 	}
 	c.root.SetOut(stdout)
 	c.root.SetErr(stderr)
-	c.root.AddCommand(newVetCmd(c), newExportCmd(c), newImportCmd(c), newPlanCmd(c), newApplyCmd(c), newStatusCmd(c), newVersionCmd(c))
+	c.root.AddCommand(newVetCmd(c), newExportCmd(c), newImportCmd(c), newVersionCmd(c))
+	c.root.AddCommand(connectingCmds(c)...)
 	c.root.Version = versionText()
 	c.root.SetVersionTemplate("{{.Version}}")
 	addCompletions(c.root)
 	return c
 }
 
+// connectingShort is the one-line help of the commands that talk to
+// libvirt, shared by both builds so that their help reads the same.
+var connectingShort = map[string]string{
+	"plan":   "show what apply would change on the hosts, and why",
+	"apply":  "make the hosts match the configuration",
+	"status": "show whether objects run, and the addresses of running domains",
+}
+
 // Main runs nixvirt with os.Args and returns the exit code.
 func Main() int {
+	if code, done := handOver(os.Args[1:]); done {
+		return code
+	}
 	dir, err := os.Getwd()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "nixvirt:", err)

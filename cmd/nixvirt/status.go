@@ -1,3 +1,5 @@
+//go:build !nolibvirt
+
 package main
 
 import (
@@ -16,7 +18,7 @@ func newStatusCmd(c *Command) *cobra.Command {
 	var uri, output string
 	cmd := &cobra.Command{
 		Use:   "status [--connect URI [NAME...]] [CONFIG...]",
-		Short: "show whether objects run, and the addresses of running domains",
+		Short: connectingShort["status"],
 		Long: `status shows, for each object, whether it is defined and running and, for a
 running domain, the addresses of its interfaces (from DHCP leases, the guest
 agent and the host's ARP table). It changes nothing.

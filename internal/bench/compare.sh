@@ -21,7 +21,9 @@ tree=${NIXVIRT_TREE:-$PWD/testdata/nixvirt}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-go build -o "$work/nixvirt" ./cmd/nixvirt
+# As installed: the build without libvirt, with the whole one beside it.
+go build -o "$work/nixvirt-libvirt" ./cmd/nixvirt
+go build -tags nolibvirt -o "$work/nixvirt" ./cmd/nixvirt
 nixvirt=$work/nixvirt
 have_nix=
 if command -v nix-instantiate >/dev/null && [ -f "$tree/generate-xml/domain.nix" ]; then
