@@ -281,10 +281,13 @@ let
             flags = lib.optionalString (!cfg.connections.${uri}.prune) " --no-prune"
               + " --owner ${lib.escapeShellArg cfg.owner}"
               + lib.optionalString cfg.takeOver " --take-over";
+            # nixvirt-libvirt is the build of nixvirt that links libvirt, to
+            # which nixvirt itself hands plan and apply: calling it directly
+            # saves a process start.
             # apply reports one line per object; verbose shows the plan,
             # with each change's diff and reason, before it.
             plan = lib.optionalString cfg.verbose ''
-              nixvirt plan${flags} --connect ${lib.escapeShellArg uri} ${file} || true
+              nixvirt-libvirt plan${flags} --connect ${lib.escapeShellArg uri} ${file} || true
             '';
           in
           ''
@@ -295,7 +298,7 @@ let
           ''
           + plan
           + ''
-            if ! nixvirt apply --yes${flags} --connect ${lib.escapeShellArg uri} ${file}; then
+            if ! nixvirt-libvirt apply --yes${flags} --connect ${lib.escapeShellArg uri} ${file}; then
               echo "nixvirt: applying ${uri} failed (see above); the rest of the activation goes on" >&2
               status=1
             fi
