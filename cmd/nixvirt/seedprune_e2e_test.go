@@ -26,13 +26,11 @@ func TestE2ESeedGoesWithItsDomain(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(poolDir) })
 	t.Cleanup(func() {
 		exec.Command("virsh", "-c", uri, "undefine", id).Run()
-		out, _ := exec.Command("virsh", "-c", uri, "vol-list", id).Output()
-		for _, v := range volNames(string(out)) {
-			exec.Command("virsh", "-c", uri, "vol-delete", v, "--pool", id).Run()
-		}
+		deleteVolumes(t, uri, id)
 		for _, args := range [][]string{{"pool-destroy", id}, {"pool-undefine", id}} {
 			exec.Command("virsh", append([]string{"-c", uri}, args...)...).Run()
 		}
+		checkGone(t, uri, id)
 	})
 	write := func(domain string) {
 		cfg := fmt.Sprintf(`package host
@@ -91,4 +89,34 @@ func volNames(table string) []string {
 		out = append(out, f[0])
 	}
 	return out
+}
+
+// deleteVolumes deletes every volume of a test's pool, where a test's
+// cleanup removes its pool: undefining the pool would leave them on disk.
+// A volume that stays is an error of the test.
+func deleteVolumes(t *testing.T, uri, pool string) {
+	t.Helper()
+	out, err := exec.Command("virsh", "-c", uri, "vol-list", pool).Output()
+	if err != nil {
+		return // no such pool, or not running: nothing it lists to delete
+	}
+	for _, v := range volNames(string(out)) {
+		exec.Command("virsh", "-c", uri, "vol-delete", v, "--pool", pool).Run()
+	}
+	if out, err := exec.Command("virsh", "-c", uri, "vol-list", pool).Output(); err == nil {
+		if left := volNames(string(out)); len(left) > 0 {
+			t.Errorf("cleanup left volumes in pool %s: %v", pool, left)
+		}
+	}
+}
+
+// checkGone reports, at the end of a test's cleanup, any domain, network
+// or pool named name that it left behind.
+func checkGone(t *testing.T, uri, name string) {
+	t.Helper()
+	for kind, info := range map[string]string{"domain": "dominfo", "network": "net-info", "pool": "pool-info"} {
+		if exec.Command("virsh", "-c", uri, info, name).Run() == nil {
+			t.Errorf("cleanup left %s %s", kind, name)
+		}
+	}
 }
