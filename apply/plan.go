@@ -566,7 +566,7 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 		drifted, driftedFrom, driftedTo, c.needsRecord = planDrift(uri, opts.State, w.Kind, l, prevHash)
 		changed = drifted
 	}
-	if !w.Kind.HasMetadata() && isOwned && !changed && !sameDefinition(w.Kind, l.XML, w.UserXML) {
+	if !w.Kind.HasMetadata() && isOwned && !changed && !sameAsDefined(w.Kind, l.XML, w.UserXML) {
 		// Pools have no mark to keep in step: compare what libvirt has.
 		changed = true
 	}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"nixvirt.dev/nixvirt/compiler"
+	"nixvirt.dev/nixvirt/internal/xmldoc"
 )
 
 // State is nixvirt's record of what it owns where libvirt keeps no
@@ -209,8 +210,10 @@ func (s *State) pool(uri, uuid string) poolRecord {
 // ownsPool reports whether nixvirt owns a live pool. A pool carries no
 // mark of its own, so the record stands for it only when the pool is the
 // one recorded: the same UUID and name, and still the definition nixvirt
-// gave it. A record for a pool nixvirt did not define, or one changed
-// since, never makes nixvirt delete or redefine it as its own.
+// gave it, but for what libvirt itself rewrites (withoutLibvirtRewrites).
+// A record for a pool nixvirt did not define, or one changed since in
+// anything else (its type, source or target directory), never makes
+// nixvirt delete or redefine it as its own.
 func (s *State) ownsPool(uri string, l *Live) bool {
 	rec := s.pool(uri, l.UUID)
 	if rec.Hash == "" {
@@ -224,7 +227,35 @@ func (s *State) ownsPool(uri string, l *Live) bool {
 		return false
 	}
 	return def.Name == l.Name && canonicalUUID(def.UUID) == canonicalUUID(l.UUID) &&
-		sameDefinition(compiler.KindPool, l.XML, rec.Definition)
+		sameAsDefined(compiler.KindPool, l.XML, rec.Definition)
+}
+
+// sameAsDefined compares an object's live definition with one nixvirt
+// gave it, as sameDefinition does, leaving aside what libvirt rewrites in
+// a pool's (withoutLibvirtRewrites): a pool that differs only there is
+// as nixvirt defined it, and redefining it would change nothing.
+func sameAsDefined(k compiler.Kind, liveXML, defXML string) bool {
+	if k == compiler.KindPool {
+		liveXML, defXML = withoutLibvirtRewrites(liveXML), withoutLibvirtRewrites(defXML)
+	}
+	return sameDefinition(k, liveXML, defXML)
+}
+
+// withoutLibvirtRewrites is a pool's definition without its target's
+// permissions: whenever the pool starts (also when an admin starts it),
+// libvirt writes the directory's mode, owner and group into the
+// persistent definition over the ones it was given, so they cannot tell
+// whether the pool is still the one nixvirt defined. A definition that
+// cannot be parsed is returned as it is, and then matches nothing.
+func withoutLibvirtRewrites(def string) string {
+	t, err := xmldoc.Parse([]byte(def))
+	if err != nil {
+		return def
+	}
+	if target := t.Child("target"); target != nil {
+		target.RemoveChildren("permissions")
+	}
+	return t.Render()
 }
 
 // setPool records (rec.Hash != "") or forgets a pool, and saves the state
