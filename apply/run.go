@@ -397,7 +397,7 @@ func hasWork(c *planned, p int) bool {
 	}
 	// Waiting for addresses comes after every definition and start, so a
 	// domain's line, with its addresses, comes then.
-	return c.has(Delete) || c.has(WaitAddress)
+	return c.has(Delete) || c.has(WaitAddress) || c.has(DeleteSeed)
 }
 
 // finished reports c's outcome once phase p was its last: each object's
@@ -459,9 +459,14 @@ func (ex *executor) run(changes []*planned) {
 			ex.finished(c, phaseDefine)
 		}
 	}
-	// Deletions, domains first.
+	// Deletions, domains first. The seeds of domains that stay go once
+	// the domains are redefined without them.
 	for _, k := range compiler.StopOrder {
 		for _, c := range changes {
+			if c.Kind == k && !c.has(Delete) && c.has(DeleteSeed) && ex.begun[c] && !ex.hasFailed(c) {
+				ex.deleteSeeds(c)
+				continue
+			}
 			if c.Kind != k || ex.hasFailed(c) || !c.has(Delete) || ex.skip(c) {
 				continue
 			}
