@@ -533,8 +533,7 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 	var prevHash, previous string
 	switch {
 	case !w.Kind.HasMetadata() && isOwned:
-		rec := opts.State.pool(uri, l.UUID)
-		prevHash, previous = rec.Hash, rec.Definition
+		prevHash, previous = opts.State.poolAsRecorded(uri, l)
 	case isOwned:
 		m := readMark(w.Kind, l.XML)
 		prevHash, previous = m.Hash, m.Definition

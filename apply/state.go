@@ -33,8 +33,10 @@ type State struct {
 	vols  map[string]map[string]volumeRecord // uri → volumeKey → record (volumes.go)
 	errs  map[string]error                   // uri → why its record cannot be read
 	// defined are the records of what libvirt stored after each define
-	// (drift.go), by uri.
-	defined map[string]map[string]definedRecord
+	// (drift.go), by uri; unsavedDefined the connections whose records
+	// changed since saveDefined last wrote them.
+	defined        map[string]map[string]definedRecord
+	unsavedDefined map[string]bool
 
 	// secrets are the secrets nixvirt defined (secrets.go): uri → secret
 	// UUID → record.
@@ -48,6 +50,11 @@ type poolRecord struct {
 	Owner      string `json:"owner,omitempty"`
 	Hash       string `json:"hash"`
 	Definition string `json:"definition"`
+	// Previous is the definition the pool had when nixvirt wrote the
+	// record, just before it gave libvirt Definition (recordPoolFirst):
+	// until the record is written again, the pool is nixvirt's with
+	// either.
+	Previous string `json:"previous,omitempty"`
 }
 
 // StateDir is where the state and the locks live: $NIXVIRT_STATE_DIR,
@@ -219,15 +226,63 @@ func (s *State) ownsPool(uri string, l *Live) bool {
 	if rec.Hash == "" {
 		return false
 	}
+	return isPool(l, rec.Definition) || rec.Previous != "" && isPool(l, rec.Previous)
+}
+
+// poolAsRecorded is the hash and definition nixvirt last gave a pool it
+// owns. A record still naming the pool's previous definition was written
+// by an apply killed around the define (recordPoolFirst); unless libvirt
+// has the new definition as it was given (the pool has not started since,
+// so nothing is rewritten), the pool has no hash: its definition is still
+// to be given.
+func (s *State) poolAsRecorded(uri string, l *Live) (hash, definition string) {
+	rec := s.pool(uri, l.UUID)
+	if rec.Previous == "" || sameDefinition(compiler.KindPool, l.XML, rec.Definition) {
+		return rec.Hash, rec.Definition
+	}
+	return "", rec.Previous
+}
+
+// isPool reports whether a live pool is the one a definition describes:
+// the same name and UUID, and nothing else different but what libvirt
+// rewrites.
+func isPool(l *Live, definition string) bool {
 	var def struct {
 		Name string `xml:"name"`
 		UUID string `xml:"uuid"`
 	}
-	if xml.Unmarshal([]byte(rec.Definition), &def) != nil {
+	if xml.Unmarshal([]byte(definition), &def) != nil {
 		return false
 	}
 	return def.Name == l.Name && canonicalUUID(def.UUID) == canonicalUUID(l.UUID) &&
-		sameAsDefined(compiler.KindPool, l.XML, rec.Definition)
+		sameAsDefined(compiler.KindPool, l.XML, definition)
+}
+
+// recordPoolFirst records a pool as nixvirt's before libvirt gets its new
+// definition, so that an apply killed at any point after the define
+// leaves it nixvirt's; the record names the definition the pool has
+// until then too (Previous), so that it stays nixvirt's when the apply is
+// killed before. It returns the record it replaced, for
+// putBackPoolRecord.
+func (ex *executor) recordPoolFirst(c *planned) (poolRecord, error) {
+	uri, w := ex.h.URI(), c.wanted
+	prev := ex.st.pool(uri, w.UUID)
+	rec := poolRecord{Owner: w.Owner, Hash: w.Hash, Definition: w.Definition}
+	if c.live != nil {
+		rec.Previous = c.live.XML
+	}
+	return prev, ex.st.setPool(uri, w.UUID, rec)
+}
+
+// putBackPoolRecord puts back the record recordPoolFirst replaced, once
+// libvirt refused the pool's new definition (or nixvirt did not give it).
+func (ex *executor) putBackPoolRecord(c *planned, written bool, prev poolRecord) {
+	if !written {
+		return
+	}
+	if err := ex.st.setPool(ex.h.URI(), c.wanted.UUID, prev); err != nil {
+		ex.addFailure(c, "putting back nixvirt's record of the pool", err)
+	}
 }
 
 // sameAsDefined compares an object's live definition with one nixvirt
@@ -283,6 +338,56 @@ func (s *State) save(uri string) error {
 	}
 	data, _ := json.MarshalIndent(stateFile{Pools: s.pools[uri], Volumes: s.vols[uri], Secrets: s.secrets[uri]}, "", "  ")
 	return writeFileAtomic(s.file(uri, ".json"), append(data, '\n'))
+}
+
+// What nixvirt must never lose is the record that makes an object it
+// created its own: lost, the object would be nobody's, and nixvirt would
+// neither recognise nor prune it. Domains and networks carry that record
+// themselves (nixvirt's mark, in the definition libvirt stores with the
+// define). Pools and secrets carry nothing: their record (setPool,
+// setSecret) is written and synced before libvirt creates them, and the
+// state of one that libvirt refuses is forgotten again. Volume content
+// digests are written right after each volume is filled.
+//
+// The records of what libvirt stored after each define (drift.go) are only
+// the point from which drift is judged, and are many: one per object, so
+// that writing the whole file for each object would make an apply of n new
+// objects write n files of up to n records. They are kept in memory and
+// written once per step of an apply (saveDefined). An apply killed before
+// that loses some of them, and that is all it loses: an object nixvirt owns
+// that has no record, or a record of an older definition of it, gets one
+// from what libvirt has on the next apply (needsRecord), just as after an
+// upgrade or a lost state directory.
+
+// markUnsaved notes that a connection's records of what libvirt stored
+// changed; the caller holds s.mu.
+func (s *State) markUnsaved(uri string) {
+	if s.unsavedDefined == nil {
+		s.unsavedDefined = map[string]bool{}
+	}
+	s.unsavedDefined[uri] = true
+}
+
+// saveDefined writes a connection's records of what libvirt stored, when
+// they changed since they were last written.
+func (s *State) saveDefined(uri string) error {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.unsavedDefined[uri] {
+		return nil
+	}
+	if _, err := s.checkDir(true); err != nil {
+		return err
+	}
+	data, _ := json.MarshalIndent(definedFile{Objects: s.defined[uri]}, "", "  ")
+	if err := writeFileAtomic(s.file(uri, ".defined.json"), append(data, '\n')); err != nil {
+		return err
+	}
+	delete(s.unsavedDefined, uri)
+	return nil
 }
 
 // writeFileAtomic writes a file through a new temporary file beside it
