@@ -22,9 +22,9 @@ import (
 // nixvirt defined it since) is not compared. An owned object without a
 // record (defined by an older nixvirt, or a lost state directory) gets
 // one, from what libvirt has, on the next apply that leaves it unchanged.
-// A pool's definition is judged with what libvirt adds when it starts
-// (its target's permissions) left aside: only what nixvirt's record
-// says that libvirt no longer does is drift.
+// A pool's definition is judged with what libvirt adds or rewrites when
+// it starts (its target's permissions, from the directory) left aside:
+// only what nixvirt's record says that libvirt no longer does is drift.
 
 // definedRecord is what libvirt stored right after nixvirt's define.
 type definedRecord struct {
@@ -165,7 +165,7 @@ func planDrift(uri string, st *State, k compiler.Kind, l *Live, prevHash string)
 		return false, "", "", false
 	}
 	now := storedForm(k, l.XML)
-	if now == rec.Stored || k == compiler.KindPool && onlyAdds(now, rec.Stored) {
+	if now == rec.Stored || k == compiler.KindPool && onlyAdds(withoutLibvirtRewrites(now), withoutLibvirtRewrites(rec.Stored)) {
 		return false, "", "", false
 	}
 	return true, now, rec.Stored, false

@@ -228,3 +228,22 @@ func TestPoolStaysOwnedWhenLibvirtRewritesPermissions(t *testing.T) {
 		t.Fatalf("a pool with another target counts as nixvirt's")
 	}
 }
+
+// A pool that nixvirt defines but does not start, started later by an
+// admin, gets its permissions rewritten then: that is no drift either,
+// however often it restarts.
+func TestPoolStartedByHandAfterApplyHasNoDrift(t *testing.T) {
+	th := newTestHost(t)
+	pool := `pools: vms: definition: {type: "dir", target: {path: "/var/lib/nvt", permissions: mode: octal: "0700"}}`
+	th.apply(pool)
+	l := th.live(compiler.KindPool, "vms")
+	if err := (permsFromDirectory{th.host}).Start(compiler.KindPool, l.UUID); err != nil {
+		t.Fatal(err)
+	}
+	if def := th.live(compiler.KindPool, "vms").XML; !strings.Contains(def, "<mode>0755</mode>") {
+		t.Fatalf("the permissions were not rewritten, so this shows nothing:\n%s", def)
+	}
+	if p := th.plan(pool); actions(p) != "" {
+		t.Fatalf("plan after the pool was started by hand: %s", actions(p))
+	}
+}
