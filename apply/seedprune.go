@@ -27,7 +27,7 @@ const ReasonSeedNoLongerUsed ReasonCode = "seed-no-longer-used"
 
 // seedKeptWhileRunning is why a seed the configuration dropped is still
 // there: the running domain has it attached.
-const seedKeptWhileRunning = "kept while the running domain has it attached; the first apply after the domain restarts deletes it"
+const seedKeptWhileRunning = "kept while the running domain has it attached, then deleted by the next apply"
 
 // seedRemoval is a seed volume to delete once its domain is undefined, or
 // redefined without it.
