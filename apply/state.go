@@ -345,9 +345,16 @@ func (s *State) save(uri string) error {
 // neither recognise nor prune it. Domains and networks carry that record
 // themselves (nixvirt's mark, in the definition libvirt stores with the
 // define). Pools and secrets carry nothing: their record (setPool,
-// setSecret) is written and synced before libvirt creates them, and the
-// state of one that libvirt refuses is forgotten again. Volume content
-// digests are written right after each volume is filled.
+// setSecret) is written and synced before libvirt gets a definition that
+// the old record would not recognise (a new pool or secret, any new
+// definition of a pool, a secret defined again with another usage), and
+// the old record is put back when libvirt refuses it. Volume content
+// digests are written right after each volume is filled: written before,
+// a volume whose filling was cut short would pass for complete. Each of
+// these writes the connection's whole record, as they come: they are one
+// per pool, secret or volume with content, few beside the uploads they
+// follow. (This is the invariant TestKilledAroundDefineLosesNoPoolOrSecret
+// and TestKilledBeforeRecordsAreWrittenLosesNoDomain check.)
 //
 // The records of what libvirt stored after each define (drift.go) are only
 // the point from which drift is judged, and are many: one per object, so
