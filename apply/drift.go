@@ -1,8 +1,6 @@
 package apply
 
 import (
-	"encoding/json"
-
 	"nixvirt.dev/nixvirt/compiler"
 	"nixvirt.dev/nixvirt/internal/xmldoc"
 )
@@ -24,9 +22,9 @@ import (
 // nixvirt defined it since) is not compared. An owned object without a
 // record (defined by an older nixvirt, or a lost state directory) gets
 // one, from what libvirt has, on the next apply that leaves it unchanged.
-// A pool's definition is judged with what libvirt adds when it starts
-// (its target's permissions) left aside: only what nixvirt's record
-// says that libvirt no longer does is drift.
+// A pool's definition is judged with what libvirt adds or rewrites when
+// it starts (its target's permissions, from the directory) left aside:
+// only what nixvirt's record says that libvirt no longer does is drift.
 
 // definedRecord is what libvirt stored right after nixvirt's define.
 type definedRecord struct {
@@ -119,7 +117,8 @@ func (s *State) definedOf(uri string, k compiler.Kind, uuid string) definedRecor
 }
 
 // setDefined records (rec.Hash != "") or forgets what libvirt stored for
-// an object, and saves the connection's records at once.
+// an object. The connection's records are written by saveDefined, once
+// per step of an apply (see saveDefined for why that is safe).
 func (s *State) setDefined(uri string, k compiler.Kind, uuid string, rec definedRecord) error {
 	if s == nil {
 		return nil
@@ -139,11 +138,8 @@ func (s *State) setDefined(uri string, k compiler.Kind, uuid string, rec defined
 	} else {
 		m[key] = rec
 	}
-	if _, err := s.checkDir(true); err != nil {
-		return err
-	}
-	data, _ := json.MarshalIndent(definedFile{Objects: m}, "", "  ")
-	return writeFileAtomic(s.file(uri, ".defined.json"), append(data, '\n'))
+	s.markUnsaved(uri)
+	return nil
 }
 
 // checkDefined reports whether a connection's records can be read.
@@ -169,7 +165,7 @@ func planDrift(uri string, st *State, k compiler.Kind, l *Live, prevHash string)
 		return false, "", "", false
 	}
 	now := storedForm(k, l.XML)
-	if now == rec.Stored || k == compiler.KindPool && onlyAdds(now, rec.Stored) {
+	if now == rec.Stored || k == compiler.KindPool && onlyAdds(withoutLibvirtRewrites(now), withoutLibvirtRewrites(rec.Stored)) {
 		return false, "", "", false
 	}
 	return true, now, rec.Stored, false
@@ -197,5 +193,6 @@ func (ex *executor) recordDefined(c *planned) error {
 	if err != nil {
 		return err
 	}
+	ex.unsaved = append(ex.unsaved, c)
 	return ex.st.setDefined(ex.h.URI(), c.Kind, c.wanted.UUID, definedAs(c.Kind, c.wanted.Hash, x))
 }

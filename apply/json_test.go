@@ -61,7 +61,7 @@ func TestJSONDocs(t *testing.T) {
 // plan.go and the files that add steps to plans.
 func constants(t *testing.T, types ...string) []string {
 	var out []string
-	for _, file := range []string{"plan.go", "volumes.go", "wait.go"} {
+	for _, file := range []string{"plan.go", "volumes.go", "wait.go", "seedprune.go"} {
 		out = append(out, constantsIn(t, file, types...)...)
 	}
 	if len(out) < 30 {

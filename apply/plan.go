@@ -533,8 +533,7 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 	var prevHash, previous string
 	switch {
 	case !w.Kind.HasMetadata() && isOwned:
-		rec := opts.State.pool(uri, l.UUID)
-		prevHash, previous = rec.Hash, rec.Definition
+		prevHash, previous = opts.State.poolAsRecorded(uri, l)
 	case isOwned:
 		m := readMark(w.Kind, l.XML)
 		prevHash, previous = m.Hash, m.Definition
@@ -566,7 +565,7 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 		drifted, driftedFrom, driftedTo, c.needsRecord = planDrift(uri, opts.State, w.Kind, l, prevHash)
 		changed = drifted
 	}
-	if !w.Kind.HasMetadata() && isOwned && !changed && !sameDefinition(w.Kind, l.XML, w.UserXML) {
+	if !w.Kind.HasMetadata() && isOwned && !changed && !sameAsDefined(w.Kind, l.XML, w.UserXML) {
 		// Pools have no mark to keep in step: compare what libvirt has.
 		changed = true
 	}

@@ -173,6 +173,8 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 		return fmt.Sprintf("the cloud-init seed of domain %q changed; a guest that already booted reads it only if cloud-init runs again (give meta-data a new instance-id)", r.Name)
 	case ReasonSeedOfDeletedDomain:
 		return "the cloud-init seed nixvirt built for this domain, which is deleted"
+	case ReasonSeedNoLongerUsed:
+		return "the cloud-init seed nixvirt built for this domain, which no longer has cloudInit; deleted after the domain is redefined without it"
 	case ReasonValueNew:
 		return "a value nixvirt has not set"
 	case ReasonValueChanged:

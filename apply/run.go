@@ -321,6 +321,21 @@ type executor struct {
 	// journal until it is.
 	stoppedSelf map[*planned]bool
 	stoppedDeps map[*planned][]Stopped
+	// unsaved are the objects whose record of what libvirt stored is not
+	// written yet (saveDefined).
+	unsaved []*planned
+}
+
+// saveDefined writes the records of what libvirt stored, once per step
+// (State.saveDefined); when it cannot, each object recorded since the
+// last write fails with why.
+func (ex *executor) saveDefined() {
+	if err := ex.st.saveDefined(ex.h.URI()); err != nil {
+		for _, c := range ex.unsaved {
+			ex.addFailure(c, "record what libvirt stored", err)
+		}
+	}
+	ex.unsaved = nil
 }
 
 func (ex *executor) failure(c *planned) Failure {
@@ -397,7 +412,7 @@ func hasWork(c *planned, p int) bool {
 	}
 	// Waiting for addresses comes after every definition and start, so a
 	// domain's line, with its addresses, comes then.
-	return c.has(Delete) || c.has(WaitAddress)
+	return c.has(Delete) || c.has(WaitAddress) || c.has(DeleteSeed)
 }
 
 // finished reports c's outcome once phase p was its last: each object's
@@ -458,10 +473,16 @@ func (ex *executor) run(changes []*planned) {
 			}
 			ex.finished(c, phaseDefine)
 		}
+		ex.saveDefined()
 	}
-	// Deletions, domains first.
+	// Deletions, domains first. The seeds of domains that stay go once
+	// the domains are redefined without them.
 	for _, k := range compiler.StopOrder {
 		for _, c := range changes {
+			if c.Kind == k && !c.has(Delete) && c.has(DeleteSeed) && ex.begun[c] && !ex.hasFailed(c) {
+				ex.deleteSeeds(c)
+				continue
+			}
 			if c.Kind != k || ex.hasFailed(c) || !c.has(Delete) || ex.skip(c) {
 				continue
 			}
@@ -483,22 +504,26 @@ func (ex *executor) run(changes []*planned) {
 			if err := ex.st.forget(h.URI(), c.Kind, c.UUID); err != nil {
 				ex.addFailure(c, "forget nixvirt's record of it", err)
 			}
+			ex.unsaved = append(ex.unsaved, c)
 			if err := ex.st.setDefined(h.URI(), c.Kind, c.UUID, definedRecord{}); err != nil {
 				ex.addFailure(c, "forget nixvirt's record of it", err)
 			}
 			ex.finished(c, phaseDelete)
 		}
 	}
+	ex.saveDefined()
 	ex.waitAddresses(changes)
 	// Owned objects without a record of what libvirt stored get one now,
 	// so that a later change outside nixvirt shows as drift.
 	for _, c := range changes {
 		if c.needsRecord && !ex.hasFailed(c) && c.wanted != nil && c.live != nil && !c.has(Redefine) {
+			ex.unsaved = append(ex.unsaved, c)
 			if err := ex.st.setDefined(h.URI(), c.Kind, c.live.UUID, definedAs(c.Kind, c.wanted.Hash, c.live.XML)); err != nil {
 				ex.addFailure(c, "record what libvirt stored", err)
 			}
 		}
 	}
+	ex.saveDefined()
 	for _, c := range changes {
 		ex.finished(c, phaseDelete)
 	}
@@ -619,6 +644,18 @@ func (ex *executor) defineAndStart(c *planned) {
 		}
 		return
 	}
+	// A pool is recorded as nixvirt's before libvirt has its definition
+	// (recordPoolFirst), and its old record put back when libvirt refuses.
+	writesPool := !c.Kind.HasMetadata() && (c.has(Create) || c.has(Redefine) || c.has(Adopt) || c.has(Refresh) || c.has(Rename))
+	var prevPool poolRecord
+	if writesPool {
+		var err error
+		if prevPool, err = ex.recordPoolFirst(c); err != nil {
+			ex.fail(c, "record the pool as nixvirt's", err)
+			ex.restore(c)
+			return
+		}
+	}
 	// fallback are the reasons a running object restarts after libvirt
 	// refused a live change (livechanges.go); nil when it does not.
 	var fallback []Reason
@@ -629,6 +666,7 @@ func (ex *executor) defineAndStart(c *planned) {
 		// if it was stopped for the rename.
 		if err := h.Undefine(c.Kind, c.UUID, false, false); err != nil {
 			ex.fail(c, "rename", err)
+			ex.putBackPoolRecord(c, writesPool, prevPool)
 			ex.restore(c)
 			return
 		}
@@ -637,6 +675,7 @@ func (ex *executor) defineAndStart(c *planned) {
 			if rerr := h.Define(c.Kind, c.live.XML); rerr != nil {
 				ex.addFailure(c, fmt.Sprintf("putting back its definition as %q (it is undefined now: define it from the plan's diff)", c.live.Name), rerr)
 			}
+			ex.putBackPoolRecord(c, writesPool, prevPool)
 			ex.restore(c)
 			return
 		}
@@ -648,10 +687,12 @@ func (ex *executor) defineAndStart(c *planned) {
 		}
 	case c.has(Create) || c.has(Redefine) || c.has(Adopt) || c.has(Refresh):
 		if fallback = ex.liveFirst(c); ex.hasFailed(c) {
+			ex.putBackPoolRecord(c, writesPool, prevPool)
 			return
 		}
 		if err := h.Define(c.Kind, w.XML); err != nil {
 			ex.fail(c, "define", err)
+			ex.putBackPoolRecord(c, writesPool, prevPool)
 			// A define is atomic: the old definition stands. An object
 			// stopped to restart runs again as it was, and so do the
 			// domains stopped around it.
@@ -676,7 +717,7 @@ func (ex *executor) defineAndStart(c *planned) {
 			return
 		}
 	}
-	if !c.Kind.HasMetadata() && (c.has(Create) || c.has(Redefine) || c.has(Adopt) || c.has(Refresh) || c.has(Rename)) {
+	if writesPool {
 		if err := ex.st.setPool(h.URI(), w.UUID, poolRecord{Owner: w.Owner, Hash: w.Hash, Definition: w.Definition}); err != nil {
 			ex.fail(c, "record the pool as nixvirt's", err)
 			ex.restore(c)

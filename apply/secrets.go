@@ -300,19 +300,41 @@ func (ex *executor) secret(c *planned) {
 	if c.live == nil {
 		rec.Value = ""
 	}
+	prev := rec
 	rec.Owner, rec.Name, rec.Hash, rec.Definition = w.Owner, w.Name, w.Hash, w.Definition
 	for _, a := range []Action{Create, Redefine, Adopt} {
 		if !c.has(a) {
 			continue
 		}
-		if a == Redefine && usageOf(c.live.XML) != usageOf(w.XML) {
-			if err := ex.recreateSecret(c); err != nil {
+		// A secret that libvirt is to have anew (created, or defined again
+		// with another usage) is recorded first: its record is all that
+		// makes it nixvirt's, so an apply killed right after libvirt
+		// defined it must not leave it without one. One that libvirt then
+		// refuses gets its old record back.
+		recreate := a == Redefine && usageOf(c.live.XML) != usageOf(w.XML)
+		if a == Create || recreate {
+			rec.Value = ""
+			if err := ex.st.setSecret(uri, w.UUID, rec); err != nil {
+				ex.fail(c, "record the secret as nixvirt's", err)
 				return
 			}
-			rec.Value = ""
+		}
+		putBack := func() {
+			if err := ex.st.setSecret(uri, w.UUID, prev); err != nil {
+				ex.addFailure(c, "putting back nixvirt's record of the secret", err)
+			}
+		}
+		if recreate {
+			if err := ex.recreateSecret(c); err != nil {
+				putBack()
+				return
+			}
 		} else if a != Adopt {
 			if err := h.Define(c.Kind, w.XML); err != nil {
 				ex.fail(c, "define", err)
+				if a == Create {
+					putBack()
+				}
 				return
 			}
 		}

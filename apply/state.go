@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"nixvirt.dev/nixvirt/compiler"
+	"nixvirt.dev/nixvirt/internal/xmldoc"
 )
 
 // State is nixvirt's record of what it owns where libvirt keeps no
@@ -30,8 +31,10 @@ type State struct {
 	vols  map[string]map[string]volumeRecord // uri → volumeKey → record (volumes.go)
 	errs  map[string]error                   // uri → why its record cannot be read
 	// defined are the records of what libvirt stored after each define
-	// (drift.go), by uri.
-	defined map[string]map[string]definedRecord
+	// (drift.go), by uri; unsavedDefined the connections whose records
+	// changed since saveDefined last wrote them.
+	defined        map[string]map[string]definedRecord
+	unsavedDefined map[string]bool
 
 	// secrets are the secrets nixvirt defined (secrets.go): uri → secret
 	// UUID → record.
@@ -45,6 +48,11 @@ type poolRecord struct {
 	Owner      string `json:"owner,omitempty"`
 	Hash       string `json:"hash"`
 	Definition string `json:"definition"`
+	// Previous is the definition the pool had when nixvirt wrote the
+	// record, just before it gave libvirt Definition (recordPoolFirst):
+	// until the record is written again, the pool is nixvirt's with
+	// either.
+	Previous string `json:"previous,omitempty"`
 }
 
 // StateDir is where the state and the locks live: $NIXVIRT_STATE_DIR,
@@ -192,22 +200,100 @@ func (s *State) pool(uri, uuid string) poolRecord {
 // ownsPool reports whether nixvirt owns a live pool. A pool carries no
 // mark of its own, so the record stands for it only when the pool is the
 // one recorded: the same UUID and name, and still the definition nixvirt
-// gave it. A record for a pool nixvirt did not define, or one changed
-// since, never makes nixvirt delete or redefine it as its own.
+// gave it, but for what libvirt itself rewrites (withoutLibvirtRewrites).
+// A record for a pool nixvirt did not define, or one changed since in
+// anything else (its type, source or target directory), never makes
+// nixvirt delete or redefine it as its own.
 func (s *State) ownsPool(uri string, l *Live) bool {
 	rec := s.pool(uri, l.UUID)
 	if rec.Hash == "" {
 		return false
 	}
+	return isPool(l, rec.Definition) || rec.Previous != "" && isPool(l, rec.Previous)
+}
+
+// poolAsRecorded is the hash and definition nixvirt last gave a pool it
+// owns. A record still naming the pool's previous definition was written
+// by an apply killed around the define (recordPoolFirst); unless libvirt
+// has the new definition as it was given (the pool has not started since,
+// so nothing is rewritten), the pool has no hash: its definition is still
+// to be given.
+func (s *State) poolAsRecorded(uri string, l *Live) (hash, definition string) {
+	rec := s.pool(uri, l.UUID)
+	if rec.Previous == "" || sameDefinition(compiler.KindPool, l.XML, rec.Definition) {
+		return rec.Hash, rec.Definition
+	}
+	return "", rec.Previous
+}
+
+// isPool reports whether a live pool is the one a definition describes:
+// the same name and UUID, and nothing else different but what libvirt
+// rewrites.
+func isPool(l *Live, definition string) bool {
 	var def struct {
 		Name string `xml:"name"`
 		UUID string `xml:"uuid"`
 	}
-	if xml.Unmarshal([]byte(rec.Definition), &def) != nil {
+	if xml.Unmarshal([]byte(definition), &def) != nil {
 		return false
 	}
 	return def.Name == l.Name && canonicalUUID(def.UUID) == canonicalUUID(l.UUID) &&
-		sameDefinition(compiler.KindPool, l.XML, rec.Definition)
+		sameAsDefined(compiler.KindPool, l.XML, definition)
+}
+
+// recordPoolFirst records a pool as nixvirt's before libvirt gets its new
+// definition, so that an apply killed at any point after the define
+// leaves it nixvirt's; the record names the definition the pool has
+// until then too (Previous), so that it stays nixvirt's when the apply is
+// killed before. It returns the record it replaced, for
+// putBackPoolRecord.
+func (ex *executor) recordPoolFirst(c *planned) (poolRecord, error) {
+	uri, w := ex.h.URI(), c.wanted
+	prev := ex.st.pool(uri, w.UUID)
+	rec := poolRecord{Owner: w.Owner, Hash: w.Hash, Definition: w.Definition}
+	if c.live != nil {
+		rec.Previous = c.live.XML
+	}
+	return prev, ex.st.setPool(uri, w.UUID, rec)
+}
+
+// putBackPoolRecord puts back the record recordPoolFirst replaced, once
+// libvirt refused the pool's new definition (or nixvirt did not give it).
+func (ex *executor) putBackPoolRecord(c *planned, written bool, prev poolRecord) {
+	if !written {
+		return
+	}
+	if err := ex.st.setPool(ex.h.URI(), c.wanted.UUID, prev); err != nil {
+		ex.addFailure(c, "putting back nixvirt's record of the pool", err)
+	}
+}
+
+// sameAsDefined compares an object's live definition with one nixvirt
+// gave it, as sameDefinition does, leaving aside what libvirt rewrites in
+// a pool's (withoutLibvirtRewrites): a pool that differs only there is
+// as nixvirt defined it, and redefining it would change nothing.
+func sameAsDefined(k compiler.Kind, liveXML, defXML string) bool {
+	if k == compiler.KindPool {
+		liveXML, defXML = withoutLibvirtRewrites(liveXML), withoutLibvirtRewrites(defXML)
+	}
+	return sameDefinition(k, liveXML, defXML)
+}
+
+// withoutLibvirtRewrites is a pool's definition without its target's
+// permissions: whenever the pool starts (also when an admin starts it),
+// libvirt writes the directory's mode, owner and group into the
+// persistent definition over the ones it was given, so they cannot tell
+// whether the pool is still the one nixvirt defined. A definition that
+// cannot be parsed is returned as it is, and then matches nothing.
+func withoutLibvirtRewrites(def string) string {
+	t, err := xmldoc.Parse([]byte(def))
+	if err != nil {
+		return def
+	}
+	if target := t.Child("target"); target != nil {
+		target.RemoveChildren("permissions")
+	}
+	return t.Render()
 }
 
 // setPool records (rec.Hash != "") or forgets a pool, and saves the state
@@ -235,6 +321,63 @@ func (s *State) save(uri string) error {
 	}
 	data, _ := json.MarshalIndent(stateFile{Pools: s.pools[uri], Volumes: s.vols[uri], Secrets: s.secrets[uri]}, "", "  ")
 	return writeFileAtomic(s.file(uri, ".json"), append(data, '\n'))
+}
+
+// What nixvirt must never lose is the record that makes an object it
+// created its own: lost, the object would be nobody's, and nixvirt would
+// neither recognise nor prune it. Domains and networks carry that record
+// themselves (nixvirt's mark, in the definition libvirt stores with the
+// define). Pools and secrets carry nothing: their record (setPool,
+// setSecret) is written and synced before libvirt gets a definition that
+// the old record would not recognise (a new pool or secret, any new
+// definition of a pool, a secret defined again with another usage), and
+// the old record is put back when libvirt refuses it. Volume content
+// digests are written right after each volume is filled: written before,
+// a volume whose filling was cut short would pass for complete. Each of
+// these writes the connection's whole record, as they come: they are one
+// per pool, secret or volume with content, few beside the uploads they
+// follow. (This is the invariant TestKilledAroundDefineLosesNoPoolOrSecret
+// and TestKilledBeforeRecordsAreWrittenLosesNoDomain check.)
+//
+// The records of what libvirt stored after each define (drift.go) are only
+// the point from which drift is judged, and are many: one per object, so
+// that writing the whole file for each object would make an apply of n new
+// objects write n files of up to n records. They are kept in memory and
+// written once per step of an apply (saveDefined). An apply killed before
+// that loses some of them, and that is all it loses: an object nixvirt owns
+// that has no record, or a record of an older definition of it, gets one
+// from what libvirt has on the next apply (needsRecord), just as after an
+// upgrade or a lost state directory.
+
+// markUnsaved notes that a connection's records of what libvirt stored
+// changed; the caller holds s.mu.
+func (s *State) markUnsaved(uri string) {
+	if s.unsavedDefined == nil {
+		s.unsavedDefined = map[string]bool{}
+	}
+	s.unsavedDefined[uri] = true
+}
+
+// saveDefined writes a connection's records of what libvirt stored, when
+// they changed since they were last written.
+func (s *State) saveDefined(uri string) error {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.unsavedDefined[uri] {
+		return nil
+	}
+	if _, err := s.checkDir(true); err != nil {
+		return err
+	}
+	data, _ := json.MarshalIndent(definedFile{Objects: s.defined[uri]}, "", "  ")
+	if err := writeFileAtomic(s.file(uri, ".defined.json"), append(data, '\n')); err != nil {
+		return err
+	}
+	delete(s.unsavedDefined, uri)
+	return nil
 }
 
 // writeFileAtomic writes a file through a new temporary file beside it

@@ -1,8 +1,10 @@
 package apply
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -164,5 +166,84 @@ func TestConnectionFileName(t *testing.T) {
 	s := OpenState(t.TempDir())
 	if got, want := filepath.Base(s.file("qemu:///system", ".json")), "qemu____system.json"; got != want {
 		t.Errorf("state file of qemu:///system is %q, want %q", got, want)
+	}
+}
+
+// permsFromDirectory is a host whose pools, when they start, get their
+// target's permissions rewritten as libvirt does: from the directory
+// (here 0755, root's), whatever their definition said.
+type permsFromDirectory struct{ Host }
+
+var permissionsElement = regexp.MustCompile(`(?s)<permissions>.*?</permissions>`)
+
+func (h permsFromDirectory) Start(k compiler.Kind, uuid string) error {
+	if k == compiler.KindPool {
+		// The test driver shows a running pool's new definition only once
+		// it stops: the rewrite is made just before the start instead.
+		def, err := h.Host.Definition(k, uuid)
+		if err != nil {
+			return err
+		}
+		rewritten := permissionsElement.ReplaceAllString(def, "<permissions><mode>0755</mode><owner>0</owner><group>0</group></permissions>")
+		if err := h.Host.Define(k, rewritten); err != nil {
+			return err
+		}
+	}
+	return h.Host.Start(k, uuid)
+}
+
+// TestPoolStaysOwnedWhenLibvirtRewritesPermissions: a pool whose declared
+// target permissions libvirt rewrites when it starts stays nixvirt's (the
+// next plan is empty, not a take-over), also after it is restarted;
+// a pool that differs in anything else is not.
+func TestPoolStaysOwnedWhenLibvirtRewritesPermissions(t *testing.T) {
+	th := newTestHost(t)
+	th.wrap = func(h Host) Host { return permsFromDirectory{keepOpen{h}} }
+	pool := `pools: vms: {definition: {type: "dir", target: {path: "/var/lib/nvt", permissions: mode: octal: "0700"}}, active: true}`
+	th.apply(pool)
+	if def := th.live(compiler.KindPool, "vms").XML; !strings.Contains(def, "<mode>0755</mode>") {
+		t.Fatalf("the permissions were not rewritten, so this shows nothing:\n%s", def)
+	}
+	if p := th.plan(pool); actions(p) != "" {
+		t.Fatalf("plan after apply: %s", actions(p))
+	}
+	l := th.live(compiler.KindPool, "vms")
+	if !th.st.ownsPool(th.uri, l) {
+		t.Fatalf("the pool is no longer nixvirt's")
+	}
+	// Restarted by hand: rewritten again, still nixvirt's, no drift.
+	if err := th.host.Stop(context.Background(), compiler.KindPool, l.UUID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := (permsFromDirectory{th.host}).Start(compiler.KindPool, l.UUID); err != nil {
+		t.Fatal(err)
+	}
+	if p := th.plan(pool); actions(p) != "" {
+		t.Fatalf("plan after a restart by hand: %s", actions(p))
+	}
+	// The same name and UUID with another directory is another pool.
+	other := *l
+	other.XML = strings.Replace(l.XML, "/var/lib/nvt", "/srv/elsewhere", 1)
+	if th.st.ownsPool(th.uri, &other) {
+		t.Fatalf("a pool with another target counts as nixvirt's")
+	}
+}
+
+// A pool that nixvirt defines but does not start, started later by an
+// admin, gets its permissions rewritten then: that is no drift either,
+// however often it restarts.
+func TestPoolStartedByHandAfterApplyHasNoDrift(t *testing.T) {
+	th := newTestHost(t)
+	pool := `pools: vms: definition: {type: "dir", target: {path: "/var/lib/nvt", permissions: mode: octal: "0700"}}`
+	th.apply(pool)
+	l := th.live(compiler.KindPool, "vms")
+	if err := (permsFromDirectory{th.host}).Start(compiler.KindPool, l.UUID); err != nil {
+		t.Fatal(err)
+	}
+	if def := th.live(compiler.KindPool, "vms").XML; !strings.Contains(def, "<mode>0755</mode>") {
+		t.Fatalf("the permissions were not rewritten, so this shows nothing:\n%s", def)
+	}
+	if p := th.plan(pool); actions(p) != "" {
+		t.Fatalf("plan after the pool was started by hand: %s", actions(p))
 	}
 }

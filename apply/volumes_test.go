@@ -3,6 +3,7 @@ package apply
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -248,6 +249,95 @@ func TestSeedVolumeDeletedWithItsDomain(t *testing.T) {
 		}
 		if got := actions(th.plan(without)); got != "" {
 			t.Fatalf("second plan: %s", got)
+		}
+	}
+}
+
+// A domain that stays but drops cloudInit loses its seed once it is
+// redefined without it: stopped, at once; running, only when it no longer
+// has the seed attached (after a restart), the plan saying meanwhile that
+// it is kept.
+func TestSeedVolumeDeletedWhenItsDomainDropsCloudInit(t *testing.T) {
+	for _, running := range []bool{false, true} {
+		th := newTestHost(t)
+		th.recordUploads()
+		active := fmt.Sprintf("active: %v, restart: false", running)
+		seeded := poolWith(``) + `
+		domains: vm1: {
+			definition: {type: "test", memory: {count: 64, unit: "MiB"}, os: type: "hvm"}
+			cloudInit: {pool: "store", userData: "#cloud-config\n"}
+			` + active + `
+		}`
+		dropped := poolWith(``) + `
+		domains: vm1: {
+			definition: {type: "test", memory: {count: 64, unit: "MiB"}, os: type: "hvm"}
+			` + active + `
+		}`
+		th.apply(seeded)
+		seedVolumes := func() string {
+			t.Helper()
+			vols, err := th.host.Volumes("store")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, v := range vols {
+				names = append(names, v.Name)
+			}
+			return strings.Join(names, " ")
+		}
+		if got := seedVolumes(); got != "vm1-cidata.iso" {
+			t.Fatalf("volumes after the first apply: %s", got)
+		}
+		p := th.plan(dropped)
+		var text bytes.Buffer
+		RenderText(&text, p)
+		if !running {
+			if got := actions(p); got != "domain/vm1:redefine domain/vm1:delete-seed:vm1-cidata.iso" {
+				t.Fatalf("plan: %s\n%s", got, text.String())
+			}
+			if !strings.Contains(text.String(), "  - volume \"vm1-cidata.iso\" in pool \"store\" will be deleted\n      # (the cloud-init seed nixvirt built for this domain, which no longer has cloudInit; deleted after the domain is redefined without it)\n") {
+				t.Fatalf("plan:\n%s", text.String())
+			}
+			_, lines := th.apply(dropped)
+			if got := strings.Join(lines, "\n"); !strings.Contains(got, "domain/vm1 redefined, seed volume store/vm1-cidata.iso deleted") {
+				t.Fatalf("apply said:\n%s", got)
+			}
+		} else {
+			// The CD-ROM leaves the running domain at its next boot: the
+			// seed stays until then.
+			if got := actions(p); strings.Contains(got, "delete-seed") || !strings.Contains(text.String(), "cloud-init seed volume store/vm1-cidata.iso: kept while the running domain has it attached") {
+				t.Fatalf("plan of a running domain: %s\n%s", got, text.String())
+			}
+			th.apply(dropped)
+			if got := seedVolumes(); got != "vm1-cidata.iso" {
+				t.Fatalf("the seed of a running domain went: %s", got)
+			}
+			var again bytes.Buffer
+			RenderText(&again, th.plan(dropped))
+			if !strings.Contains(again.String(), "kept while the running domain has it attached") {
+				t.Fatalf("plan while it runs:\n%s", again.String())
+			}
+			uuid := th.live(compiler.KindDomain, "vm1").UUID
+			if err := th.host.Stop(context.Background(), compiler.KindDomain, uuid, 0); err != nil {
+				t.Fatal(err)
+			}
+			if err := th.host.Start(compiler.KindDomain, uuid); err != nil {
+				t.Fatal(err)
+			}
+			if got := actions(th.plan(dropped)); got != "domain/vm1:delete-seed:vm1-cidata.iso" {
+				t.Fatalf("plan after the restart: %s", got)
+			}
+			th.apply(dropped)
+		}
+		if got := seedVolumes(); got != "" {
+			t.Fatalf("volumes left: %s", got)
+		}
+		if rec := th.st.volume(th.uri, th.live(compiler.KindPool, "store").UUID, "vm1-cidata.iso"); rec.Content != "" {
+			t.Fatalf("the seed's record stays: %+v", rec)
+		}
+		if got := actions(th.plan(dropped)); got != "" {
+			t.Fatalf("plan after: %s", got)
 		}
 	}
 }

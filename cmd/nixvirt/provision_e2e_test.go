@@ -35,13 +35,11 @@ func TestE2EProvision(t *testing.T) {
 		for _, args := range [][]string{{"destroy", id}, {"undefine", id}} {
 			exec.Command("virsh", append([]string{"-c", uri}, args...)...).Run()
 		}
-		out, _ := exec.Command("virsh", "-c", uri, "vol-list", id, "--name").Output()
-		for _, v := range strings.Fields(string(out)) {
-			exec.Command("virsh", "-c", uri, "vol-delete", v, "--pool", id).Run()
-		}
+		deleteVolumes(t, uri, id)
 		for _, args := range [][]string{{"pool-destroy", id}, {"pool-undefine", id}, {"net-destroy", id}, {"net-undefine", id}} {
 			exec.Command("virsh", append([]string{"-c", uri}, args...)...).Run()
 		}
+		checkGone(t, uri, id)
 	})
 
 	// Content: a local raw file, and two downloads.
