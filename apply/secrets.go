@@ -325,7 +325,13 @@ func (ex *executor) secret(c *planned) {
 			}
 		}
 		if recreate {
-			if err := ex.recreateSecret(c); err != nil {
+			if undefined, err := ex.recreateSecret(c); err != nil {
+				if undefined {
+					// libvirt lost the value with the definition: the
+					// record must not claim it, so that the next apply
+					// sets it again.
+					prev.Value = ""
+				}
 				putBack()
 				return
 			}
@@ -379,12 +385,13 @@ func (ex *executor) secret(c *planned) {
 
 // recreateSecret undefines a secret and defines it with its new usage
 // (libvirt keeps the usage of a defined secret). A define that fails puts
-// the old definition back, without its value, which is lost.
-func (ex *executor) recreateSecret(c *planned) error {
+// the old definition back, without its value, which is lost; undefined
+// says whether the secret was undefined, and so its value lost.
+func (ex *executor) recreateSecret(c *planned) (undefined bool, err error) {
 	h := ex.h
 	if err := h.Undefine(c.Kind, c.live.UUID, false, false); err != nil {
 		ex.fail(c, "undefine it to change its usage", err)
-		return err
+		return false, err
 	}
 	if err := h.Define(c.Kind, c.wanted.XML); err != nil {
 		ex.fail(c, "define it with its new usage", err)
@@ -393,7 +400,7 @@ func (ex *executor) recreateSecret(c *planned) error {
 		} else {
 			ex.addFailure(c, "its old definition is back, without its value (set it again by applying once the usage is right)", err)
 		}
-		return err
+		return true, err
 	}
-	return nil
+	return false, nil
 }

@@ -289,3 +289,46 @@ func hasReason(c *Change, code ReasonCode) bool {
 	}
 	return false
 }
+
+// A usage change that libvirt refuses after the undefine leaves the old
+// definition back without its value: the next apply sets the value again
+// rather than trust the digest of a value libvirt no longer holds.
+func TestSecretValueSetAgainAfterFailedUsageChange(t *testing.T) {
+	th := newTestHost(t)
+	store := th.secretStore()
+	file := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(file, []byte(secretValue), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := `secrets: "disk-key": {
+		definition: {private: true, usage: {type: "volume", volume: "/var/lib/nvt/disk.img"}}
+		value: file: "` + file + `"
+	}`
+	run := func(body string) *Result {
+		t.Helper()
+		return Apply(context.Background(), th.wanted(body), th.connect, Options{Prune: true, State: th.st}, func(Outcome) {})
+	}
+	if res := run(cfg); len(res.Failed) > 0 {
+		t.Fatalf("first apply: %v", res.Failed)
+	}
+	uuid := derivedUUID(th.uri, compiler.KindSecret, "disk-key")
+	// Another secret holds the new usage, so libvirt refuses the define.
+	store.defs["1b4e28ba-2fa1-11d2-883f-0016d3cca427"] = `<secret private="yes"><uuid>1b4e28ba-2fa1-11d2-883f-0016d3cca427</uuid><usage type="volume"><volume>/var/lib/nvt/other.img</volume></usage></secret>`
+	moved := strings.Replace(cfg, "/var/lib/nvt/disk.img", "/var/lib/nvt/other.img", 1)
+	if res := run(moved); len(res.Failed) == 0 {
+		t.Fatal("the usage change did not fail")
+	}
+	if _, ok := store.values[uuid]; ok || !strings.Contains(store.defs[uuid], "disk.img") {
+		t.Fatalf("after the failure: definition %q, value kept %v", store.defs[uuid], ok)
+	}
+	p := th.plan(cfg)
+	if got := actions(p); got != "secret/disk-key:set-value" {
+		t.Fatalf("plan after the failed usage change: %s", got)
+	}
+	if res := run(cfg); len(res.Failed) > 0 {
+		t.Fatalf("apply after the failed usage change: %v", res.Failed)
+	}
+	if _, ok := store.values[uuid]; !ok {
+		t.Fatal("the value was not set again")
+	}
+}
