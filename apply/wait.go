@@ -113,11 +113,19 @@ func (ex *executor) waitAddresses(changes []*planned) {
 // waitForAddresses polls r every interval until each of macs has an
 // address, and returns them; it gives up when timeout runs out, never
 // later, naming the interfaces still without one.
+// now and sleep are the clock waitForAddresses reads; tests give it one
+// of their own, so that what they check does not depend on the machine's
+// load.
+var (
+	now   = time.Now
+	sleep = time.Sleep
+)
+
 func waitForAddresses(r addressReader, uuid string, macs []string, timeout, interval time.Duration) ([]InterfaceAddresses, error) {
 	if r == nil {
 		return nil, fmt.Errorf("this connection cannot read addresses")
 	}
-	deadline := time.Now().Add(timeout)
+	deadline := now().Add(timeout)
 	var missing []string
 	var lastErr error
 	for {
@@ -134,11 +142,11 @@ func waitForAddresses(r addressReader, uuid string, macs []string, timeout, inte
 		if err == nil && len(missing) == 0 {
 			return out, nil
 		}
-		left := time.Until(deadline)
+		left := deadline.Sub(now())
 		if left <= 0 {
 			break
 		}
-		time.Sleep(min(interval, left))
+		sleep(min(interval, left))
 	}
 	msg := fmt.Sprintf("no address within %s on interface %s", timeout, strings.Join(missing, ", "))
 	if lastErr != nil {

@@ -25,19 +25,37 @@ func TestCollectAddressesSkipsLinkLocalAndMatchesMACInAnyCase(t *testing.T) {
 	}
 }
 
-type noAddresses struct{}
+type noAddresses struct{ calls *int }
 
-func (noAddresses) Addresses(string) (map[string][]string, error) { return map[string][]string{}, nil }
+func (n noAddresses) Addresses(string) (map[string][]string, error) {
+	if n.calls != nil {
+		*n.calls++
+	}
+	return map[string][]string{}, nil
+}
+
+// fakeClock makes waitForAddresses' clock one that moves only when it
+// sleeps.
+func fakeClock(t *testing.T) *time.Duration {
+	t.Helper()
+	var slept time.Duration
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now = func() time.Time { return start.Add(slept) }
+	sleep = func(d time.Duration) { slept += d }
+	t.Cleanup(func() { now, sleep = time.Now, time.Sleep })
+	return &slept
+}
 
 func TestWaitForAddressesGivesUpWithinItsTimeout(t *testing.T) {
-	start := time.Now()
-	_, err := waitForAddresses(noAddresses{}, "u", []string{"52:54:00:00:00:01"}, 700*time.Millisecond, 500*time.Millisecond)
-	took := time.Since(start)
+	slept := fakeClock(t)
+	calls := 0
+	_, err := waitForAddresses(noAddresses{&calls}, "u", []string{"52:54:00:00:00:01"}, 700*time.Millisecond, 500*time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "no address within 700ms on interface 52:54:00:00:00:01") {
 		t.Fatalf("err = %v", err)
 	}
-	if took < 700*time.Millisecond || took > 900*time.Millisecond {
-		t.Fatalf("gave up after %s, want 700ms", took)
+	// Asked at 0, 500 ms and 700 ms: the last sleep is cut to the deadline.
+	if *slept != 700*time.Millisecond || calls != 3 {
+		t.Fatalf("gave up after %s and %d reads, want 700ms and 3", *slept, calls)
 	}
 }
 
