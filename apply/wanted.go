@@ -237,6 +237,9 @@ func readMark(k compiler.Kind, liveXML string) mark {
 	if i < 0 {
 		return mark{}
 	}
+	if m, ok := readMarkFast(liveXML, i); ok {
+		return m
+	}
 	// From the tag that names the namespace (the mark itself, or an
 	// element that declares the prefix around it).
 	start := max(strings.LastIndexByte(liveXML[:i], '<'), 0)

@@ -10,6 +10,7 @@
 #   URI=qemu:///system PREFIX=nvxbench bash internal/bench/noop.sh [RUNS] [N]
 #   NIXVIRT_TREE=/path/to/NixVirt ...    # NixVirt's checkout (tool/ in it)
 #   BEFORE=/path/to/older/nixvirt ...    # also time another nixvirt build
+#   OWNER=name ...                       # nixvirt's owner (default nvx-PREFIX)
 #
 # It defines 2N inactive domains named PREFIX-x-NNN and PREFIX-n-NNN on URI
 # (owner nvx-PREFIX for nixvirt's) and undefines them again at the end; it
@@ -25,7 +26,7 @@ runs=${1:-7}
 n=${2:-100}
 uri=${URI:-qemu:///system}
 prefix=${PREFIX:-nvxbench}
-owner=nvx-$prefix
+owner=${OWNER:-nvx-$prefix}
 tree=${NIXVIRT_TREE:-}
 work=$(mktemp -d)
 export NIXVIRT_STATE_DIR=$work/state
