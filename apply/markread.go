@@ -53,7 +53,7 @@ func markElement(liveXML string, ns int) (string, bool) {
 	if j < 0 || strings.IndexByte(rest[:j], '<') >= 0 {
 		return "", false
 	}
-	return tag + rest[:j+len(closing)], true
+	return liveXML[start : ns+end+1+j+len(closing)], true
 }
 
 // isPrefix reports whether s is a name without a prefix, of the kind
