@@ -364,13 +364,20 @@ type planned struct {
 // planConnection plans one host.
 func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unmanaged, error) {
 	uri := h.URI()
-	if err := opts.State.check(uri); err != nil {
-		return nil, nil, err
-	}
-	if err := opts.State.checkDefined(uri); err != nil {
-		return nil, nil, err
-	}
+	// nixvirt's records are read while the host is listed: the listing is
+	// mostly waiting for libvirtd.
+	stateErr := make(chan error, 1)
+	go func() {
+		err := opts.State.check(uri)
+		if err == nil {
+			err = opts.State.checkDefined(uri)
+		}
+		stateErr <- err
+	}()
 	live, err := listHost(h)
+	if err := <-stateErr; err != nil {
+		return nil, nil, err
+	}
 	if err != nil {
 		return nil, nil, err
 	}

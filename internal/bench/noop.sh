@@ -10,6 +10,9 @@
 #   URI=qemu:///system PREFIX=nvxbench bash internal/bench/noop.sh [RUNS] [N]
 #   NIXVIRT_TREE=/path/to/NixVirt ...    # NixVirt's checkout (tool/ in it)
 #   BEFORE=/path/to/older/nixvirt ...    # also time another nixvirt build
+#                                        # (with its own state directory: the
+#                                        # two would replace each other's
+#                                        # compile records)
 #   OWNER=name ...                       # nixvirt's owner (default nvx-PREFIX)
 #
 # It defines 2N inactive domains named PREFIX-x-NNN and PREFIX-n-NNN on URI
@@ -30,6 +33,8 @@ owner=${OWNER:-nvx-$prefix}
 tree=${NIXVIRT_TREE:-}
 work=$(mktemp -d)
 export NIXVIRT_STATE_DIR=$work/state
+# before: another build, with its own state directory.
+before=(env "NIXVIRT_STATE_DIR=$work/state-before" "${BEFORE:-}")
 
 cleanup() {
 	for name in $(virsh -c "$uri" list --all --name); do
@@ -97,13 +102,13 @@ helper=(/usr/bin/python3 internal/bench/nixvirt-helper-scoped.py "$tree" "$prefi
 [ -n "$have_helper" ] && "${helper[@]}"
 for f in $forms; do
 	"$work/nixvirt" apply --yes --owner "$owner" $(args "$f") >/dev/null
-	[ -n "${BEFORE:-}" ] && "$BEFORE" apply --yes --owner "$owner" $(args "$f") >/dev/null
+	[ -n "${BEFORE:-}" ] && "${before[@]}" apply --yes --owner "$owner" $(args "$f") >/dev/null
 done
 
 for i in $(seq "$runs"); do
 	for f in $forms; do
 		run "nixvirt-$f" "$work/nixvirt" apply --yes --owner "$owner" $(args "$f")
-		[ -n "${BEFORE:-}" ] && run "before-$f" "$BEFORE" apply --yes --owner "$owner" $(args "$f")
+		[ -n "${BEFORE:-}" ] && run "before-$f" "${before[@]}" apply --yes --owner "$owner" $(args "$f")
 	done
 	[ -n "$have_helper" ] && run helper "${helper[@]}"
 done
