@@ -43,6 +43,9 @@ type compileRecord struct {
 	// libvirt reports left out, for the note the command prints.
 	Desired *apply.Desired `json:"desired"`
 	Notes   []compiledNote `json:"notes,omitempty"`
+	// Docs are the lengths of the definitions kept after the JSON
+	// (splitDocs); records written before it have none.
+	Docs []int `json:"docs,omitempty"`
 }
 
 // compiledNote is what noteReported says of an object.
@@ -96,7 +99,8 @@ func (cc *compileCache) load() (*apply.Desired, []compiler.Object, bool) {
 		return nil, nil, false
 	}
 	var rec compileRecord
-	if !cc.state.ReadCompiled(cc.key, &rec) || rec.Build != buildIdentity() || len(rec.Files) == 0 || rec.Desired == nil {
+	docs, ok := cc.state.ReadCompiled(cc.key, &rec)
+	if !ok || rec.Build != buildIdentity() || len(rec.Files) == 0 || rec.Desired == nil || !joinDocs(rec.Desired, string(docs), rec.Docs) {
 		return nil, nil, false
 	}
 	for name, sum := range rec.Files {
@@ -127,7 +131,9 @@ func (cc *compileCache) store(cfg *compiler.Config, d *apply.Desired, read compi
 	if cc == nil || read.Opaque {
 		return
 	}
-	rec := compileRecord{Build: buildIdentity(), Files: map[string]string{}, Dirs: map[string]string{}, Desired: d}
+	rec := compileRecord{Build: buildIdentity(), Files: map[string]string{}, Dirs: map[string]string{}}
+	var docs []byte
+	rec.Desired, docs, rec.Docs = splitDocs(d)
 	files := append([]string(nil), read.Files...)
 	for _, o := range cfg.Objects {
 		if o.Entry.CloudInit != nil {
@@ -153,7 +159,78 @@ func (cc *compileCache) store(cfg *compiler.Config, d *apply.Desired, read compi
 	if len(rec.Files) == 0 {
 		return
 	}
-	_ = cc.state.WriteCompiled(cc.key, rec) // best effort, as above
+	_ = cc.state.WriteCompiled(cc.key, rec, docs) // best effort, as above
+}
+
+// The definitions of a record's objects (each one's XML, Definition and
+// UserXML) are most of its bytes. They are kept after its JSON, one after
+// another, the JSON giving their lengths: read back as parts of one
+// string they need no decoding, where unescaping them from JSON was most
+// of what an apply from the record spent reading it.
+
+// docFields are the definitions of an object that a record keeps after
+// its JSON.
+func docFields(w *apply.Wanted) []*string { return []*string{&w.XML, &w.Definition, &w.UserXML} }
+
+// recordOrder is the order of d's objects in a record: by connection,
+// each connection's in order.
+func recordOrder(d *apply.Desired) []*apply.Wanted {
+	uris := make([]string, 0, len(d.Objects))
+	for uri := range d.Objects {
+		uris = append(uris, uri)
+	}
+	sort.Strings(uris)
+	var out []*apply.Wanted
+	for _, uri := range uris {
+		out = append(out, d.Objects[uri]...)
+	}
+	return out
+}
+
+// splitDocs is a copy of d without its objects' definitions, with the
+// definitions one after another and their lengths.
+func splitDocs(d *apply.Desired) (*apply.Desired, []byte, []int) {
+	bare := *d
+	bare.Objects = map[string][]*apply.Wanted{}
+	var docs []byte
+	var lengths []int
+	copies := map[*apply.Wanted]*apply.Wanted{}
+	for uri, ws := range d.Objects {
+		bare.Objects[uri] = make([]*apply.Wanted, len(ws))
+		for i, w := range ws {
+			c := *w
+			bare.Objects[uri][i], copies[w] = &c, &c
+		}
+	}
+	for _, w := range recordOrder(d) {
+		for _, f := range docFields(copies[w]) {
+			docs = append(docs, *f...)
+			lengths = append(lengths, len(*f))
+			*f = ""
+		}
+	}
+	return &bare, docs, lengths
+}
+
+// joinDocs puts the definitions (splitDocs) back into d; false when they
+// are not as many, or as long, as the lengths say.
+func joinDocs(d *apply.Desired, docs string, lengths []int) bool {
+	ws := recordOrder(d)
+	if len(lengths) != len(ws)*len(docFields(&apply.Wanted{})) {
+		return false
+	}
+	next := 0
+	for _, w := range ws {
+		for _, f := range docFields(w) {
+			n := lengths[next]
+			if n < 0 || n > len(docs) {
+				return false
+			}
+			*f, docs = docs[:n], docs[n:]
+			next++
+		}
+	}
+	return docs == ""
 }
 
 // fileHash is the hash of a file's bytes, "" when it cannot be read.
