@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"nixvirt.dev/nixvirt/apply"
 	"nixvirt.dev/nixvirt/compiler"
@@ -46,7 +47,30 @@ type compileRecord struct {
 	// Docs are the lengths of the definitions kept after the JSON
 	// (splitDocs); records written before it have none.
 	Docs []int `json:"docs,omitempty"`
+	// Stats are what stat said of the files that had not changed for a
+	// while when they were recorded (settled): a file whose stat says
+	// the same is not read again.
+	Stats map[string]fileStat `json:"stats,omitempty"`
 }
+
+// fileStat is what stat says of a file. Any change of the file's bytes
+// sets its change time (ctime) to the time of the change, which no one
+// can set otherwise, and a file replaced has another inode: so a file
+// whose stat is all as recorded has the bytes it had, provided it had not
+// changed in the moment before it was recorded, when a change could come
+// within the same tick of the clock (settled).
+type fileStat struct {
+	Size  int64  `json:"size"`
+	Mtime int64  `json:"mtime"`
+	Ctime int64  `json:"ctime"`
+	Ino   uint64 `json:"ino"`
+	Dev   uint64 `json:"dev"`
+}
+
+// settled is how long a file must have been unchanged when it is
+// recorded for its stat to stand for its bytes: far longer than a tick
+// of any file system's clock.
+var settled = 5 * time.Second
 
 // compiledNote is what noteReported says of an object.
 type compiledNote struct {
@@ -104,6 +128,11 @@ func (cc *compileCache) load() (*apply.Desired, []compiler.Object, bool) {
 		return nil, nil, false
 	}
 	for name, sum := range rec.Files {
+		if st, ok := rec.Stats[name]; ok {
+			if now, ok := statOf(name); ok && now == st {
+				continue
+			}
+		}
 		if fileHash(name) != sum {
 			return nil, nil, false
 		}
@@ -146,12 +175,17 @@ func (cc *compileCache) store(cfg *compiler.Config, d *apply.Desired, read compi
 			rec.Notes = append(rec.Notes, compiledNote{o.Kind, o.XMLName, o.Reported})
 		}
 	}
+	rec.Stats = map[string]fileStat{}
 	for _, name := range files {
+		st, statOK := statOf(name)
 		sum := fileHash(name)
 		if sum == "" {
 			return
 		}
 		rec.Files[name] = sum
+		if now, ok := statOf(name); statOK && ok && now == st && time.Since(time.Unix(0, st.Ctime)) > settled {
+			rec.Stats[name] = st
+		}
 	}
 	for _, dir := range read.Dirs {
 		rec.Dirs[dir] = dirHash(dir)
@@ -233,11 +267,15 @@ func joinDocs(d *apply.Desired, docs string, lengths []int) bool {
 	return docs == ""
 }
 
+// filesHashed counts the files fileHash read, for the tests.
+var filesHashed atomic.Int64
+
 // fileHash is the hash of a file's bytes, "" when it cannot be read.
 // Read whole, as the configuration's files are small: a copy through a
 // buffer allocated for each of a hundred XML files cost more than the
 // hashing.
 func fileHash(name string) string {
+	filesHashed.Add(1)
 	data, err := os.ReadFile(name)
 	if err != nil {
 		return ""

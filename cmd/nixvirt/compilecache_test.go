@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"nixvirt.dev/nixvirt/apply"
 	"nixvirt.dev/nixvirt/compiler"
@@ -410,5 +411,56 @@ func TestCompileRecordDefinitionsApart(t *testing.T) {
 	}
 	if _, hit := cc.wanted(); hit {
 		t.Error("a record cut short was used")
+	}
+}
+
+// TestCompileCacheStat: a file that had settled when it was recorded, and
+// whose stat is unchanged, is not read again; one changed since is,
+// however it was changed (the same size and modification time
+// included), and one that had just changed when it was recorded is read
+// every time.
+func TestCompileCacheStat(t *testing.T) {
+	xml := `<domain type="test"><name>web</name><memory unit="MiB">64</memory><os><type>hvm</type></os></domain>`
+	files := map[string]string{
+		"settings.json": `{"domains": [{"definition": "web.xml", "active": false}]}`,
+		"web.xml":       xml,
+	}
+	hashed := func(cc *cacheCase) (bool, int64) {
+		before := filesHashed.Load()
+		_, hit := cc.wanted()
+		return hit, filesHashed.Load() - before
+	}
+
+	// Just written: no stat stands for them.
+	cc := newCacheCase(t, files, "settings.json")
+	cc.flags.connect = "test:///default"
+	cc.wanted()
+	if hit, n := hashed(cc); !hit || n != 2 {
+		t.Errorf("files just written: hit %v, %d files read, want both", hit, n)
+	}
+
+	defer func(s time.Duration) { settled = s }(settled)
+	settled = 0
+	cc = newCacheCase(t, files, "settings.json")
+	cc.flags.connect = "test:///default"
+	cc.wanted()
+	if hit, n := hashed(cc); !hit || n != 0 {
+		t.Errorf("settled files: hit %v, %d files read, want none", hit, n)
+	}
+	// The same size and modification time, other bytes: its change
+	// time tells (a tick of the clock later).
+	name := filepath.Join(cc.dir, "web.xml")
+	fi, err := os.Stat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	write(t, name, strings.Replace(xml, "64", "65", 1))
+	if err := os.Chtimes(name, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	d, hit := cc.wanted()
+	if hit || !strings.Contains(domain(t, d).UserXML, "65") {
+		t.Errorf("a file changed in place: hit %v, definition %s", hit, domain(t, d).UserXML)
 	}
 }
