@@ -24,6 +24,9 @@ type Live struct {
 	XML       string // XMLDesc(INACTIVE)
 	Active    bool
 	Autostart bool
+	// Running is the running definition, XMLDesc(0), when the listing
+	// read it (ListWithRunning); "" when it did not.
+	Running string
 }
 
 // LiveVolume is one volume of a pool.
@@ -74,6 +77,12 @@ type libvirtHost struct {
 	uri    string
 	conn   *libvirt.Connect
 	writes atomic.Int64
+	// cpus are the host's online CPUs (HostCPUs), asked once.
+	cpus struct {
+		once sync.Once
+		set  string
+		err  error
+	}
 }
 
 func (h *libvirtHost) URI() string   { return h.uri }
@@ -107,23 +116,44 @@ func inactiveXML(desc func(flags uint32) (string, error), flag uint32) func() (s
 
 // listed is one object of a list call, with what List reads of it: its
 // UUID and name (which the list call already brought), its persistent
-// definition (one call), and how to release it.
+// definition (one call), its running one (one call, for a running object
+// only), and how to release it. active is nil where the handle cannot
+// tell whether the object runs (networks and pools: a list call of the
+// active ones does).
 type listed struct {
 	uuid, name, xml func() (string, error)
+	running         func() (string, error)
+	active          func() bool
 	free            func() error
 }
 
 // readers is how many definitions List reads at once: libvirtd serves
 // five calls of one client at a time by default (max_client_requests),
-// and a no-op apply is mostly waiting for these answers.
+// and a no-op apply is mostly waiting for these answers; the fifth is
+// the list call of the autostarted objects, made meanwhile.
 const readers = 4
 
-// List reads every object of a kind with three list calls (all, the
-// active ones, the autostarted ones) and one definition call per object,
-// several at a time, rather than three calls per object one after
-// another: a no-op apply of a hundred domains is otherwise a few hundred
-// round trips to libvirtd.
+// List reads every object of a kind: one list call for all of them, one
+// for the autostarted ones and, for networks and pools, one for the
+// active ones (a domain's handle says whether it runs: it has an id),
+// and one definition call per object, several at a time, rather than
+// three calls per object one after another: a no-op apply of a hundred
+// domains is otherwise a few hundred round trips to libvirtd.
 func (h *libvirtHost) List(k compiler.Kind) ([]Live, error) {
+	return h.list(k, false)
+}
+
+// ListWithRunning is List that also reads, in the same pass, the running
+// definition of each running domain and network that carries nixvirt's
+// mark (Live.Running): a plan compares it with the persistent one
+// (planPending), and reading it here, several at a time and without
+// looking the object up again, saves two calls one after another per
+// running guest.
+func (h *libvirtHost) ListWithRunning(k compiler.Kind) ([]Live, error) {
+	return h.list(k, k == compiler.KindDomain || k == compiler.KindNetwork)
+}
+
+func (h *libvirtHost) list(k compiler.Kind, withRunning bool) ([]Live, error) {
 	if k == compiler.KindSecret {
 		// A secret is never active or autostarted; its list is its own.
 		return h.listSecrets()
@@ -137,14 +167,18 @@ func (h *libvirtHost) List(k compiler.Kind) ([]Live, error) {
 			_ = o.free() // releases the handle; the object is unchanged
 		}
 	}()
-	active, err := h.listUUIDs(k, activeFlag[k])
-	if err != nil {
-		return nil, err
-	}
-	autostart, err := h.listUUIDs(k, autostartFlag[k])
-	if err != nil {
-		return nil, err
-	}
+	// The flags' list calls are made while the definitions are read.
+	var active, autostart map[string]bool
+	var activeErr, autostartErr error
+	var lists sync.WaitGroup
+	lists.Add(1)
+	go func() {
+		defer lists.Done()
+		autostart, autostartErr = h.listUUIDs(k, autostartFlag[k])
+		if k != compiler.KindDomain {
+			active, activeErr = h.listUUIDs(k, activeFlag[k])
+		}
+	}()
 	lives := make([]Live, len(all))
 	errs := make([]error, len(all))
 	next := make(chan int)
@@ -154,7 +188,7 @@ func (h *libvirtHost) List(k compiler.Kind) ([]Live, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				lives[i], errs[i] = readListed(all[i])
+				lives[i], errs[i] = readListed(k, all[i], withRunning)
 			}
 		}()
 	}
@@ -163,6 +197,13 @@ func (h *libvirtHost) List(k compiler.Kind) ([]Live, error) {
 	}
 	close(next)
 	wg.Wait()
+	lists.Wait()
+	if autostartErr != nil {
+		return nil, autostartErr
+	}
+	if activeErr != nil {
+		return nil, activeErr
+	}
 	out := lives[:0]
 	for i, l := range lives {
 		if gone(errs[i]) {
@@ -173,13 +214,18 @@ func (h *libvirtHost) List(k compiler.Kind) ([]Live, error) {
 			return nil, errs[i]
 		}
 		u := canonicalUUID(l.UUID)
-		l.Active, l.Autostart = active[u], autostart[u]
+		if active != nil {
+			l.Active = active[u]
+		}
+		l.Autostart = autostart[u]
 		out = append(out, l)
 	}
 	return out, nil
 }
 
-func readListed(o listed) (Live, error) {
+// readListed reads one listed object; with withRunning, also the running
+// definition of one that runs and carries a mark.
+func readListed(k compiler.Kind, o listed, withRunning bool) (Live, error) {
 	var l Live
 	var err error
 	if l.UUID, err = o.uuid(); err != nil {
@@ -188,13 +234,22 @@ func readListed(o listed) (Live, error) {
 	if l.Name, err = o.name(); err != nil {
 		return l, err
 	}
-	l.XML, err = o.xml()
-	return l, err
+	if o.active != nil {
+		l.Active = o.active()
+	}
+	if l.XML, err = o.xml(); err != nil {
+		return l, err
+	}
+	if withRunning && l.Active && o.running != nil && readMark(k, l.XML).Hash != "" {
+		// Best effort, as planPending's own read: it reads again if
+		// this one failed (the object stopped meanwhile).
+		l.Running, _ = o.running()
+	}
+	return l, nil
 }
 
 var (
 	activeFlag = map[compiler.Kind]uint32{
-		compiler.KindDomain:  uint32(libvirt.CONNECT_LIST_DOMAINS_ACTIVE),
 		compiler.KindNetwork: uint32(libvirt.CONNECT_LIST_NETWORKS_ACTIVE),
 		compiler.KindPool:    uint32(libvirt.CONNECT_LIST_STORAGE_POOLS_ACTIVE),
 	}
@@ -232,8 +287,13 @@ func (h *libvirtHost) listAll(k compiler.Kind, flags uint32) ([]listed, error) {
 		}
 		for i := range doms {
 			d := &doms[i]
-			out = append(out, listed{d.GetUUIDString, d.GetName,
-				inactiveXML(func(f uint32) (string, error) { return d.GetXMLDesc(libvirt.DomainXMLFlags(f)) }, uint32(libvirt.DOMAIN_XML_INACTIVE)), d.Free})
+			out = append(out, listed{uuid: d.GetUUIDString, name: d.GetName,
+				xml:     inactiveXML(func(f uint32) (string, error) { return d.GetXMLDesc(libvirt.DomainXMLFlags(f)) }, uint32(libvirt.DOMAIN_XML_INACTIVE)),
+				running: func() (string, error) { return d.GetXMLDesc(0) },
+				// The list call brought the id with the handle (no call):
+				// a domain that runs has one.
+				active: func() bool { _, err := d.GetID(); return err == nil },
+				free:   d.Free})
 		}
 	case compiler.KindNetwork:
 		nets, err := h.conn.ListAllNetworks(libvirt.ConnectListAllNetworksFlags(flags))
@@ -242,8 +302,10 @@ func (h *libvirtHost) listAll(k compiler.Kind, flags uint32) ([]listed, error) {
 		}
 		for i := range nets {
 			n := &nets[i]
-			out = append(out, listed{n.GetUUIDString, n.GetName,
-				inactiveXML(func(f uint32) (string, error) { return n.GetXMLDesc(libvirt.NetworkXMLFlags(f)) }, uint32(libvirt.NETWORK_XML_INACTIVE)), n.Free})
+			out = append(out, listed{uuid: n.GetUUIDString, name: n.GetName,
+				xml:     inactiveXML(func(f uint32) (string, error) { return n.GetXMLDesc(libvirt.NetworkXMLFlags(f)) }, uint32(libvirt.NETWORK_XML_INACTIVE)),
+				running: func() (string, error) { return n.GetXMLDesc(0) },
+				free:    n.Free})
 		}
 	case compiler.KindPool:
 		pools, err := h.conn.ListAllStoragePools(libvirt.ConnectListAllStoragePoolsFlags(flags))
@@ -252,8 +314,9 @@ func (h *libvirtHost) listAll(k compiler.Kind, flags uint32) ([]listed, error) {
 		}
 		for i := range pools {
 			p := &pools[i]
-			out = append(out, listed{p.GetUUIDString, p.GetName,
-				inactiveXML(func(f uint32) (string, error) { return p.GetXMLDesc(libvirt.StorageXMLFlags(f)) }, uint32(libvirt.STORAGE_XML_INACTIVE)), p.Free})
+			out = append(out, listed{uuid: p.GetUUIDString, name: p.GetName,
+				xml:  inactiveXML(func(f uint32) (string, error) { return p.GetXMLDesc(libvirt.StorageXMLFlags(f)) }, uint32(libvirt.STORAGE_XML_INACTIVE)),
+				free: p.Free})
 		}
 	}
 	return out, nil

@@ -186,7 +186,7 @@ func planPending(h Host, c *planned) {
 		c.has(Restart) || c.has(Stop) || c.has(Redefine) || c.has(Rename) || c.has(Delete) {
 		return
 	}
-	running, err := lh.RunningXML(c.Kind, l.UUID)
+	running, err := runningXML(lh, c.Kind, l)
 	if err != nil {
 		return
 	}
@@ -223,7 +223,7 @@ func planRunningDrift(h Host, c *planned) {
 		!c.has(Restart) || (c.Kind != compiler.KindDomain && c.Kind != compiler.KindNetwork) {
 		return
 	}
-	running, err := lh.RunningXML(c.Kind, c.live.UUID)
+	running, err := runningXML(lh, c.Kind, c.live)
 	if err != nil {
 		return
 	}
@@ -256,6 +256,15 @@ func planRunningDrift(h Host, c *planned) {
 	if lacks != nil {
 		planLive(c, lacks)
 	}
+}
+
+// runningXML is the running definition of a listed object: the one the
+// listing read (Live.Running), else read now.
+func runningXML(lh liveHost, k compiler.Kind, l *Live) (string, error) {
+	if l.Running != "" {
+		return l.Running, nil
+	}
+	return lh.RunningXML(k, l.UUID)
 }
 
 // withoutRunState is a running definition without what libvirt reports
@@ -385,13 +394,14 @@ func hostCPUsOf(h Host) string {
 	return cpus
 }
 
-// HostCPUs is the host's online CPUs in libvirt's cpuset syntax.
+// HostCPUs is the host's online CPUs in libvirt's cpuset syntax, asked
+// once per connection: a plan compares every running guest with them.
 func (h *libvirtHost) HostCPUs() (string, error) {
-	online, _, err := h.conn.GetCPUMap(0)
-	if err != nil {
-		return "", err
-	}
-	return live.CPUSet(online), nil
+	h.cpus.once.Do(func() {
+		online, _, err := h.conn.GetCPUMap(0)
+		h.cpus.set, h.cpus.err = live.CPUSet(online), err
+	})
+	return h.cpus.set, h.cpus.err
 }
 
 // defaultIOThreadIDs reports whether a domain's iothreadids are the ids

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"libvirt.org/go/libvirtxml"
 
@@ -363,23 +364,24 @@ type planned struct {
 // planConnection plans one host.
 func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unmanaged, error) {
 	uri := h.URI()
-	if err := opts.State.check(uri); err != nil {
+	// nixvirt's records are read while the host is listed: the listing is
+	// mostly waiting for libvirtd.
+	stateErr := make(chan error, 1)
+	go func() {
+		err := opts.State.check(uri)
+		if err == nil {
+			err = opts.State.checkDefined(uri)
+		}
+		stateErr <- err
+	}()
+	live, err := listHost(h)
+	if err := <-stateErr; err != nil {
 		return nil, nil, err
 	}
-	if err := opts.State.checkDefined(uri); err != nil {
+	if err != nil {
 		return nil, nil, err
 	}
-	live := map[compiler.Kind][]Live{}
-	for _, k := range compiler.TopLevelKinds {
-		l, err := h.List(k)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: cannot list %s: %s", uri, k.Plural(), libvirtMessage(err))
-		}
-		if k == compiler.KindSecret {
-			nameSecrets(opts.State, uri, l)
-		}
-		live[k] = l
-	}
+	nameSecrets(opts.State, uri, live[compiler.KindSecret])
 	var changes []*planned
 	seen := map[string]bool{}
 	// blocking are the objects that keep an entry from being planned (its
@@ -462,6 +464,40 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 	}
 	planSeedRemovals(h, changes, live[compiler.KindPool], wanted, opts.State)
 	return changes, unmanaged, nil
+}
+
+// runningLister is a Host that reads the running definitions of marked
+// objects with its list (libvirtHost.ListWithRunning).
+type runningLister interface {
+	ListWithRunning(k compiler.Kind) ([]Live, error)
+}
+
+// listHost lists every kind of object of a host, the kinds at once: each
+// list is mostly waiting for libvirtd's answers.
+func listHost(h Host) (map[compiler.Kind][]Live, error) {
+	list := h.List
+	if rl, ok := h.(runningLister); ok {
+		list = rl.ListWithRunning
+	}
+	lives := make([][]Live, len(compiler.TopLevelKinds))
+	errs := make([]error, len(compiler.TopLevelKinds))
+	var wg sync.WaitGroup
+	for i, k := range compiler.TopLevelKinds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lives[i], errs[i] = list(k)
+		}()
+	}
+	wg.Wait()
+	out := map[compiler.Kind][]Live{}
+	for i, k := range compiler.TopLevelKinds {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("%s: cannot list %s: %s", h.URI(), k.Plural(), libvirtMessage(errs[i]))
+		}
+		out[k] = lives[i]
+	}
+	return out, nil
 }
 
 // planAbsent plans an entry with present: false.

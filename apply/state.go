@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -442,7 +441,7 @@ func readStateFile(name, what string, v any, fix string) error {
 	if err != nil {
 		return fmt.Errorf("cannot read nixvirt's %s %s: %v", what, name, err)
 	}
-	data, err := io.ReadAll(f)
+	data, err := readWhole(f)
 	_ = f.Close() // read only: nothing to lose
 	if err != nil {
 		return fmt.Errorf("cannot read nixvirt's %s %s: %v", what, name, err)

@@ -152,11 +152,11 @@ func derivedUUID(uri string, k compiler.Kind, name string) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-var dashless = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
-
+// canonicalUUID is a UUID in lower case with its dashes: plans compare
+// UUIDs as libvirt writes them, and as users may (32 hex digits).
 func canonicalUUID(u string) string {
 	u = strings.ToLower(u)
-	if dashless.MatchString(u) {
+	if len(u) == 32 && strings.Trim(u, "0123456789abcdef") == "" {
 		return u[0:8] + "-" + u[8:12] + "-" + u[12:16] + "-" + u[16:20] + "-" + u[20:32]
 	}
 	return u
@@ -236,6 +236,9 @@ func readMark(k compiler.Kind, liveXML string) mark {
 	i := strings.Index(liveXML, markNS)
 	if i < 0 {
 		return mark{}
+	}
+	if m, ok := readMarkFast(liveXML, i); ok {
+		return m
 	}
 	// From the tag that names the namespace (the mark itself, or an
 	// element that declares the prefix around it).

@@ -6,7 +6,9 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -50,12 +52,14 @@ configuration names to its owner.`,
   nixvirt apply --connect qemu:///system settings.json   # what the Nix modules run`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.record = !dryRun
+			connect, release := dialEarly(f.connect, connector())
+			defer release()
 			wanted, err := f.wanted(c, args)
 			if err != nil {
 				return f.configError(c, err)
 			}
 			if dryRun {
-				p := apply.MakePlan(wanted, connector(), f.options())
+				p := apply.MakePlan(wanted, connect, f.options())
 				if err := f.renderPlan(c, p); err != nil {
 					return err
 				}
@@ -64,7 +68,7 @@ configuration names to its owner.`,
 			// Only a terminal is asked: an activation plans once.
 			var approve func(*apply.Plan) error
 			if !yes && isTTY(c.stdin) {
-				p := apply.MakePlan(wanted, connector(), f.options())
+				p := apply.MakePlan(wanted, connect, f.options())
 				if !confirm(c, p) {
 					return errPrinted
 				}
@@ -83,7 +87,7 @@ configuration names to its owner.`,
 			}, func(s os.Signal) {
 				prog.Say(fmt.Sprintf("%s: no longer waiting for shutdowns; what is left as it was, the next apply finishes.", signalName(s)))
 			})
-			res := apply.ApplyWith(wanted, connector(), f.options(), apply.Controls{
+			res := apply.ApplyWith(wanted, connect, f.options(), apply.Controls{
 				Finish: sig.finish, Abandon: sig.abandon,
 				Began: prog.Began, Outcome: prog.Outcome, Waiting: prog.Waiting, Approve: approve,
 			})
@@ -113,6 +117,54 @@ configuration names to its owner.`,
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "only show the plan")
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask before restarting, stopping or deleting (apply asks only on a terminal)")
 	return cmd
+}
+
+// dialEarly connects to the libvirt URI that --connect names while the
+// configuration is read, and gives that connection to the first plan or
+// apply of the URI: opening it is a few round trips to libvirtd, which a
+// no-op apply otherwise waits for after reading its compiled
+// configuration. Only a local URI (no host: qemu:///system, as the Nix
+// modules give) is dialed early; a remote one may ask for a password,
+// which must not come before the configuration's errors or the
+// question. release closes the connection if nothing took it.
+func dialEarly(uri string, dial apply.Connector) (connect apply.Connector, release func()) {
+	if u, err := url.Parse(uri); uri == "" || err != nil || u.Host != "" {
+		return dial, func() {}
+	}
+	type dialed struct {
+		h   apply.Host
+		err error
+	}
+	early := make(chan dialed, 1)
+	go func() {
+		h, err := dial(uri)
+		early <- dialed{h, err}
+	}()
+	var mu sync.Mutex
+	taken := false
+	take := func() (dialed, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if taken {
+			return dialed{}, false
+		}
+		taken = true
+		return <-early, true
+	}
+	connect = func(u string) (apply.Host, error) {
+		if u == uri {
+			if d, ok := take(); ok {
+				return d.h, d.err
+			}
+		}
+		return dial(u)
+	}
+	release = func() {
+		if d, ok := take(); ok && d.err == nil {
+			_ = d.h.Close() // never used: nothing to lose
+		}
+	}
+	return connect, release
 }
 
 // signalName is how the user knows a signal: "Interrupted" (Ctrl-C) or

@@ -6,11 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"nixvirt.dev/nixvirt/apply"
 	"nixvirt.dev/nixvirt/compiler"
@@ -46,7 +46,33 @@ type compileRecord struct {
 	// libvirt reports left out, for the note the command prints.
 	Desired *apply.Desired `json:"desired"`
 	Notes   []compiledNote `json:"notes,omitempty"`
+	// Docs are the lengths of the definitions kept after the JSON
+	// (splitDocs); records written before it have none.
+	Docs []int `json:"docs,omitempty"`
+	// Stats are what stat said of the files that had not changed for a
+	// while when they were recorded (settled): a file whose stat says
+	// the same is not read again.
+	Stats map[string]fileStat `json:"stats,omitempty"`
 }
+
+// fileStat is what stat says of a file. Any change of the file's bytes
+// sets its change time (ctime) to the time of the change, which no one
+// can set otherwise, and a file replaced has another inode: so a file
+// whose stat is all as recorded has the bytes it had, provided it had not
+// changed in the moment before it was recorded, when a change could come
+// within the same tick of the clock (settled).
+type fileStat struct {
+	Size  int64  `json:"size"`
+	Mtime int64  `json:"mtime"`
+	Ctime int64  `json:"ctime"`
+	Ino   uint64 `json:"ino"`
+	Dev   uint64 `json:"dev"`
+}
+
+// settled is how long a file must have been unchanged when it is
+// recorded for its stat to stand for its bytes: far longer than a tick
+// of any file system's clock.
+var settled = 5 * time.Second
 
 // compiledNote is what noteReported says of an object.
 type compiledNote struct {
@@ -99,10 +125,16 @@ func (cc *compileCache) load() (*apply.Desired, []compiler.Object, bool) {
 		return nil, nil, false
 	}
 	var rec compileRecord
-	if !cc.state.ReadCompiled(cc.key, &rec) || rec.Build != buildIdentity() || len(rec.Files) == 0 || rec.Desired == nil {
+	docs, ok := cc.state.ReadCompiled(cc.key, &rec)
+	if !ok || rec.Build != buildIdentity() || len(rec.Files) == 0 || rec.Desired == nil || !joinDocs(rec.Desired, string(docs), rec.Docs) {
 		return nil, nil, false
 	}
 	for name, sum := range rec.Files {
+		if st, ok := rec.Stats[name]; ok {
+			if now, ok := statOf(name); ok && now == st {
+				continue
+			}
+		}
 		if fileHash(name) != sum {
 			return nil, nil, false
 		}
@@ -130,7 +162,9 @@ func (cc *compileCache) store(cfg *compiler.Config, d *apply.Desired, read compi
 	if cc == nil || read.Opaque {
 		return
 	}
-	rec := compileRecord{Build: buildIdentity(), Files: map[string]string{}, Dirs: map[string]string{}, Desired: d}
+	rec := compileRecord{Build: buildIdentity(), Files: map[string]string{}, Dirs: map[string]string{}}
+	var docs []byte
+	rec.Desired, docs, rec.Docs = splitDocs(d)
 	files := append([]string(nil), read.Files...)
 	for _, o := range cfg.Objects {
 		if o.Entry.CloudInit != nil {
@@ -143,12 +177,17 @@ func (cc *compileCache) store(cfg *compiler.Config, d *apply.Desired, read compi
 			rec.Notes = append(rec.Notes, compiledNote{o.Kind, o.XMLName, o.Reported})
 		}
 	}
+	rec.Stats = map[string]fileStat{}
 	for _, name := range files {
+		st, statOK := statOf(name)
 		sum := fileHash(name)
 		if sum == "" {
 			return
 		}
 		rec.Files[name] = sum
+		if now, ok := statOf(name); statOK && ok && now == st && time.Since(time.Unix(0, st.Ctime)) > settled {
+			rec.Stats[name] = st
+		}
 	}
 	for _, dir := range read.Dirs {
 		rec.Dirs[dir] = dirHash(dir)
@@ -156,21 +195,95 @@ func (cc *compileCache) store(cfg *compiler.Config, d *apply.Desired, read compi
 	if len(rec.Files) == 0 {
 		return
 	}
-	_ = cc.state.WriteCompiled(cc.key, rec) // best effort, as above
+	_ = cc.state.WriteCompiled(cc.key, rec, docs) // best effort, as above
 }
 
+// The definitions of a record's objects (each one's XML, Definition and
+// UserXML) are most of its bytes. They are kept after its JSON, one after
+// another, the JSON giving their lengths: read back as parts of one
+// string they need no decoding, where unescaping them from JSON was most
+// of what an apply from the record spent reading it.
+
+// docFields are the definitions of an object that a record keeps after
+// its JSON.
+func docFields(w *apply.Wanted) []*string { return []*string{&w.XML, &w.Definition, &w.UserXML} }
+
+// recordOrder is the order of d's objects in a record: by connection,
+// each connection's in order.
+func recordOrder(d *apply.Desired) []*apply.Wanted {
+	uris := make([]string, 0, len(d.Objects))
+	for uri := range d.Objects {
+		uris = append(uris, uri)
+	}
+	sort.Strings(uris)
+	var out []*apply.Wanted
+	for _, uri := range uris {
+		out = append(out, d.Objects[uri]...)
+	}
+	return out
+}
+
+// splitDocs is a copy of d without its objects' definitions, with the
+// definitions one after another and their lengths.
+func splitDocs(d *apply.Desired) (*apply.Desired, []byte, []int) {
+	bare := *d
+	bare.Objects = map[string][]*apply.Wanted{}
+	var docs []byte
+	var lengths []int
+	copies := map[*apply.Wanted]*apply.Wanted{}
+	for uri, ws := range d.Objects {
+		bare.Objects[uri] = make([]*apply.Wanted, len(ws))
+		for i, w := range ws {
+			c := *w
+			bare.Objects[uri][i], copies[w] = &c, &c
+		}
+	}
+	for _, w := range recordOrder(d) {
+		for _, f := range docFields(copies[w]) {
+			docs = append(docs, *f...)
+			lengths = append(lengths, len(*f))
+			*f = ""
+		}
+	}
+	return &bare, docs, lengths
+}
+
+// joinDocs puts the definitions (splitDocs) back into d; false when they
+// are not as many, or as long, as the lengths say.
+func joinDocs(d *apply.Desired, docs string, lengths []int) bool {
+	ws := recordOrder(d)
+	if len(lengths) != len(ws)*len(docFields(&apply.Wanted{})) {
+		return false
+	}
+	next := 0
+	for _, w := range ws {
+		for _, f := range docFields(w) {
+			n := lengths[next]
+			if n < 0 || n > len(docs) {
+				return false
+			}
+			*f, docs = docs[:n], docs[n:]
+			next++
+		}
+	}
+	return docs == ""
+}
+
+// filesHashed counts the files fileHash read, for the tests.
+var filesHashed atomic.Int64
+
 // fileHash is the hash of a file's bytes, "" when it cannot be read.
+// Read whole, as the configuration's files are small: a copy through a
+// buffer allocated for each of a hundred XML files cost more than the
+// hashing.
 func fileHash(name string) string {
-	f, err := os.Open(name)
+	filesHashed.Add(1)
+	data, err := os.ReadFile(name)
 	if err != nil {
 		return ""
 	}
-	defer func() { _ = f.Close() }() // read only: nothing to lose
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return ""
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 // dirHash is the hash of the names of a directory's .cue files (and of

@@ -5,8 +5,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"nixvirt.dev/nixvirt/apply"
 	"nixvirt.dev/nixvirt/compiler"
@@ -120,6 +122,9 @@ func TestCompileCacheHitsUnchangedInput(t *testing.T) {
 			}
 			if a, b := domain(t, first), domain(t, second); a.XML != b.XML || a.Hash != b.Hash || a.UserXML != b.UserXML {
 				t.Errorf("the record differs from the compiled configuration:\n%+v\n%+v", a, b)
+			}
+			if !reflect.DeepEqual(first, second) {
+				t.Errorf("the record differs from the compiled configuration:\n%+v\n%+v", first, second)
 			}
 		})
 	}
@@ -329,5 +334,133 @@ connections: "test:///default": domains: web: {
 	}
 	if w := domain(t, d); !strings.Contains(w.XML, ">72<") {
 		t.Errorf("the embedded file's change is not in the definition:\n%s", w.XML)
+	}
+}
+
+// TestCompileRecordDefinitionsApart: a record keeps its objects'
+// definitions after its JSON, not in it, and gives back each one where it
+// was, on every connection; the configuration recorded is left as it
+// is; a record whose definitions are not as long as its JSON says, or not
+// as many, is not used.
+func TestCompileRecordDefinitionsApart(t *testing.T) {
+	w := func(name string) *apply.Wanted {
+		return &apply.Wanted{Kind: compiler.KindDomain, Name: name, Hash: "h-" + name,
+			XML: "<domain><name>" + name + "</name><metadata/></domain>", Definition: "<domain><name>" + name + "</name></domain>",
+			UserXML: "<domain>\n<name>" + name + "</name>\n</domain>"}
+	}
+	d := &apply.Desired{Owner: "lab", Objects: map[string][]*apply.Wanted{
+		"test:///b": {w("b1")}, "test:///a": {w("a1"), w("a2")}, "test:///none": {},
+	}}
+	want := &apply.Desired{Owner: "lab", Objects: map[string][]*apply.Wanted{
+		"test:///b": {w("b1")}, "test:///a": {w("a1"), w("a2")}, "test:///none": {},
+	}}
+	bare, docs, lengths := splitDocs(d)
+	if !reflect.DeepEqual(d, want) {
+		t.Fatal("splitDocs changed the configuration it records")
+	}
+	for _, ws := range bare.Objects {
+		for _, o := range ws {
+			if o.XML != "" || o.Definition != "" || o.UserXML != "" {
+				t.Fatalf("a definition stayed in the JSON: %+v", o)
+			}
+		}
+	}
+	if !joinDocs(bare, string(docs), lengths) || !reflect.DeepEqual(bare, want) {
+		t.Fatalf("joined back: %+v", bare)
+	}
+	for name, bad := range map[string]struct {
+		docs    string
+		lengths []int
+	}{
+		"short":    {string(docs[:len(docs)-1]), lengths},
+		"long":     {string(docs) + "x", lengths},
+		"fewer":    {string(docs), lengths[1:]},
+		"negative": {string(docs), append([]int{-1}, lengths[1:]...)},
+		"none":     {"", nil},
+	} {
+		bare, _, _ := splitDocs(d)
+		if joinDocs(bare, bad.docs, bad.lengths) {
+			t.Errorf("%s: a record whose definitions do not match was used", name)
+		}
+	}
+
+	// On disk: one line of JSON without them, then the definitions.
+	cc := newCacheCase(t, map[string]string{
+		"settings.json": `{"domains": [{"definition": {"type": "test", "name": "web", "memory": {"count": 64, "unit": "MiB"}, "os": {"type": "hvm"}}}]}`,
+	}, "settings.json")
+	cc.flags.connect = "test:///default"
+	first, _ := cc.wanted()
+	files, _ := filepath.Glob(filepath.Join(cc.dir, "state", "compiled-*.json"))
+	if len(files) != 1 {
+		t.Fatalf("records: %v", files)
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, rest, _ := strings.Cut(string(data), "\n")
+	if strings.Contains(line, "<domain") || !strings.HasPrefix(rest, domain(t, first).XML) {
+		t.Errorf("record:\n%s", data)
+	}
+	if second, hit := cc.wanted(); !hit || !reflect.DeepEqual(first, second) {
+		t.Errorf("from the record (hit %v): %+v, want %+v", hit, second, first)
+	}
+	// Cut short: compiled anew.
+	if err := os.WriteFile(files[0], data[:len(data)-1], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, hit := cc.wanted(); hit {
+		t.Error("a record cut short was used")
+	}
+}
+
+// TestCompileCacheStat: a file that had settled when it was recorded, and
+// whose stat is unchanged, is not read again; one changed since is,
+// however it was changed (the same size and modification time
+// included), and one that had just changed when it was recorded is read
+// every time.
+func TestCompileCacheStat(t *testing.T) {
+	xml := `<domain type="test"><name>web</name><memory unit="MiB">64</memory><os><type>hvm</type></os></domain>`
+	files := map[string]string{
+		"settings.json": `{"domains": [{"definition": "web.xml", "active": false}]}`,
+		"web.xml":       xml,
+	}
+	hashed := func(cc *cacheCase) (bool, int64) {
+		before := filesHashed.Load()
+		_, hit := cc.wanted()
+		return hit, filesHashed.Load() - before
+	}
+
+	// Just written: no stat stands for them.
+	cc := newCacheCase(t, files, "settings.json")
+	cc.flags.connect = "test:///default"
+	cc.wanted()
+	if hit, n := hashed(cc); !hit || n != 2 {
+		t.Errorf("files just written: hit %v, %d files read, want both", hit, n)
+	}
+
+	defer func(s time.Duration) { settled = s }(settled)
+	settled = 0
+	cc = newCacheCase(t, files, "settings.json")
+	cc.flags.connect = "test:///default"
+	cc.wanted()
+	if hit, n := hashed(cc); !hit || n != 0 {
+		t.Errorf("settled files: hit %v, %d files read, want none", hit, n)
+	}
+	// The same size and modification time, other bytes: its change
+	// time tells (a tick of the clock later).
+	name := filepath.Join(cc.dir, "web.xml")
+	fi, err := os.Stat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	write(t, name, strings.Replace(xml, "64", "65", 1))
+	if err := os.Chtimes(name, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	d, hit := cc.wanted()
+	if hit || !strings.Contains(domain(t, d).UserXML, "65") {
+		t.Errorf("a file changed in place: hit %v, definition %s", hit, domain(t, d).UserXML)
 	}
 }

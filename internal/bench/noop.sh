@@ -10,6 +10,10 @@
 #   URI=qemu:///system PREFIX=nvxbench bash internal/bench/noop.sh [RUNS] [N]
 #   NIXVIRT_TREE=/path/to/NixVirt ...    # NixVirt's checkout (tool/ in it)
 #   BEFORE=/path/to/older/nixvirt ...    # also time another nixvirt build
+#                                        # (with its own state directory: the
+#                                        # two would replace each other's
+#                                        # compile records)
+#   OWNER=name ...                       # nixvirt's owner (default nvx-PREFIX)
 #
 # It defines 2N inactive domains named PREFIX-x-NNN and PREFIX-n-NNN on URI
 # (owner nvx-PREFIX for nixvirt's) and undefines them again at the end; it
@@ -25,10 +29,12 @@ runs=${1:-7}
 n=${2:-100}
 uri=${URI:-qemu:///system}
 prefix=${PREFIX:-nvxbench}
-owner=nvx-$prefix
+owner=${OWNER:-nvx-$prefix}
 tree=${NIXVIRT_TREE:-}
 work=$(mktemp -d)
 export NIXVIRT_STATE_DIR=$work/state
+# before: another build, with its own state directory.
+before=(env "NIXVIRT_STATE_DIR=$work/state-before" "${BEFORE:-}")
 
 cleanup() {
 	for name in $(virsh -c "$uri" list --all --name); do
@@ -46,6 +52,10 @@ if [ ! -x /usr/bin/time ]; then
 fi
 go build -o "$work/nixvirt" ./cmd/nixvirt
 go run ./internal/cmd/noopinput -n "$n" -prefix "$prefix" -dir "$work" -uri "$uri"
+# The Nix modules' files are in the Nix store, long unchanged: nixvirt's
+# compile record trusts the stat of a file that had not changed for 5 s
+# when it was recorded, and reads the others every time.
+sleep 6
 have_helper=
 if [ -n "$tree" ] && [ -f "$tree/tool/nixvirt-module-helper" ] &&
 	/usr/bin/python3 -c 'import libvirt, lxml, xmldiff.main' 2>/dev/null; then
@@ -96,13 +106,13 @@ helper=(/usr/bin/python3 internal/bench/nixvirt-helper-scoped.py "$tree" "$prefi
 [ -n "$have_helper" ] && "${helper[@]}"
 for f in $forms; do
 	"$work/nixvirt" apply --yes --owner "$owner" $(args "$f") >/dev/null
-	[ -n "${BEFORE:-}" ] && "$BEFORE" apply --yes --owner "$owner" $(args "$f") >/dev/null
+	[ -n "${BEFORE:-}" ] && "${before[@]}" apply --yes --owner "$owner" $(args "$f") >/dev/null
 done
 
 for i in $(seq "$runs"); do
 	for f in $forms; do
 		run "nixvirt-$f" "$work/nixvirt" apply --yes --owner "$owner" $(args "$f")
-		[ -n "${BEFORE:-}" ] && run "before-$f" "$BEFORE" apply --yes --owner "$owner" $(args "$f")
+		[ -n "${BEFORE:-}" ] && run "before-$f" "${before[@]}" apply --yes --owner "$owner" $(args "$f")
 	done
 	[ -n "$have_helper" ] && run helper "${helper[@]}"
 done
