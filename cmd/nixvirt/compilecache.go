@@ -89,7 +89,20 @@ var compileCacheHits atomic.Int64
 type compileCache struct {
 	state *apply.State
 	key   string
+	// began is when compiling began. The files are hashed after it, so a
+	// file changed meanwhile would be recorded with bytes the compilation
+	// never read: a record is written only when every file it names last
+	// changed (by its ctime) before began.
+	began time.Time
 }
+
+// compileStarted is the clock of began; a variable for the tests.
+var compileStarted = time.Now
+
+// clockTick is more than the coarsest tick of the clock that stamps a
+// file's change time (the kernel's jiffy, up to 10 ms), by which a change
+// after began can carry an earlier time.
+const clockTick = 50 * time.Millisecond
 
 // buildIdentity tells this nixvirt from any other build: a record written
 // by another one is not used. A variable for the tests.
@@ -115,7 +128,7 @@ func (f *hostFlags) compileCache(c *Command, in compiler.Input) *compileCache {
 	for _, s := range append([]string{"nixvirt compile cache 1", c.dir, f.connect, f.expr, f.owner}, in.Args...) {
 		fmt.Fprintf(h, "%d:%s\n", len(s), s)
 	}
-	return &compileCache{state: f.options().State, key: hex.EncodeToString(h.Sum(nil)[:16])}
+	return &compileCache{state: f.options().State, key: hex.EncodeToString(h.Sum(nil)[:16]), began: compileStarted()}
 }
 
 // load returns the recorded configuration if nothing it depends on
@@ -180,6 +193,9 @@ func (cc *compileCache) store(cfg *compiler.Config, d *apply.Desired, read compi
 	rec.Stats = map[string]fileStat{}
 	for _, name := range files {
 		st, statOK := statOf(name)
+		if statOK && st.Ctime > cc.began.Add(-clockTick).UnixNano() {
+			return // changed while compiling, perhaps after it was read
+		}
 		sum := fileHash(name)
 		if sum == "" {
 			return

@@ -41,6 +41,30 @@ func write(t *testing.T, name, src string) {
 	if err := os.WriteFile(name, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A file changed within a tick of a compile's start is not recorded
+	// (compileCache.began): the tests' compiles come a tick later.
+	time.Sleep(2 * clockTick)
+}
+
+// TestCompileCacheNotRecordedAfterAChange: a file whose change time is
+// after the compile began (so perhaps changed after the compile read it)
+// leaves no record, so the next run compiles again.
+func TestCompileCacheNotRecordedAfterAChange(t *testing.T) {
+	if _, ok := statOf("."); !ok {
+		t.Skip("no change times here")
+	}
+	cc := cueCase(t, "host")
+	defer func(f func() time.Time) { compileStarted = f }(compileStarted)
+	compileStarted = func() time.Time { return time.Now().Add(-time.Hour) }
+	cc.wanted()
+	if _, hit := cc.wanted(); hit {
+		t.Error("a record was written of files that changed after the compile began")
+	}
+	compileStarted = time.Now
+	cc.wanted()
+	if _, hit := cc.wanted(); !hit {
+		t.Error("no record of files that had not changed since the compile began")
+	}
 }
 
 // wanted compiles the configuration and reports whether it came from
