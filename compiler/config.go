@@ -247,6 +247,12 @@ func (s *Schema) Compile(o Object) (string, error) {
 
 // CheckConfig unifies v with #Config and validates it.
 func (s *Schema) CheckConfig(v cue.Value) (cue.Value, error) {
+	if s.precise {
+		// Every mistake, each entry's in its own words; and fast.
+		if err := s.configErrors(v); err != nil {
+			return v, err
+		}
+	}
 	u := v.Unify(s.Def("#Config"))
 	if err := u.Validate(cue.Concrete(true)); err != nil {
 		return u, userErrors(err, v, u)

@@ -576,7 +576,7 @@ var goDefs = map[string]*gDef{
 var goDefTable = [...]gDef{
 	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:qemu|kqemu|kvm|xen|lxc|uml|openvz|test|vmware|hyperv|vbox|phyp|vz|bhyve|hvf)$"}}}}},
-		{label: "id", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "id", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "behavior", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[^\\n]+))$"}}}}},
 		{label: "uuid", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-fA-F0-9]{32})|(?:[a-fA-F0-9]{8}\\-([a-fA-F0-9]{4}\\-){3}[a-fA-F0-9]{12}))$"}}}, {k: aNull}}},
@@ -598,7 +598,7 @@ var goDefTable = [...]gDef{
 		{label: "vcpu", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_vcpu"}, typ: []gAlt{{k: aDef, s: "#Domain_vcpu"}, {k: aNull}}},
 		{label: "vcpus", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_vcpus"}, typ: []gAlt{{k: aDef, s: "#Domain_vcpus"}, {k: aNull}}},
 		{label: "iothreads", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
-			{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+			{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		}}}, {k: aNull}}},
 		{label: "iothreadids", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_iothreadids"}, typ: []gAlt{{k: aDef, s: "#Domain_iothreadids"}, {k: aNull}}},
 		{label: "defaultiothread", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_defaultiothread"}, typ: []gAlt{{k: aDef, s: "#Domain_defaultiothread"}, {k: aNull}}},
@@ -645,12 +645,12 @@ var goDefTable = [...]gDef{
 		{label: "value", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "weight", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "weight", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "device", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_blkiotune_device"}, typ: []gAlt{{k: aDef, s: "#Domain_blkiotune_device"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_blkiotune_device"}}}}},
 	}},
 	{fields: []gField{
 		{label: "path", req: true, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}}},
-		{label: "weight", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "weight", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "read_iops_sec", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
 		{label: "write_iops_sec", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
 		{label: "read_bytes_sec", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
@@ -671,22 +671,22 @@ var goDefTable = [...]gDef{
 		{label: "adjustment", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:reset|(?:(-|\\+)?[0-9]+))$"}}}, {k: aNull}}},
 		{label: "timezone", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\.\\+\\-/]+))$"}}}, {k: aNull}}},
 		{label: "basis", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:utc|localtime)$"}}}, {k: aNull}}},
-		{label: "start", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "start", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "timer", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_clock_timer"}, typ: []gAlt{{k: aDef, s: "#Domain_clock_timer"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_clock_timer"}}}}},
 	}},
 	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:platform|rtc|tsc|hpet|pit|armvtimer|kvmclock|hypervclock)$"}}}}},
 		{label: "track", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:boot|guest|wall|realtime)$"}}}, {k: aNull}}},
 		{label: "tickpolicy", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:delay|merge|discard|catchup)$"}}}, {k: aNull}}},
-		{label: "frequency", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "frequency", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:auto|native|emulate|paravirt|smpsafe)$"}}}, {k: aNull}}},
 		{label: "present", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "catchup", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_clock_timer_catchup"}, typ: []gAlt{{k: aDef, s: "#Domain_clock_timer_catchup"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "threshold", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "slew", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "limit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "threshold", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "slew", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "limit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "qemu-arg", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_commandline_arg", NS: "http://libvirt.org/schemas/domain/qemu/1.0", Name: "arg"}, typ: []gAlt{{k: aDef, s: "#Domain_commandline_arg"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_commandline_arg"}}}}},
@@ -737,8 +737,8 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "mode", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:emulate|passthrough)$"}}}}},
-		{label: "bits", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "limit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "bits", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "limit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "fallback", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:allow|forbid)$"}}}, {k: aNull}}},
@@ -750,7 +750,7 @@ var goDefTable = [...]gDef{
 		{label: "interconnects", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cpu_numa_interconnects"}, typ: []gAlt{{k: aDef, s: "#Domain_cpu_numa_interconnects"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "id", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "id", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "cpus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}, {k: aNull}}},
 		{label: "memory", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}}},
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
@@ -760,25 +760,25 @@ var goDefTable = [...]gDef{
 		{label: "cache", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cpu_numa_cell_cache"}, typ: []gAlt{{k: aDef, s: "#Domain_cpu_numa_cell_cache"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_cpu_numa_cell_cache"}}}}},
 	}},
 	{fields: []gField{
-		{label: "level", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "level", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "associativity", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:none|direct|full)$"}}}}},
 		{label: "policy", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:none|writeback|writethrough)$"}}}}},
 		{label: "size", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cpu_numa_cell_cache_size"}, typ: []gAlt{{k: aDef, s: "#Domain_cpu_numa_cell_cache_size"}}},
 		{label: "line", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cpu_numa_cell_cache_line"}, typ: []gAlt{{k: aDef, s: "#Domain_cpu_numa_cell_cache_line"}}},
 	}},
 	{fields: []gField{
-		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "unit", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}}},
 	}},
 	{fields: []gField{
-		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "unit", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}}},
 	}},
 	{fields: []gField{
 		{label: "sibling", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cpu_numa_cell_distances_sibling"}, typ: []gAlt{{k: aDef, s: "#Domain_cpu_numa_cell_distances_sibling"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_cpu_numa_cell_distances_sibling"}}}}},
 	}},
 	{fields: []gField{
-		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}}},
 	}},
 	{fields: []gField{
@@ -786,37 +786,37 @@ var goDefTable = [...]gDef{
 		{label: "bandwidth", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cpu_numa_interconnects_bandwidth"}, typ: []gAlt{{k: aDef, s: "#Domain_cpu_numa_interconnects_bandwidth"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_cpu_numa_interconnects_bandwidth"}}}}},
 	}},
 	{fields: []gField{
-		{label: "initiator", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
-		{label: "target", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
-		{label: "cache", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "initiator", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "target", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "cache", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:access|read|write)$"}}}}},
-		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "unit", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}}},
 	}},
 	{fields: []gField{
-		{label: "initiator", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
-		{label: "target", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
-		{label: "cache", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "initiator", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "target", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "cache", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:access|read|write)$"}}}}},
-		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
 	{fields: []gField{
-		{label: "sockets", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
-		{label: "dies", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "clusters", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "cores", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
-		{label: "threads", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "sockets", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "dies", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "clusters", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "cores", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "threads", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
 	{fields: []gField{
-		{label: "shares", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "global_period", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "global_quota", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+))$"}}}, {k: aNull}}},
-		{label: "period", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "quota", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+))$"}}}, {k: aNull}}},
-		{label: "emulator_period", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "emulator_quota", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+))$"}}}, {k: aNull}}},
-		{label: "iothread_period", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "iothread_quota", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+))$"}}}, {k: aNull}}},
+		{label: "shares", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "global_period", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "global_quota", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-9223372036854775808"}, {op: "<=", arg: "9223372036854775807"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+))$"}}}, {k: aNull}}},
+		{label: "period", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "quota", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-9223372036854775808"}, {op: "<=", arg: "9223372036854775807"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+))$"}}}, {k: aNull}}},
+		{label: "emulator_period", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "emulator_quota", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-9223372036854775808"}, {op: "<=", arg: "9223372036854775807"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+))$"}}}, {k: aNull}}},
+		{label: "iothread_period", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "iothread_quota", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-9223372036854775808"}, {op: "<=", arg: "9223372036854775807"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+))$"}}}, {k: aNull}}},
 		{label: "vcpupin", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cputune_vcpupin"}, typ: []gAlt{{k: aDef, s: "#Domain_cputune_vcpupin"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_cputune_vcpupin"}}}}},
 		{label: "emulatorpin", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cputune_emulatorpin"}, typ: []gAlt{{k: aDef, s: "#Domain_cputune_emulatorpin"}, {k: aNull}}},
 		{label: "iothreadpin", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cputune_iothreadpin"}, typ: []gAlt{{k: aDef, s: "#Domain_cputune_iothreadpin"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_cputune_iothreadpin"}}}}},
@@ -834,14 +834,14 @@ var goDefTable = [...]gDef{
 		{label: "monitor", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cputune_cachetune_monitor"}, typ: []gAlt{{k: aDef, s: "#Domain_cputune_cachetune_monitor"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_cputune_cachetune_monitor"}}}}},
 	}},
 	{fields: []gField{
-		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
-		{label: "level", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "level", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:both|code|data)$"}}}}},
-		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "level", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "level", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "vcpus", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}}},
 	}},
 	{fields: []gField{
@@ -860,7 +860,7 @@ var goDefTable = [...]gDef{
 		{label: "vcpus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "iothread", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "iothread", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "cpuset", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}}},
 	}},
 	{fields: []gField{
@@ -875,14 +875,14 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "vcpus", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}}},
-		{label: "level", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "level", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
-		{label: "bandwidth", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "bandwidth", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
 	{fields: []gField{
-		{label: "vcpu", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "vcpu", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "65535"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "cpuset", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}}},
 	}},
 	{fields: []gField{
@@ -892,11 +892,11 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "thread_pool_min", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "thread_pool_max", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "thread_pool_min", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "thread_pool_max", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "capability", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
@@ -956,32 +956,32 @@ var goDefTable = [...]gDef{
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_address"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "nodeset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "domain", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
-		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
-		{label: "slot", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
-		{label: "function", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "domain", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "slot", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "function", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "multifunction", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
-		{label: "controller", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
-		{label: "target", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
-		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
-		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
-		{label: "device", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
-		{label: "reg", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
-		{label: "cssid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
-		{label: "ssid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
-		{label: "devno", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
-		{label: "iobase", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
-		{label: "irq", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
-		{label: "base", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "controller", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "target", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "device", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "reg", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "cssid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "ssid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "devno", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "iobase", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "irq", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "base", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "zpci", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_address_zpci"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_address_zpci"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "uid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
-		{label: "fid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "uid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "fid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
@@ -1050,7 +1050,7 @@ var goDefTable = [...]gDef{
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_channel_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_channel_acpi"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "nodeset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
 	{fields: []gField{
@@ -1102,13 +1102,13 @@ var goDefTable = [...]gDef{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:isa-serial|usb-serial|pci-serial|spapr-vty|pl011|16550a|sclpconsole|sclplmconsole|isa-debugcon)$"}}}}},
 	}},
 	{fields: []gField{
-		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:fdc|sata|ccid|scsi|usb|ide|isa|pci|virtio-serial|xenbus)$"}}}}},
 		{label: "model", req: false, spec: xmlspec.Spec{Kind: "attr", OrElem: true, Def: "#Domain_devices_controller_model"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:auto|buslogic|lsilogic|lsisas1068|vmpvscsi|ibmvscsi|virtio-scsi|lsisas1078|virtio-transitional|virtio-non-transitional|ncr53c90|dc390|am53c974|piix3-uhci|piix4-uhci|ehci|ich9-ehci1|ich9-uhci1|ich9-uhci2|ich9-uhci3|vt82c686b-uhci|pci-ohci|nec-xhci|none|qusb1|qusb2|qemu-xhci|piix3|piix4|ich6|pci-root|pcie-root|pci-bridge|dmi-to-pci-bridge|pcie-to-pci-bridge|pcie-root-port|pcie-switch-upstream-port|pcie-switch-downstream-port|pci-expander-bus|pcie-expander-bus|virtio)$"}}}, {k: aDef, s: "#Domain_devices_controller_model"}, {k: aNull}}},
-		{label: "ports", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "vectors", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "maxGrantFrames", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "maxEventChannels", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "ports", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "vectors", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "maxGrantFrames", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "maxEventChannels", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "alias", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_alias"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_alias"}, {k: aNull}}},
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_acpi"}, {k: aNull}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address"}, {k: aNull}}},
@@ -1120,11 +1120,11 @@ var goDefTable = [...]gDef{
 		{label: "serial", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "queues", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "cmd_per_lun", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "max_sectors", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "queues", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "cmd_per_lun", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "max_sectors", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "ioeventfd", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
-		{label: "iothread", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "iothread", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "iommu", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "ats", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "packed", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
@@ -1139,7 +1139,7 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "chassisNr", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
@@ -1148,8 +1148,8 @@ var goDefTable = [...]gDef{
 		{label: "busNr", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
 		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
 		{label: "hotplug", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
-		{label: "memReserve", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "node", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "memReserve", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "node", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "model", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:virtio)$"}}}}},
@@ -1161,7 +1161,7 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "model", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:builtin|lkcf)$"}}}}},
-		{label: "queues", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "queues", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "iommu", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
@@ -1202,7 +1202,7 @@ var goDefTable = [...]gDef{
 		{label: "privateData", req: false, spec: xmlspec.Spec{Kind: "empty"}, typ: []gAlt{{k: aTrue}, {k: aStruct, def: &gDef{fields: []gField{}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "nodeset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
 	{fields: []gField{
@@ -1223,7 +1223,7 @@ var goDefTable = [...]gDef{
 		{label: "iobase", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[a-fA-F0-9]{1,4}))$"}}}, {k: aNull}}},
 		{label: "irq", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[a-fA-F0-9]))$"}}}, {k: aNull}}},
 		{label: "base", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-f]+))$"}}}, {k: aNull}}},
-		{label: "device", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "device", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "zpci", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address_zpci"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address_zpci"}, {k: aNull}}},
 	}},
 	{fields: []gField{
@@ -1246,7 +1246,7 @@ var goDefTable = [...]gDef{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[^\\n]+))$"}}}}},
 	}},
 	{fields: []gField{
-		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:file|block|dir|network|volume|nvme|vhostuser|vhostvdpa)$"}}}, {k: aNull}}},
 		{label: "source", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_os_nvram_source"}, typ: []gAlt{{k: aDef, s: "#Domain_os_nvram_source"}, {k: aNull}}},
 		{label: "backingStore", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_backingStore"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_backingStore"}, {k: aNull}}},
@@ -1258,7 +1258,7 @@ var goDefTable = [...]gDef{
 		{label: "discard_granularity", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "order", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "order", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "loadparm", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9.\\s]{1,8}))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
@@ -1272,11 +1272,11 @@ var goDefTable = [...]gDef{
 		{label: "event_idx", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "copy_on_read", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "discard", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:unmap|ignore)$"}}}, {k: aNull}}},
-		{label: "iothread", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "iothread", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "detect_zeroes", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aTrue}, {k: aFalse}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:off|on|unmap)$"}}}, {k: aNull}}},
 		{label: "discard_no_unref", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
-		{label: "queues", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "queue_size", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "queues", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "queue_size", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "iommu", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "ats", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "packed", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
@@ -1289,18 +1289,18 @@ var goDefTable = [...]gDef{
 		{label: "iothread", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_driver_iothreads_iothread"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_iothreads_iothread"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_iothreads_iothread"}}}}},
 	}},
 	{fields: []gField{
-		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "queue", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_driver_iothreads_iothread_queue"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_iothreads_iothread_queue"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_iothreads_iothread_queue"}}}}},
 	}},
 	{fields: []gField{
-		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
 	{fields: []gField{
 		{label: "max_size", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_driver_metadata_cache_max_size"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_metadata_cache_max_size"}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "statistic", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_driver_statistics_statistic"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_statistics_statistic"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_statistics_statistic"}}}}},
@@ -1311,10 +1311,10 @@ var goDefTable = [...]gDef{
 		{label: "bin", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_driver_statistics_latency_histogram_bin"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_statistics_latency_histogram_bin"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_disk_driver_statistics_latency_histogram_bin"}}}}},
 	}},
 	{fields: []gField{
-		{label: "start", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "start", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "interval", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "interval", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "format", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:default|qcow|luks|luks2|luks-any)$"}}}}},
@@ -1325,7 +1325,7 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
-		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "hash", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
@@ -1385,14 +1385,14 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "dev", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(ioemu:)?(fd|hd|sd|vd|xvd|ubd)[a-zA-Z0-9_]+))$"}}}}},
 		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:ide|fdc|scsi|virtio|xen|usb|uml|sata|sd)$"}}}, {k: aNull}}},
 		{label: "tray", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:open|closed)$"}}}, {k: aNull}}},
 		{label: "removable", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
-		{label: "rotation_rate", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "rotation_rate", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "dpofua", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
 	{fields: []gField{
@@ -1409,11 +1409,11 @@ var goDefTable = [...]gDef{
 		{label: "caching_mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "eim", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "iotlb", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
-		{label: "aw_bits", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "aw_bits", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "dma_translation", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "passthrough", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "xtsup", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
-		{label: "pciBus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "pciBus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "accel", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "cmdqv", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "ats", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
@@ -1423,7 +1423,7 @@ var goDefTable = [...]gDef{
 		{label: "granule", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_driver_granule"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_driver_granule"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "size", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "size", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
@@ -1432,8 +1432,8 @@ var goDefTable = [...]gDef{
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:file|block|mount|bind|template|ram)$"}}}, {k: aNull}}},
 		{label: "accessmode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:passthrough|mapped|squash)$"}}}, {k: aNull}}},
 		{label: "multidevs", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:default|remap|forbid|warn)$"}}}, {k: aNull}}},
-		{label: "fmode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0[0-7]{3}|[0-7]{1,3}))$"}}}, {k: aNull}}},
-		{label: "dmode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0[0-7]{3}|[0-7]{1,3}))$"}}}, {k: aNull}}},
+		{label: "fmode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0[0-7]{3}|[0-7]{1,3}))$"}}}, {k: aNull}}},
+		{label: "dmode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0[0-7]{3}|[0-7]{1,3}))$"}}}, {k: aNull}}},
 		{label: "driver", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_filesystem_driver"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_filesystem_driver"}, {k: aNull}}},
 		{label: "source", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_filesystem_source"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_filesystem_source"}}},
 		{label: "target", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_filesystem_target"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_filesystem_target"}}},
@@ -1480,7 +1480,7 @@ var goDefTable = [...]gDef{
 		{label: "ats", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "packed", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "page_per_vq", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
-		{label: "queue", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "queue", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
 	{fields: []gField{
@@ -1489,18 +1489,18 @@ var goDefTable = [...]gDef{
 		{label: "dir", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:/.*))$"}}}, {k: aNull}}},
 		{label: "socket", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\+\\-]+))$"}}}, {k: aNull}}},
-		{label: "usage", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "usage", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "units", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "pool", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "volume", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "dir", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
@@ -1641,7 +1641,7 @@ var goDefTable = [...]gDef{
 		{label: "parentaddr", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_hostdev_source_adapter_parentaddr"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_hostdev_source_adapter_parentaddr"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "unique_id", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "unique_id", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "address", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_hostdev_source_adapter_parentaddr_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_hostdev_source_adapter_parentaddr_address"}}},
 	}},
 	{fields: []gField{
@@ -1674,7 +1674,7 @@ var goDefTable = [...]gDef{
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_hub_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_hub_acpi"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "nodeset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
 	{fields: []gField{
@@ -1745,21 +1745,21 @@ var goDefTable = [...]gDef{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[^\\n]+))$"}}}}},
 	}},
 	{fields: []gField{
-		{label: "classID", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "classID", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "inbound", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_bandwidth_inbound"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_bandwidth_inbound"}, {k: aNull}}},
 		{label: "outbound", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_bandwidth_outbound"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_bandwidth_outbound"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "average", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "peak", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "floor", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "burst", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "average", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "peak", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "floor", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "burst", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "average", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "peak", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "floor", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "burst", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "average", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "peak", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "floor", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "burst", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "rx", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_coalesce_rx"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_coalesce_rx"}, {k: aNull}}},
@@ -1768,7 +1768,7 @@ var goDefTable = [...]gDef{
 		{label: "frames", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_coalesce_rx_frames"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_coalesce_rx_frames"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "max", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "max", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "path", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:.+))$"}}}}},
@@ -1776,9 +1776,9 @@ var goDefTable = [...]gDef{
 	{fields: []gField{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:kvm|vfio|xen|qemu|vhost)$"}}}, {k: aNull}}},
 		{label: "model", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\+\\-]+))$"}}}, {k: aNull}}},
-		{label: "queues", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "rx_queue_size", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "tx_queue_size", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "queues", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "rx_queue_size", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "tx_queue_size", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "txmode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:iothread|timer)$"}}}, {k: aNull}}},
 		{label: "ioeventfd", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "event_idx", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
@@ -1866,7 +1866,7 @@ var goDefTable = [...]gDef{
 		{label: "netmask", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))))$"}}}, {k: aNull}}},
 		{label: "prefix", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
 		{label: "gateway", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}}},
-		{label: "metric", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "metric", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "path", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:.+))$"}}}}},
@@ -1920,8 +1920,8 @@ var goDefTable = [...]gDef{
 		{label: "zpci", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_source_address_zpci"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_source_address_zpci"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "uid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
-		{label: "fid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "uid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "fid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "copypaste", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
@@ -1954,7 +1954,7 @@ var goDefTable = [...]gDef{
 		{label: "persistent", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\-.]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "sndbuf", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "sndbuf", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:802\\.1Qbg|802\\.1Qbh|openvswitch|midonet)$"}}}, {k: aNull}}},
@@ -1992,7 +1992,7 @@ var goDefTable = [...]gDef{
 		{label: "dma_translation", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "passthrough", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "xtsup", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
-		{label: "pciBus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "pciBus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "accel", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "cmdqv", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "ats", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
@@ -2002,7 +2002,7 @@ var goDefTable = [...]gDef{
 		{label: "granule", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_iommu_driver_granule"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_iommu_driver_granule"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "size", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "size", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
@@ -2013,7 +2013,7 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "path", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
-		{label: "offset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "offset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "model", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:virtio|virtio-transitional|virtio-non-transitional|xen|none)$"}}}}},
@@ -2032,7 +2032,7 @@ var goDefTable = [...]gDef{
 		{label: "page_per_vq", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "period", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "period", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
 	{fields: []gField{
 		{label: "model", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:dimm|nvdimm|virtio-pmem|virtio-mem|sgx-epc)$"}}}}},
@@ -2061,16 +2061,16 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "dynamicMemslots", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "size", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_memory_target_size"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_memory_target_size"}}},
-		{label: "node", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "node", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "block", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_memory_target_block"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_memory_target_block"}, {k: aNull}}},
 		{label: "requested", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_memory_target_requested"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_memory_target_requested"}, {k: aNull}}},
 		{label: "current", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_memory_target_current"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_memory_target_current"}, {k: aNull}}},
@@ -2083,26 +2083,26 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "size", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_memory_target_label_size"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_memory_target_label_size"}}},
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address"}, {k: aNull}}},
@@ -2110,7 +2110,7 @@ var goDefTable = [...]gDef{
 		{label: "alias", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_nvram_alias"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_nvram_alias"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "nodeset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
 	{fields: []gField{
@@ -2123,7 +2123,7 @@ var goDefTable = [...]gDef{
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_panic_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_panic_acpi"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "nodeset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
 	{fields: []gField{
@@ -2146,12 +2146,12 @@ var goDefTable = [...]gDef{
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_pstore_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_pstore_acpi"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "nodeset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "bus", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:usb)$"}}}}},
@@ -2165,7 +2165,7 @@ var goDefTable = [...]gDef{
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_redirdev_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_redirdev_acpi"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "nodeset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
 	{fields: []gField{
@@ -2202,8 +2202,8 @@ var goDefTable = [...]gDef{
 		{label: "page_per_vq", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "bytes", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
-		{label: "period", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "bytes", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "period", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:dev|file|pipe|unix|tcp|udp|null|stdio|vc|pty|spicevmc|spiceport|nmdm|qemu-vdagent|dbus)$"}}}}},
@@ -2232,7 +2232,7 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "ioeventfd", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
-		{label: "vectors", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "vectors", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "enabled", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
 	{fields: []gField{
@@ -2240,7 +2240,7 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "mode", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:host|host-certificates|passthrough)$"}}}}},
@@ -2289,7 +2289,7 @@ var goDefTable = [...]gDef{
 		{label: "acpi", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_tpm_acpi"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_tpm_acpi"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "nodeset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
 	{fields: []gField{
@@ -2342,11 +2342,11 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:vga|cirrus|vmvga|xen|vbox|virtio|gop|none|bochs|ramfb|qxl)$"}}}}},
-		{label: "ram", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "vgamem", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "vram64", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "vram", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "heads", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "ram", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "vgamem", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "vram64", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "vram", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "heads", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "primary", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "blob", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "edid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
@@ -2360,8 +2360,8 @@ var goDefTable = [...]gDef{
 		{label: "rendernode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "x", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
-		{label: "y", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "x", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "y", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
 	{fields: []gField{
 		{label: "model", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:virtio|virtio-transitional|virtio-non-transitional)$"}}}, {k: aNull}}},
@@ -2373,7 +2373,7 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "auto", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
-		{label: "address", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "address", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "iommu", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
@@ -2607,7 +2607,7 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "state", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}}},
@@ -2753,14 +2753,14 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "tb-cache", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_features_tcg_tb_cache"}, typ: []gAlt{{k: aDef, s: "#Domain_features_tcg_tb_cache"}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "state", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
@@ -2784,14 +2784,14 @@ var goDefTable = [...]gDef{
 		{label: "gid", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_idmap_gid"}, typ: []gAlt{{k: aDef, s: "#Domain_idmap_gid"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_idmap_gid"}}}}},
 	}},
 	{fields: []gField{
-		{label: "start", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
-		{label: "target", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
-		{label: "count", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "start", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "target", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "count", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
 	{fields: []gField{
-		{label: "start", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
-		{label: "target", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
-		{label: "count", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "start", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "target", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "count", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
 	{fields: []gField{
 		{label: "enabled", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
@@ -2801,16 +2801,16 @@ var goDefTable = [...]gDef{
 		{label: "iothread", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_iothreadids_iothread"}, typ: []gAlt{{k: aDef, s: "#Domain_iothreadids_iothread"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_iothreadids_iothread"}}}}},
 	}},
 	{fields: []gField{
-		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
-		{label: "thread_pool_min", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "thread_pool_max", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "thread_pool_min", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "thread_pool_max", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "poll", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_iothreadids_iothread_poll"}, typ: []gAlt{{k: aDef, s: "#Domain_iothreadids_iothread_poll"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "max", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "grow", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "shrink", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "weight", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "max", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "grow", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "shrink", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "weight", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "cipher", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_keywrap_cipher"}, typ: []gAlt{{k: aDef, s: "#Domain_keywrap_cipher"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_keywrap_cipher"}}}}},
@@ -2827,7 +2827,7 @@ var goDefTable = [...]gDef{
 		{label: "cbitpos", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
 		{label: "reducedPhysBits", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
 		{label: "policy", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-f]+))$"}}}, {k: aNull}}},
-		{label: "handle", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "handle", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "dhCert", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "session", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "guestVisibleWorkarounds", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
@@ -2845,13 +2845,13 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "slots", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "slots", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "dumpCore", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "hugepages", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_memoryBacking_hugepages"}, typ: []gAlt{{k: aDef, s: "#Domain_memoryBacking_hugepages"}, {k: aNull}}},
@@ -2867,13 +2867,13 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:immediate|ondemand)$"}}}, {k: aNull}}},
-		{label: "threads", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "threads", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "page", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_memoryBacking_hugepages_page"}, typ: []gAlt{{k: aDef, s: "#Domain_memoryBacking_hugepages_page"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_memoryBacking_hugepages_page"}}}}},
 	}},
 	{fields: []gField{
-		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
 		{label: "nodeset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}, {k: aNull}}},
 	}},
@@ -2888,19 +2888,19 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "lxc-sharenet", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_namespace_sharenet", NS: "http://libvirt.org/schemas/domain/lxc/1.0", Name: "sharenet"}, typ: []gAlt{{k: aDef, s: "#Domain_namespace_sharenet"}, {k: aNull}}},
@@ -2924,7 +2924,7 @@ var goDefTable = [...]gDef{
 		{label: "memnode", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_numatune_memnode"}, typ: []gAlt{{k: aDef, s: "#Domain_numatune_memnode"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_numatune_memnode"}}}}},
 	}},
 	{fields: []gField{
-		{label: "cellid", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "cellid", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "mode", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:strict|preferred|interleave|restrictive)$"}}}}},
 		{label: "nodeset", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}}},
 	}},
@@ -3014,7 +3014,7 @@ var goDefTable = [...]gDef{
 	{fields: []gField{
 		{label: "file", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+)|(?:\\[[^\\]]+\\] .+))$"}}}, {k: aNull}}},
 		{label: "fdgroup", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
-		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "startupPolicy", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:mandatory|requisite|optional)$"}}}, {k: aNull}}},
 		{label: "dev", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+)|(?:[a-zA-Z0-9_\\.\\-\\\\:/]+))$"}}}, {k: aNull}}},
 		{label: "dir", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
@@ -3066,8 +3066,8 @@ var goDefTable = [...]gDef{
 		{label: "zpci", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_os_nvram_source_address_zpci"}, typ: []gAlt{{k: aDef, s: "#Domain_os_nvram_source_address_zpci"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "uid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
-		{label: "fid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "uid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "fid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "copypaste", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
@@ -3090,7 +3090,7 @@ var goDefTable = [...]gDef{
 	{fields: []gField{
 		{label: "transport", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:tcp|rdma|unix)$"}}}, {k: aNull}}},
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9\\.\\-]+)|(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}, {k: aNull}}},
-		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "socket", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
@@ -3113,12 +3113,12 @@ var goDefTable = [...]gDef{
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
 	{fields: []gField{
 		{label: "enabled", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
-		{label: "timeout", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "delay", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "timeout", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "delay", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "managed", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
@@ -3165,8 +3165,8 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:storage)$"}}}}},
-		{label: "offset", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
-		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "offset", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
 	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\+\\-]+))$"}}}}},
@@ -3175,7 +3175,7 @@ var goDefTable = [...]gDef{
 		{label: "verify", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}}},
 	}},
 	{fields: []gField{
-		{label: "seconds", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "seconds", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
 	{fields: []gField{
 		{label: "mode", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:emulate|host|sysinfo)$"}}}}},
@@ -3341,17 +3341,17 @@ var goDefTable = [...]gDef{
 	{fields: []gField{
 		{label: "placement", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:static|auto)$"}}}, {k: aNull}}},
 		{label: "cpuset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}, {k: aNull}}},
-		{label: "current", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "current", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "65535"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "65535"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "vcpu", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_vcpus_vcpu"}, typ: []gAlt{{k: aDef, s: "#Domain_vcpus_vcpu"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_vcpus_vcpu"}}}}},
 	}},
 	{fields: []gField{
-		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "enabled", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}}},
 		{label: "hotpluggable", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
-		{label: "order", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "order", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "connections", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
@@ -3380,21 +3380,21 @@ var goDefTable = [...]gDef{
 		{label: "option", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_option"}, typ: []gAlt{{k: aDef, s: "#Network_option"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Network_option"}}}}},
 	}},
 	{fields: []gField{
-		{label: "classID", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "classID", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "inbound", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_bandwidth_inbound"}, typ: []gAlt{{k: aDef, s: "#Network_bandwidth_inbound"}, {k: aNull}}},
 		{label: "outbound", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_bandwidth_outbound"}, typ: []gAlt{{k: aDef, s: "#Network_bandwidth_outbound"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "average", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "peak", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "floor", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "burst", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "average", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "peak", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "floor", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "burst", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "average", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "peak", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "floor", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "burst", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "average", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "peak", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "floor", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "burst", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\.\\-\\\\:/]+))$"}}}, {k: aNull}}},
@@ -3414,7 +3414,7 @@ var goDefTable = [...]gDef{
 	{fields: []gField{
 		{label: "addr", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}, {k: aNull}}},
 		{label: "domain", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9\\.\\-]+))$"}}}, {k: aNull}}},
-		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "ip", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}}},
@@ -3507,7 +3507,7 @@ var goDefTable = [...]gDef{
 		{label: "lease", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_ip_dhcp_host_lease"}, typ: []gAlt{{k: aDef, s: "#Network_ip_dhcp_host_lease"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "expiry", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "expiry", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:seconds|minutes|hours)$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
@@ -3516,7 +3516,7 @@ var goDefTable = [...]gDef{
 		{label: "lease", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_ip_dhcp_range_lease"}, typ: []gAlt{{k: aDef, s: "#Network_ip_dhcp_range_lease"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "expiry", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "expiry", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:seconds|minutes|hours)$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
@@ -3555,7 +3555,7 @@ var goDefTable = [...]gDef{
 		{label: "netmask", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))))$"}}}, {k: aNull}}},
 		{label: "prefix", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
 		{label: "gateway", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}}},
-		{label: "metric", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "metric", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:802\\.1Qbg|802\\.1Qbh|openvswitch|midonet)$"}}}, {k: aNull}}},
@@ -3594,15 +3594,15 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "rbd-option", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_config_opts_option", NS: "http://libvirt.org/schemas/storagepool/rbd/1.0", Name: "option"}, typ: []gAlt{{k: aDef, s: "#Pool_config_opts_option"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Pool_config_opts_option"}}}}},
@@ -3658,7 +3658,7 @@ var goDefTable = [...]gDef{
 		{label: "parentaddr", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_source_adapter_parentaddr"}, typ: []gAlt{{k: aDef, s: "#Pool_source_adapter_parentaddr"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "unique_id", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "unique_id", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 		{label: "address", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_source_adapter_parentaddr_address"}, typ: []gAlt{{k: aDef, s: "#Pool_source_adapter_parentaddr_address"}}},
 	}},
 	{fields: []gField{
@@ -3683,8 +3683,8 @@ var goDefTable = [...]gDef{
 		{label: "freeExtent", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_source_device_freeExtent"}, typ: []gAlt{{k: aDef, s: "#Pool_source_device_freeExtent"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Pool_source_device_freeExtent"}}}}},
 	}},
 	{fields: []gField{
-		{label: "start", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
-		{label: "end", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "start", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "end", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
 	{fields: []gField{
 		{label: "path", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:/.*)|(?:.+))$"}}}}},
@@ -3727,7 +3727,7 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
-		{label: "size", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
+		{label: "size", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:-?[0-9]+|0x[0-9a-fA-F]+))$"}}}, {k: aNull}}},
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "hash", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
@@ -3741,13 +3741,13 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
-			{label: "octal", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-7]+))$"}}}, {k: aNull}}},
+			{label: "octal", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-7]+))$"}}}, {k: aNull}}},
 		}}}, {k: aNull}}},
 		{label: "owner", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
-			{label: "uid", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:-1|(?:[0-9]+))$"}}}, {k: aNull}}},
+			{label: "uid", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:-1|(?:[0-9]+))$"}}}, {k: aNull}}},
 		}}}, {k: aNull}}},
 		{label: "group", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
-			{label: "gid", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:-1|(?:[0-9]+))$"}}}, {k: aNull}}},
+			{label: "gid", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:-1|(?:[0-9]+))$"}}}, {k: aNull}}},
 		}}}, {k: aNull}}},
 		{label: "label", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
 			{label: "MAC", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
@@ -3784,7 +3784,7 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "path", req: true, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}}},
@@ -3794,11 +3794,11 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "device", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Volume_source_device"}, typ: []gAlt{{k: aDef, s: "#Volume_source_device"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Volume_source_device"}}}}},
@@ -3808,8 +3808,8 @@ var goDefTable = [...]gDef{
 		{label: "extent", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Volume_source_device_extent"}, typ: []gAlt{{k: aDef, s: "#Volume_source_device_extent"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Volume_source_device_extent"}}}}},
 	}},
 	{fields: []gField{
-		{label: "start", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
-		{label: "end", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "start", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "end", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 	}},
 	{fields: []gField{
 		{label: "path", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
@@ -3824,7 +3824,7 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "format", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:default|qcow|luks|luks2|luks-any)$"}}}}},
@@ -3835,7 +3835,7 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}}},
-		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
+		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]+))$"}}}}},
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 		{label: "hash", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},
 	}},
@@ -3857,13 +3857,13 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
-			{label: "octal", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-7]+))$"}}}, {k: aNull}}},
+			{label: "octal", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-7]+))$"}}}, {k: aNull}}},
 		}}}, {k: aNull}}},
 		{label: "owner", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
-			{label: "uid", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:-1|(?:[0-9]+))$"}}}, {k: aNull}}},
+			{label: "uid", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:-1|(?:[0-9]+))$"}}}, {k: aNull}}},
 		}}}, {k: aNull}}},
 		{label: "group", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
-			{label: "gid", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:-1|(?:[0-9]+))$"}}}, {k: aNull}}},
+			{label: "gid", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:-1|(?:[0-9]+))$"}}}, {k: aNull}}},
 		}}}, {k: aNull}}},
 		{label: "label", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aStruct, def: &gDef{fields: []gField{
 			{label: "MAC", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt}, {k: aString}, {k: aNull}}},

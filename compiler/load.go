@@ -235,7 +235,15 @@ func (s *Schema) loadCUE(in Input) (cue.Value, error) {
 	v := s.ctx.BuildInstance(inst)
 	// A package that unifies with the schema itself (schemas.#Config &
 	// {…}) fails here, not in Check: its errors too are in the user's terms.
-	return v, userErrors(v.Err(), v, v)
+	err = v.Err()
+	if err != nil {
+		// Err is the first error only; Validate finds them all, as cue
+		// vet reports them.
+		if all := v.Validate(); all != nil {
+			err = all
+		}
+	}
+	return v, userErrors(err, v, v)
 }
 
 // cueInstance is loadCUE's package, loaded but not yet evaluated.

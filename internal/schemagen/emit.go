@@ -488,7 +488,7 @@ func valueExpr(vt *valueType) (expr, style string) {
 		patternsNumeric = patternsNumeric || patternMatchesNumber(p)
 	}
 	if patternsNumeric && len(vt.ints) == 0 && !numeric {
-		alts = append(alts, patternInt(vt.patterns))
+		alts = append(alts, patternInt(vt.patterns, vt.patternInts))
 	} else if len(enumInts) > 0 {
 		alts = append(alts, strings.Join(enumInts, " | "))
 	}
