@@ -88,9 +88,7 @@ func (s *Schema) configErrors(v cue.Value) error {
 			}
 		}
 	}
-	if err := p.check(p.place(nil, frame), v); err != nil {
-		p.errs = errors.Append(p.errs, err)
-	}
+	p.checkAt(nil, frame, v)
 	for _, check := range entries {
 		check()
 	}
@@ -235,12 +233,23 @@ func (p *configParts) checkAt(path []cue.Selector, entry, user cue.Value) {
 		}
 	}
 	for _, e := range all {
+		path := e.Path()
+		if len(path) < len(c.path) || !slices.Equal(path[:len(c.path)], c.path) {
+			// About the connection around the entry (its URI): the
+			// configuration without entries reports it, once.
+			continue
+		}
+		// An error keeps its positions when it is about a value the user
+		// wrote in this entry. Otherwise it is placed at the user's value
+		// at its path, or the nearest that encloses it: the part's own
+		// structs (the entry under its key, the pruned definition) are
+		// not the user's, nor are the values of an entry checked before.
 		// An error with no position is a disjunction's summary when
-		// another error at its path has one (see explaining); otherwise
-		// it is about a value the pruned entry made anew (a struct), and
-		// is placed at the user's.
-		summary := len(errors.Positions(e)) == 0 && placed[strings.Join(e.Path(), ".")]
-		p.errs = errors.Append(p.errs, relocate(e, c.path, to, user, ok || (len(errors.Positions(e)) == 0 && !summary)))
+		// another error at its path has one (see explaining), and stays
+		// without.
+		summary := len(errors.Positions(e)) == 0 && placed[strings.Join(path, ".")]
+		own := !ok && hasUserPosition(e) && user.LookupPath(errorPath(path[len(c.path):])).Exists()
+		p.errs = errors.Append(p.errs, relocate(e, c.path, to, user, !summary && !own))
 	}
 }
 
@@ -252,16 +261,12 @@ func pathStrings(sels []cue.Selector) []string {
 	return out
 }
 
-// relocate moves an error of a part checked at path from to path to;
-// user is the user's value at to. With place (an error of another entry
-// than the one checked, or one with no position), it is placed at the
-// user's value at its path, or the nearest that encloses it.
+// relocate moves an error of a part checked at path from (which its path
+// begins with) to path to; user is the user's value at to. With place, it
+// is placed at the user's value at its path, or the nearest that encloses
+// it.
 func relocate(e errors.Error, from, to []string, user cue.Value, place bool) errors.Error {
-	path := e.Path()
-	if len(path) < len(from) || !slices.Equal(path[:len(from)], from) {
-		return e
-	}
-	rel := path[len(from):]
+	rel := e.Path()[len(from):]
 	r := &relocated{err: e, path: append(append([]string{}, to...), rel...)}
 	r.pos = errors.Positions(e)
 	if place {
