@@ -1,11 +1,15 @@
 package compiler
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"nixvirt.dev/nixvirt/internal/testconfig"
 )
 
 // TestDefinitionsInEntries: a CUE user's definitions and hidden fields
@@ -116,4 +120,48 @@ func writeHost(t *testing.T, src string) Input {
 		t.Fatal(err)
 	}
 	return Input{Dir: dir, Args: []string{"host.cue"}}
+}
+
+// BenchmarkConfigErrors measures the exact schema's errors for a
+// configuration of n typical domains (NixVirt's list form) whose
+// definitions all lack their name, as a settings file written without
+// them gives: every entry is an error, which the exact check explains.
+// The schema is compiled before the clock starts.
+func BenchmarkConfigErrors(b *testing.B) {
+	s, err := LoadSchema()
+	if err != nil {
+		b.Fatal(err)
+	}
+	exact, err := s.Precise()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{1, 20, 100} {
+		var doms []any
+		for i := 0; i < n; i++ {
+			d := testconfig.Domain(i)
+			delete(d, "name")
+			doms = append(doms, map[string]any{"active": true, "restart": nil, "definition": d})
+		}
+		data, err := json.Marshal(map[string]any{"connections": map[string]any{"qemu:///system": map[string]any{"domains": doms}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		dir := b.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "host.json"), data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("domains=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				v, err := exact.Load(Input{Dir: dir, Args: []string{"host.json"}}, "")
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := exact.CheckConfig(v); len(Report(err, dir)) != n {
+					b.Fatalf("%d errors, want %d", len(Report(err, dir)), n)
+				}
+			}
+		})
+	}
 }

@@ -35,7 +35,9 @@ type valueType struct {
 	// have. A numeric pattern of no integer type adds an unbounded range.
 	patternInts []intRange
 	float       bool
-	path        bool // came through a *Path definition: its text field is named "path"
+	// intText: free text that also takes an integer (numbersAsText).
+	intText bool
+	path    bool // came through a *Path definition: its text field is named "path"
 	// emptyOK: the element may also be empty (<genid/>), so "" is a value.
 	emptyOK bool
 }
@@ -508,6 +510,10 @@ func (w *walker) shapeOf(name, ns string, nodes []*rng.Node, shapes map[string]*
 func patternMatchesNumber(p string) bool {
 	re, err := regexp.Compile("^(?:" + p + ")$")
 	if err != nil {
+		return false
+	}
+	if re.MatchString("z") || re.MatchString("Z") {
+		// Text that may be digits (a title, a name): not a number.
 		return false
 	}
 	return re.MatchString("0") || re.MatchString("1") || re.MatchString("10")
