@@ -30,24 +30,26 @@ import (
 // is checked as the list's first, and its errors are moved to its own
 // path and to the positions of its own values.
 
-// configErrors checks v, a configuration, with the exact schema in parts;
-// nil when no part fails (v may still fail as a whole), or when v has a
-// shape the parts cannot be made for.
-func (s *Schema) configErrors(v cue.Value) error {
+// configErrors checks v, a configuration, with the exact schema in parts.
+// checked reports that it did (v has a shape the parts can be made for)
+// and that no entry names an XML file; then a nil error says that v is
+// valid. (An XML file's errors are placed at the definition as the exact
+// unification has it.)
+func (s *Schema) configErrors(v cue.Value) (err error, checked bool) {
 	base := v.Path().Selectors()
 	for _, sel := range base {
 		if sel.LabelType() != cue.StringLabel && sel.Type() != cue.IndexLabel {
-			return nil
+			return nil, false
 		}
 	}
 	if v.IncompleteKind() != cue.StructKind {
-		return nil
+		return nil, false
 	}
 	p := &configParts{s: s, user: v, base: base, empty: s.emptyStruct(), checked: map[string]*checkedPart{}}
 	frame := p.empty
-	it, err := v.Fields(cue.Definitions(true), cue.Optional(true))
-	if err != nil {
-		return nil
+	it, ferr := v.Fields(cue.Definitions(true), cue.Optional(true))
+	if ferr != nil {
+		return nil, false
 	}
 	var entries []func()
 	for it.Next() {
@@ -59,7 +61,7 @@ func (s *Schema) configErrors(v cue.Value) error {
 		frame = frame.FillPath(cue.MakePath(sel), p.empty)
 		ci, err := fv.Fields(cue.Definitions(true), cue.Optional(true))
 		if err != nil {
-			return nil
+			return nil, false
 		}
 		for ci.Next() {
 			cpath := []cue.Selector{sel, ci.Selector()}
@@ -71,7 +73,7 @@ func (s *Schema) configErrors(v cue.Value) error {
 			frame = frame.FillPath(cue.MakePath(cpath...), p.empty)
 			ki, err := c.Fields(cue.Definitions(true), cue.Optional(true))
 			if err != nil {
-				return nil
+				return nil, false
 			}
 			for ki.Next() {
 				kpath := append(append([]cue.Selector{}, cpath...), ki.Selector())
@@ -93,9 +95,9 @@ func (s *Schema) configErrors(v cue.Value) error {
 		check()
 	}
 	if p.errs == nil {
-		return nil
+		return nil, !p.xmlFiles
 	}
-	return p.errs
+	return p.errs, true
 }
 
 // emptyStruct is the struct parts are built in: from no file of the
@@ -125,6 +127,8 @@ type configParts struct {
 	// checked are the parts checked so far, by their canonical path and
 	// content.
 	checked map[string]*checkedPart
+	// xmlFiles: an entry the exact schema checked names an XML file.
+	xmlFiles bool
 }
 
 // checkedPart is the outcome of checking one part, whose entry was at
@@ -176,6 +180,17 @@ func (p *configParts) checkEntry(path []cue.Selector, e cue.Value, k Kind) {
 		p.checkAt(path, e, e)
 		return
 	}
+	if goAccepts(path[len(path)-1], e, k) {
+		// Valid: the exact schema need not see it. A pool's volumes
+		// are checked each on its own.
+		if v := e.LookupPath(cue.ParsePath("volumes")); k == KindPool && v.Exists() {
+			vpath := append(append([]cue.Selector{}, path...), cue.Str("volumes"))
+			for _, ve := range p.entriesOf(v, vpath) {
+				p.checkEntry(ve.path, ve.value, KindVolume)
+			}
+		}
+		return
+	}
 	entry := p.empty
 	var volumes cue.Value
 	it, err := e.Fields(cue.Definitions(true), cue.Optional(true))
@@ -186,6 +201,8 @@ func (p *configParts) checkEntry(path []cue.Selector, e cue.Value, k Kind) {
 	for it.Next() {
 		sel, fv := it.Selector(), it.Value()
 		switch {
+		case sel.String() == "definition" && fv.Kind() == cue.StringKind:
+			p.xmlFiles = true
 		case sel.String() == "definition" && fv.IncompleteKind() == cue.StructKind:
 			fv = p.s.pruned(fv, goDefs[k.Definition()])
 		case k == KindPool && sel.String() == "volumes" && (fv.Kind() == cue.StructKind || fv.Kind() == cue.ListKind):
@@ -201,6 +218,25 @@ func (p *configParts) checkEntry(path []cue.Selector, e cue.Value, k Kind) {
 			p.checkEntry(ve.path, ve.value, KindVolume)
 		}
 	}
+}
+
+// goAccepts reports an entry that the Go checker accepts, definition and
+// all (a pool's volumes aside), under its key or in a list (sel): what it
+// accepts, the exact schema does.
+func goAccepts(sel cue.Selector, e cue.Value, k Kind) bool {
+	j, ok := cueData(e, false)
+	if !ok {
+		return false
+	}
+	kind := &jval{kind: jArray, items: []*jval{j}}
+	if sel.Type() != cue.IndexLabel {
+		if sel.LabelType() != cue.StringLabel {
+			return false
+		}
+		kind = &jval{kind: jObject, keys: []string{sel.Unquoted()}, vals: []*jval{j}}
+	}
+	_, _, ok = fastEntries(kind, "", k, "", 0)
+	return ok
 }
 
 // checkAt checks entry (pruned) at path, as the first of its list, or
