@@ -162,6 +162,9 @@ func kindMismatch(e errors.Error) (have cue.Kind, want []cue.Kind, ok bool) {
 	if ke, isKind := e.(*kindError); isKind {
 		return ke.have, ke.want, true
 	}
+	if r, moved := e.(*relocated); moved {
+		return kindMismatch(r.err)
+	}
 	_, args := e.Msg()
 	var kinds []cue.Kind
 	for _, a := range args {
@@ -315,6 +318,14 @@ func userPos(v cue.Value) token.Pos {
 //     wanted (and a struct's fields) rather than printing the schema's
 //     definitions.
 func userErrors(err error, user, checked cue.Value) error {
+	return userErrorsIn(err, user, checked, cue.Value{})
+}
+
+// userErrorsIn is userErrors where checked is a part of the value the
+// user wrote (see configErrors): what the schema wants at a path is
+// looked up in schema, the definition user is checked against, when the
+// part does not show it.
+func userErrorsIn(err error, user, checked, schema cue.Value) error {
 	if err == nil {
 		return nil
 	}
@@ -337,7 +348,15 @@ func userErrors(err error, user, checked cue.Value) error {
 			if group[0] != e {
 				continue
 			}
-			e = newKindError(group, schemaAt(checked, errorPath(rel).Selectors()))
+			if nerr := nullMismatch(group); nerr != nil {
+				out = errors.Append(out, nerr)
+				continue
+			}
+			ke := newKindError(group, schemaAt(checked, errorPath(rel).Selectors()))
+			if len(ke.fields) == 0 && schema.Exists() && slices.Contains(ke.want, cue.StructKind) {
+				ke.fields = schemaFields(schemaAt(schema, errorPath(rel).Selectors()))
+			}
+			e = ke
 		}
 		if hasUserPosition(e) || len(errors.Positions(e)) == 0 {
 			// Placed already, or a disjunction's summary, which has no
@@ -618,6 +637,36 @@ func nullError(user cue.Value, path []string, prefix int) *pathError {
 		msg = "a list entry cannot be null: leave it out"
 	}
 	return &pathError{path: path, pos: userPos(uv), msg: msg}
+}
+
+// nullMismatch is nullError for a null that the user's value no longer
+// shows as one (a package that unifies with the schema itself, where the
+// value at the path is the failed unification): the mismatches at one
+// path, when the user's value there is null. It is placed at the last of
+// the errors' positions in the user's files, the null's own (the others
+// are where the schema was referred to).
+func nullMismatch(group []errors.Error) *pathError {
+	have, _, _ := kindMismatch(group[0])
+	if have != cue.NullKind {
+		return nil
+	}
+	path := group[0].Path()
+	if len(path) == 0 {
+		return nil
+	}
+	var pos token.Pos
+	for _, e := range group {
+		for _, p := range errors.Positions(e) {
+			if p.IsValid() && isUserFile(p.Filename()) {
+				pos = p
+			}
+		}
+	}
+	msg := "null here is not absent: this field is required"
+	if _, err := strconv.Atoi(path[len(path)-1]); err == nil {
+		msg = "a list entry cannot be null: leave it out"
+	}
+	return &pathError{path: path, pos: pos, msg: msg}
 }
 
 // errorPath is the cue.Path of an error's path, whose list indexes are

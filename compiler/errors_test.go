@@ -199,7 +199,7 @@ func TestKindErrors(t *testing.T) {
 		{"type: \"kvm\"\nname: \"web\"\ndevices: disk: [{type: \"file\", device: \"disk\", target: \"vda\"}]\n",
 			"devices.disk.0.target: \"vda\" is a string, where a struct {dev, bus, tray, removable, rotation_rate, dpofua} belongs:\n    ./doc.cue:3:56\n"},
 		{"type: \"kvm\"\nname: {first: \"web\"}\n",
-			"name: a struct is given, where an int or a string belongs:\n    ./doc.cue:2:7\n"},
+			"name: conflicting values {first:\"web\"} and string (mismatched types struct and string):\n    ./doc.cue:2:7\n"},
 		{"type: 5\nname: \"web\"\n",
 			"type: conflicting values 5 and string (mismatched types int and string):\n    ./doc.cue:1:7\n"},
 		{"type: \"kvm\"\nname: \"web\"\nmemory: \"" + long + "\"\n",

@@ -326,6 +326,10 @@ func goField(fv *jval, f *gField, n *xmlNode) bool {
 func scalarText(v *jval, style string) (string, bool) {
 	switch v.kind {
 	case jString:
+		if _, _, bad := notXMLChar(v.s); bad {
+			// The writer's error, on the CUE path.
+			return "", false
+		}
 		return v.s, true
 	case jNumber:
 		if isIntLiteral(v.s) {

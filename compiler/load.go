@@ -235,7 +235,23 @@ func (s *Schema) loadCUE(in Input) (cue.Value, error) {
 	v := s.ctx.BuildInstance(inst)
 	// A package that unifies with the schema itself (schemas.#Config &
 	// {…}) fails here, not in Check: its errors too are in the user's terms.
-	return v, userErrors(v.Err(), v, v)
+	err = v.Err()
+	if err != nil {
+		// Err is the first error only; Validate finds them all, as cue
+		// vet reports them. Those at the first error's path restate it
+		// (a failed interpolation of the value, …): the others are added.
+		first := errors.Errors(err)
+		reported := map[string]bool{}
+		for _, e := range first {
+			reported[strings.Join(e.Path(), ".")] = true
+		}
+		for _, e := range errors.Errors(v.Validate()) {
+			if !reported[strings.Join(e.Path(), ".")] {
+				err = errors.Append(errors.Promote(err, ""), e)
+			}
+		}
+	}
+	return v, userErrors(err, v, v)
 }
 
 // cueInstance is loadCUE's package, loaded but not yet evaluated.

@@ -3,8 +3,10 @@ package compiler
 import (
 	"encoding/xml"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"cuelang.org/go/cue"
 
@@ -240,20 +242,36 @@ func (n *xmlNode) child(name string) *xmlNode {
 func scalar(v cue.Value, style string) (string, error) {
 	switch v.Kind() {
 	case cue.StringKind:
-		return v.String()
+		s, err := v.String()
+		if err != nil {
+			return "", err
+		}
+		if i, r, bad := notXMLChar(s); bad {
+			return "", newPathError(v, "the character %U (at byte %d) cannot be written in XML, which libvirt reads: XML 1.0 has no way to carry it", r, i)
+		}
+		return s, nil
 	case cue.IntKind:
 		i, err := v.Int64()
 		if err != nil {
 			u, uerr := v.Uint64()
 			if uerr != nil {
-				return "", err
+				// Past what libvirt (and libvirtxml) can hold: a field
+				// the schema leaves unbounded.
+				n, _ := v.Int(nil)
+				if n.Sign() < 0 {
+					return "", newPathError(v, "%v is too small: libvirt takes integers from %d", n, int64(math.MinInt64))
+				}
+				return "", newPathError(v, "%v is too large: libvirt takes integers up to %d", n, uint64(math.MaxUint64))
 			}
 			return strconv.FormatUint(u, 10), nil
 		}
 		return strconv.FormatInt(i, 10), nil
 	case cue.FloatKind, cue.NumberKind:
 		f, err := v.Float64()
-		return strconv.FormatFloat(f, 'f', -1, 64), err
+		if err != nil {
+			return "", newPathError(v, "%v is out of the range of a number libvirt takes", v)
+		}
+		return strconv.FormatFloat(f, 'f', -1, 64), nil
 	case cue.BoolKind:
 		b, _ := v.Bool()
 		yes, no := "yes", "no"
@@ -266,6 +284,26 @@ func scalar(v cue.Value, style string) (string, error) {
 		return no, nil
 	}
 	return "", newPathError(v, "want a single value here, found %v", v.Kind())
+}
+
+// notXMLChar finds the first character of s that XML 1.0 does not allow
+// (its Char production: tab, newline, carriage return, and U+0020 to
+// U+10FFFF but for the surrogates, U+FFFE and U+FFFF), which Go's XML
+// writer would replace with U+FFFD without a word.
+func notXMLChar(s string) (int, rune, bool) {
+	for i, r := range s {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+		case r < 0x20, r >= 0xD800 && r <= 0xDFFF, r == 0xFFFE, r == 0xFFFF:
+			return i, r, true
+		case r == utf8.RuneError:
+			// Invalid UTF-8 is not a character either.
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				return i, r, true
+			}
+		}
+	}
+	return 0, 0, false
 }
 
 // checkRaw makes sure raw XML (metadata) is well formed before it is

@@ -252,7 +252,7 @@ func (e *emitter) emitShape(buf *bytes.Buffer, s *shape) {
 	for _, a := range s.attrs {
 		claim(a.name, "an attribute")
 		ct, cspec := clash(a.name)
-		e.emitAttr(buf, a, "", ct, cspec)
+		e.emitAttr(buf, s.elemName, a, "", ct, cspec)
 	}
 	if s.text != nil {
 		name := e.textName(s, s.text)
@@ -270,7 +270,7 @@ func (e *emitter) emitShape(buf *bytes.Buffer, s *shape) {
 		if lifted[s.elemName] == ch.name {
 			for _, a := range cs.attrs {
 				claim(a.name, "an attribute of <"+ch.name+">")
-				e.emitAttr(buf, a, ch.name, "", nil)
+				e.emitAttr(buf, ch.name, a, ch.name, "", nil)
 			}
 			if cs.text != nil {
 				claim(ch.name, "the text of <"+ch.name+">")
@@ -294,8 +294,14 @@ func (e *emitter) emitShape(buf *bytes.Buffer, s *shape) {
 	buf.WriteString("}\n\n")
 }
 
-func (e *emitter) emitAttr(buf *bytes.Buffer, a *attrUse, child, clashType string, clashSpec *xmlspec.Spec) {
-	expr, style := valueExpr(a.vt)
+func (e *emitter) emitAttr(buf *bytes.Buffer, elem string, a *attrUse, child, clashType string, clashSpec *xmlspec.Spec) {
+	vt := a.vt
+	if numbersAsText[elem+"@"+a.name] {
+		withInt := *vt
+		withInt.intText = true
+		vt = &withInt
+	}
+	expr, style := valueExpr(vt)
 	spec := xmlspec.Spec{Kind: xmlspec.Attr, Style: style, Child: child, NS: a.ns}
 	if clashType != "" {
 		expr = paren(expr) + " | " + clashType
@@ -462,9 +468,10 @@ func valueExpr(vt *valueType) (expr, style string) {
 		alts = append(alts, "number")
 	}
 	if vt.anyString {
-		// Free text: libvirt leaves some numbers untyped (<target port>),
-		// and NixVirt writes them as integers.
-		if len(alts) == 0 {
+		// Free text. libvirt leaves some numbers untyped (<target
+		// port>), and NixVirt writes those as integers (numbersAsText);
+		// elsewhere a number is not text (title: 5 is a mistake).
+		if len(alts) == 0 && vt.intText {
 			alts = append(alts, "int")
 		}
 		alts = append(alts, "string")
@@ -488,12 +495,17 @@ func valueExpr(vt *valueType) (expr, style string) {
 		patternsNumeric = patternsNumeric || patternMatchesNumber(p)
 	}
 	if patternsNumeric && len(vt.ints) == 0 && !numeric {
-		alts = append(alts, patternInt(vt.patterns))
+		alts = append(alts, patternInt(vt.patterns, vt.patternInts))
 	} else if len(enumInts) > 0 {
 		alts = append(alts, strings.Join(enumInts, " | "))
 	}
 	if vt.emptyOK {
 		res = append(res, "")
+	}
+	if len(alts) > 0 && len(vt.enums) == 0 && !vt.emptyOK && allDecimal(vt.patterns) {
+		// A number written in digits is the integer alternative's: a
+		// string of digits (count: "64") is not taken for it.
+		return strings.Join(alts, " | "), style
 	}
 	if len(res) > 0 {
 		alts = append(alts, "string & =~"+strconv.Quote("^(?:"+strings.Join(res, "|")+")$"))
@@ -502,6 +514,26 @@ func valueExpr(vt *valueType) (expr, style string) {
 		return "string", ""
 	}
 	return strings.Join(alts, " | "), style
+}
+
+// decimalPatterns are libvirt's patterns for integers in decimal digits,
+// whose every value the integer alternative takes.
+var decimalPatterns = map[string]bool{`[0-9]+`: true, `-?[0-9]+`: true}
+
+func allDecimal(patterns []string) bool {
+	for _, p := range patterns {
+		if !decimalPatterns[p] {
+			return false
+		}
+	}
+	return len(patterns) > 0
+}
+
+// numbersAsText are the free-text values, as "element@attribute", that
+// NixVirt's configurations write as integers (its win11 check's console
+// <target port='0'>): an integer is taken there as its text.
+var numbersAsText = map[string]bool{
+	"target@port": true,
 }
 
 func intExpr(ranges []intRange) string {

@@ -2,6 +2,7 @@ package schemagen
 
 import (
 	"fmt"
+	"math/big"
 	"reflect"
 	"strings"
 
@@ -160,9 +161,14 @@ func goValueType(t reflect.Type) *valueType {
 	}
 	switch t.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return &valueType{ints: []intRange{{}}, patterns: []string{numberText}}
+		// The bounds of the Go type: libvirtxml cannot hold more.
+		bits := uint(t.Bits())
+		lo := new(big.Int).Neg(new(big.Int).Lsh(big.NewInt(1), bits-1))
+		hi := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), bits-1), big.NewInt(1))
+		return &valueType{ints: []intRange{{lo.String(), hi.String()}}, patterns: []string{numberText}}
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return &valueType{ints: []intRange{{min: "0"}}, patterns: []string{numberText}}
+		hi := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(t.Bits())), big.NewInt(1))
+		return &valueType{ints: []intRange{{"0", hi.String()}}, patterns: []string{numberText}}
 	case reflect.Float32, reflect.Float64:
 		return &valueType{float: true, anyString: true}
 	}

@@ -60,10 +60,10 @@ func TestGenerate(t *testing.T) {
 	for _, want := range []string{
 		// required attribute and element; an enumeration as one regexp
 		`type!: string & =~"^(?:kvm|qemu)$" @xml(attr)`,
-		`name!: int | string`,
+		`name!: string`,
 		// text beside an attribute is a "count" for numbers (NixVirt)
 		// (an optional field takes null: absent)
-		`count?: int & >=0 | string & =~"^(?:(?:[0-9]+))$" | null @xml(text)`,
+		`count?: int & >=0 | null @xml(text)`,
 		// one element or a list, with both <disk> patterns merged
 		`disk?: (#Domain_disk | null) | [...#Domain_disk] @xml(elem,def=#Domain_disk)`,
 		`type!: string & =~"^(?:file|block)$" @xml(attr)`,
@@ -94,7 +94,8 @@ func TestValueExpr(t *testing.T) {
 		{valueType{enums: []string{"on", "off"}}, `bool | "on" | "off"`, "onoff"},
 		{valueType{enums: []string{"auto_glz", "off"}}, `false | string & =~"^(?:auto_glz|off)$"`, "onoff"},
 		{valueType{ints: []intRange{{"0", "255"}}}, `int & >=0 & <=255`, ""},
-		{valueType{anyString: true}, `int | string`, ""},
+		{valueType{anyString: true}, `string`, ""},
+		{valueType{anyString: true, intText: true}, `int | string`, ""},
 		{valueType{patterns: []string{"[a-f]+"}, emptyOK: true}, `string & =~"^(?:(?:[a-f]+)|)$"`, ""},
 		{valueType{enums: []string{"0", "1"}}, `0 | 1 | string & =~"^(?:0|1)$"`, ""},
 	} {

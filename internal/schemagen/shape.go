@@ -29,8 +29,15 @@ type valueType struct {
 	enums     []string
 	patterns  []string
 	ints      []intRange
-	float     bool
-	path      bool // came through a *Path definition: its text field is named "path"
+	// patternInts are the ranges of the integer data types given by a
+	// pattern of digits (libvirt's unsignedLong is `[0-9]+` of type
+	// unsignedLong): the bounds of the integer alternative those patterns
+	// have. A numeric pattern of no integer type adds an unbounded range.
+	patternInts []intRange
+	float       bool
+	// intText: free text that also takes an integer (numbersAsText).
+	intText bool
+	path    bool // came through a *Path definition: its text field is named "path"
 	// emptyOK: the element may also be empty (<genid/>), so "" is a value.
 	emptyOK bool
 }
@@ -64,15 +71,21 @@ func (v *valueType) union(o *valueType) {
 			v.patterns = append(v.patterns, p)
 		}
 	}
-	for _, r := range o.ints {
+	v.ints = addRanges(v.ints, o.ints)
+	v.patternInts = addRanges(v.patternInts, o.patternInts)
+}
+
+func addRanges(to, from []intRange) []intRange {
+	for _, r := range from {
 		dup := false
-		for _, x := range v.ints {
+		for _, x := range to {
 			dup = dup || x == r
 		}
 		if !dup {
-			v.ints = append(v.ints, r)
+			to = append(to, r)
 		}
 	}
+	return to
 }
 
 func contains(list []string, s string) bool {
@@ -402,6 +415,9 @@ func (w *walker) value(n *rng.Node, refs map[string]bool) *valueType {
 		switch {
 		case pattern != "":
 			vt.patterns = append(vt.patterns, pattern)
+			if patternMatchesNumber(pattern) {
+				vt.patternInts = append(vt.patternInts, intBounds[typ])
+			}
 		case typ == "double" || typ == "decimal" || typ == "float":
 			vt.float = true
 		default:
@@ -496,6 +512,10 @@ func patternMatchesNumber(p string) bool {
 	if err != nil {
 		return false
 	}
+	if re.MatchString("z") || re.MatchString("Z") {
+		// Text that may be digits (a title, a name): not a number.
+		return false
+	}
 	return re.MatchString("0") || re.MatchString("1") || re.MatchString("10")
 }
 
@@ -513,16 +533,29 @@ func (v *valueType) numeric() bool {
 	return len(v.ints) > 0 || len(v.patterns) > 0
 }
 
-// patternInt is the integer alternative of numeric patterns: non-negative
-// unless a pattern admits a minus sign.
-func patternInt(patterns []string) string {
+// patternInt is the integer alternative of numeric patterns: within the
+// bounds of their data types, and non-negative unless a pattern admits a
+// minus sign.
+func patternInt(patterns []string, bounds []intRange) string {
+	negative := false
 	for _, p := range patterns {
 		re, err := regexp.Compile("^(?:" + p + ")$")
-		if err == nil && re.MatchString("-1") {
-			return "int"
-		}
+		negative = negative || (err == nil && re.MatchString("-1"))
 	}
-	return "int & >=0"
+	if len(bounds) == 0 {
+		bounds = []intRange{{}}
+	}
+	if !negative {
+		clipped := make([]intRange, len(bounds))
+		for i, r := range bounds {
+			if r.min == "" || less(r.min, "0") {
+				r.min = "0"
+			}
+			clipped[i] = r
+		}
+		bounds = clipped
+	}
+	return intExpr(bounds)
 }
 
 func isInt(s string) bool {

@@ -1,0 +1,461 @@
+package compiler
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/token"
+)
+
+// The exact schema's errors for a whole-host configuration, one entry at
+// a time. Unified whole, a configuration is one value: each kind of a
+// connection is a disjunction (a struct keyed by name, a list, null), and
+// CUE stops at the first error inside a disjunct, so of five mistakes in
+// five domains only the first is reported. It is also slow: the exact
+// schema's disjunctions cost each definition a few hundred milliseconds.
+//
+// So the exact check is split: the configuration with every kind emptied
+// (its connections, owner and anything unknown), then each entry on its
+// own, and each volume of a pool on its own. Before an entry is checked,
+// what the Go checker accepts of its definition is left out, field by
+// field and at any depth (never a required field): the exact schema then
+// sees only the parts that are wrong, which are what its messages are
+// about. Each entry costs the exact schema a few hundred milliseconds
+// however small it is (it instantiates the whole document definition), so
+// entries that are the same once pruned (a settings file whose
+// definitions all lack their name) are checked once: an entry of a list
+// is checked as the list's first, and its errors are moved to its own
+// path and to the positions of its own values.
+
+// configErrors checks v, a configuration, with the exact schema in parts.
+// checked reports that it did (v has a shape the parts can be made for)
+// and that no entry names an XML file; then a nil error says that v is
+// valid. (An XML file's errors are placed at the definition as the exact
+// unification has it.)
+func (s *Schema) configErrors(v cue.Value) (err error, checked bool) {
+	base := v.Path().Selectors()
+	for _, sel := range base {
+		if sel.LabelType() != cue.StringLabel && sel.Type() != cue.IndexLabel {
+			return nil, false
+		}
+	}
+	if v.IncompleteKind() != cue.StructKind {
+		return nil, false
+	}
+	p := &configParts{s: s, user: v, base: base, empty: s.emptyStruct(), checked: map[string]*checkedPart{}}
+	frame := p.empty
+	it, ferr := v.Fields(cue.Definitions(true), cue.Optional(true))
+	if ferr != nil {
+		return nil, false
+	}
+	var entries []func()
+	for it.Next() {
+		sel, fv := it.Selector(), it.Value()
+		if sel.String() != "connections" || fv.IncompleteKind() != cue.StructKind {
+			frame = frame.FillPath(cue.MakePath(sel), fv)
+			continue
+		}
+		frame = frame.FillPath(cue.MakePath(sel), p.empty)
+		ci, err := fv.Fields(cue.Definitions(true), cue.Optional(true))
+		if err != nil {
+			return nil, false
+		}
+		for ci.Next() {
+			cpath := []cue.Selector{sel, ci.Selector()}
+			c := ci.Value()
+			if c.IncompleteKind() != cue.StructKind {
+				frame = frame.FillPath(cue.MakePath(cpath...), c)
+				continue
+			}
+			frame = frame.FillPath(cue.MakePath(cpath...), p.empty)
+			ki, err := c.Fields(cue.Definitions(true), cue.Optional(true))
+			if err != nil {
+				return nil, false
+			}
+			for ki.Next() {
+				kpath := append(append([]cue.Selector{}, cpath...), ki.Selector())
+				k, isKind := kindOfPlural(ki.Selector())
+				kv := ki.Value()
+				if !isKind || (kv.Kind() != cue.StructKind && kv.Kind() != cue.ListKind) {
+					frame = frame.FillPath(cue.MakePath(kpath...), kv)
+					continue
+				}
+				frame = frame.FillPath(cue.MakePath(kpath...), p.emptyLike(kv))
+				for _, e := range p.entriesOf(kv, kpath) {
+					entries = append(entries, func() { p.checkEntry(e.path, e.value, k) })
+				}
+			}
+		}
+	}
+	p.checkAt(nil, frame, v)
+	for _, check := range entries {
+		check()
+	}
+	if p.errs == nil {
+		return nil, !p.xmlFiles
+	}
+	return p.errs, true
+}
+
+// emptyStruct is the struct parts are built in: from no file of the
+// user's, so that none of its positions is taken for the user's.
+func (s *Schema) emptyStruct() cue.Value {
+	return s.ctx.CompileString("{}", cue.Filename("<part>"))
+}
+
+func kindOfPlural(sel cue.Selector) (Kind, bool) {
+	if sel.LabelType() != cue.StringLabel {
+		return "", false
+	}
+	for _, k := range TopLevelKinds {
+		if k.Plural() == sel.Unquoted() {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+type configParts struct {
+	s     *Schema
+	user  cue.Value      // the whole configuration, for paths and positions
+	base  []cue.Selector // its path (under -e)
+	empty cue.Value
+	errs  errors.Error
+	// checked are the parts checked so far, by their canonical path and
+	// content.
+	checked map[string]*checkedPart
+	// xmlFiles: an entry the exact schema checked names an XML file.
+	xmlFiles bool
+}
+
+// checkedPart is the outcome of checking one part, whose entry was at
+// path (with list indexes 0).
+type checkedPart struct {
+	path []string
+	errs errors.Error
+}
+
+type placedEntry struct {
+	path  []cue.Selector // from the configuration
+	value cue.Value
+}
+
+// entriesOf lists the entries of a kind (a struct or a list) at path.
+func (p *configParts) entriesOf(kv cue.Value, path []cue.Selector) []placedEntry {
+	var out []placedEntry
+	if kv.Kind() == cue.ListKind {
+		it, err := kv.List()
+		if err != nil {
+			return nil
+		}
+		for i := 0; it.Next(); i++ {
+			out = append(out, placedEntry{append(append([]cue.Selector{}, path...), cue.Index(i)), it.Value()})
+		}
+		return out
+	}
+	it, err := kv.Fields(cue.Definitions(true), cue.Optional(true))
+	if err != nil {
+		return nil
+	}
+	for it.Next() {
+		out = append(out, placedEntry{append(append([]cue.Selector{}, path...), it.Selector()), it.Value()})
+	}
+	return out
+}
+
+// emptyLike is an empty struct or list, as kv is.
+func (p *configParts) emptyLike(kv cue.Value) cue.Value {
+	if kv.Kind() == cue.ListKind {
+		return p.s.ctx.NewList()
+	}
+	return p.empty
+}
+
+// checkEntry checks one entry; a pool's volumes each on their own.
+func (p *configParts) checkEntry(path []cue.Selector, e cue.Value, k Kind) {
+	if e.IncompleteKind() != cue.StructKind {
+		p.checkAt(path, e, e)
+		return
+	}
+	if goAccepts(path[len(path)-1], e, k) {
+		// Valid: the exact schema need not see it. A pool's volumes
+		// are checked each on its own.
+		if v := e.LookupPath(cue.ParsePath("volumes")); k == KindPool && v.Exists() {
+			vpath := append(append([]cue.Selector{}, path...), cue.Str("volumes"))
+			for _, ve := range p.entriesOf(v, vpath) {
+				p.checkEntry(ve.path, ve.value, KindVolume)
+			}
+		}
+		return
+	}
+	entry := p.empty
+	var volumes cue.Value
+	it, err := e.Fields(cue.Definitions(true), cue.Optional(true))
+	if err != nil {
+		p.checkAt(path, e, e)
+		return
+	}
+	for it.Next() {
+		sel, fv := it.Selector(), it.Value()
+		switch {
+		case sel.String() == "definition" && fv.Kind() == cue.StringKind:
+			p.xmlFiles = true
+		case sel.String() == "definition" && fv.IncompleteKind() == cue.StructKind:
+			fv = p.s.pruned(fv, goDefs[k.Definition()])
+		case k == KindPool && sel.String() == "volumes" && (fv.Kind() == cue.StructKind || fv.Kind() == cue.ListKind):
+			volumes = fv
+			fv = p.emptyLike(fv)
+		}
+		entry = entry.FillPath(cue.MakePath(sel), fv)
+	}
+	p.checkAt(path, entry, e)
+	if volumes.Exists() {
+		vpath := append(append([]cue.Selector{}, path...), cue.Str("volumes"))
+		for _, ve := range p.entriesOf(volumes, vpath) {
+			p.checkEntry(ve.path, ve.value, KindVolume)
+		}
+	}
+}
+
+// goAccepts reports an entry that the Go checker accepts, definition and
+// all (a pool's volumes aside), under its key or in a list (sel): what it
+// accepts, the exact schema does.
+func goAccepts(sel cue.Selector, e cue.Value, k Kind) bool {
+	j, ok := cueData(e, false)
+	if !ok {
+		return false
+	}
+	kind := &jval{kind: jArray, items: []*jval{j}}
+	if sel.Type() != cue.IndexLabel {
+		if sel.LabelType() != cue.StringLabel {
+			return false
+		}
+		kind = &jval{kind: jObject, keys: []string{sel.Unquoted()}, vals: []*jval{j}}
+	}
+	_, _, ok = fastEntries(kind, "", k, "", 0)
+	return ok
+}
+
+// checkAt checks entry (pruned) at path, as the first of its list, or
+// takes the errors of an entry checked before that was the same; user is
+// the entry as the user wrote it, whose values the errors are placed at.
+func (p *configParts) checkAt(path []cue.Selector, entry, user cue.Value) {
+	canonical := make([]cue.Selector, len(path))
+	for i, sel := range path {
+		if sel.Type() == cue.IndexLabel {
+			sel = cue.Index(0)
+		}
+		canonical[i] = sel
+	}
+	key := cue.MakePath(canonical...).String() + "\x00" + fmt.Sprint(entry)
+	c, ok := p.checked[key]
+	if !ok {
+		errs := p.check(p.place(canonical, entry), p.place(canonical, user))
+		c = &checkedPart{path: pathStrings(append(append([]cue.Selector{}, p.base...), canonical...)), errs: errs}
+		p.checked[key] = c
+	}
+	if c.errs == nil {
+		return
+	}
+	to := pathStrings(append(append([]cue.Selector{}, p.base...), path...))
+	all := errors.Errors(c.errs)
+	placed := map[string]bool{}
+	for _, e := range all {
+		if len(errors.Positions(e)) > 0 {
+			placed[strings.Join(e.Path(), ".")] = true
+		}
+	}
+	for _, e := range all {
+		path := e.Path()
+		if len(path) < len(c.path) || !slices.Equal(path[:len(c.path)], c.path) {
+			// About the connection around the entry (its URI): the
+			// configuration without entries reports it, once.
+			continue
+		}
+		// An error keeps its positions when it is about a value the user
+		// wrote in this entry. Otherwise it is placed at the user's value
+		// at its path, or the nearest that encloses it: the part's own
+		// structs (the entry under its key, the pruned definition) are
+		// not the user's, nor are the values of an entry checked before.
+		// An error with no position is a disjunction's summary when
+		// another error at its path has one (see explaining), and stays
+		// without.
+		summary := len(errors.Positions(e)) == 0 && placed[strings.Join(path, ".")]
+		own := !ok && hasUserPosition(e) && user.LookupPath(errorPath(path[len(c.path):])).Exists()
+		p.errs = errors.Append(p.errs, relocate(e, c.path, to, user, !summary && !own))
+	}
+}
+
+func pathStrings(sels []cue.Selector) []string {
+	out := make([]string, len(sels))
+	for i, sel := range sels {
+		out[i] = sel.String()
+	}
+	return out
+}
+
+// relocate moves an error of a part checked at path from (which its path
+// begins with) to path to; user is the user's value at to. With place, it
+// is placed at the user's value at its path, or the nearest that encloses
+// it.
+func relocate(e errors.Error, from, to []string, user cue.Value, place bool) errors.Error {
+	rel := e.Path()[len(from):]
+	r := &relocated{err: e, path: append(append([]string{}, to...), rel...)}
+	r.pos = errors.Positions(e)
+	if place {
+		r.pos = nil
+		for i := len(rel); i >= 0; i-- {
+			if uv := user.LookupPath(errorPath(rel[:i])); uv.Exists() && isUserValue(uv) {
+				r.pos = []token.Pos{userPos(uv)}
+				break
+			}
+		}
+	}
+	return r
+}
+
+// relocated is an error moved to another path and positions.
+type relocated struct {
+	err  errors.Error
+	path []string
+	pos  []token.Pos
+}
+
+func (e *relocated) Position() token.Pos {
+	if len(e.pos) == 0 {
+		return token.NoPos
+	}
+	return e.pos[0]
+}
+func (e *relocated) InputPositions() []token.Pos  { return e.pos }
+func (e *relocated) Error() string                { return errors.String(e) }
+func (e *relocated) Path() []string               { return e.path }
+func (e *relocated) Msg() (string, []interface{}) { return e.err.Msg() }
+
+// place is a configuration that has only x, at path.
+func (p *configParts) place(path []cue.Selector, x cue.Value) cue.Value {
+	full := append(append([]cue.Selector{}, p.base...), path...)
+	for i := len(full) - 1; i >= 0; i-- {
+		sel := full[i]
+		if sel.Type() == cue.IndexLabel {
+			items := make([]cue.Value, sel.Index()+1)
+			for j := range items {
+				items[j] = p.empty
+			}
+			items[len(items)-1] = x
+			x = p.s.ctx.NewList(items...)
+			continue
+		}
+		x = p.empty.FillPath(cue.MakePath(sel), x)
+	}
+	// The part sits where the user's configuration does: under -e, the
+	// selected value's path.
+	return x.LookupPath(cue.MakePath(p.base...))
+}
+
+// check unifies one part with #Config; its errors are in the user's
+// terms, placed at the values of user, which has the part's paths.
+func (p *configParts) check(part, user cue.Value) errors.Error {
+	u := part.Unify(p.s.Def("#Config"))
+	if err := u.Validate(cue.Concrete(true)); err != nil {
+		return errors.Promote(userErrorsIn(err, user, u, p.s.Def("#Config")), "")
+	}
+	return nil
+}
+
+// pruned is a document's value without what the Go checker accepts of it
+// (def is its definition's table): an optional field whose value it
+// accepts is left out; one it does not accept is kept, pruned in turn
+// where it is a struct or a list of them. Its definitions are kept (the
+// schema decides them). Two spellings of one element are kept together:
+// the schema refuses them only together.
+func (s *Schema) pruned(v cue.Value, def *gDef) cue.Value {
+	if def == nil {
+		return v
+	}
+	it, err := v.Fields(cue.Definitions(true), cue.Optional(true))
+	if err != nil {
+		return v
+	}
+	out := s.emptyStruct()
+	present := map[string]bool{}
+	type field struct {
+		sel cue.Selector
+		v   cue.Value
+	}
+	var fields []field
+	for it.Next() {
+		fields = append(fields, field{it.Selector(), it.Value()})
+		if it.Selector().LabelType() == cue.StringLabel {
+			present[it.Selector().Unquoted()] = true
+		}
+	}
+	for _, f := range fields {
+		if x, keep := s.prunedField(f.sel, f.v, def, present); keep {
+			out = out.FillPath(cue.MakePath(f.sel), x)
+		}
+	}
+	return out
+}
+
+// prunedField is a field's value as pruned keeps it; false when the field
+// is left out.
+func (s *Schema) prunedField(sel cue.Selector, fv cue.Value, def *gDef, present map[string]bool) (cue.Value, bool) {
+	if sel.IsDefinition() || sel.LabelType() != cue.StringLabel {
+		return fv, true
+	}
+	i, ok := def.field(sel.Unquoted())
+	if !ok {
+		return fv, true
+	}
+	f := &def.fields[i]
+	if f.spec.Alias != "" && present[f.spec.Alias] {
+		return fv, true
+	}
+	for _, g := range def.fields {
+		if g.spec.Alias == f.label && present[g.label] {
+			return fv, true
+		}
+	}
+	if fv.IsNull() {
+		// Absent, to an optional field.
+		return fv, f.req
+	}
+	j, plain := cueData(fv, true)
+	if !plain {
+		return fv, true
+	}
+	if goField(j, f, &xmlNode{}) {
+		// Accepted: what the exact schema accepts too.
+		return fv, f.req
+	}
+	switch j.kind {
+	case jObject:
+		if d, ok := structAlt(f.typ); ok {
+			return s.pruned(fv, d), true
+		}
+	case jArray:
+		elem, ok := listAlt(f.typ)
+		d, one := structAlt(elem)
+		if !ok || !one {
+			return fv, true
+		}
+		it, err := fv.List()
+		if err != nil {
+			return fv, true
+		}
+		var items []cue.Value
+		for it.Next() {
+			x := it.Value()
+			if x.IncompleteKind() == cue.StructKind {
+				x = s.pruned(x, d)
+			}
+			items = append(items, x)
+		}
+		return s.ctx.NewList(items...), true
+	}
+	return fv, true
+}
