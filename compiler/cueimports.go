@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 
-	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/token"
@@ -40,12 +39,14 @@ import (
 //   - the user's files compare nothing with _|_, and refer to no regular
 //     field: a reference could unify a document (which carries the schema)
 //     with more, elsewhere;
+//   - no such use is under a definition, a hidden field or a let, which
+//     the exact path validates but nothing writes out (and which a
+//     reference could copy elsewhere);
 //   - every mark the light definitions leave is on a document at its
 //     place in #Config (or on the whole #Config, or on the document of
-//     --kind) and names that place's definition: not in a definition or
-//     hidden field, which the exact path validates but nothing writes out,
-//     and not on a part of a document, which the Go checker does not
-//     check against the definition used there.
+//     --kind) and names that place's definition: not on a part of a
+//     document, which the Go checker does not check against the
+//     definition used there.
 // Other packages of the user's that import none of nixvirt's are plain
 // values and may be used freely.
 
@@ -225,8 +226,13 @@ func isReference(id *ast.Ident, parent ast.Node) bool {
 	return true
 }
 
-// lightUse checks a use of an imported nixvirt package, the last of stack:
-// pkg.#Def, then only conjunctions up to a field's value or an embedding.
+// lightUse checks a use of an imported nixvirt package, the last of
+// stack: pkg.#Def, then only conjunctions up to a field's value or an
+// embedding, in a struct whose every enclosing field is a regular one
+// (no definition, hidden field or let on the way to the file).
+// A mark can then only be in a regular field, where the data walk sees
+// it, or be copied by a reference, which the references allowed cannot
+// reach.
 func lightUse(stack []ast.Node) bool {
 	i := len(stack) - 2
 	if i < 0 {
@@ -240,6 +246,7 @@ func lightUse(stack []ast.Node) bool {
 		return false
 	}
 	child := ast.Node(sel)
+	inField := false // the use is in a field's value or embedded
 	for i--; i >= 0; i-- {
 		switch p := stack[i].(type) {
 		case *ast.BinaryExpr:
@@ -247,9 +254,19 @@ func lightUse(stack []ast.Node) bool {
 				return false
 			}
 		case *ast.Field:
-			return p.Value == child
+			name, _, err := ast.LabelName(p.Label)
+			if p.Value != child || (err == nil && !isRegular(name)) {
+				return false
+			}
+			inField = true
 		case *ast.EmbedDecl:
-			return true
+			inField = true
+		case *ast.StructLit, *ast.Comprehension, *ast.ListLit:
+			if !inField {
+				return false
+			}
+		case *ast.File:
+			return inField
 		default:
 			return false
 		}
@@ -263,53 +280,6 @@ func stringLit(l *ast.BasicLit) (string, bool) {
 		return "", false
 	}
 	return l.Value[1 : len(l.Value)-1], true
-}
-
-// markPlaced reports whether a struct's mark, if it has one, names the
-// definition that belongs at its place.
-func (r *cueReader) markPlaced(v cue.Value) bool {
-	m := v.LookupPath(cue.MakePath(cue.Def(lightMark)))
-	if !m.Exists() {
-		return true
-	}
-	name, err := m.String()
-	return err == nil && name == markAt(r.path, r.k)
-}
-
-// marksPlaced walks a value that is not written out (a definition or a
-// hidden field, label), all of it: a mark in it is misplaced.
-func (r *cueReader) marksPlaced(v cue.Value, label string) bool {
-	r.path = append(r.path, label)
-	defer func() { r.path = r.path[:len(r.path)-1] }()
-	if d, ok := v.Default(); ok {
-		v = d
-	}
-	switch v.IncompleteKind() {
-	case cue.StructKind:
-		if !r.markPlaced(v) {
-			return false
-		}
-		it, err := v.Fields(cue.Definitions(true), cue.Hidden(true), cue.Optional(true))
-		if err != nil {
-			return false
-		}
-		for it.Next() {
-			if sel := it.Selector(); sel.String() != lightMark && !r.marksPlaced(it.Value(), sel.String()) {
-				return false
-			}
-		}
-	case cue.ListKind:
-		it, err := v.List()
-		if err != nil {
-			return false
-		}
-		for it.Next() {
-			if !r.marksPlaced(it.Value(), "[]") {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // markAt is the light definition that belongs at path p: "" where none.

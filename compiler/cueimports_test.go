@@ -88,6 +88,11 @@ func TestLightSyntax(t *testing.T) {
 let L = [1, 2]
 a: {for i in L {"d\(i)": definition: schemas.#Domain & #T & {#n: i}}}
 b: list.Concat([L, L])`, true},
+		{"under a definition", `#VM: schemas.#Domain & {type: "kvm"}`, false},
+		{"under a definition, deeper", `#VM: {definition: schemas.#Domain}`, false},
+		{"under a hidden field", `_vm: {definition: schemas.#Domain}`, false},
+		{"in a let's struct", `let V = {definition: schemas.#Domain}
+a: V`, false},
 		{"a field selected", `a: (schemas.#Domain & {type: "kvm"}).type`, false},
 		{"a selection into a definition", `a: schemas.#Domain.type`, false},
 		{"a disjunction", `a: schemas.#Domain | {}`, false},

@@ -72,8 +72,9 @@ func importsNixvirt(inst *build.Instance, seen map[*build.Instance]bool) bool {
 // cueReader reads an evaluated package as the Go checker reads JSON.
 // With light set (a package evaluated with the light schema) it also
 // checks, in the same walk, that every light definition's mark is placed
-// where a document of that definition belongs (see cueimports.go); k is
-// the kind of --kind's document, "" for a #Config.
+// where a document of that definition belongs (see cueimports.go: the
+// marks can only be in regular fields); k is the kind of --kind's
+// document, "" for a #Config.
 type cueReader struct {
 	light bool
 	k     Kind
@@ -94,25 +95,25 @@ func (r *cueReader) data(v cue.Value, inDoc bool) (*jval, bool) {
 	}
 	switch v.Kind() {
 	case cue.StructKind:
-		if r.light && !r.markPlaced(v) {
-			return nil, false
-		}
-		// Definitions are listed too, for #args (they are not values),
-		// and with the light schema hidden fields, for marks (Hidden
-		// sets both: Definitions comes after it).
-		it, err := v.Fields(cue.Optional(true), cue.Hidden(r.light), cue.Definitions(true))
+		// Definitions are listed too, for #args (they are not values) and
+		// the light schema's marks.
+		it, err := v.Fields(cue.Optional(true), cue.Definitions(true))
 		if err != nil {
 			return nil, false
 		}
 		out := &jval{kind: jObject}
 		for it.Next() {
 			sel := it.Selector()
-			if lt := sel.LabelType(); sel.IsDefinition() || lt == cue.HiddenLabel || lt == cue.HiddenDefinitionLabel {
-				if sel.String() == "#args" && it.Value().Validate(cue.Concrete(true)) != nil {
-					return nil, false
-				}
-				if r.light && sel.String() != lightMark && !r.marksPlaced(it.Value(), sel.String()) {
-					return nil, false
+			if sel.IsDefinition() {
+				switch sel.String() {
+				case "#args":
+					if it.Value().Validate(cue.Concrete(true)) != nil {
+						return nil, false
+					}
+				case lightMark:
+					if name, err := it.Value().String(); !r.light || err != nil || name != markAt(r.path, r.k) {
+						return nil, false
+					}
 				}
 				continue
 			}
