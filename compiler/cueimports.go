@@ -126,17 +126,24 @@ func lightSyntax(files []*ast.File) bool {
 // lightFile is lightSyntax for one file; regular are the package's
 // regular fields.
 func lightFile(f *ast.File, regular map[string]bool) bool {
+	// nixvirt's imports, by the name a file uses and by declaration (an
+	// import path may carry a version or a package qualifier, and any
+	// reference to an import not known as another is taken as one).
 	imports := map[string]bool{}
+	specs := map[ast.Node]bool{}
 	for spec := range f.ImportSpecs() {
 		p, _ := stringLit(spec.Path)
-		if p != ModulePath && !strings.HasPrefix(p, ModulePath+"/") {
+		if p != ModulePath && !strings.HasPrefix(p, ModulePath+"/") && !strings.HasPrefix(p, ModulePath+"@") {
 			continue
 		}
 		name := path.Base(p)
+		name, _, _ = strings.Cut(name, ":")
+		name, _, _ = strings.Cut(name, "@")
 		if spec.Name != nil {
 			name = spec.Name.Name
 		}
 		imports[name] = true
+		specs[spec] = true
 	}
 	// The parser resolves a reference to a field to the field's value,
 	// and one to a comprehension's variable to its identifier.
@@ -191,7 +198,7 @@ func lightFile(f *ast.File, regular map[string]bool) bool {
 				return true
 			}
 			switch {
-			case imports[n.Name]:
+			case imports[n.Name] || specs[n.Node]:
 				ok = lightUse(stack)
 			case n.Node == nil:
 				ok = !regular[n.Name]

@@ -107,6 +107,8 @@ b: a`, false},
 		{"a reference to a regular field of another file", `b: a`, false},
 		{"an alias", `X=a: 1
 b: X`, false},
+		{"an import with a qualifier", `import q "nixvirt.dev/nixvirt/templates:templates"
+a: q.#Linux.devices`, false},
 		{"a reference to a hidden field", `_a: 1
 b: _a`, true},
 	}
