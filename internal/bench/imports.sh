@@ -113,8 +113,9 @@ for n in $sizes; do
 		if [ "$t" = timeout ]; then
 			timedout[$row]=1
 			t=">$limit"
+		elif [ -n "$have_nix" ]; then
+			ratio=$(awk -v a="$t" -v b="$nt" 'BEGIN {printf "%.2f", a/b}')
 		fi
-		[ -n "$have_nix" ] && [ "$t" != timeout ] && ratio=$(awk -v a="$t" -v b="$nt" 'BEGIN {printf "%.2f", a/b}')
 		set -- $row
 		printf '%-44s %8ss %7s %9s\n' "$n domains, $1, $2 ($3)" "$t" "$m" "$ratio"
 	done
