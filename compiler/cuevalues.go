@@ -17,8 +17,8 @@ import (
 // checker validates them and writes the XML as it does for JSON. Whatever
 // this path is not sure of takes the CUE path, where the exact schema
 // decides and words every error:
-//   - a package that imports nixvirt's schemas or templates (evaluating
-//     it means unifying with the schema, which is what this path avoids);
+//   - a package that imports nixvirt's schemas or templates in a way the
+//     light schema cannot stand in for (see cueimports.go);
 //   - any error in the package, in a hidden field or a definition too
 //     (Validate reports those on the CUE path as well);
 //   - a value left open, an optional or required field, a null, a float;
@@ -30,23 +30,28 @@ import (
 //   - a template's #args with a value left open (Check's first test).
 
 // readFastCUE evaluates CUE input as plain values, as JSON, or reports
-// false; doc: the input is one document (--kind).
-func readFastCUE(in Input, doc bool) (*jval, bool) {
+// false; k is the kind of --kind's document, "" for a #Config. A package
+// that imports nixvirt's packages is evaluated with the light schema
+// (cueimports.go).
+func readFastCUE(in Input, k Kind) (*jval, bool) {
 	if len(in.Args) == 0 || allJSON(in.Args) {
 		return nil, false
 	}
-	// No schema files: the loader's overlay has nixvirt's templates only,
-	// and a package importing either is refused before it is evaluated.
-	s := &Schema{ctx: cuecontext.New()}
+	s := &Schema{ctx: cuecontext.New(), files: lightSchemaFiles()}
 	inst, err := s.cueInstance(in)
-	if err != nil || importsNixvirt(inst, map[*build.Instance]bool{}) {
+	if err != nil {
+		return nil, false
+	}
+	light := importsNixvirt(inst, map[*build.Instance]bool{})
+	if light && (!lightImports(inst) || !lightSyntax(inst.Files)) {
 		return nil, false
 	}
 	v := s.ctx.BuildInstance(inst)
 	if v.Err() != nil || v.Validate() != nil {
 		return nil, false
 	}
-	return cueData(v, doc)
+	r := &cueReader{light: light, k: k}
+	return r.data(v, k != "")
 }
 
 // importsNixvirt reports whether a package imports, directly or through
@@ -64,9 +69,25 @@ func importsNixvirt(inst *build.Instance, seen map[*build.Instance]bool) bool {
 	return false
 }
 
-// cueData is an evaluated value as the Go checker reads JSON; inDoc says
-// that v is inside an entry's definition (or is the document of --kind).
-func cueData(v cue.Value, inDoc bool) (*jval, bool) {
+// cueReader reads an evaluated package as the Go checker reads JSON.
+// With light set (a package evaluated with the light schema) it also
+// checks, in the same walk, that every light definition's mark is placed
+// where a document of that definition belongs (see cueimports.go: the
+// marks can only be in regular fields); k is the kind of --kind's
+// document, "" for a #Config.
+type cueReader struct {
+	light bool
+	k     Kind
+	path  []string
+}
+
+// cueData is v as the Go checker reads it, for values evaluated without
+// the light schema (configerrors.go's parts of a configuration).
+func cueData(v cue.Value, inDoc bool) (*jval, bool) { return (&cueReader{}).data(v, inDoc) }
+
+// data is v as the Go checker reads it; inDoc says that v is inside an
+// entry's definition (or is the document of --kind).
+func (r *cueReader) data(v cue.Value, inDoc bool) (*jval, bool) {
 	if d, ok := v.Default(); ok {
 		if !inDoc {
 			return nil, false
@@ -78,7 +99,8 @@ func cueData(v cue.Value, inDoc bool) (*jval, bool) {
 	}
 	switch v.Kind() {
 	case cue.StructKind:
-		// Definitions are listed too, for #args; they are not values.
+		// Definitions are listed too, for #args (they are not values) and
+		// the light schema's marks.
 		it, err := v.Fields(cue.Optional(true), cue.Definitions(true))
 		if err != nil {
 			return nil, false
@@ -87,8 +109,15 @@ func cueData(v cue.Value, inDoc bool) (*jval, bool) {
 		for it.Next() {
 			sel := it.Selector()
 			if sel.IsDefinition() {
-				if sel.String() == "#args" && it.Value().Validate(cue.Concrete(true)) != nil {
-					return nil, false
+				switch sel.String() {
+				case "#args":
+					if it.Value().Validate(cue.Concrete(true)) != nil {
+						return nil, false
+					}
+				case lightMark:
+					if name, err := it.Value().String(); !r.light || err != nil || name != markAt(r.path, r.k) {
+						return nil, false
+					}
 				}
 				continue
 			}
@@ -96,7 +125,9 @@ func cueData(v cue.Value, inDoc bool) (*jval, bool) {
 				return nil, false
 			}
 			key := sel.Unquoted()
-			x, ok := cueData(it.Value(), inDoc || key == "definition")
+			r.path = append(r.path, sel.String())
+			x, ok := r.data(it.Value(), inDoc || key == "definition")
+			r.path = r.path[:len(r.path)-1]
 			if !ok {
 				return nil, false
 			}
@@ -109,8 +140,10 @@ func cueData(v cue.Value, inDoc bool) (*jval, bool) {
 			return nil, false
 		}
 		out := &jval{kind: jArray, items: []*jval{}}
+		r.path = append(r.path, "[]")
+		defer func() { r.path = r.path[:len(r.path)-1] }()
 		for it.Next() {
-			x, ok := cueData(it.Value(), inDoc)
+			x, ok := r.data(it.Value(), inDoc)
 			if !ok {
 				return nil, false
 			}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -69,7 +70,10 @@ func cueConfig(in Input) (*Config, map[string]string, error) {
 // mutations of each, as a CUE file and compiles it with the Go checker's
 // CUE path and with the schema: whatever the fast path accepts, the schema
 // accepts with the same XML, and a valid document without null (which CUE
-// keeps and the fast path leaves to the schema) takes the fast path.
+// keeps and the fast path leaves to the schema) takes the fast path. One
+// document in three, with its mutations, is also written as
+// schemas.#Domain & {…} (its kind's definition), which the fast path
+// evaluates with the light schema (cueimports.go).
 func TestCUEValuesMatchSchema(t *testing.T) {
 	docs := equivalenceDocs(t, mustSchema(t))
 	names := make([]string, 0, len(docs))
@@ -79,8 +83,8 @@ func TestCUEValuesMatchSchema(t *testing.T) {
 	sort.Strings(names)
 	dir := t.TempDir()
 	rng := rand.New(rand.NewSource(2))
-	compared, fast := 0, 0
-	compare := func(name string, k Kind, data []byte, mutated bool) {
+	compared, fast, light := 0, 0, 0
+	compare := func(name string, k Kind, data []byte, mutated, wrap bool) {
 		t.Helper()
 		x, err := cuejson.Extract("doc.json", data)
 		if err != nil {
@@ -89,6 +93,10 @@ func TestCUEValuesMatchSchema(t *testing.T) {
 		src, err := FormatCUE(x, "")
 		if err != nil {
 			t.Fatal(err)
+		}
+		if wrap {
+			name += " (schemas." + k.Definition() + " & {…})"
+			src = []byte("package doc\n\nimport \"nixvirt.dev/nixvirt/schemas\"\n\nschemas." + k.Definition() + " & {\n" + string(src) + "}\n")
 		}
 		if err := os.WriteFile(filepath.Join(dir, "doc.cue"), src, 0o644); err != nil {
 			t.Fatal(err)
@@ -99,6 +107,9 @@ func TestCUEValuesMatchSchema(t *testing.T) {
 		compared++
 		if ok {
 			fast++
+			if wrap {
+				light++
+			}
 		}
 		switch {
 		case ok && werr != nil:
@@ -120,17 +131,33 @@ func TestCUEValuesMatchSchema(t *testing.T) {
 			continue
 		}
 		k, data := docs[name].kind, docs[name].data
-		compare(name, k, data, false)
-		for i := 0; i < 2; i++ {
+		wrap := i%3 == 0
+		compare(name, k, data, false, false)
+		if wrap {
+			compare(name, k, data, false, true)
+		}
+		for j := 0; j < 2; j++ {
 			if m, what := mutate(rng, data); m != nil {
-				compare(fmt.Sprintf("%s (%s)", name, what), k, m, true)
+				compare(fmt.Sprintf("%s (%s)", name, what), k, m, true, false)
+				if wrap {
+					compare(fmt.Sprintf("%s (%s)", name, what), k, m, true, true)
+				}
 			}
 		}
 	}
-	t.Logf("%d documents compared, %d taken by the fast path", compared, fast)
-	if fast < 10 {
-		t.Fatalf("only %d documents took the fast path", fast)
+	t.Logf("%d documents compared, %d taken by the fast path, %d of them with the light schema", compared, fast, light)
+	if fast < 10 || light < 5 {
+		t.Fatalf("only %d documents took the fast path, %d with the light schema", fast, light)
 	}
+}
+
+// exampleHost is examples/host/host.cue.
+func exampleHost(t *testing.T) string {
+	data, err := os.ReadFile(filepath.Join("..", "examples", "host", "host.cue"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }
 
 // TestCUEValuesConfig compiles whole-host configurations in CUE with the
@@ -174,13 +201,84 @@ connections: "test:///default": domains: web: definition: {#args: {name: string}
 connections: "test:///default": domains: web: definition: {type: "kvm", os: type: "hvm", memory: {count: 1.5, unit: "GiB"}}`, false},
 		{"nixvirt's schemas imported", `
 import "nixvirt.dev/nixvirt/schemas"
-schemas.#Config & {connections: "test:///default": domains: web: {` + typical + `}}`, false},
+schemas.#Config & {connections: "test:///default": domains: web: {` + typical + `}}`, true},
+		// nixvirt's packages imported: the light schema (cueimports.go).
+		{"each definition unified with the schema", testconfig.DomainsSchemaEach(2), true},
+		{"one schemas.#Config", testconfig.DomainsSchemaConfig(2), true},
+		{"nixvirt's Linux template", testconfig.DomainsNixvirtTemplate(2), true},
+		{"the example host", exampleHost(t), true},
+		{"every domain template and its forms of arguments", `
+import "nixvirt.dev/nixvirt/templates"
+let u = "c7a5fdbd-cdaf-9455-926a-d65c16db18"
+connections: "test:///default": domains: {
+	pc: definition: templates.#PC & {#args: {name: "pc", uuid: u + "01", install_vol: "/iso/debian.iso", virtio_video: false}}
+	q35: definition: templates.#Q35 & {#args: {name: "q35", uuid: u + "02", storage_vol: "/var/lib/q35.qcow2", backing_vol: "/var/lib/base.qcow2", virtio_video: null}}
+	linux: definition: templates.#Linux & {#args: {name: "linux", uuid: u + "03", storage_vol: {pool: "vms", volume: "l.qcow2"}, install_vol: {pool: "iso", volume: "d.iso"}}, memory: count: 8, devices: interface: mac: address: "52:54:00:00:00:03"}
+	win: definition: templates.#Windows & {#args: {name: "win", uuid: u + "04", nvram_path: "/var/lib/win_VARS.fd", storage_vol: "/var/lib/win.qcow2", install_vol: "/iso/win.iso", install_virtio: true, secure_boot: true}}
+}`, true},
+		{"a bridge network from its template", `
+import "nixvirt.dev/nixvirt/templates"
+connections: "test:///default": networks: lab: definition: templates.#Bridge & {#args: {name: "lab", uuid: "5f0e8a47-66b2-4d59-9c3c-2f1b1c8e9d01", subnet_byte: 71}}`, true},
+		{"NixVirt's list of entries", `
+import "nixvirt.dev/nixvirt/schemas"
+connections: "test:///default": domains: [{definition: schemas.#Domain & {name: "web", type: "kvm", os: type: "hvm", memory: {count: 1, unit: "GiB"}}}]`, true},
+		{"a schema definition embedded", `
+import "nixvirt.dev/nixvirt/schemas"
+connections: "test:///default": domains: web: definition: {schemas.#Domain, type: "kvm", os: type: "hvm", memory: {count: 1, unit: "GiB"}}`, true},
+		{"an unused definition the schema refuses", `
+import "nixvirt.dev/nixvirt/schemas"
+#x: schemas.#Domain & {noSuchField: 1}
+connections: "test:///default": domains: web: {` + typical + `}`, false},
+		{"a hidden field the schema refuses", `
+import "nixvirt.dev/nixvirt/schemas"
+_x: schemas.#Domain & {type: "no-such-type"}
+connections: "test:///default": domains: web: {` + typical + `}`, false},
+		{"a template of the user's built on the schema", `
+import "nixvirt.dev/nixvirt/schemas"
+#VM: schemas.#Domain & {type: "kvm", os: type: "hvm"}
+connections: "test:///default": domains: web: definition: #VM & {memory: {count: 1, unit: "GiB"}}`, false},
+		{"a comparison with _|_", `
+import "nixvirt.dev/nixvirt/schemas"
+connections: "test:///default": domains: web: definition: schemas.#Domain & {type: "kvm", os: type: "hvm", memory: {count: 1, unit: "GiB"}}
+if (connections."test:///default".domains.web.definition & {noSuchField: 1}) == _|_ {connections: "test:///default": domains: db: {` + typical + `}}`, false},
+		{"a field selected from a template", `
+import "nixvirt.dev/nixvirt/templates"
+connections: "test:///default": domains: web: definition: {type: "kvm", os: type: "hvm", memory: {count: 1, unit: "GiB"}, title: (templates.#Linux & {#args: {name: "web", uuid: "c7a5fdbd-cdaf-9455-926a-d65c16db1809"}, noSuchField: 1}).name}`, false},
+		{"a reference to another document", `
+import "nixvirt.dev/nixvirt/schemas"
+connections: "test:///default": domains: {
+	web: definition: schemas.#Domain & {type: "kvm", os: type: "hvm", memory: {count: 1, unit: "GiB"}}
+	db: definition: {type: "kvm", os: type: "hvm", memory: {count: 1, unit: "GiB"}, title: (web.definition & {noSuchField: 1}).type}
+}`, false},
+		{"a schema definition in a disjunction", `
+import "nixvirt.dev/nixvirt/schemas"
+connections: "test:///default": domains: web: definition: *(schemas.#Domain & {type: "kvm", os: type: "hvm", memory: {count: 1, unit: "GiB"}, noSuchField: 1}) | {type: "kvm", os: type: "hvm", memory: {count: 2, unit: "GiB"}}`, false},
+		{"a schema definition in a let", `
+import "nixvirt.dev/nixvirt/schemas"
+let D = schemas.#Domain
+connections: "test:///default": domains: web: definition: D & {type: "kvm", os: type: "hvm", memory: {count: 1, unit: "GiB"}}`, false},
+		{"a part of the grammar", `
+import "nixvirt.dev/nixvirt/schemas"
+connections: "test:///default": domains: web: definition: {type: "kvm", os: type: "hvm", memory: {count: 1, unit: "GiB"}, devices: schemas.#Domain_devices & {emulator: "/usr/bin/qemu-system-x86_64"}}`, false},
+		{"a document of another kind's definition", `
+import "nixvirt.dev/nixvirt/schemas"
+connections: "test:///default": domains: web: definition: schemas.#Network & {type: "kvm", os: type: "hvm", memory: {count: 1, unit: "GiB"}}`, false},
+		{"#Config's connection below the root", `
+import "nixvirt.dev/nixvirt/schemas"
+connections: "test:///default": schemas.#Connection & {domains: web: {` + typical + `}}`, false},
+		{"a field a template's document does not have", `
+import "nixvirt.dev/nixvirt/templates"
+connections: "test:///default": domains: web: definition: templates.#Linux & {#args: {name: "web", uuid: "c7a5fdbd-cdaf-9455-926a-d65c16db1809"}, noSuchField: 1}`, false},
 		{"an unknown field", `
 connections: "test:///default": domains: web: definition: {type: "kvm", os: type: "hvm", memory: {count: 1, unit: "GiB"}, noSuchField: 1}`, false},
 	}
 	for _, c := range cases {
 		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, "host.cue"), []byte("package host\n"+c.src+"\n"), 0o644); err != nil {
+		src := c.src
+		if !regexp.MustCompile(`(?m)^package `).MatchString(src) {
+			src = "package host\n" + src
+		}
+		if err := os.WriteFile(filepath.Join(dir, "host.cue"), []byte(src+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		in := Input{Dir: dir, Args: []string{"host.cue"}}

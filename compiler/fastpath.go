@@ -22,7 +22,7 @@ import (
 func FastDocument(in Input, k Kind) (string, bool) {
 	root, ok := readFastJSON(in, false)
 	if !ok {
-		root, ok = readFastCUE(in, true)
+		root, ok = readFastCUE(in, k)
 	}
 	if !ok {
 		return "", false
@@ -37,7 +37,7 @@ func FastDocument(in Input, k Kind) (string, bool) {
 func FastConfig(in Input, uri string) (*Config, bool) {
 	root, ok := readFastJSON(in, uri != "")
 	if !ok && uri == "" {
-		root, ok = readFastCUE(in, false)
+		root, ok = readFastCUE(in, "")
 	}
 	if !ok || root.kind != jObject {
 		return nil, false

@@ -73,6 +73,67 @@ connections: "qemu:///system": domains: {
 	return b.String()
 }
 
+// typicalBody is the body of the i-th typical domain's definition in
+// CUE, one field a line, each line indented by indent.
+func typicalBody(i int, indent string) string {
+	lines := []string{
+		`type: "kvm"`,
+		fmt.Sprintf(`uuid: "c7a5fdbd-cdaf-9455-926a-%012d"`, i),
+		`memory: {count: 4, unit: "GiB"}`,
+		`vcpu: {placement: "static", count: 2}`,
+		`os: {type: "hvm", arch: "x86_64", machine: "q35", boot: dev: "hd"}`,
+		`features: {acpi: {}, apic: {}}`,
+		`cpu: mode: "host-passthrough"`,
+		`devices: {`,
+		`	emulator: "/usr/bin/qemu-system-x86_64"`,
+		fmt.Sprintf(`	disk: {type: "volume", device: "disk", driver: {name: "qemu", type: "qcow2", cache: "none"}, source: {pool: "vms", volume: "vm%d.qcow2"}, target: {dev: "vda", bus: "virtio"}}`, i),
+		`	interface: {type: "network", source: network: "default", model: type: "virtio"}`,
+		`	channel: {type: "unix", target: {type: "virtio", name: "org.qemu.guest_agent.0"}}`,
+		`	rng: {model: "virtio", backend: {model: "random", source: "/dev/urandom"}}`,
+		`}`,
+	}
+	return indent + strings.Join(lines, "\n"+indent) + "\n"
+}
+
+// DomainsSchemaEach is Domains with each definition unified with
+// nixvirt's schema (schemas.#Domain & {…}), as a user writes to have
+// their editor and cue vet check each document.
+func DomainsSchemaEach(n int) string {
+	var b strings.Builder
+	b.WriteString("package host\n\nimport \"nixvirt.dev/nixvirt/schemas\"\n\nconnections: \"qemu:///system\": domains: {\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "\t\"vm%d\": definition: schemas.#Domain & {\n%s\t}\n", i, typicalBody(i, "\t\t"))
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// DomainsSchemaConfig is Domains as one schemas.#Config & {…}, as
+// examples/host is written.
+func DomainsSchemaConfig(n int) string {
+	var b strings.Builder
+	b.WriteString("package host\n\nimport \"nixvirt.dev/nixvirt/schemas\"\n\nschemas.#Config & {\n\tconnections: \"qemu:///system\": domains: {\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "\t\t\"vm%d\": definition: {\n%s\t\t}\n", i, typicalBody(i, "\t\t\t"))
+	}
+	b.WriteString("\t}\n}\n")
+	return b.String()
+}
+
+// DomainsNixvirtTemplate is n Linux guests built from nixvirt's own
+// template (templates.#Linux), each with a few arguments: a name, a
+// UUID, its system disk on a pool volume and a MAC address.
+func DomainsNixvirtTemplate(n int) string {
+	var b strings.Builder
+	b.WriteString("package host\n\nimport \"nixvirt.dev/nixvirt/templates\"\n\nconnections: \"qemu:///system\": domains: {\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "\tvm%d: definition: templates.#Linux & {#args: {name: \"vm%d\", uuid: \"c7a5fdbd-cdaf-9455-926a-%012d\", storage_vol: {pool: \"vms\", volume: \"vm%d.qcow2\"}, net_iface_mac: \"52:54:00:%02x:%02x:%02x\"}}\n",
+			i, i, i, i, (i>>16)&0xff, (i>>8)&0xff, i&0xff)
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
 // Domain is the i-th typical domain of Domains as a JSON value (a map),
 // named: NixVirt's attrset of it.
 func Domain(i int) map[string]any {
