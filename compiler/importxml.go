@@ -228,11 +228,13 @@ func (im *importer) child(c *xmldoc.Element, f *fieldInfo, path string) (ast.Exp
 	}
 	// A text-only element: a plain value, or NixVirt's wrapper struct
 	// (kernel: {path: …}).
-	if sl, ok := im.wrapperField(f); ok {
+	if wf, ok := im.wrapperField(f); ok {
 		if len(c.Attrs) > 0 || len(c.Children) > 0 {
 			return nil, im.errorf(c, "<%s> has content nixvirt's schema has no field for (%s)", c.Name, path)
 		}
-		return &ast.StructLit{Elts: []ast.Decl{&ast.Field{Label: fieldLabel(sl), Value: ast.NewString(c.Text)}}}, nil
+		// Typed as the field takes it: <iothreads>2</iothreads> is
+		// iothreads: count: 2, the schema taking no text there.
+		return &ast.StructLit{Elts: []ast.Decl{&ast.Field{Label: fieldLabel(wf.name), Value: im.value(path, wf, c.Text)}}}, nil
 	}
 	if len(c.Attrs) > 0 || len(c.Children) > 0 {
 		return nil, im.errorf(c, "<%s> takes only text in nixvirt's schema (%s)", c.Name, path)
@@ -241,17 +243,17 @@ func (im *importer) child(c *xmldoc.Element, f *fieldInfo, path string) (ast.Exp
 }
 
 // wrapperField reports whether a text-only element is written as a struct
-// with one text field, and that field's name.
-func (im *importer) wrapperField(f *fieldInfo) (string, bool) {
+// with one text field, and that field.
+func (im *importer) wrapperField(f *fieldInfo) (*fieldInfo, bool) {
 	el := f.elem
 	if el.IncompleteKind() != cue.StructKind {
-		return "", false
+		return nil, false
 	}
 	l, err := im.schema.layoutOf(el, "")
 	if err != nil || len(l.fields) != 1 || l.fields[0].spec.Kind != "text" {
-		return "", false
+		return nil, false
 	}
-	return l.fields[0].name, true
+	return &l.fields[0], true
 }
 
 // value types a lexical value as the field takes it: a boolean for yes/no

@@ -23,3 +23,21 @@ func TestImportRefusesHostileInput(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// A text-only element written as a struct of one field (NixVirt's
+// iothreads: count: 2) is typed as that field takes it, so the imported
+// CUE passes the schema that refuses numbers as strings.
+func TestImportTypesWrappedText(t *testing.T) {
+	s := mustSchema(t)
+	_, x, err := s.Import("io.xml", []byte(`<domain type="kvm"><name>a</name><memory unit="KiB">1024</memory><iothreads>2</iothreads><os><type>hvm</type></os></domain>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := FormatCUE(x, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(src), "iothreads: count: 2\n") {
+		t.Errorf("imported:\n%s", src)
+	}
+}
