@@ -24,6 +24,11 @@ type deviceKind struct {
 	// by virDomainUpdateDeviceFlags, and if not, why; nil when no change
 	// can.
 	update func(old, new any) (ok bool, why string)
+	// started takes out of a running device (a copy, changed in place)
+	// what libvirt chose as it started the guest where the definition's
+	// device (new) left the choice to it; nil when libvirt chooses
+	// nothing.
+	started func(running, new any)
 	// tune names the field of settings that libvirt changes on a running
 	// guest by a call of their own, and tuned makes that change.
 	tune  string
@@ -134,14 +139,15 @@ var deviceKinds = map[string]deviceKind{
 			return true, ""
 		},
 	},
-	"Smartcards":   {plug: never("a smartcard")},
-	"Serials":      {key: serialKey, plug: serialPlug},
-	"Parallels":    {key: parallelKey, plug: never("a parallel port")},
-	"Consoles":     {key: consoleKey, plug: never("a console")},
-	"Channels":     {key: channelKey, plug: channelPlug},
-	"Inputs":       {key: inputKey, plug: inputPlug},
-	"TPMs":         {plug: never("a TPM")},
-	"Graphics":     {key: graphicsType, plug: never("a graphics device"), update: graphicsUpdate},
+	"Smartcards": {plug: never("a smartcard")},
+	"Serials":    {key: serialKey, plug: serialPlug},
+	"Parallels":  {key: parallelKey, plug: never("a parallel port")},
+	"Consoles":   {key: consoleKey, plug: never("a console")},
+	"Channels":   {key: channelKey, plug: channelPlug},
+	"Inputs":     {key: inputKey, plug: inputPlug},
+	"TPMs":       {plug: never("a TPM")},
+	"Graphics": {key: graphicsType, plug: never("a graphics device"), update: graphicsUpdate,
+		started: func(r, n any) { startedGraphics(r.(*libvirtxml.DomainGraphic), n.(*libvirtxml.DomainGraphic)) }},
 	"Sounds":       {plug: never("a sound device")},
 	"Audios":       {plug: never("an audio backend")},
 	"Videos":       {plug: never("a video device")},
@@ -376,6 +382,76 @@ func graphicsUpdate(o, n any) (bool, string) {
 	return true, ""
 }
 
+// startedGraphics takes out of a running guest's graphics r what
+// libvirt chose as it started the guest where the definition w left the
+// choice to it: an automatic port (port -1 or autoport), WebSocket port
+// (-1), and the address it listens on (qemu.conf's default, a network's
+// address), which the running definition shows and the persistent one
+// does not.
+func startedGraphics(r, w *libvirtxml.DomainGraphic) {
+	if r.VNC != nil && w.VNC != nil {
+		v := *r.VNC
+		r.VNC = &v
+		rv, wv := r.VNC, w.VNC
+		if wv.AutoPort == "yes" || wv.Port == -1 {
+			rv.Port, rv.AutoPort = wv.Port, wv.AutoPort
+		}
+		if wv.WebSocket == -1 {
+			rv.WebSocket = -1
+		}
+		if wv.Listen == "" {
+			rv.Listen = ""
+		}
+		rv.Listeners = chosenListeners(rv.Listeners, wv.Listeners)
+	}
+	if r.Spice != nil && w.Spice != nil {
+		sp := *r.Spice
+		r.Spice = &sp
+		rs, ws := r.Spice, w.Spice
+		if ws.AutoPort == "yes" || ws.Port == -1 {
+			rs.Port, rs.AutoPort = ws.Port, ws.AutoPort
+		}
+		if ws.AutoPort == "yes" || ws.TLSPort == -1 {
+			rs.TLSPort = ws.TLSPort
+		}
+		if ws.Listen == "" {
+			rs.Listen = ""
+		}
+		rs.Listeners = chosenListeners(rs.Listeners, ws.Listeners)
+	}
+}
+
+// chosenListeners is a running guest's listeners r without the addresses
+// libvirt filled in where the definition's w gave none; a definition with
+// no listener gets libvirt's address listener, which goes too.
+func chosenListeners(r, w []libvirtxml.DomainGraphicListener) []libvirtxml.DomainGraphicListener {
+	if len(w) == 0 {
+		for _, l := range r {
+			if l.Address == nil {
+				return r
+			}
+		}
+		return nil
+	}
+	out := append([]libvirtxml.DomainGraphicListener(nil), r...)
+	for i := range out {
+		if i >= len(w) {
+			break
+		}
+		switch {
+		case w[i].Address != nil && w[i].Address.Address == "" && out[i].Address != nil:
+			a := *out[i].Address
+			a.Address = ""
+			out[i].Address = &a
+		case w[i].Network != nil && w[i].Network.Address == "" && out[i].Network != nil:
+			n := *out[i].Network
+			n.Address = ""
+			out[i].Network = &n
+		}
+	}
+	return out
+}
+
 // deviceChanges compares the devices of two definitions kind by kind.
 func deviceChanges(old, new *libvirtxml.DomainDeviceList) []Change {
 	if old == nil {
@@ -584,6 +660,9 @@ func (k deviceKind) changes(name string, olds, news []any) []Change {
 			}
 			// The rest is compared, and updated, with the old settings.
 			nt.Set(ot)
+		}
+		if k.started != nil {
+			k.started(oc, nc)
 		}
 		if marshalAs(name, oc) == marshalAs(name, nc) {
 			continue
