@@ -72,7 +72,7 @@ func TestReasonWording(t *testing.T) {
 		{d, Step{Action: Restart, Reasons: []Reason{{Code: ReasonDefinitionChanged}}}, "because its definition changed"},
 		{d, Step{Action: Redefine, Reasons: []Reason{{Code: ReasonTakeOverDiffers}}}, "nixvirt takes it over; its definition differs"},
 		{d, Step{Action: Restart, Reasons: []Reason{{Code: ReasonTakeOverDiffers}}}, "because nixvirt takes it over with a different definition"},
-		{d, Step{Action: Adopt, Reasons: []Reason{{Code: ReasonTakeOverIdentical}}}, "nixvirt takes over an identical object (it did not define it)"},
+		{d, Step{Action: Adopt, Reasons: []Reason{{Code: ReasonTakeOverIdentical}}}, "nixvirt takes over an identical object, which it did not define"},
 		{d, Step{Action: Refresh, Reasons: []Reason{{Code: ReasonWrittenOtherwise}}}, "the definition is written otherwise but says what the live one does"},
 		{d, Step{Action: Rename, Reasons: []Reason{{Code: ReasonRenamed, Name: "old"}}}, `same UUID, renamed from "old"`},
 		{d, Step{Action: Restart, Reasons: []Reason{{Code: ReasonRenamed}}}, "because it was renamed"},

@@ -149,7 +149,7 @@ func reasonText(k compiler.Kind, s Step, r Reason) string {
 		}
 		return "nixvirt takes it over; its definition differs"
 	case ReasonTakeOverIdentical:
-		return "nixvirt takes over an identical object (it did not define it)"
+		return "nixvirt takes over an identical object, which it did not define"
 	case ReasonWrittenOtherwise:
 		return "the definition is written otherwise but says what the live one does"
 	case ReasonRenamed:

@@ -264,7 +264,7 @@ func relPos(p token.Pos, cwd string) string {
 			}
 			name = r
 		}
-	} else if !filepath.IsAbs(name) && !strings.HasPrefix(name, ".") && !strings.HasPrefix(name, "$") {
+	} else if !filepath.IsAbs(name) && name != "-" && !strings.HasPrefix(name, ".") && !strings.HasPrefix(name, "$") {
 		name = "./" + name
 	}
 	return fmt.Sprintf("%s:%d:%d", filepath.ToSlash(name), p.Line(), p.Column())

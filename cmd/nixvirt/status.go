@@ -77,6 +77,11 @@ configuration, given as plan takes it.`,
 			if output == "json" {
 				return jsondoc.Write(c.stdout, statusDocument(all))
 			}
+			if len(all) == 0 {
+				// --connect without names: nixvirt owns nothing there.
+				fmt.Fprintf(c.stdout, "%s\n  no objects of nixvirt's\n", strings.Join(uris, ", "))
+				return nil
+			}
 			conn := ""
 			for _, s := range all {
 				if s.Connection != conn {
