@@ -59,8 +59,8 @@ func TestReport(t *testing.T) {
 	}
 }
 
-// TestRelPos: positions are relative to the working directory, JSON and
-// stdin positions as given, with "./" in front.
+// TestRelPos: positions are relative to the working directory, JSON
+// positions as given, with "./" in front, and stdin's as "-".
 func TestRelPos(t *testing.T) {
 	f := func(name string) token.Pos {
 		return token.NewFile(name, -1, 100).Pos(0, token.NoRelPos)
@@ -71,7 +71,7 @@ func TestRelPos(t *testing.T) {
 		{"/w/a.cue", "", "/w/a.cue:1:1"},
 		{"host/a.json", "/w", "./host/a.json:1:1"},
 		{"../a.json", "/w", "../a.json:1:1"},
-		{"-", "/w", "./-:1:1"},
+		{"-", "/w", "-:1:1"},
 	} {
 		if got := relPos(f(tc.name), tc.cwd); got != tc.want {
 			t.Errorf("relPos(%s, %q) = %s, want %s", tc.name, tc.cwd, got, tc.want)
