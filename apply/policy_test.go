@@ -2,6 +2,7 @@ package apply
 
 import (
 	"testing"
+	"time"
 
 	"nixvirt.dev/nixvirt/compiler"
 )
@@ -89,6 +90,23 @@ func TestReasonWording(t *testing.T) {
 	} {
 		if got := StepReasons(tc.kind, tc.step); got != tc.want {
 			t.Errorf("%s %s %v:\n got %q\nwant %q", tc.kind, tc.step.Action, tc.step.Reasons, got, tc.want)
+		}
+	}
+}
+
+// TestWaitingText: the seconds waited, rounded, never past the timeout
+// (the last report comes as it runs out).
+func TestWaitingText(t *testing.T) {
+	for _, tc := range []struct {
+		elapsed time.Duration
+		want    string
+	}{
+		{1100 * time.Millisecond, "domain/web: waiting for shutdown (1s of 60s)"},
+		{60*time.Second + 700*time.Millisecond, "domain/web: waiting for shutdown (60s of 60s)"},
+	} {
+		w := Waiting{Object: Object{Kind: compiler.KindDomain, Name: "web"}, Elapsed: tc.elapsed, Timeout: time.Minute}
+		if got := WaitingText(w); got != tc.want {
+			t.Errorf("after %s: %q, want %q", tc.elapsed, got, tc.want)
 		}
 	}
 }

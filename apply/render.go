@@ -395,8 +395,9 @@ func WaitingText(w Waiting) string {
 		what = fmt.Sprintf("domain %s to shut down", w.Domain)
 	}
 	// Whole seconds, rounded: the first report comes about a second in.
+	// The last comes as the time runs out, rounded at most up to it.
 	return fmt.Sprintf("%s/%s: waiting for %s (%ds of %ds)", w.Kind, w.Name, what,
-		int(w.Elapsed.Round(time.Second)/time.Second), int(w.Timeout/time.Second))
+		int(min(w.Elapsed.Round(time.Second), w.Timeout)/time.Second), int(w.Timeout/time.Second))
 }
 
 // withContent says where a created volume's content comes from.
