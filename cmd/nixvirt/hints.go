@@ -66,14 +66,33 @@ func noneAllowed(def cue.Value, labels []string) bool {
 	return true
 }
 
-// likelyKind is the kind v checks best against: the fewest errors.
+// likelyKind is the kind whose document allows most of v's fields; of
+// those that allow as many, the one v checks best against (the fewest
+// errors). Counting errors alone misleads: one mistake in a domain can
+// count as many errors as a domain checked as a network.
 func likelyKind(s *compiler.Schema, v cue.Value) compiler.Kind {
-	best, fewest := compiler.KindDomain, -1
+	var labels []string
+	if it, err := v.Fields(); err == nil {
+		for it.Next() {
+			labels = append(labels, it.Selector().String())
+		}
+	}
+	best, most, fewest := compiler.KindDomain, -1, -1
 	for _, k := range []compiler.Kind{compiler.KindDomain, compiler.KindNetwork, compiler.KindPool, compiler.KindVolume} {
+		def := s.Def(k.Definition())
+		allowed := 0
+		for _, l := range labels {
+			if def.Allows(cue.ParsePath(l).Selectors()[0]) {
+				allowed++
+			}
+		}
+		if allowed < most {
+			continue
+		}
 		_, err := s.Check(v, k)
 		n := len(errors.Errors(err))
-		if fewest < 0 || n < fewest {
-			best, fewest = k, n
+		if allowed > most || n < fewest {
+			best, most, fewest = k, allowed, n
 		}
 	}
 	return best
