@@ -1,7 +1,6 @@
 package apply
 
 import (
-	"encoding/xml"
 	"strings"
 	"testing"
 
@@ -9,19 +8,32 @@ import (
 )
 
 // readMarkSlow is how readMark reads a mark that readMarkFast declines:
-// the element a regular expression finds, decoded by encoding/xml.
+// at each mention of the namespace in turn, the element a regular
+// expression finds, decoded by encoding/xml.
 func readMarkSlow(liveXML string) mark {
-	i := strings.Index(liveXML, markNS)
-	if i < 0 {
-		return mark{}
+	for from := 0; ; {
+		i := strings.Index(liveXML[from:], markNS)
+		if i < 0 {
+			return mark{}
+		}
+		i += from
+		if m, ok := readMarkAt(liveXML, i); ok {
+			return m
+		}
+		from = i + len(markNS)
 	}
-	start := max(strings.LastIndexByte(liveXML[:i], '<'), 0)
-	found := markRE.FindString(liveXML[start:])
-	var m mark
-	if found == "" || xml.Unmarshal([]byte(found), &m) != nil {
-		return mark{}
+}
+
+// TestReadMarkPastForeignManaged: an element of another namespace, named
+// managed and mentioning nixvirt's namespace in an attribute, before the
+// mark does not hide it (the object would be nobody's: never pruned, and
+// taken over by any configuration naming it).
+func TestReadMarkPastForeignManaged(t *testing.T) {
+	x := `<domain type="kvm"><name>x</name><metadata><foo:managed xmlns:foo="urn:other" ref="` + markNS + `"/>` +
+		`<nixvirt:managed xmlns:nixvirt="` + markNS + `" owner="team-b" hash="h">x</nixvirt:managed></metadata></domain>`
+	if m := readMark(compiler.KindDomain, x); m.Owner != "team-b" || m.Hash != "h" {
+		t.Errorf("mark %+v, want team-b's", m)
 	}
-	return m
 }
 
 // markSeeds are marks as libvirt writes them and as it might: quoting,
@@ -36,7 +48,7 @@ func markSeeds(t testing.TB) []string {
 		return `<domain type="kvm"><name>x</name><metadata><app:i xmlns:app="urn:a"/>` + mark + `</metadata></domain>`
 	}
 	ns := `"` + markNS + `"`
-	seeds := []string{marked}
+	seeds := []string{marked, `<domain><metadata><foo:managed xmlns:foo="urn:other" ref="` + markNS + `"/><nixvirt:managed xmlns:nixvirt="` + markNS + `" hash="h">x</nixvirt:managed></metadata></domain>`}
 	for _, m := range []string{
 		`<nixvirt:managed xmlns:nixvirt=` + ns + ` owner="o" uuid="u" hash="h">&lt;domain/&gt;</nixvirt:managed>`,
 		`<nixvirt:managed xmlns:nixvirt='` + markNS + `' hash='h'>a&apos;b&quot;c</nixvirt:managed>`,

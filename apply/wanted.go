@@ -233,20 +233,34 @@ func readMark(k compiler.Kind, liveXML string) mark {
 	if k != compiler.KindDomain && k != compiler.KindNetwork {
 		return mark{}
 	}
-	i := strings.Index(liveXML, markNS)
-	if i < 0 {
-		return mark{}
+	// Each mention of the namespace in turn: another element (of another
+	// namespace, named managed too) may mention it before the mark.
+	for from := 0; ; {
+		i := strings.Index(liveXML[from:], markNS)
+		if i < 0 {
+			return mark{}
+		}
+		i += from
+		if m, ok := readMarkFast(liveXML, i); ok {
+			return m
+		}
+		if m, ok := readMarkAt(liveXML, i); ok {
+			return m
+		}
+		from = i + len(markNS)
 	}
-	if m, ok := readMarkFast(liveXML, i); ok {
-		return m
-	}
-	// From the tag that names the namespace (the mark itself, or an
-	// element that declares the prefix around it).
+}
+
+// readMarkAt decodes the mark that the mention of nixvirt's namespace at
+// i belongs to: from the tag that holds it (the mark itself, or an
+// element that declares the prefix around it), the first element named
+// managed that mentions the namespace, decoded by encoding/xml.
+func readMarkAt(liveXML string, i int) (mark, bool) {
 	start := max(strings.LastIndexByte(liveXML[:i], '<'), 0)
 	found := markRE.FindString(liveXML[start:])
 	var m mark
 	if found == "" || xml.Unmarshal([]byte(found), &m) != nil {
-		return mark{}
+		return mark{}, false
 	}
-	return m
+	return m, true
 }
