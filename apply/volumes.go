@@ -46,6 +46,10 @@ const (
 	// ProblemContentUnreadable: the declared file cannot be read or does
 	// not match its sha256 (Detail: why).
 	ProblemContentUnreadable ProblemCode = "content-unreadable"
+	// ProblemSeedTaken: a domain's cloud-init seed volume is named as a
+	// volume that holds what nixvirt did not write as a seed (Detail: the
+	// domain), which apply does not overwrite.
+	ProblemSeedTaken ProblemCode = "seed-volume-taken"
 )
 
 // VolumeProblem is why one volume of a pool cannot be planned; the pool
@@ -68,6 +72,8 @@ func VolumeProblemText(pool string, vp VolumeProblem) string {
 		return fmt.Sprintf("capacity %s: volumes are grown, never shrunk", vp.Detail)
 	case ProblemContentUnreadable:
 		return vp.Detail
+	case ProblemSeedTaken:
+		return fmt.Sprintf("the cloud-init seed of domain %q is this volume's name, but nixvirt did not write it as a seed; apply never overwrites it: rename or delete the volume, or give cloudInit another pool", vp.Detail)
 	}
 	return string(vp.Code)
 }
@@ -169,6 +175,9 @@ func planVolume(uri string, c *planned, v WantedVolume, live LiveVolume, st *Sta
 		got := st.volume(uri, c.UUID, v.Name).Content
 		switch {
 		case got == want:
+		case v.Seed != nil && !strings.HasPrefix(got, "seed:"):
+			problem(ProblemSeedTaken, v.Seed.Domain)
+			return
 		case v.Seed != nil:
 			c.Actions = append(c.Actions, Step{Action: ReplaceVolume, Volume: v.Name, Content: contentText(v),
 				Reasons: []Reason{{Code: ReasonSeedChanged, Name: v.Seed.Domain}}})

@@ -341,3 +341,35 @@ func TestSeedVolumeDeletedWhenItsDomainDropsCloudInit(t *testing.T) {
 		}
 	}
 }
+
+// A seed never overwrites a volume of its name that nixvirt did not write
+// as a seed (an administrator's, or one a configuration declared): the
+// plan says so, and apply leaves the volume.
+func TestSeedNeverOverwritesAnotherVolume(t *testing.T) {
+	th := newTestHost(t)
+	th.apply(poolWith(`"vm1-cidata.iso": definition: capacity: {count: 1, unit: "MiB"}`))
+	// The volume stays when its entry goes: apply deletes no volume that
+	// present: false does not name.
+	cfg := poolWith(``) + `
+	domains: vm1: {
+		definition: {type: "test", memory: {count: 64, unit: "MiB"}, os: type: "hvm"}
+		cloudInit: {pool: "store", userData: {users: [{name: "ops"}]}}
+	}`
+	uploads := th.recordUploads()
+	p := th.plan(cfg)
+	if strings.Contains(actions(p), "replace-volume") {
+		t.Fatalf("plan replaces the volume: %s", actions(p))
+	}
+	var text bytes.Buffer
+	RenderText(&text, p)
+	if !strings.Contains(text.String(), `the cloud-init seed of domain "vm1" is this volume's name, but nixvirt did not write it as a seed`) {
+		t.Fatalf("plan:\n%s", text.String())
+	}
+	res := Apply(context.Background(), th.wanted(cfg), th.connect, Options{State: th.st}, func(Outcome) {})
+	if len(res.Failed) != 1 || !strings.Contains(res.Failed[0].String(), "did not write it as a seed") {
+		t.Fatalf("failures: %v", res.Failed)
+	}
+	if len(*uploads) != 0 {
+		t.Fatalf("the volume was written: %v", *uploads)
+	}
+}
