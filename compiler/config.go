@@ -157,30 +157,42 @@ func (s *Schema) connectionTimeout(c cue.Value) (int, error) {
 // validators, which fill in none).
 func (s *Schema) decodeEntry(e cue.Value, k Kind, connTimeout int) (Entry, error) {
 	def := s.Def(k.Info().EntryDefinition)
-	field := func(name string) cue.Value {
-		v := e.LookupPath(cue.ParsePath(name))
+	var failed error
+	// boolean reads a field as the entry and the schema together have it:
+	// nil when it is absent (the schema giving no default) or null ("leave
+	// as is"). A value left open is an error, never false: a user's default
+	// that the schema's own meets (present: *false | bool against *true)
+	// leaves no default at all, and false would delete the object.
+	boolean := func(name string) *bool {
+		// With the schema's field: the entry may not have met it (the
+		// exact check goes a part at a time).
+		v, sv := e.LookupPath(cue.ParsePath(name)), def.LookupPath(cue.ParsePath(name))
 		if !v.Exists() {
-			v = def.LookupPath(cue.ParsePath(name))
+			v = sv
+		} else if sv.Exists() {
+			v = v.Unify(sv)
 		}
-		v, _ = v.Default()
-		return v
-	}
-	// optional is nil when the field is absent or null ("leave as is").
-	optional := func(name string) *bool {
-		b, err := field(name).Bool()
+		d, _ := v.Default()
+		if !d.Exists() || d.IsNull() {
+			return nil
+		}
+		b, err := d.Bool()
 		if err != nil {
+			if failed == nil {
+				failed = newPathError(v, "%s: %v is not one value: give true or false", name, v)
+			}
 			return nil
 		}
 		return &b
 	}
 	// withDefault is a field the schema gives a default.
 	withDefault := func(name string) bool {
-		b, err := field(name).Bool()
-		return err == nil && b
+		b := boolean(name)
+		return b != nil && *b
 	}
 	en := Entry{
-		Present: withDefault("present"), Active: optional("active"), Restart: optional("restart"),
-		Autostart: optional("autostart"), ShutdownTimeout: connTimeout,
+		Present: withDefault("present"), Active: boolean("active"), Restart: boolean("restart"),
+		Autostart: boolean("autostart"), ShutdownTimeout: connTimeout,
 	}
 	if k == KindDomain || k == KindNetwork {
 		en.Live = withDefault("live")
@@ -195,7 +207,7 @@ func (s *Schema) decodeEntry(e cue.Value, k Kind, connTimeout int) (Entry, error
 			en.ShutdownTimeout = int(n)
 		}
 	}
-	return en, nil
+	return en, failed
 }
 
 // Compile checks an object's definition against its kind and returns its
@@ -421,6 +433,13 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string, time
 			return nil, nil, err
 		}
 		o := Object{Connection: uri, Kind: k, Pool: pool, Entry: en, Name: it.key}
+		if n := e.LookupPath(cue.ParsePath("name")); it.key != "" && n.Exists() {
+			// The schema's {name: Name}, which a check a part at a time
+			// may not have met.
+			if d, _ := n.Default(); func() bool { s, err := d.String(); return err != nil || s != it.key }() {
+				return nil, nil, newPathError(n, "name: %v is not the entry's key %q: in the keyed form the key names the object", n, it.key)
+			}
+		}
 		if (k == KindVolume || k.Info().Unnamed) && o.Name == "" {
 			o.Name, _ = e.LookupPath(cue.ParsePath("name")).String()
 		}

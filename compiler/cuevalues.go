@@ -79,11 +79,42 @@ type cueReader struct {
 	light bool
 	k     Kind
 	path  []string
+	// entryRoot: the value read is one entry of a #Config (configerrors.go),
+	// not the whole configuration.
+	entryRoot bool
+}
+
+// atDefinition reports whether the path read is an entry's definition:
+// only there does the Go checker take a default as the value (a key
+// named "definition" elsewhere, an object or a connection so named, is
+// not one, and its entry's defaults are the CUE path's to judge).
+func (r *cueReader) atDefinition() bool {
+	p := r.path
+	if len(p) == 0 || p[len(p)-1] != "definition" {
+		return false
+	}
+	if r.entryRoot {
+		return len(p) == 1 || len(p) == 3 && p[0] == "volumes"
+	}
+	if len(p) < 5 || p[0] != "connections" {
+		return false
+	}
+	if len(p) == 5 {
+		for _, kind := range TopLevelKinds {
+			if p[2] == kind.Plural() {
+				return true
+			}
+		}
+		return false
+	}
+	return len(p) == 7 && p[2] == KindPool.Plural() && p[4] == KindVolume.Plural()
 }
 
 // cueData is v as the Go checker reads it, for values evaluated without
 // the light schema (configerrors.go's parts of a configuration).
-func cueData(v cue.Value, inDoc bool) (*jval, bool) { return (&cueReader{}).data(v, inDoc) }
+func cueData(v cue.Value, inDoc bool) (*jval, bool) {
+	return (&cueReader{entryRoot: true}).data(v, inDoc)
+}
 
 // data is v as the Go checker reads it; inDoc says that v is inside an
 // entry's definition (or is the document of --kind).
@@ -126,7 +157,7 @@ func (r *cueReader) data(v cue.Value, inDoc bool) (*jval, bool) {
 			}
 			key := sel.Unquoted()
 			r.path = append(r.path, sel.String())
-			x, ok := r.data(it.Value(), inDoc || key == "definition")
+			x, ok := r.data(it.Value(), inDoc || key == "definition" && r.atDefinition())
 			r.path = r.path[:len(r.path)-1]
 			if !ok {
 				return nil, false
