@@ -44,7 +44,9 @@ func planPoolParts(h Host, c *planned) {
 	// libvirt adds to a running pool what it reads from its target (the
 	// directory's permissions) and its sizes: the running definition
 	// differs when it lacks or changes what the persistent one says.
-	if !onlyAdds(storedForm(compiler.KindPool, running), storedForm(compiler.KindPool, c.live.XML)) {
+	// Its target's permissions are what libvirt writes into the persistent
+	// one at each start, not a definition waiting for it.
+	if !onlyAdds(storedForm(compiler.KindPool, running), storedForm(compiler.KindPool, withoutLibvirtRewrites(c.live.XML))) {
 		c.Parts = []Part{part}
 	}
 }
