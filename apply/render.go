@@ -274,6 +274,8 @@ func ProblemText(c *Change) string {
 		return fmt.Sprintf("pool %q has volumes to create but active: false; a pool must run to create volumes", c.Name)
 	case ProblemSecretValue:
 		return "its value cannot be read: " + p.Detail
+	case ProblemSecretUsage:
+		return "its usage changes, which libvirt does only by undefining the secret and so losing its value; " + p.Detail
 	case ProblemListVolumes:
 		return fmt.Sprintf("cannot list the volumes of pool %q: %s", c.Name, p.Detail)
 	}

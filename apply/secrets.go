@@ -40,6 +40,12 @@ const (
 // naming its file or variable, never the value).
 const ProblemSecretValue ProblemCode = "secret-value"
 
+// ProblemSecretUsage: the secret's usage changes, which libvirt does only
+// by undefining the secret and so losing its value, and the value could
+// not be had again (Detail: why: the entry gives none, or another secret
+// holds the new usage, so that libvirt would refuse the new definition).
+const ProblemSecretUsage ProblemCode = "secret-usage"
+
 // secretRecord is what nixvirt gave a secret it owns.
 type secretRecord struct {
 	// Owner is the configuration that defined the secret.
@@ -212,6 +218,18 @@ func planSecret(uri string, w *Wanted, live []Live, opts Options) *planned {
 		takenFrom(c.Change, hd.owner)
 	}
 	recreate := c.has(Redefine) && usageOf(l.XML) != usageOf(w.Definition)
+	if recreate {
+		for _, other := range live {
+			if canonicalUUID(other.UUID) != w.UUID && usageOf(other.XML) == usageOf(w.Definition) {
+				c.fail(ProblemSecretUsage, fmt.Sprintf("its new usage (%s) is secret %s's, so libvirt would refuse it once this one is undefined and its value lost", usageOf(w.Definition), other.UUID))
+				return c
+			}
+		}
+		if w.SecretValue == nil {
+			c.fail(ProblemSecretUsage, "the entry gives no value to set again: add value: {file: …} or {env: …}, or change the usage by hand (virsh secret-undefine, secret-define, secret-set-value)")
+			return c
+		}
+	}
 	for i := range c.Actions {
 		if recreate && c.Actions[i].Action == Redefine {
 			c.Actions[i].Reasons = append(c.Actions[i].Reasons, because(ReasonUsageChanged))

@@ -290,10 +290,11 @@ func hasReason(c *Change, code ReasonCode) bool {
 	return false
 }
 
-// A usage change that libvirt refuses after the undefine leaves the old
-// definition back without its value: the next apply sets the value again
-// rather than trust the digest of a value libvirt no longer holds.
-func TestSecretValueSetAgainAfterFailedUsageChange(t *testing.T) {
+// A usage change that would lose the value for good is not planned: when
+// another secret holds the new usage (libvirt would refuse the new
+// definition once the old one is undefined), and when the entry gives no
+// value to set again. The secret and its value stay as they are.
+func TestSecretUsageChangeThatWouldLoseItsValue(t *testing.T) {
 	th := newTestHost(t)
 	store := th.secretStore()
 	file := filepath.Join(t.TempDir(), "key")
@@ -312,23 +313,30 @@ func TestSecretValueSetAgainAfterFailedUsageChange(t *testing.T) {
 		t.Fatalf("first apply: %v", res.Failed)
 	}
 	uuid := derivedUUID(th.uri, compiler.KindSecret, "disk-key")
-	// Another secret holds the new usage, so libvirt refuses the define.
 	store.defs["1b4e28ba-2fa1-11d2-883f-0016d3cca427"] = `<secret private="yes"><uuid>1b4e28ba-2fa1-11d2-883f-0016d3cca427</uuid><usage type="volume"><volume>/var/lib/nvt/other.img</volume></usage></secret>`
 	moved := strings.Replace(cfg, "/var/lib/nvt/disk.img", "/var/lib/nvt/other.img", 1)
-	if res := run(moved); len(res.Failed) == 0 {
-		t.Fatal("the usage change did not fail")
+	var text bytes.Buffer
+	RenderText(&text, th.plan(moved))
+	if !strings.Contains(text.String(), "its usage changes, which libvirt does only by undefining the secret and so losing its value; its new usage (volume /var/lib/nvt/other.img) is secret 1b4e28ba-2fa1-11d2-883f-0016d3cca427's") {
+		t.Fatalf("plan:\n%s", text.String())
 	}
-	if _, ok := store.values[uuid]; ok || !strings.Contains(store.defs[uuid], "disk.img") {
-		t.Fatalf("after the failure: definition %q, value kept %v", store.defs[uuid], ok)
+	writes := store.writes
+	if res := run(moved); len(res.Failed) == 0 || store.writes != writes {
+		t.Fatalf("apply: failures %v, %d writes", res.Failed, store.writes-writes)
 	}
-	p := th.plan(cfg)
-	if got := actions(p); got != "secret/disk-key:set-value" {
-		t.Fatalf("plan after the failed usage change: %s", got)
+	if _, ok := store.values[uuid]; !ok || !strings.Contains(store.defs[uuid], "disk.img") {
+		t.Fatalf("the secret changed: %q, value kept %v", store.defs[uuid], ok)
 	}
-	if res := run(cfg); len(res.Failed) > 0 {
-		t.Fatalf("apply after the failed usage change: %v", res.Failed)
+
+	// No value to set again.
+	delete(store.defs, "1b4e28ba-2fa1-11d2-883f-0016d3cca427")
+	noValue := strings.Replace(moved, `value: file: "`+file+`"`, "", 1)
+	text.Reset()
+	RenderText(&text, th.plan(noValue))
+	if !strings.Contains(text.String(), "the entry gives no value to set again") {
+		t.Fatalf("plan:\n%s", text.String())
 	}
-	if _, ok := store.values[uuid]; !ok {
-		t.Fatal("the value was not set again")
+	if res := run(noValue); len(res.Failed) == 0 || store.writes != writes {
+		t.Fatalf("apply without a value: failures %v, %d writes", res.Failed, store.writes-writes)
 	}
 }
