@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"path/filepath"
 	"strings"
 
 	"libvirt.org/go/libvirtxml"
@@ -80,7 +81,8 @@ func planSeedRemovals(h Host, changes []*planned, pools []Live, wanted []*Wanted
 			if p == nil || !p.Active || leaving[canonicalUUID(p.UUID)] || wantsVolume(wanted, pool, name) {
 				continue
 			}
-			if !strings.HasPrefix(st.volume(uri, p.UUID, name).Content, "seed:") || !hasVolume(h, pool, name) {
+			if !strings.HasPrefix(st.volume(uri, p.UUID, name).Content, "seed:") || !hasVolume(h, pool, name) ||
+				usedElsewhere(h, c.live.Name, pool, name) {
 				continue
 			}
 			c.seeds = append(c.seeds, seedRemoval{pool: pool, poolUUID: canonicalUUID(p.UUID), volume: name})
@@ -112,7 +114,7 @@ func planDroppedSeeds(h Host, c *planned, pools []Live, leaving map[string]bool,
 			continue
 		}
 		if !p.Active || leaving[canonicalUUID(p.UUID)] || usesVolume(c.wanted.XML, p.Name, name) ||
-			wantsVolume(wanted, p.Name, name) || !hasVolume(h, p.Name, name) {
+			wantsVolume(wanted, p.Name, name) || !hasVolume(h, p.Name, name) || usedElsewhere(h, c.live.Name, p.Name, name) {
 			continue
 		}
 		if runsWithOldDefinition(c) && runningUses(h, c, p.Name, name) {
@@ -159,6 +161,42 @@ func usesVolume(domainXML, pool, volume string) bool {
 	}
 	for _, disk := range d.Devices.Disks {
 		if disk.Source != nil && disk.Source.Volume != nil && disk.Source.Volume.Pool == pool && disk.Source.Volume.Volume == volume {
+			return true
+		}
+	}
+	return false
+}
+
+// usedElsewhere reports whether a domain of the host other than self has
+// a disk on the volume, by pool and name or as a file of that name (an
+// administrator may boot another guest from a seed): its seed is then
+// kept. A host that cannot be listed is taken to have one.
+func usedElsewhere(h Host, self, pool, volume string) bool {
+	domains, err := h.List(compiler.KindDomain)
+	if err != nil {
+		return true
+	}
+	for _, d := range domains {
+		if d.Name != self && (usesVolume(d.XML, pool, volume) || usesFileNamed(d.XML, volume)) {
+			return true
+		}
+	}
+	return false
+}
+
+// usesFileNamed reports whether a domain's definition has a disk on a
+// file of that name (in any directory). A definition that cannot be read
+// is taken to.
+func usesFileNamed(domainXML, name string) bool {
+	var d libvirtxml.Domain
+	if d.Unmarshal(domainXML) != nil {
+		return true
+	}
+	if d.Devices == nil {
+		return false
+	}
+	for _, disk := range d.Devices.Disks {
+		if disk.Source != nil && disk.Source.File != nil && filepath.Base(disk.Source.File.File) == name {
 			return true
 		}
 	}

@@ -373,3 +373,27 @@ func TestSeedNeverOverwritesAnotherVolume(t *testing.T) {
 		t.Fatalf("the volume was written: %v", *uploads)
 	}
 }
+
+// A seed another domain has a disk on (an administrator booting a second
+// guest from it) is kept when its own domain goes or drops cloudInit.
+func TestSeedKeptWhileAnotherDomainUsesIt(t *testing.T) {
+	th := newTestHost(t)
+	th.recordUploads()
+	other := `
+	domains: other: definition: {type: "test", memory: {count: 64, unit: "MiB"}, os: type: "hvm",
+		devices: disk: {type: "volume", device: "cdrom", source: {pool: "store", volume: "vm1-cidata.iso"}, target: {dev: "sda", bus: "sata"}}}`
+	th.apply(poolWith(``) + `
+	domains: vm1: {
+		definition: {type: "test", memory: {count: 64, unit: "MiB"}, os: type: "hvm"}
+		cloudInit: {pool: "store", userData: "#cloud-config\n"}
+	}` + other)
+	for _, without := range []string{
+		poolWith(``) + other,
+		poolWith(``) + other + `
+	domains: vm1: definition: {type: "test", memory: {count: 64, unit: "MiB"}, os: type: "hvm"}`,
+	} {
+		if got := actions(th.plan(without)); strings.Contains(got, "delete-seed") {
+			t.Fatalf("plan: %s", got)
+		}
+	}
+}
