@@ -436,7 +436,8 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string, time
 		if n := e.LookupPath(cue.ParsePath("name")); it.key != "" && n.Exists() {
 			// The schema's {name: Name}, which a check a part at a time
 			// may not have met.
-			if d, _ := n.Default(); func() bool { s, err := d.String(); return err != nil || s != it.key }() {
+			d, _ := n.Default()
+			if name, err := d.String(); err != nil || name != it.key {
 				return nil, nil, newPathError(n, "name: %v is not the entry's key %q: in the keyed form the key names the object", n, it.key)
 			}
 		}

@@ -37,7 +37,7 @@ func withHint(s *compiler.Schema, v cue.Value, k compiler.Kind, hasKind bool, er
 	var hint string
 	switch {
 	case k == "" && !v.LookupPath(cue.ParsePath("connections")).Exists():
-		lk := likelyKind(s, v)
+		lk := likelyKind(s, v, labels)
 		hint = fmt.Sprintf("this looks like a single %s document, not a whole-host configuration (it has no connections): use --kind %s", lk, lk)
 		if !hasKind {
 			hint = fmt.Sprintf("this looks like a single %s document; plan and apply take a whole-host configuration (connections: URI: %ss: NAME: definition: …); check the document with nixvirt vet --kind %s", lk, lk, lk)
@@ -66,17 +66,12 @@ func noneAllowed(def cue.Value, labels []string) bool {
 	return true
 }
 
-// likelyKind is the kind whose document allows most of v's fields; of
+// likelyKind is the kind whose document allows most of v's fields (its
+// labels); of
 // those that allow as many, the one v checks best against (the fewest
 // errors). Counting errors alone misleads: one mistake in a domain can
 // count as many errors as a domain checked as a network.
-func likelyKind(s *compiler.Schema, v cue.Value) compiler.Kind {
-	var labels []string
-	if it, err := v.Fields(); err == nil {
-		for it.Next() {
-			labels = append(labels, it.Selector().String())
-		}
-	}
+func likelyKind(s *compiler.Schema, v cue.Value, labels []string) compiler.Kind {
 	best, most, fewest := compiler.KindDomain, -1, -1
 	for _, k := range []compiler.Kind{compiler.KindDomain, compiler.KindNetwork, compiler.KindPool, compiler.KindVolume} {
 		def := s.Def(k.Definition())
