@@ -53,7 +53,9 @@ func newTestHost(t *testing.T) *testHost {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.Close() })
-	return &testHost{t: t, uri: uri, host: h, st: OpenState(filepath.Join(dir, "state"))}
+	st := OpenState(filepath.Join(dir, "state"))
+	st.owners, st.ownersNamed = filepath.Join(dir, "owners"), true
+	return &testHost{t: t, uri: uri, host: h, st: st}
 }
 
 type keepOpen struct{ Host }

@@ -25,10 +25,19 @@ type holder struct {
 	copyOf string
 	// hash is the hash of the definition its owner gave it.
 	hash string
+	// elsewhere is the state directory of another configuration that
+	// claims a pool or secret (claims.go): another configuration's, even
+	// under this configuration's owner name.
+	elsewhere string
 }
 
 // holderOf reads who owns a live object.
 func holderOf(k compiler.Kind, l *Live, st *State, uri string) holder {
+	if !k.HasMetadata() {
+		if c, ok := st.claimedElsewhere(uri, k, l.UUID); ok {
+			return holder{marked: true, owner: c.Owner, elsewhere: c.StateDir}
+		}
+	}
 	if k == compiler.KindSecret {
 		return secretHolder(st, uri, l)
 	}
@@ -76,14 +85,14 @@ func (m mark) uuid() string {
 // mine reports whether the planned configuration owns the object: the
 // object carries its owner's mark, written for this very object.
 func (o Options) mine(h holder) bool {
-	return h.marked && h.copyOf == "" && h.owner == o.owner
+	return h.marked && h.copyOf == "" && h.owner == o.owner && h.elsewhere == ""
 }
 
 // anotherOwners reports whether the object is another configuration's:
 // marked for this object by another owner. Such an object is never
 // pruned, redefined or stopped unless --take-over moves it.
 func (o Options) anotherOwners(h holder) bool {
-	return h.marked && h.copyOf == "" && h.owner != o.owner
+	return h.marked && h.copyOf == "" && (h.owner != o.owner || h.elsewhere != "")
 }
 
 // takenFrom adds to the step that writes the object's definition (adopt or

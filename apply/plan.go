@@ -372,6 +372,9 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 		if err == nil {
 			err = opts.State.checkDefined(uri)
 		}
+		if err == nil {
+			err = opts.State.claimRecorded(uri)
+		}
 		stateErr <- err
 	}()
 	live, err := listHost(h)

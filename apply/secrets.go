@@ -77,14 +77,23 @@ func (s *State) setSecret(uri, uuid string, rec secretRecord) error {
 	if _, err := s.load(uri); err != nil {
 		return err
 	}
+	if rec.Hash != "" {
+		if err := s.claimObject(uri, compiler.KindSecret, uuid, rec.Owner); err != nil {
+			return err
+		}
+	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if rec.Hash == "" {
 		delete(s.secrets[uri], canonicalUUID(uuid))
 	} else {
 		s.secrets[uri][canonicalUUID(uuid)] = rec
 	}
-	return s.save(uri)
+	err := s.save(uri)
+	s.mu.Unlock()
+	if err == nil && rec.Hash == "" {
+		err = s.releaseObject(uri, compiler.KindSecret, uuid)
+	}
+	return err
 }
 
 // forget drops nixvirt's record of an object it deleted, for the kinds

@@ -38,6 +38,13 @@ type State struct {
 	// secrets are the secrets nixvirt defined (secrets.go): uri → secret
 	// UUID → record.
 	secrets map[string]map[string]secretRecord
+
+	// owners is the owners directory (OwnersDir, claims.go), ownersNamed
+	// whether $NIXVIRT_OWNERS_DIR or a test named it; claimed the claims
+	// read, by uri.
+	owners      string
+	ownersNamed bool
+	claimed     map[string]map[string]claim
 }
 
 // poolRecord is what nixvirt gave a pool it owns.
@@ -73,7 +80,7 @@ func StateDir() string {
 // OpenState reads the state under dir.
 func OpenState(dir string) *State {
 	return &State{dir: dir, pools: map[string]map[string]poolRecord{}, vols: map[string]map[string]volumeRecord{}, errs: map[string]error{},
-		secrets: map[string]map[string]secretRecord{}}
+		secrets: map[string]map[string]secretRecord{}, owners: OwnersDir(), ownersNamed: os.Getenv("NIXVIRT_OWNERS_DIR") != ""}
 }
 
 func (s *State) file(uri, ext string) string {
@@ -302,14 +309,23 @@ func (s *State) setPool(uri, uuid string, rec poolRecord) error {
 	if err != nil {
 		return err
 	}
+	if rec.Hash != "" {
+		if err := s.claimObject(uri, compiler.KindPool, uuid, rec.Owner); err != nil {
+			return err
+		}
+	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if rec.Hash == "" {
 		delete(pools, canonicalUUID(uuid))
 	} else {
 		pools[canonicalUUID(uuid)] = rec
 	}
-	return s.save(uri)
+	err = s.save(uri)
+	s.mu.Unlock()
+	if err == nil && rec.Hash == "" {
+		err = s.releaseObject(uri, compiler.KindPool, uuid)
+	}
+	return err
 }
 
 // save writes a connection's record; the caller holds s.mu and has

@@ -1,0 +1,331 @@
+package apply
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"nixvirt.dev/nixvirt/compiler"
+)
+
+// Pools and secrets carry no mark in libvirt: libvirt 9.0 gives neither a
+// <metadata> element, and the fields they do have either change what the
+// object does (a pool's source and target) or are the user's own text (a
+// secret's description). Their owner is recorded in a state directory
+// instead, and a host can have several: the NixOS module's as root, a
+// Home Manager user's, a second root configuration's with its own
+// $NIXVIRT_STATE_DIR. Each would see the others' pools and secrets as
+// nobody's, take them over by naming them and then prune them.
+//
+// So every state directory also claims, in one host-wide place (the
+// owners directory, OwnersDir), the pools and secrets it records: a file
+// per connection mapping each one's UUID to the state directory and owner
+// that record it. Every configuration reads it; a pool or secret claimed
+// from another state directory is another configuration's, whatever this
+// state directory says, and is refused, listed and never pruned like a
+// domain of another owner.
+//
+// The claim only points at a record; the record stays the truth. A claim
+// whose state directory no longer exists, or whose readable record no
+// longer names the object (an apply killed between the claim and the
+// record, or between forgetting the record and the claim, or a state
+// directory removed to forget everything), is stale and ignored. A record
+// that cannot be read (a root state directory, read by a user) keeps its
+// claim. Claims are written before the record they point at, so the
+// order record-before-define that keeps an object nixvirt's through a kill
+// holds for the claim too. State directories written before claims
+// existed claim their records on their next plan or apply (claimRecorded);
+// one of them that another configuration has claimed since is that
+// configuration's, and this one leaves it alone.
+
+// claim says which state directory and owner record a pool or secret.
+type claim struct {
+	StateDir string `json:"stateDir"`
+	Owner    string `json:"owner"`
+}
+
+// claimsFile is one connection's claims, keyed by claimKey.
+type claimsFile struct {
+	Claims map[string]claim `json:"claims"`
+}
+
+func claimKey(k compiler.Kind, uuid string) string {
+	if k != compiler.KindSecret {
+		k = compiler.KindPool
+	}
+	return string(k) + "/" + canonicalUUID(uuid)
+}
+
+// systemOwnersDir is root's owners directory, which every user also reads.
+const systemOwnersDir = "/var/lib/nixvirt/owners"
+
+// OwnersDir is the host-wide owners directory: $NIXVIRT_OWNERS_DIR, else
+// /var/lib/nixvirt/owners for root, else the user's
+// $XDG_STATE_HOME/nixvirt/owners. It does not follow $NIXVIRT_STATE_DIR:
+// it is what the state directories of one user have in common. A user
+// who is not root also reads root's (never writing it), so that a Home
+// Manager configuration on qemu:///system leaves the NixOS module's pools
+// and secrets alone.
+func OwnersDir() string {
+	if d := os.Getenv("NIXVIRT_OWNERS_DIR"); d != "" {
+		return d
+	}
+	if os.Geteuid() == 0 {
+		return systemOwnersDir
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "nixvirt", "owners")
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".local", "state", "nixvirt", "owners")
+}
+
+// claimsFor are the owners directories that hold a connection's claims,
+// the one this user writes first; none for the test driver when no owners
+// directory was named: its objects live in one process, so no other state
+// directory can hold one of them, and claims of parallel test runs would
+// only collide.
+func (s *State) claimsFor(uri string) []string {
+	if s.owners == "" || strings.HasPrefix(uri, "test:") && !s.ownersNamed {
+		return nil
+	}
+	dirs := []string{s.owners}
+	if !s.ownersNamed && s.owners != systemOwnersDir {
+		dirs = append(dirs, systemOwnersDir)
+	}
+	return dirs
+}
+
+// readClaims reads one owners directory's claims of a connection. The
+// directory must be trustworthy as a state directory is (checkDir), but
+// root's may be read by a user: then it must be root's.
+func readClaims(dir, uri string) (map[string]claim, error) {
+	fi, err := os.Stat(dir)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("owners directory %s: %v", dir, err)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() && st.Uid != 0 {
+		return nil, fmt.Errorf("owners directory %s belongs to user %d, neither this user nor root: refusing to trust it", dir, st.Uid)
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return nil, fmt.Errorf("owners directory %s is writable by other users (mode %04o): refusing to trust it; chmod go-w %s", dir, fi.Mode().Perm(), dir)
+	}
+	name := filepath.Join(dir, compiler.ConnectionFileName(uri)+".json")
+	if f, err := os.Open(name); os.IsPermission(err) {
+		// Root's, kept from this user: nothing of it can be read.
+		return nil, nil
+	} else if err == nil {
+		_ = f.Close() // only opened to see whether it can be
+	}
+	var cf claimsFile
+	if err := readStateFile(name, "claims", &cf,
+		"restore it, or remove it: every state directory claims its records again on its next apply"); err != nil {
+		return nil, err
+	}
+	return cf.Claims, nil
+}
+
+// claims are the live claims of a connection, the first owners directory
+// winning, stale ones left out; read once per State.
+func (s *State) claims(uri string) (map[string]claim, error) {
+	s.mu.Lock()
+	if c, ok := s.claimed[uri]; ok {
+		s.mu.Unlock()
+		return c, nil
+	}
+	s.mu.Unlock()
+	out := map[string]claim{}
+	dirs := s.claimsFor(uri)
+	for i := len(dirs) - 1; i >= 0; i-- {
+		c, err := readClaims(dirs[i], uri)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range c {
+			out[k] = v
+		}
+	}
+	for k, c := range out {
+		if c.StateDir != s.absDir() && recordsElsewhere(c.StateDir, uri, k) == recordGone {
+			delete(out, k)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.claimed == nil {
+		s.claimed = map[string]map[string]claim{}
+	}
+	s.claimed[uri] = out
+	return out, nil
+}
+
+type recordState int
+
+const (
+	recordHeld recordState = iota // the record names it, or cannot be read
+	recordGone                    // no state directory, no record, or one without it
+)
+
+// recordsElsewhere reads whether another state directory still records
+// the object a claim names.
+func recordsElsewhere(dir, uri, key string) recordState {
+	if _, err := os.Stat(dir); os.IsNotExist(err) {
+		return recordGone
+	}
+	var sf stateFile
+	f, err := os.OpenFile(filepath.Join(dir, compiler.ConnectionFileName(uri)+".json"), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if os.IsNotExist(err) {
+		return recordGone
+	}
+	if err != nil {
+		return recordHeld
+	}
+	data, err := readWhole(f)
+	_ = f.Close() // read only
+	if err != nil || json.Unmarshal(data, &sf) != nil {
+		return recordHeld
+	}
+	kind, uuid, _ := strings.Cut(key, "/")
+	if kind == string(compiler.KindSecret) {
+		_, ok := sf.Secrets[uuid]
+		return map[bool]recordState{true: recordHeld, false: recordGone}[ok]
+	}
+	_, ok := sf.Pools[uuid]
+	return map[bool]recordState{true: recordHeld, false: recordGone}[ok]
+}
+
+// absDir is the state directory as claims name it.
+func (s *State) absDir() string {
+	d, err := filepath.Abs(s.dir)
+	if err != nil {
+		return s.dir
+	}
+	if r, err := filepath.EvalSymlinks(d); err == nil {
+		return r
+	}
+	return d
+}
+
+// claimedElsewhere is the claim of another state directory on an object,
+// if any.
+func (s *State) claimedElsewhere(uri string, k compiler.Kind, uuid string) (claim, bool) {
+	if s == nil {
+		return claim{}, false
+	}
+	c, err := s.claims(uri)
+	if err != nil {
+		return claim{}, false
+	}
+	cl, ok := c[claimKey(k, uuid)]
+	return cl, ok && cl.StateDir != s.absDir()
+}
+
+// writeClaims changes this user's claims of a connection under its lock:
+// change gets the current claims (stale ones of other state directories
+// dropped) and edits them.
+func (s *State) writeClaims(uri string, change func(map[string]claim)) error {
+	dirs := s.claimsFor(uri)
+	if len(dirs) == 0 {
+		return nil
+	}
+	dir := dirs[0]
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("cannot create the owners directory: %v", err)
+	}
+	base := filepath.Join(dir, compiler.ConnectionFileName(uri))
+	lf, err := os.OpenFile(base+".lock", os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return fmt.Errorf("cannot lock the owners directory: %v", err)
+	}
+	defer lf.Close() // closing releases the lock
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("cannot lock the owners directory: %v", err)
+	}
+	c, err := readClaims(dir, uri)
+	if err != nil {
+		return err
+	}
+	if c == nil {
+		c = map[string]claim{}
+	}
+	for k, cl := range c {
+		if cl.StateDir != s.absDir() && recordsElsewhere(cl.StateDir, uri, k) == recordGone {
+			delete(c, k)
+		}
+	}
+	change(c)
+	data, _ := json.MarshalIndent(claimsFile{Claims: c}, "", "  ")
+	if err := writeFileAtomic(base+".json", append(data, '\n')); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	delete(s.claimed, uri)
+	s.mu.Unlock()
+	return nil
+}
+
+// claimObject claims an object for this state directory and owner, before
+// its record is written; the planner has made sure it is not another
+// configuration's unless --take-over moves it.
+func (s *State) claimObject(uri string, k compiler.Kind, uuid, owner string) error {
+	return s.writeClaims(uri, func(c map[string]claim) {
+		c[claimKey(k, uuid)] = claim{StateDir: s.absDir(), Owner: ownerOrDefault(owner)}
+	})
+}
+
+// releaseObject drops this state directory's claim of an object whose
+// record it forgot.
+func (s *State) releaseObject(uri string, k compiler.Kind, uuid string) error {
+	return s.writeClaims(uri, func(c map[string]claim) {
+		if c[claimKey(k, uuid)].StateDir == s.absDir() {
+			delete(c, claimKey(k, uuid))
+		}
+	})
+}
+
+// claimRecorded claims what this state directory recorded before claims
+// existed (or while its owners directory was lost), leaving alone what
+// another configuration has claimed meanwhile.
+func (s *State) claimRecorded(uri string) error {
+	if s == nil || len(s.claimsFor(uri)) == 0 {
+		return nil
+	}
+	if _, err := s.load(uri); err != nil {
+		return err
+	}
+	want := map[string]claim{}
+	s.mu.Lock()
+	for uuid, rec := range s.pools[uri] {
+		want[claimKey(compiler.KindPool, uuid)] = claim{StateDir: s.absDir(), Owner: ownerOrDefault(rec.Owner)}
+	}
+	for uuid, rec := range s.secrets[uri] {
+		want[claimKey(compiler.KindSecret, uuid)] = claim{StateDir: s.absDir(), Owner: ownerOrDefault(rec.Owner)}
+	}
+	s.mu.Unlock()
+	c, err := s.claims(uri)
+	if err != nil {
+		return err
+	}
+	missing := false
+	for k := range want {
+		if _, ok := c[k]; !ok {
+			missing = true
+		}
+	}
+	if !missing {
+		return nil
+	}
+	return s.writeClaims(uri, func(c map[string]claim) {
+		for k, cl := range want {
+			if _, ok := c[k]; !ok {
+				c[k] = cl
+			}
+		}
+	})
+}

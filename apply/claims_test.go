@@ -1,0 +1,126 @@
+package apply
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"nixvirt.dev/nixvirt/compiler"
+)
+
+// otherStateDir is a second configuration's state directory on the same
+// host (another root configuration with its own $NIXVIRT_STATE_DIR, or a
+// Home Manager user's), sharing the host's owners directory.
+func (th *testHost) otherStateDir() *State {
+	st := OpenState(filepath.Join(th.t.TempDir(), "state"))
+	st.owners, st.ownersNamed = th.st.owners, true
+	return st
+}
+
+func applyWith(th *testHost, st *State, owner, body string, takeOver bool) *Result {
+	return Apply(context.Background(), th.wantedOf(owner, body), th.connect, Options{Prune: true, TakeOver: takeOver, State: st}, func(Outcome) {})
+}
+
+func planWith(th *testHost, st *State, owner, body string) *Plan {
+	return MakePlan(th.wantedOf(owner, body), th.connect, Options{Prune: true, State: st})
+}
+
+const claimedPool = `pools: vms: {
+		definition: {type: "dir", target: path: "/var/lib/nvt-claims"}
+		active: true
+		volumes: "a.img": definition: capacity: {count: 1, unit: "MiB"}
+	}`
+
+// Two configurations with their own state directories on one host never
+// take over or prune each other's pools (and their volumes) or secrets:
+// naming one is refused with the other owner, dropping one from either
+// leaves it, and only its own configuration deletes it.
+func TestStateDirsDoNotTakeOverEachOthersPoolsAndSecrets(t *testing.T) {
+	th := newTestHost(t)
+	store := th.secretStore()
+	t.Setenv("NVT_SECRET", secretValue)
+	secret := `secrets: [{name: "ceph-key", definition: {private: true, usage: {type: "ceph", name: "client.nvt"}}, value: env: "NVT_SECRET"}]`
+	a, b := th.st, th.otherStateDir()
+	if res := applyWith(th, a, "team-a", claimedPool+"\n"+secret, false); len(res.Failed) > 0 {
+		t.Fatal(res.Failed)
+	}
+	for _, owner := range []string{"team-b", "team-a"} {
+		p := planWith(th, b, owner, claimedPool+"\n"+secret)
+		for _, c := range p.Changes {
+			if c.Problem == nil || c.Problem.Code != ProblemOtherOwner || c.Problem.Detail != "team-a" {
+				t.Fatalf("owner %s, another state directory's %s %s: %+v %+v", owner, c.Kind, c.Name, c.Problem, c.Actions)
+			}
+			if text := ProblemText(c); !strings.Contains(text, `owner "team-a"`) {
+				t.Fatalf("problem: %s", text)
+			}
+		}
+		applyWith(th, b, owner, claimedPool+"\n"+secret, false)
+		if u := unmanagedOf(planWith(th, b, owner, `pools: []`), "vms"); u == nil || u.Owner != "team-a" {
+			t.Fatalf("owner %s: the other state directory's pool is not listed as team-a's: %+v", owner, u)
+		}
+		applyWith(th, b, owner, `pools: []`+"\n"+`secrets: []`, false)
+	}
+	if th.live(compiler.KindPool, "vms") == nil || len(store.defs) != 1 {
+		t.Fatal("another state directory pruned the pool or the secret")
+	}
+	if p := planWith(th, a, "team-a", claimedPool+"\n"+secret); p.HasChanges() || p.Problems() > 0 {
+		t.Fatalf("the owner's own plan changed: %+v", p.Changes)
+	}
+	if res := applyWith(th, a, "team-a", `pools: []`+"\n"+`secrets: []`, false); len(res.Failed) > 0 {
+		t.Fatal(res.Failed)
+	}
+	if th.live(compiler.KindPool, "vms") != nil || len(store.defs) != 0 {
+		t.Fatal("its own configuration did not prune the pool and the secret")
+	}
+	// Released with them: the other configuration may now define them.
+	if res := applyWith(th, b, "team-b", claimedPool, false); len(res.Failed) > 0 || th.live(compiler.KindPool, "vms") == nil {
+		t.Fatal("a released pool could not be defined again", res.Failed)
+	}
+}
+
+// --take-over moves another state directory's pool to this one, which
+// then owns it alone: the first configuration leaves it.
+func TestTakeOverMovesTheClaim(t *testing.T) {
+	th := newTestHost(t)
+	a, b := th.st, th.otherStateDir()
+	applyWith(th, a, "team-a", claimedPool, false)
+	if res := applyWith(th, b, "team-b", claimedPool, true); len(res.Failed) > 0 {
+		t.Fatal(res.Failed)
+	}
+	if u := unmanagedOf(planWith(th, a, "team-a", `pools: []`), "vms"); u == nil || u.Owner != "team-b" {
+		t.Fatalf("taken over, not listed as team-b's: %+v", u)
+	}
+	applyWith(th, a, "team-a", `pools: []`, false)
+	if th.live(compiler.KindPool, "vms") == nil {
+		t.Fatal("the first configuration pruned the pool taken from it")
+	}
+}
+
+// A state directory written before claims existed claims its records on
+// its next plan; one removed (or a record forgotten) leaves no claim that
+// blocks anyone.
+func TestClaimsOfOldAndRemovedStateDirs(t *testing.T) {
+	th := newTestHost(t)
+	a, b := th.st, th.otherStateDir()
+	applyWith(th, a, "team-a", claimedPool, false)
+	// As before claims: the owners directory is empty.
+	if err := os.RemoveAll(a.owners); err != nil {
+		t.Fatal(err)
+	}
+	a = OpenState(a.dir)
+	a.owners, a.ownersNamed = b.owners, true
+	planWith(th, a, "team-a", claimedPool)
+	if p := planWith(th, b, "team-b", claimedPool); p.Changes[0].Problem == nil || p.Changes[0].Problem.Code != ProblemOtherOwner {
+		t.Fatalf("an old state directory's pool: %+v", p.Changes[0])
+	}
+	if err := os.RemoveAll(a.dir); err != nil {
+		t.Fatal(err)
+	}
+	b = OpenState(b.dir)
+	b.owners, b.ownersNamed = a.owners, true
+	if p := planWith(th, b, "team-b", claimedPool); p.Changes[0].Problem != nil {
+		t.Fatalf("a removed state directory's claim still holds: %+v", p.Changes[0].Problem)
+	}
+}
