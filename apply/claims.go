@@ -60,10 +60,11 @@ func claimKey(k compiler.Kind, uuid string) string {
 }
 
 // systemOwnersDir is root's owners directory, which every user also reads.
-const systemOwnersDir = "/var/lib/nixvirt/owners"
+// It is not inside root's state directory, which is root's alone.
+const systemOwnersDir = "/var/lib/nixvirt-owners"
 
 // OwnersDir is the host-wide owners directory: $NIXVIRT_OWNERS_DIR, else
-// /var/lib/nixvirt/owners for root, else the user's
+// /var/lib/nixvirt-owners for root, else the user's
 // $XDG_STATE_HOME/nixvirt/owners. It does not follow $NIXVIRT_STATE_DIR:
 // it is what the state directories of one user have in common. A user
 // who is not root also reads root's (never writing it), so that a Home
@@ -104,7 +105,8 @@ func (s *State) claimsFor(uri string) []string {
 // root's may be read by a user: then it must be root's.
 func readClaims(dir, uri string) (map[string]claim, error) {
 	fi, err := os.Stat(dir)
-	if os.IsNotExist(err) {
+	if os.IsNotExist(err) || os.IsPermission(err) && os.Geteuid() != 0 {
+		// Root's, kept from this user: nothing of it can be read.
 		return nil, nil
 	}
 	if err != nil {
@@ -226,27 +228,80 @@ func (s *State) claimedElsewhere(uri string, k compiler.Kind, uuid string) (clai
 	return cl, ok && cl.StateDir != s.absDir()
 }
 
-// writeClaims changes this user's claims of a connection under its lock:
-// change gets the current claims (stale ones of other state directories
-// dropped) and edits them.
+// claimsMode is the mode of an owners directory (dir) or claims file:
+// root's are readable by every user (never writable), since a user's
+// configuration on qemu:///system reads them; a user's are private, as
+// nobody else reads them.
+func claimsMode(dir bool) os.FileMode {
+	switch {
+	case os.Geteuid() != 0 && dir:
+		return 0o700
+	case os.Geteuid() != 0:
+		return 0o600
+	case dir:
+		return 0o755
+	}
+	return 0o644
+}
+
+// lockClaims takes the lock of this user's claims of a connection, for
+// the whole of an apply: two applies from different state directories
+// then never both plan an object as nobody's and both claim it.
+// writeClaims takes it for a plan.
+func (s *State) lockClaims(uri string) (unlock func(), err error) {
+	dirs := s.claimsFor(uri)
+	if len(dirs) == 0 {
+		return func() {}, nil
+	}
+	if err := os.MkdirAll(dirs[0], claimsMode(true)); err != nil {
+		return nil, fmt.Errorf("cannot create the owners directory: %v", err)
+	}
+	if _, err := readClaims(dirs[0], uri); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dirs[0], compiler.ConnectionFileName(uri)+".lock"), os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("cannot lock the owners directory: %v", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("cannot lock the owners directory: %v", err)
+	}
+	s.mu.Lock()
+	if s.claimsLocked == nil {
+		s.claimsLocked = map[string]bool{}
+	}
+	s.claimsLocked[uri] = true
+	// Claims read before the lock may be another apply's old ones.
+	delete(s.claimed, uri)
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		delete(s.claimsLocked, uri)
+		s.mu.Unlock()
+		_ = f.Close() // closing the file releases the lock
+	}, nil
+}
+
+// writeClaims changes this user's claims of a connection, under their
+// lock: change gets the current claims (stale ones of other state
+// directories dropped) and edits them.
 func (s *State) writeClaims(uri string, change func(map[string]claim)) error {
 	dirs := s.claimsFor(uri)
 	if len(dirs) == 0 {
 		return nil
 	}
+	s.mu.Lock()
+	locked := s.claimsLocked[uri]
+	s.mu.Unlock()
+	if !locked {
+		unlock, err := s.lockClaims(uri)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	dir := dirs[0]
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("cannot create the owners directory: %v", err)
-	}
-	base := filepath.Join(dir, compiler.ConnectionFileName(uri))
-	lf, err := os.OpenFile(base+".lock", os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW, 0o600)
-	if err != nil {
-		return fmt.Errorf("cannot lock the owners directory: %v", err)
-	}
-	defer lf.Close() // closing releases the lock
-	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
-		return fmt.Errorf("cannot lock the owners directory: %v", err)
-	}
 	c, err := readClaims(dir, uri)
 	if err != nil {
 		return err
@@ -261,7 +316,7 @@ func (s *State) writeClaims(uri string, change func(map[string]claim)) error {
 	}
 	change(c)
 	data, _ := json.MarshalIndent(claimsFile{Claims: c}, "", "  ")
-	if err := writeFileAtomic(base+".json", append(data, '\n')); err != nil {
+	if err := writeFileAtomicMode(filepath.Join(dir, compiler.ConnectionFileName(uri)+".json"), append(data, '\n'), claimsMode(false)); err != nil {
 		return err
 	}
 	s.mu.Lock()

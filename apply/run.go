@@ -272,6 +272,11 @@ func applyURI(ctl Controls, uri string, wanted []*Wanted, connect Connector, opt
 		return nil, nil, 0, nil, fmt.Errorf("%s: cannot take the lock: %v", uri, err)
 	}
 	defer unlock()
+	unlockClaims, err := opts.State.lockClaims(uri)
+	if err != nil {
+		return nil, nil, 0, nil, fmt.Errorf("%s: %v", uri, err)
+	}
+	defer unlockClaims()
 	h, err := connect(uri)
 	if err != nil {
 		return nil, nil, 0, nil, err

@@ -45,6 +45,9 @@ type State struct {
 	owners      string
 	ownersNamed bool
 	claimed     map[string]map[string]claim
+	// claimsLocked are the connections whose claims lock an apply holds
+	// (lockClaims).
+	claimsLocked map[string]bool
 }
 
 // poolRecord is what nixvirt gave a pool it owns.
@@ -399,10 +402,16 @@ func (s *State) saveDefined(uri string) error {
 // (O_EXCL, so never through a link someone left there), then renames it
 // into place, so that a reader sees the old record or the new one.
 func writeFileAtomic(name string, data []byte) error {
+	return writeFileAtomicMode(name, data, 0o600)
+}
+
+// writeFileAtomicMode is writeFileAtomic giving the file a mode: the
+// owners directory's claims are for every user to read (claims.go).
+func writeFileAtomicMode(name string, data []byte, mode os.FileMode) error {
 	var b [8]byte
 	rand.Read(b[:])
 	tmp := fmt.Sprintf("%s.%x.tmp", name, b)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, mode)
 	if err != nil {
 		return fmt.Errorf("cannot write nixvirt's record: %v", err)
 	}
