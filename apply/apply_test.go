@@ -17,7 +17,7 @@ import (
 // and one connection that plan and apply share (the driver keeps its state
 // per connection).
 type testHost struct {
-	t    *testing.T
+	t    testing.TB
 	uri  string
 	host Host
 	st   *State
@@ -41,7 +41,7 @@ const hostXML = `<node>
 </node>
 `
 
-func newTestHost(t *testing.T) *testHost {
+func newTestHost(t testing.TB) *testHost {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "host.xml")
 	if err := os.WriteFile(file, []byte(hostXML), 0o644); err != nil {

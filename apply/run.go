@@ -327,8 +327,10 @@ type executor struct {
 	stoppedSelf map[*planned]bool
 	stoppedDeps map[*planned][]Stopped
 	// unsaved are the objects whose record of what libvirt stored is not
-	// written yet (saveDefined).
-	unsaved []*planned
+	// written yet (saveDefined); unsavedVolumes the pools (and domains,
+	// for their seeds) whose volume records may not be.
+	unsaved        []*planned
+	unsavedVolumes []*planned
 }
 
 // saveDefined writes the records of what libvirt stored, once per step
@@ -341,6 +343,12 @@ func (ex *executor) saveDefined() {
 		}
 	}
 	ex.unsaved = nil
+	if err := ex.st.saveVolumes(ex.h.URI()); err != nil {
+		for _, c := range ex.unsavedVolumes {
+			ex.addFailure(c, "record what its volumes hold", err)
+		}
+	}
+	ex.unsavedVolumes = nil
 }
 
 func (ex *executor) failure(c *planned) Failure {

@@ -238,6 +238,9 @@ func hasVolume(h Host, pool, volume string) bool {
 // is the domain's: it is deleted or redefined, and its seed is left for
 // the user (or the next apply of a domain of that name) to deal with.
 func (ex *executor) deleteSeeds(c *planned) {
+	if len(c.seeds) > 0 {
+		ex.unsavedVolumes = append(ex.unsavedVolumes, c)
+	}
 	reason := ReasonSeedOfDeletedDomain
 	if !c.has(Delete) {
 		reason = ReasonSeedNoLongerUsed

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"libvirt.org/go/libvirtxml"
 
@@ -100,8 +101,9 @@ func (s *State) volume(uri, poolUUID, name string) volumeRecord {
 	return s.vols[uri][volumeKey(poolUUID, name)]
 }
 
-// setVolume records (rec.Content != "") or forgets what a volume holds,
-// and saves at once.
+// setVolume records (rec.Content != "") or forgets what a volume holds.
+// The record is written with the step's (saveVolumes), or at once for a
+// fill when the last write is older than flushEvery (see state.go).
 func (s *State) setVolume(uri, poolUUID, name string, rec volumeRecord) error {
 	if _, err := s.load(uri); err != nil {
 		return err
@@ -117,7 +119,11 @@ func (s *State) setVolume(uri, poolUUID, name string, rec volumeRecord) error {
 	} else {
 		s.vols[uri][key] = rec
 	}
-	return s.save(uri)
+	s.unsavedVolumes[uri] = true
+	if rec.Content != "" && time.Since(s.lastSave[uri]) >= s.flushEvery {
+		return s.save(uri)
+	}
+	return nil
 }
 
 // contentDigest is what a volume's record says when it holds v's
@@ -339,6 +345,7 @@ func (ex *executor) volumes(c *planned, files contentFiles) {
 	if len(pending) == 0 {
 		return
 	}
+	ex.unsavedVolumes = append(ex.unsavedVolumes, c)
 	// A copy or an overlay is made after the volumes of the pool it may
 	// be made from, whatever the order of the entries.
 	sort.SliceStable(pending, func(i, j int) bool {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"libvirt.org/go/libvirtxml"
 
@@ -395,5 +396,61 @@ func TestSeedKeptWhileAnotherDomainUsesIt(t *testing.T) {
 		if got := actions(th.plan(without)); strings.Contains(got, "delete-seed") {
 			t.Fatalf("plan: %s", got)
 		}
+	}
+}
+
+// The content records of a pool's volumes are written once for the step
+// that fills them, not once per volume (each write is the connection's
+// whole record, synced), and all of them are on disk when the apply ends;
+// so are the forgotten records of the volumes it deletes.
+func TestVolumeRecordsWrittenOncePerStep(t *testing.T) {
+	th := newTestHost(t)
+	th.st.flushEvery = time.Hour
+	var vols strings.Builder
+	vols.WriteString(`"base.img": definition: capacity: {count: 1, unit: "MiB"}` + "\n")
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&vols, "\"c%d.img\": {definition: capacity: {count: 1, unit: \"MiB\"}, content: clone: {pool: \"store\", volume: \"base.img\"}}\n", i)
+	}
+	th.apply(poolWith(vols.String()))
+	// The pool's record, before and after its define, and the step's.
+	if th.st.saves > 3 {
+		t.Fatalf("the record was written %d times for 40 volumes", th.st.saves)
+	}
+	pool := th.live(compiler.KindPool, "store").UUID
+	for i := 0; i < 40; i++ {
+		if got := OpenState(th.st.dir).volume(th.uri, pool, fmt.Sprintf("c%d.img", i)).Content; got != "clone:store/base.img" {
+			t.Fatalf("c%d.img recorded on disk as %q", i, got)
+		}
+	}
+	th.st.saves = 0
+	var gone strings.Builder
+	gone.WriteString(`"base.img": definition: capacity: {count: 1, unit: "MiB"}` + "\n")
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&gone, "\"c%d.img\": present: false\n", i)
+	}
+	th.apply(poolWith(gone.String()))
+	if vols, err := th.host.Volumes("store"); err != nil || len(vols) != 1 {
+		t.Fatalf("volumes left: %d %v", len(vols), err)
+	}
+	if th.st.saves > 1 {
+		t.Fatalf("the record was written %d times for 40 deleted volumes", th.st.saves)
+	}
+	if got := OpenState(th.st.dir).volume(th.uri, pool, "c0.img").Content; got != "" {
+		t.Fatalf("a deleted volume is still recorded on disk: %q", got)
+	}
+}
+
+// A fill is written at once when the last write is older than flushEvery,
+// so that an apply killed during long uploads loses the records of at most
+// that long's fills.
+func TestVolumeRecordWrittenAfterSlowFill(t *testing.T) {
+	th := newTestHost(t)
+	th.st.flushEvery = 0
+	th.apply(poolWith(`"base.img": definition: capacity: {count: 1, unit: "MiB"}
+		"c0.img": {definition: capacity: {count: 1, unit: "MiB"}, content: clone: {pool: "store", volume: "base.img"}}
+		"c1.img": {definition: capacity: {count: 1, unit: "MiB"}, content: clone: {pool: "store", volume: "base.img"}}`))
+	// The pool's record, before and after its define, and one per fill.
+	if th.st.saves != 4 {
+		t.Fatalf("the record was written %d times", th.st.saves)
 	}
 }
