@@ -154,7 +154,7 @@ func (s *State) claims(uri string) (map[string]claim, error) {
 		}
 	}
 	for k, c := range out {
-		if c.StateDir != s.absDir() && recordsElsewhere(c.StateDir, uri, k) == recordGone {
+		if c.StateDir != s.absDir() && !s.elsewhere(c.StateDir, uri).holds(k, nil) {
 			delete(out, k)
 		}
 	}
@@ -167,39 +167,74 @@ func (s *State) claims(uri string) (map[string]claim, error) {
 	return out, nil
 }
 
-type recordState int
+// recordsElsewhere is what another state directory records of a
+// connection, as far as this user can read it.
+type recordsElsewhere struct {
+	// gone: no such directory or no record of the connection, so that
+	// its claims are stale; unreadable: its record cannot be read (it is
+	// root's, read by a user, or corrupt), so that its claims stand.
+	gone, unreadable bool
+	records          stateFile
+}
 
-const (
-	recordHeld recordState = iota // the record names it, or cannot be read
-	recordGone                    // no state directory, no record, or one without it
-)
-
-// recordsElsewhere reads whether another state directory still records
-// the object a claim names.
-func recordsElsewhere(dir, uri, key string) recordState {
+func readRecordsElsewhere(dir, uri string) recordsElsewhere {
 	if _, err := os.Stat(dir); os.IsNotExist(err) {
-		return recordGone
+		return recordsElsewhere{gone: true}
 	}
-	var sf stateFile
 	f, err := os.OpenFile(filepath.Join(dir, compiler.ConnectionFileName(uri)+".json"), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if os.IsNotExist(err) {
-		return recordGone
+		return recordsElsewhere{gone: true}
 	}
 	if err != nil {
-		return recordHeld
+		return recordsElsewhere{unreadable: true}
 	}
 	data, err := readWhole(f)
-	_ = f.Close() // read only
-	if err != nil || json.Unmarshal(data, &sf) != nil {
-		return recordHeld
+	_ = f.Close() // read only: nothing to lose
+	var r recordsElsewhere
+	if err != nil || json.Unmarshal(data, &r.records) != nil {
+		return recordsElsewhere{unreadable: true}
+	}
+	return r
+}
+
+// holds reports whether the other state directory still owns the object
+// a claim names (key): its record names it and, given the live object l,
+// describes it as that directory's own configuration judges (ownsPool,
+// secretHolder). A record of a pool redefined outside nixvirt since, or a
+// record left behind, holds nothing there, and so nothing here.
+func (r recordsElsewhere) holds(key string, l *Live) bool {
+	switch {
+	case r.gone:
+		return false
+	case r.unreadable:
+		return true
 	}
 	kind, uuid, _ := strings.Cut(key, "/")
 	if kind == string(compiler.KindSecret) {
-		_, ok := sf.Secrets[uuid]
-		return map[bool]recordState{true: recordHeld, false: recordGone}[ok]
+		rec, ok := r.records.Secrets[uuid]
+		return ok && (l == nil || usageOf(rec.Definition) == usageOf(l.XML))
 	}
-	_, ok := sf.Pools[uuid]
-	return map[bool]recordState{true: recordHeld, false: recordGone}[ok]
+	rec, ok := r.records.Pools[uuid]
+	return ok && (l == nil || isPool(l, rec.Definition) || rec.Previous != "" && isPool(l, rec.Previous))
+}
+
+// elsewhere is another state directory's records of a connection, read
+// once per State.
+func (s *State) elsewhere(dir, uri string) recordsElsewhere {
+	s.mu.Lock()
+	r, ok := s.others[dir+"\x00"+uri]
+	s.mu.Unlock()
+	if ok {
+		return r
+	}
+	r = readRecordsElsewhere(dir, uri)
+	s.mu.Lock()
+	if s.others == nil {
+		s.others = map[string]recordsElsewhere{}
+	}
+	s.others[dir+"\x00"+uri] = r
+	s.mu.Unlock()
+	return r
 }
 
 // absDir is the state directory as claims name it.
@@ -214,9 +249,9 @@ func (s *State) absDir() string {
 	return d
 }
 
-// claimedElsewhere is the claim of another state directory on an object,
-// if any.
-func (s *State) claimedElsewhere(uri string, k compiler.Kind, uuid string) (claim, bool) {
+// claimedElsewhere is the claim of another state directory on a live
+// object, if that directory still owns it.
+func (s *State) claimedElsewhere(uri string, k compiler.Kind, l *Live) (claim, bool) {
 	if s == nil {
 		return claim{}, false
 	}
@@ -224,8 +259,9 @@ func (s *State) claimedElsewhere(uri string, k compiler.Kind, uuid string) (clai
 	if err != nil {
 		return claim{}, false
 	}
-	cl, ok := c[claimKey(k, uuid)]
-	return cl, ok && cl.StateDir != s.absDir()
+	key := claimKey(k, l.UUID)
+	cl, ok := c[key]
+	return cl, ok && cl.StateDir != s.absDir() && s.elsewhere(cl.StateDir, uri).holds(key, l)
 }
 
 // claimsMode is the mode of an owners directory (dir) or claims file:
@@ -272,8 +308,10 @@ func (s *State) lockClaims(uri string) (unlock func(), err error) {
 		s.claimsLocked = map[string]bool{}
 	}
 	s.claimsLocked[uri] = true
-	// Claims read before the lock may be another apply's old ones.
+	// Claims and records read before the lock may be another apply's
+	// old ones.
 	delete(s.claimed, uri)
+	s.others = nil
 	s.mu.Unlock()
 	return func() {
 		s.mu.Lock()
@@ -310,7 +348,7 @@ func (s *State) writeClaims(uri string, change func(map[string]claim)) error {
 		c = map[string]claim{}
 	}
 	for k, cl := range c {
-		if cl.StateDir != s.absDir() && recordsElsewhere(cl.StateDir, uri, k) == recordGone {
+		if cl.StateDir != s.absDir() && !readRecordsElsewhere(cl.StateDir, uri).holds(k, nil) {
 			delete(c, k)
 		}
 	}

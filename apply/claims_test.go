@@ -124,3 +124,53 @@ func TestClaimsOfOldAndRemovedStateDirs(t *testing.T) {
 		t.Fatalf("a removed state directory's claim still holds: %+v", p.Changes[0].Problem)
 	}
 }
+
+// A claim stands for what its state directory owns by its own rules: a
+// pool redefined outside nixvirt since is no longer its configuration's
+// (that configuration would neither redefine nor prune it), so another
+// configuration that names it takes it over as nobody's.
+func TestClaimOfPoolChangedOutsideHoldsNothing(t *testing.T) {
+	th := newTestHost(t)
+	a, b := th.st, th.otherStateDir()
+	inactive := `pools: vms: definition: {type: "dir", target: path: "/var/lib/nvt-claims"}`
+	applyWith(th, a, "team-a", inactive, false)
+	l := th.live(compiler.KindPool, "vms")
+	changed := strings.Replace(l.XML, "/var/lib/nvt-claims", "/var/lib/nvt-claims-moved", 1)
+	if err := th.host.Define(compiler.KindPool, changed); err != nil {
+		t.Fatal(err)
+	}
+	if u := unmanagedOf(planWith(th, a, "team-a", `pools: []`), "vms"); u == nil || u.Owner != "" {
+		t.Fatalf("changed outside nixvirt, the pool is still its owner's: %+v", u)
+	}
+	moved := strings.Replace(inactive, "/var/lib/nvt-claims", "/var/lib/nvt-claims-moved", 1)
+	if p := planWith(th, b, "team-b", moved); p.Changes[0].Problem != nil {
+		t.Fatalf("the other state directory's record still holds the pool: %+v", p.Changes[0].Problem)
+	}
+}
+
+// An owners directory that another user (not root) owns, or that others
+// can write in, is refused: its claims decide what nixvirt leaves alone.
+func TestUntrustedOwnersDirIsRefused(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give the directory away")
+	}
+	for _, tc := range []struct {
+		prepare func(dir string) error
+		want    string
+	}{
+		{func(dir string) error { return os.Chown(dir, 65534, 65534) }, "belongs to user 65534"},
+		{func(dir string) error { return os.Chmod(dir, 0o777) }, "writable by other users"},
+	} {
+		th := newTestHost(t)
+		if err := os.MkdirAll(th.st.owners, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := tc.prepare(th.st.owners); err != nil {
+			t.Fatal(err)
+		}
+		p := th.plan(claimedPool)
+		if len(p.Errors) == 0 || !strings.Contains(p.Errors[0], tc.want) {
+			t.Fatalf("plan with an untrusted owners directory: %v", p.Errors)
+		}
+	}
+}

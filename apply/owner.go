@@ -34,7 +34,7 @@ type holder struct {
 // holderOf reads who owns a live object.
 func holderOf(k compiler.Kind, l *Live, st *State, uri string) holder {
 	if !k.HasMetadata() {
-		if c, ok := st.claimedElsewhere(uri, k, l.UUID); ok {
+		if c, ok := st.claimedElsewhere(uri, k, l); ok {
 			return holder{marked: true, owner: c.Owner, elsewhere: c.StateDir}
 		}
 	}

@@ -46,6 +46,7 @@ type State struct {
 	owners      string
 	ownersNamed bool
 	claimed     map[string]map[string]claim
+	others      map[string]recordsElsewhere
 	// claimsLocked are the connections whose claims lock an apply holds
 	// (lockClaims).
 	claimsLocked map[string]bool

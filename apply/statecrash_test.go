@@ -22,7 +22,9 @@ type killedAtDefine struct {
 	before   bool
 	stateDir string
 	snapshot string
-	killed   *bool
+	// owners and ownersSnapshot: the same for the owners directory.
+	owners, ownersSnapshot string
+	killed                 *bool
 }
 
 var errKilledAtDefine = errors.New("apply was killed here")
@@ -44,6 +46,9 @@ func (k killedAtDefine) Define(kind compiler.Kind, xml string) error {
 		}
 	}
 	*k.killed = true
+	if err := copyDir(k.owners, k.ownersSnapshot); err != nil {
+		return err
+	}
 	return copyDir(k.stateDir, k.snapshot)
 }
 
@@ -100,23 +105,36 @@ func copyDir(from, to string) error {
 }
 
 // applyKilled applies body to th, killed at the define of kill (see
-// killedAtDefine), and makes th's state what was on disk at that point.
+// killedAtDefine), and makes th's state directory and owners directory
+// what was on disk at that point.
 func (th *testHost) applyKilled(body, kill string, before bool) {
 	th.t.Helper()
 	killed := false
 	snapshot := filepath.Join(th.t.TempDir(), "state")
+	ownersSnapshot := filepath.Join(th.t.TempDir(), "owners")
 	conn := func(uri string) (Host, error) {
 		h, err := th.connect(uri)
 		if err != nil {
 			return nil, err
 		}
-		return killedAtDefine{Host: h, kill: kill, before: before, stateDir: th.st.dir, snapshot: snapshot, killed: &killed}, nil
+		return killedAtDefine{Host: h, kill: kill, before: before, stateDir: th.st.dir, snapshot: snapshot,
+			owners: th.st.owners, ownersSnapshot: ownersSnapshot, killed: &killed}, nil
 	}
 	Apply(context.Background(), th.wanted(body), conn, Options{Prune: true, State: th.st}, func(Outcome) {})
 	if !killed {
 		th.t.Fatalf("apply never defined %s", kill)
 	}
-	th.st = OpenState(snapshot)
+	for from, to := range map[string]string{snapshot: th.st.dir, ownersSnapshot: th.st.owners} {
+		if err := os.RemoveAll(to); err != nil {
+			th.t.Fatal(err)
+		}
+		if err := copyDir(from, to); err != nil {
+			th.t.Fatal(err)
+		}
+	}
+	st := OpenState(th.st.dir)
+	st.owners, st.ownersNamed = th.st.owners, true
+	th.st = st
 }
 
 // Records of what libvirt stored are written once per step of an apply,
@@ -193,6 +211,10 @@ func TestKilledAroundDefineLosesNoPoolOrSecret(t *testing.T) {
 				th2 := newTestHost(t)
 				th2.secretStore()
 				th2.applyKilled(tc.body, tc.kill, false)
+				// Nor is it another state directory's to take (claims.go).
+				if p := planWith(th2, th2.otherStateDir(), "team-b", tc.body); p.Changes[0].Problem == nil || p.Changes[0].Problem.Code != ProblemOtherOwner {
+					t.Fatalf("%s killed right after its define: another state directory plans %s", tc.kind, actions(p))
+				}
 				if got := actions(th2.plan(tc.kind + "s: {}")); !strings.Contains(got, want+"delete") {
 					t.Fatalf("%s killed right after its define is nobody's: pruning plans %q", tc.kind, got)
 				}
