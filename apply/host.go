@@ -2,6 +2,13 @@
 // libvirt hosts, plans what makes them match a configuration, renders the
 // plan, and executes it. Planning, rendering and executing are separate:
 // a Plan is plain data.
+//
+// What nixvirt owns is marked in the object where libvirt keeps metadata
+// (domains, networks), and recorded in a state directory where it keeps
+// none (pools, secrets; state.go). Those records are also claimed in a
+// host-wide owners directory that every state directory reads
+// (claims.go), so that one configuration never takes over or prunes the
+// pools and secrets another state directory records.
 package apply
 
 import (
