@@ -174,3 +174,31 @@ func TestUntrustedOwnersDirIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// Which owners directories a state directory reads and writes: its own
+// first (the one it writes), then root's, which a user reads too; only
+// the one named for the test driver, whose objects live in one process.
+func TestOwnersDirsOfAConnection(t *testing.T) {
+	t.Setenv("NIXVIRT_OWNERS_DIR", "")
+	if os.Geteuid() == 0 && OwnersDir() != systemOwnersDir {
+		t.Fatalf("root's owners directory: %s", OwnersDir())
+	}
+	user := &State{owners: "/home/u/.local/state/nixvirt/owners"}
+	root := &State{owners: systemOwnersDir}
+	named := &State{owners: "/srv/owners", ownersNamed: true}
+	for _, tc := range []struct {
+		st   *State
+		uri  string
+		want string
+	}{
+		{user, "qemu:///system", "/home/u/.local/state/nixvirt/owners " + systemOwnersDir},
+		{root, "qemu:///system", systemOwnersDir},
+		{named, "qemu:///system", "/srv/owners"},
+		{user, "test:///default", ""},
+		{named, "test:///default", "/srv/owners"},
+	} {
+		if got := strings.Join(tc.st.claimsFor(tc.uri), " "); got != tc.want {
+			t.Errorf("%s on %s: %q, want %q", tc.st.owners, tc.uri, got, tc.want)
+		}
+	}
+}

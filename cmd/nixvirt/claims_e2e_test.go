@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"nixvirt.dev/nixvirt/compiler"
 )
 
 // TestE2EStateDirsKeepTheirPoolsAndSecrets: two configurations on
@@ -76,6 +78,14 @@ func TestE2EStateDirsKeepTheirPoolsAndSecrets(t *testing.T) {
 	cfgA := e.config("a.cue", "pools: {"+pool(poolA)+"}\nsecrets: {"+secret+"}")
 	mustAs(stateA, ownerA, "apply", cfgA)
 	before := snapshot()
+	// Root's claims are for every user to read, never to write.
+	claims := filepath.Join(e.dir, "owners", compiler.ConnectionFileName(e.uri)+".json")
+	if fi, err := os.Stat(claims); err != nil || fi.Mode().Perm() != 0o644 && os.Geteuid() == 0 {
+		t.Fatalf("the claims file: %v %v", fi, err)
+	}
+	if data, _ := os.ReadFile(claims); strings.Count(string(data), stateA) != 2 {
+		t.Fatalf("the claims of A's pool and secret:\n%s", data)
+	}
 
 	// B names them: refused for each, with A's owner.
 	out, err := as(stateB, ownerB, "plan", cfgA)
