@@ -29,12 +29,14 @@ import (
 // domain of another owner.
 //
 // The claim only points at a record; the record stays the truth. A claim
-// whose state directory no longer exists, or whose readable record no
-// longer names the object (an apply killed between the claim and the
-// record, or between forgetting the record and the claim, or a state
-// directory removed to forget everything), is stale and ignored. A record
-// that cannot be read (a root state directory, read by a user) keeps its
-// claim. Claims are written before the record they point at, so the
+// whose state directory no longer exists, whose readable record no longer
+// names the object (an apply killed between the claim and the record, or
+// between forgetting the record and the claim, or a state directory
+// removed to forget everything), or whose record no longer describes the
+// live object (a pool redefined outside nixvirt, which its own
+// configuration would not touch either: ownsPool) is stale and ignored. A
+// record that cannot be read (a root state directory, read by a user)
+// keeps its claim. Claims are written before the record they point at, so the
 // order record-before-define that keeps an object nixvirt's through a kill
 // holds for the claim too. State directories written before claims
 // existed claim their records on their next plan or apply (claimRecorded);
