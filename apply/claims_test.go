@@ -48,11 +48,17 @@ func TestStateDirsDoNotTakeOverEachOthersPoolsAndSecrets(t *testing.T) {
 	}
 	for _, owner := range []string{"team-b", "team-a"} {
 		p := planWith(th, b, owner, claimedPool+"\n"+secret)
+		// Under another owner name, that owner; under the same, the
+		// state directory that records it.
+		code, detail, says := ProblemOtherOwner, "team-a", `owner "team-a"`
+		if owner == "team-a" {
+			code, detail, says = ProblemOtherStateDir, a.absDir(), "the state directory "+a.absDir()+" records it"
+		}
 		for _, c := range p.Changes {
-			if c.Problem == nil || c.Problem.Code != ProblemOtherOwner || c.Problem.Detail != "team-a" {
+			if c.Problem == nil || c.Problem.Code != code || c.Problem.Detail != detail {
 				t.Fatalf("owner %s, another state directory's %s %s: %+v %+v", owner, c.Kind, c.Name, c.Problem, c.Actions)
 			}
-			if text := ProblemText(c); !strings.Contains(text, `owner "team-a"`) {
+			if text := ProblemText(c); !strings.Contains(text, says) {
 				t.Fatalf("problem: %s", text)
 			}
 		}

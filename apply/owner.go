@@ -95,6 +95,16 @@ func (o Options) anotherOwners(h holder) bool {
 	return h.marked && h.copyOf == "" && (h.owner != o.owner || h.elsewhere != "")
 }
 
+// otherOwnerProblem is why an object of another configuration is not
+// planned: its owner, or for one that another state directory records
+// under this very owner name, that directory.
+func (o Options) otherOwnerProblem(h holder) (ProblemCode, string) {
+	if h.elsewhere != "" && h.owner == o.owner {
+		return ProblemOtherStateDir, h.elsewhere
+	}
+	return ProblemOtherOwner, h.owner
+}
+
 // takenFrom adds to the step that writes the object's definition (adopt or
 // redefine) that --take-over moves it from another owner.
 func takenFrom(c *Change, owner string) {

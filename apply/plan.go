@@ -168,6 +168,10 @@ const (
 	// ProblemOtherOwner: the object belongs to another owner (Detail),
 	// and --take-over does not move it.
 	ProblemOtherOwner ProblemCode = "other-owner"
+	// ProblemOtherStateDir: a pool or secret another state directory
+	// (Detail) records under this configuration's own owner name
+	// (claims.go): another configuration's, or this one's old directory.
+	ProblemOtherStateDir ProblemCode = "other-state-dir"
 	// ProblemManagedSave: the domain has a managed save image (its saved
 	// memory), which deleting or renaming it (Detail: "delete" or
 	// "rename") would lose.
@@ -564,7 +568,7 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 	c.live = l
 	hd := holderOf(w.Kind, l, opts.State, uri)
 	if opts.anotherOwners(hd) && !opts.TakeOver {
-		c.fail(ProblemOtherOwner, hd.owner)
+		c.fail(opts.otherOwnerProblem(hd))
 		return c
 	}
 	isOwned := opts.mine(hd)

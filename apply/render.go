@@ -261,6 +261,8 @@ func ProblemText(c *Change) string {
 		return fmt.Sprintf("present: false, but nixvirt did not define this %s and never deletes what it does not own", c.Kind)
 	case ProblemOtherOwner:
 		return fmt.Sprintf("it belongs to owner %q, another configuration; nixvirt never changes another owner's objects: use that owner (--owner %s), or move it to this one with --take-over", p.Detail, p.Detail)
+	case ProblemOtherStateDir:
+		return fmt.Sprintf("the state directory %s records it under this same owner name, for another configuration; nixvirt never changes what another configuration owns: give the configurations different owners, remove that directory if it is this configuration's old one, or move it here with --take-over", p.Detail)
 	case ProblemManagedSave:
 		verb, id := "deleting", c.Name
 		if old, ok := strings.CutPrefix(p.Detail, "rename:"); ok {

@@ -204,7 +204,7 @@ func planSecret(uri string, w *Wanted, live []Live, opts Options) *planned {
 	c.live = l
 	hd := holderOf(w.Kind, l, opts.State, uri)
 	if opts.anotherOwners(hd) && !opts.TakeOver {
-		c.fail(ProblemOtherOwner, hd.owner)
+		c.fail(opts.otherOwnerProblem(hd))
 		return c
 	}
 	isOwned := opts.mine(hd)
