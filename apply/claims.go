@@ -62,8 +62,9 @@ func claimKey(k compiler.Kind, uuid string) string {
 }
 
 // systemOwnersDir is root's owners directory, which every user also reads.
-// It is not inside root's state directory, which is root's alone.
-const systemOwnersDir = "/var/lib/nixvirt-owners"
+// It is not inside root's state directory, which is root's alone. (A
+// variable only so that a test can give root's another place.)
+var systemOwnersDir = "/var/lib/nixvirt-owners"
 
 // OwnersDir is the host-wide owners directory: $NIXVIRT_OWNERS_DIR, else
 // /var/lib/nixvirt-owners for root, else the user's
