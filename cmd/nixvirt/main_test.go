@@ -14,9 +14,30 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(ownOwnersDir{m}, map[string]func(){
 		"nixvirt": func() { os.Exit(Main()) },
 	})
+}
+
+// ownOwnersDir runs the tests with an owners directory of their own
+// (unless one is named), so that end-to-end tests on a real host, which
+// apply from temporary state directories, leave no claims in the host's
+// /var/lib/nixvirt-owners.
+type ownOwnersDir struct{ m *testing.M }
+
+func (o ownOwnersDir) Run() int {
+	if os.Getenv("NIXVIRT_OWNERS_DIR") != "" {
+		return o.m.Run()
+	}
+	dir, err := os.MkdirTemp("", "nixvirt-owners-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Setenv("NIXVIRT_OWNERS_DIR", dir); err != nil {
+		panic(err)
+	}
+	return o.m.Run()
 }
 
 // TestScripts runs testdata/script/*.txtar against the real binary.
