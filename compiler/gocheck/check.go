@@ -1,4 +1,4 @@
-package compiler
+package gocheck
 
 import (
 	"encoding/xml"
@@ -15,9 +15,9 @@ import (
 // `go generate` writes from the schema's CUE), walked over a JSON document
 // to check it and build its XML tree in one pass, without CUE evaluation.
 // It answers only "valid, and here is the tree" or "not sure": anything it
-// does not accept goes to the CUE schema, which decides and explains (see
-// FastJSON). Its acceptance must agree with the exact schema's; the
-// equivalence tests (gocheck_test.go) check that on every golden, the
+// does not accept goes to the CUE schema, which decides and explains
+// (package compiler). Its acceptance must agree with the exact schema's;
+// the equivalence tests (compiler/gocheck_test.go) check that on every golden, the
 // corpus and mutations of them.
 
 // gDef is a closed struct of the schema: its fields in schema order.
@@ -91,40 +91,40 @@ func pattern(re string) *regexp.Regexp {
 
 // scalarMatches reports whether a JSON scalar is one of the
 // alternative's values.
-func scalarMatches(v *jval, a *gAlt) bool {
+func scalarMatches(v *Value, a *gAlt) bool {
 	switch a.k {
 	case aBool:
-		return v.kind == jBool
+		return v.Type == BoolValue
 	case aTrue:
-		return v.kind == jBool && v.b
+		return v.Type == BoolValue && v.B
 	case aFalse:
-		return v.kind == jBool && !v.b
+		return v.Type == BoolValue && !v.B
 	case aNull:
-		return v.kind == jNull
+		return v.Type == NullValue
 	case aLitString:
-		return v.kind == jString && v.s == a.s
+		return v.Type == StringValue && v.S == a.s
 	case aLitInt:
-		return v.kind == jNumber && isIntLiteral(v.s) && sameInt(v.s, a.s)
+		return v.Type == NumberValue && isIntLiteral(v.S) && sameInt(v.S, a.s)
 	case aInt:
-		return v.kind == jNumber && isIntLiteral(v.s) && numberWithin(v.s, a.cons)
+		return v.Type == NumberValue && isIntLiteral(v.S) && numberWithin(v.S, a.cons)
 	case aNumber:
-		return v.kind == jNumber && numberWithin(v.s, a.cons)
+		return v.Type == NumberValue && numberWithin(v.S, a.cons)
 	case aString:
-		if v.kind != jString {
+		if v.Type != StringValue {
 			return false
 		}
 		for _, c := range a.cons {
 			switch c.op {
 			case "=~":
-				if !pattern(c.arg).MatchString(v.s) {
+				if !pattern(c.arg).MatchString(v.S) {
 					return false
 				}
 			case "!~":
-				if pattern(c.arg).MatchString(v.s) {
+				if pattern(c.arg).MatchString(v.S) {
 					return false
 				}
 			case "!=":
-				if v.s == c.arg {
+				if v.S == c.arg {
 					return false
 				}
 			default:
@@ -196,7 +196,7 @@ func listAlt(alts []gAlt) ([]gAlt, bool) {
 	return found, n == 1
 }
 
-func anyScalar(v *jval, alts []gAlt) bool {
+func anyScalar(v *Value, alts []gAlt) bool {
 	for i := range alts {
 		if scalarMatches(v, &alts[i]) {
 			return true
@@ -208,22 +208,22 @@ func anyScalar(v *jval, alts []gAlt) bool {
 // goBuild checks object v against def and writes it into n, as
 // writer.buildNode writes a checked CUE value: fields in schema order.
 // It returns false when the document is not valid, or not surely.
-func goBuild(v *jval, def *gDef, n *xmlNode) bool {
-	if v.kind != jObject {
+func goBuild(v *Value, def *gDef, n *Node) bool {
+	if v.Type != ObjectValue {
 		return false
 	}
-	vals := make([]*jval, len(def.fields))
-	for i, k := range v.keys {
+	vals := make([]*Value, len(def.fields))
+	for i, k := range v.Keys {
 		f, ok := def.field(k)
 		if !ok {
 			return false
 		}
-		vals[f] = v.vals[i]
+		vals[f] = v.Vals[i]
 	}
 	for i := range def.fields {
 		f := &def.fields[i]
 		fv := vals[i]
-		if fv == nil || fv.kind == jNull {
+		if fv == nil || fv.Type == NullValue {
 			// null is absent, as NixVirt writes it.
 			if f.req {
 				return false
@@ -232,7 +232,7 @@ func goBuild(v *jval, def *gDef, n *xmlNode) bool {
 		}
 		if f.spec.Alias != "" {
 			// Two spellings of one element: the schema's error.
-			if j, ok := def.field(f.spec.Alias); ok && vals[j] != nil && vals[j].kind != jNull {
+			if j, ok := def.field(f.spec.Alias); ok && vals[j] != nil && vals[j].Type != NullValue {
 				return false
 			}
 		}
@@ -243,17 +243,17 @@ func goBuild(v *jval, def *gDef, n *xmlNode) bool {
 	return true
 }
 
-func goField(fv *jval, f *gField, n *xmlNode) bool {
+func goField(fv *Value, f *gField, n *Node) bool {
 	spec := &f.spec
 	target := n
 	if spec.Child != "" {
-		target = n.child(spec.Child)
+		target = n.Child(spec.Child)
 	}
 	name := f.label
 	if spec.Name != "" {
 		name = spec.Name
 	}
-	composite := fv.kind == jObject || fv.kind == jArray
+	composite := fv.Type == ObjectValue || fv.Type == ArrayValue
 	kind := spec.Kind
 	if spec.OrElem && composite {
 		kind = "elem"
@@ -269,53 +269,53 @@ func goField(fv *jval, f *gField, n *xmlNode) bool {
 		}
 		switch kind {
 		case "attr":
-			target.attrs = append(target.attrs, xmlAttr{name: name, ns: spec.NS, value: s})
+			target.Attrs = append(target.Attrs, Attr{Name: name, NS: spec.NS, Value: s})
 		case "text":
-			target.text, target.hasText = s, true
+			target.Text, target.HasText = s, true
 		case "raw":
-			if fv.kind != jString || !wellFormed(s) {
+			if fv.Type != StringValue || !wellFormed(s) {
 				return false
 			}
-			target.children = append(target.children, &xmlNode{name: name, ns: spec.NS, raw: s})
+			target.Children = append(target.Children, &Node{Name: name, NS: spec.NS, Raw: s})
 		}
 		return true
 	case "elem", "empty":
 		alts := f.typ
-		items := []*jval{fv}
-		if fv.kind == jArray {
+		items := []*Value{fv}
+		if fv.Type == ArrayValue {
 			elem, ok := listAlt(f.typ)
 			if !ok {
 				return false
 			}
-			alts, items = elem, fv.items
+			alts, items = elem, fv.Items
 		}
 		for _, item := range items {
-			c := &xmlNode{name: name, ns: spec.NS}
-			switch item.kind {
-			case jObject:
+			c := &Node{Name: name, NS: spec.NS}
+			switch item.Type {
+			case ObjectValue:
 				d, ok := structAlt(alts)
 				if !ok || !goBuild(item, d, c) {
 					return false
 				}
 				if spec.Kind == "empty" {
 					// {} or true: the element, with no content.
-					c.attrs, c.children, c.text, c.hasText = nil, nil, "", false
+					c.Attrs, c.Children, c.Text, c.HasText = nil, nil, "", false
 				}
-			case jArray:
+			case ArrayValue:
 				return false
 			default:
 				if !anyScalar(item, alts) {
 					return false
 				}
-				if spec.Kind != "empty" && !(spec.Def != "" && item.kind == jBool) {
+				if spec.Kind != "empty" && !(spec.Def != "" && item.Type == BoolValue) {
 					s, ok := scalarText(item, spec.Style)
 					if !ok {
 						return false
 					}
-					c.text, c.hasText = s, true
+					c.Text, c.HasText = s, true
 				}
 			}
-			target.children = append(target.children, c)
+			target.Children = append(target.Children, c)
 		}
 		return true
 	}
@@ -323,33 +323,33 @@ func goField(fv *jval, f *gField, n *xmlNode) bool {
 }
 
 // scalarText writes a scalar as the compiler's scalar does.
-func scalarText(v *jval, style string) (string, bool) {
-	switch v.kind {
-	case jString:
-		if _, _, bad := notXMLChar(v.s); bad {
+func scalarText(v *Value, style string) (string, bool) {
+	switch v.Type {
+	case StringValue:
+		if _, _, bad := NotXMLChar(v.S); bad {
 			// The writer's error, on the CUE path.
 			return "", false
 		}
-		return v.s, true
-	case jNumber:
-		if isIntLiteral(v.s) {
-			x, ok := new(big.Int).SetString(v.s, 10)
+		return v.S, true
+	case NumberValue:
+		if isIntLiteral(v.S) {
+			x, ok := new(big.Int).SetString(v.S, 10)
 			if !ok || !(x.IsInt64() || x.IsUint64()) {
 				return "", false
 			}
 			return x.String(), true
 		}
-		f, err := strconv.ParseFloat(v.s, 64)
+		f, err := strconv.ParseFloat(v.S, 64)
 		if err != nil {
 			return "", false
 		}
 		return strconv.FormatFloat(f, 'f', -1, 64), true
-	case jBool:
+	case BoolValue:
 		yes, no := "yes", "no"
 		if style == "onoff" {
 			yes, no = "on", "off"
 		}
-		if v.b {
+		if v.B {
 			return yes, true
 		}
 		return no, true
@@ -366,4 +366,74 @@ func wellFormed(s string) bool {
 			return err.Error() == "EOF"
 		}
 	}
+}
+
+// Def is the table of one schema definition, for package compiler's
+// exact path: it leaves out of what it checks against the exact schema
+// the fields the Go checker accepts (configerrors.go there).
+type Def struct{ d *gDef }
+
+// DefOf is the table of kind k's document.
+func DefOf(k Kind) Def { return Def{goDefs[k.Definition()]} }
+
+// IsZero reports a Def of no definition.
+func (d Def) IsZero() bool { return d.d == nil }
+
+// Field is the field of the definition labelled label.
+func (d Def) Field(label string) (Field, bool) {
+	if d.d == nil {
+		return Field{}, false
+	}
+	i, ok := d.d.field(label)
+	if !ok {
+		return Field{}, false
+	}
+	return Field{&d.d.fields[i]}, true
+}
+
+// Fields are the definition's fields, in schema order.
+func (d Def) Fields() []Field {
+	if d.d == nil {
+		return nil
+	}
+	out := make([]Field, len(d.d.fields))
+	for i := range d.d.fields {
+		out[i] = Field{&d.d.fields[i]}
+	}
+	return out
+}
+
+// Field is one field of a Def.
+type Field struct{ f *gField }
+
+// Label is the field's label.
+func (f Field) Label() string { return f.f.label }
+
+// Required reports a required field (`name!:`).
+func (f Field) Required() bool { return f.f.req }
+
+// Alias is the label of the field this one is another spelling of, "" for
+// none.
+func (f Field) Alias() string { return f.f.spec.Alias }
+
+// Accepts reports whether the Go checker accepts v as the field's value
+// (not null: null is absent).
+func (f Field) Accepts(v *Value) bool { return goField(v, f.f, &Node{}) }
+
+// StructDef is the one definition an object value of the field is
+// checked against; false when there is not exactly one.
+func (f Field) StructDef() (Def, bool) {
+	d, ok := structAlt(f.f.typ)
+	return Def{d}, ok
+}
+
+// ItemDef is the one definition the object items of a list value of the
+// field are checked against; false when there is not exactly one.
+func (f Field) ItemDef() (Def, bool) {
+	elem, ok := listAlt(f.f.typ)
+	if !ok {
+		return Def{}, false
+	}
+	d, ok := structAlt(elem)
+	return Def{d}, ok
 }
