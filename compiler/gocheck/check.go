@@ -65,7 +65,20 @@ type gCons struct {
 	op, arg string
 }
 
+// smallDef is the most fields a definition is searched field by field
+// for: most have a handful, and a process checking one document would
+// spend more building their indexes than searching them.
+const smallDef = 12
+
 func (d *gDef) field(label string) (int, bool) {
+	if len(d.fields) <= smallDef {
+		for i := range d.fields {
+			if d.fields[i].label == label {
+				return i, true
+			}
+		}
+		return 0, false
+	}
 	d.once.Do(func() {
 		d.index = make(map[string]int, len(d.fields))
 		for i, f := range d.fields {
@@ -76,17 +89,69 @@ func (d *gDef) field(label string) (int, bool) {
 	return i, ok
 }
 
-// patterns are the compiled regular expressions of the tables, compiled
-// on first use.
-var patterns sync.Map // string → *regexp.Regexp
+// patterns are the matchers of the tables' regular expressions, made on
+// first use.
+var patterns sync.Map // string → matcher
 
-func pattern(re string) *regexp.Regexp {
-	if p, ok := patterns.Load(re); ok {
-		return p.(*regexp.Regexp)
+// A matcher is a compiled regular expression or, for an enumeration
+// written as one (`^(?:kvm|qemu|xen)$`, which libvirt's grammar has many
+// of), its words: compiling each such expression cost a process checking
+// one document a tenth of a millisecond.
+type matcher struct {
+	re    *regexp.Regexp
+	words []string
+}
+
+func (m matcher) MatchString(s string) bool {
+	if m.re != nil {
+		return m.re.MatchString(s)
 	}
-	p := regexp.MustCompile(re)
-	patterns.Store(re, p)
-	return p
+	for _, w := range m.words {
+		if s == w {
+			return true
+		}
+	}
+	return false
+}
+
+func pattern(re string) matcher {
+	if p, ok := patterns.Load(re); ok {
+		return p.(matcher)
+	}
+	var m matcher
+	if words, ok := enumeration(re); ok {
+		m.words = words
+	} else {
+		m.re = regexp.MustCompile(re)
+	}
+	patterns.Store(re, m)
+	return m
+}
+
+// enumeration reads `^(?:a|b|c)$` whose words have no character special
+// to regular expressions (letters, digits, '_' and '-'): the expression
+// matches exactly those words.
+func enumeration(re string) ([]string, bool) {
+	body, ok := strings.CutPrefix(re, "^(?:")
+	if !ok {
+		return nil, false
+	}
+	body, ok = strings.CutSuffix(body, ")$")
+	if !ok {
+		return nil, false
+	}
+	words := strings.Split(body, "|")
+	for _, w := range words {
+		if w == "" {
+			return nil, false
+		}
+		for _, c := range w {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+				return nil, false
+			}
+		}
+	}
+	return words, true
 }
 
 // scalarMatches reports whether a JSON scalar is one of the
