@@ -63,7 +63,8 @@ go run cuelang.org/go/cmd/cue@v0.17.1 fmt --check \
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
 go build -o "$bin/nixvirt-libvirt" ./cmd/nixvirt
-go build -tags nolibvirt -o "$bin/nixvirt" ./cmd/nixvirt
+go build -tags nolibvirt -o "$bin/nixvirt-cue" ./cmd/nixvirt
+go build -o "$bin/nixvirt" ./cmd/nixvirt-front
 NIXVIRT="$bin/nixvirt" sh nix/check.sh
 
 # The compiler package compares the whole corpus through CUE; the default
