@@ -21,12 +21,12 @@ unavailable() {
 # still run on the committed schemas and, outside CI, only this check is
 # skipped.
 if sh internal/cmd/schemagen/libvirt-rng.sh >/dev/null; then
-	generated() { cat schemas/*_gen.cue compiler/fastschema/*.cue compiler/gocheck_gen.go | sha256sum; }
+	generated() { cat schemas/*_gen.cue compiler/fastschema/*.cue compiler/gocheck/gocheck_gen.go | sha256sum; }
 	before=$(generated)
 	go generate ./...
 	if [ "$(generated)" != "$before" ]; then
 		echo "go generate changed the generated schemas; commit the result:" >&2
-		git diff --stat -- 'schemas/*_gen.cue' compiler/fastschema compiler/gocheck_gen.go >&2
+		git diff --stat -- 'schemas/*_gen.cue' compiler/fastschema compiler/gocheck/gocheck_gen.go >&2
 		exit 1
 	fi
 else
@@ -63,7 +63,8 @@ go run cuelang.org/go/cmd/cue@v0.17.1 fmt --check \
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
 go build -o "$bin/nixvirt-libvirt" ./cmd/nixvirt
-go build -tags nolibvirt -o "$bin/nixvirt" ./cmd/nixvirt
+go build -tags nolibvirt -o "$bin/nixvirt-cue" ./cmd/nixvirt
+go build -o "$bin/nixvirt" ./cmd/nixvirt-front
 NIXVIRT="$bin/nixvirt" sh nix/check.sh
 
 # The compiler package compares the whole corpus through CUE; the default

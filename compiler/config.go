@@ -10,6 +10,7 @@ import (
 
 	"cuelang.org/go/cue"
 
+	"nixvirt.dev/nixvirt/compiler/gocheck"
 	"nixvirt.dev/nixvirt/internal/reported"
 	"nixvirt.dev/nixvirt/internal/xmldoc"
 )
@@ -38,38 +39,17 @@ type Object struct {
 	Reported []string
 }
 
-// Entry is an object's entry in #Config, decoded once with the schema's
-// defaults filled in; later stages never read CUE values.
-type Entry struct {
-	// Present: false deletes the object if nixvirt defined it.
-	Present bool
-	// Active: true starts, false stops, nil leaves the object as it is.
-	Active *bool
-	// Restart: true always, false never, nil when the definition changed.
-	Restart *bool
-	// Autostart sets libvirt's flag; nil leaves it.
-	Autostart *bool
-	// ShutdownTimeout is the seconds of ACPI shutdown before a forced
-	// stop: the entry's, else its connection's.
-	ShutdownTimeout int
-	// KeepNvram and KeepTPM: deleting the domain keeps its NVRAM and TPM
-	// state.
-	KeepNvram, KeepTPM bool
-	// Content is a volume's declared content, nil for none; Replace lets
-	// apply recreate a volume whose recorded content differs.
-	Content *Content
-	Replace bool
-	// CloudInit is a domain's seed, WaitFor what apply waits for after
-	// starting it; nil for none.
-	CloudInit *CloudInit
-	WaitFor   *WaitFor
-	// Live: a change libvirt can make to the running domain or network is
-	// made to it and to its definition together; false treats every
-	// change as one that needs a restart.
-	Live bool
-	// SecretValue says where a secret's value comes from; nil for none.
-	SecretValue *SecretValue
-}
+// Entry, Connection and the provisioning settings are package gocheck's
+// (entry.go there), which decodes them from JSON without CUE.
+type (
+	Entry       = gocheck.Entry
+	Connection  = gocheck.Connection
+	Content     = gocheck.Content
+	SecretValue = gocheck.SecretValue
+	VolumeRef   = gocheck.VolumeRef
+	CloudInit   = gocheck.CloudInit
+	WaitFor     = gocheck.WaitFor
+)
 
 // Config is a checked whole-host configuration, decoded.
 type Config struct {
@@ -81,16 +61,6 @@ type Config struct {
 	Connections []Connection
 	// Objects are in apply order (see Objects).
 	Objects []Object
-}
-
-// Connection is one connection of a configuration.
-type Connection struct {
-	URI string
-	// Managed are the kinds the connection lists (not absent, not null):
-	// only those are pruned.
-	Managed []Kind
-	// ShutdownTimeout is the default of its domain entries.
-	ShutdownTimeout int
 }
 
 // Config decodes a checked configuration (from CheckConfig); dir
@@ -253,7 +223,7 @@ func (s *Schema) Compile(o Object) (string, error) {
 			// would (the equivalence tests compare the two), without the
 			// exact schema's cost per definition: the exact variant runs
 			// to explain a mistake, perhaps in another object.
-			if x, ok := fastCompile(j, o.Kind); ok {
+			if x, ok := gocheck.Document(j, o.Kind); ok {
 				return x, nil
 			}
 		}
@@ -412,7 +382,7 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string, time
 	// delete too: a name libvirt takes, declared once (an object both
 	// deleted and defined is a contradiction, not an order).
 	accept := func(o Object, e cue.Value) error {
-		if why := badName(o.Name); why != "" {
+		if why := gocheck.BadName(o.Name); why != "" {
 			return newPathError(e, "%s name %q: %s", k, o.Name, why)
 		}
 		if prev, ok := seen[o.Name]; ok {
@@ -551,7 +521,7 @@ func xmlName(path, shown string, k Kind) (string, []string, error) {
 // Canonical is a document as libvirtxml reads and writes it: what the
 // round-trip checks compare.
 func Canonical(k Kind, doc string) (string, error) {
-	d := newDocument(k)
+	d := gocheck.NewDocument(k)
 	if err := d.Unmarshal(doc); err != nil {
 		return "", err
 	}

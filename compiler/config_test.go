@@ -64,24 +64,6 @@ connections: "test:///b": {shutdownTimeout: 90, domains: d: definition: {type: "
 	}
 }
 
-// TestKindTable checks the orders that apply relies on.
-func TestKindTable(t *testing.T) {
-	if got, want := Kinds, []Kind{KindNetwork, KindPool, KindVolume, KindSecret, KindDomain}; !reflect.DeepEqual(got, want) {
-		t.Errorf("Kinds = %v, want %v", got, want)
-	}
-	if got, want := StopOrder, []Kind{KindDomain, KindNetwork, KindPool, KindSecret}; !reflect.DeepEqual(got, want) {
-		t.Errorf("StopOrder = %v, want %v", got, want)
-	}
-	for _, k := range Kinds {
-		if r, ok := KindOfRoot(k.Info().Root); !ok || r != k {
-			t.Errorf("KindOfRoot(%q) = %v", k.Info().Root, r)
-		}
-		if newDocument(k).Unmarshal("<"+k.Info().Root+"/>") != nil {
-			t.Errorf("%s: libvirtxml type does not read <%s/>", k, k.Info().Root)
-		}
-	}
-}
-
 // TestConfigOwner decodes #Config.owner, in both schema variants, and
 // checks owner names given outside a configuration (--owner) against the
 // same #Owner.

@@ -8,6 +8,8 @@ import (
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/token"
+
+	"nixvirt.dev/nixvirt/compiler/gocheck"
 )
 
 // The exact schema's errors for a whole-host configuration, one entry at
@@ -204,7 +206,7 @@ func (p *configParts) checkEntry(path []cue.Selector, e cue.Value, k Kind) {
 		case sel.String() == "definition" && fv.Kind() == cue.StringKind:
 			p.xmlFiles = true
 		case sel.String() == "definition" && fv.IncompleteKind() == cue.StructKind:
-			fv = p.s.pruned(fv, goDefs[k.Definition()])
+			fv = p.s.pruned(fv, gocheck.DefOf(k))
 		case k == KindPool && sel.String() == "volumes" && (fv.Kind() == cue.StructKind || fv.Kind() == cue.ListKind):
 			volumes = fv
 			fv = p.emptyLike(fv)
@@ -228,15 +230,14 @@ func goAccepts(sel cue.Selector, e cue.Value, k Kind) bool {
 	if !ok {
 		return false
 	}
-	kind := &jval{kind: jArray, items: []*jval{j}}
+	entries := &gocheck.Value{Type: gocheck.ArrayValue, Items: []*gocheck.Value{j}}
 	if sel.Type() != cue.IndexLabel {
 		if sel.LabelType() != cue.StringLabel {
 			return false
 		}
-		kind = &jval{kind: jObject, keys: []string{sel.Unquoted()}, vals: []*jval{j}}
+		entries = &gocheck.Value{Type: gocheck.ObjectValue, Keys: []string{sel.Unquoted()}, Vals: []*gocheck.Value{j}}
 	}
-	_, _, ok = fastEntries(kind, "", k, "", 0)
-	return ok
+	return gocheck.EntriesAccepted(entries, k)
 }
 
 // checkAt checks entry (pruned) at path, as the first of its list, or
@@ -372,8 +373,8 @@ func (p *configParts) check(part, user cue.Value) errors.Error {
 // where it is a struct or a list of them. Its definitions are kept (the
 // schema decides them). Two spellings of one element are kept together:
 // the schema refuses them only together.
-func (s *Schema) pruned(v cue.Value, def *gDef) cue.Value {
-	if def == nil {
+func (s *Schema) pruned(v cue.Value, def gocheck.Def) cue.Value {
+	if def.IsZero() {
 		return v
 	}
 	it, err := v.Fields(cue.Definitions(true), cue.Optional(true))
@@ -403,44 +404,42 @@ func (s *Schema) pruned(v cue.Value, def *gDef) cue.Value {
 
 // prunedField is a field's value as pruned keeps it; false when the field
 // is left out.
-func (s *Schema) prunedField(sel cue.Selector, fv cue.Value, def *gDef, present map[string]bool) (cue.Value, bool) {
+func (s *Schema) prunedField(sel cue.Selector, fv cue.Value, def gocheck.Def, present map[string]bool) (cue.Value, bool) {
 	if sel.IsDefinition() || sel.LabelType() != cue.StringLabel {
 		return fv, true
 	}
-	i, ok := def.field(sel.Unquoted())
+	f, ok := def.Field(sel.Unquoted())
 	if !ok {
 		return fv, true
 	}
-	f := &def.fields[i]
-	if f.spec.Alias != "" && present[f.spec.Alias] {
+	if f.Alias() != "" && present[f.Alias()] {
 		return fv, true
 	}
-	for _, g := range def.fields {
-		if g.spec.Alias == f.label && present[g.label] {
+	for _, g := range def.Fields() {
+		if g.Alias() == f.Label() && present[g.Label()] {
 			return fv, true
 		}
 	}
 	if fv.IsNull() {
 		// Absent, to an optional field.
-		return fv, f.req
+		return fv, f.Required()
 	}
 	j, plain := cueData(fv, true)
 	if !plain {
 		return fv, true
 	}
-	if goField(j, f, &xmlNode{}) {
+	if f.Accepts(j) {
 		// Accepted: what the exact schema accepts too.
-		return fv, f.req
+		return fv, f.Required()
 	}
-	switch j.kind {
-	case jObject:
-		if d, ok := structAlt(f.typ); ok {
+	switch j.Type {
+	case gocheck.ObjectValue:
+		if d, ok := f.StructDef(); ok {
 			return s.pruned(fv, d), true
 		}
-	case jArray:
-		elem, ok := listAlt(f.typ)
-		d, one := structAlt(elem)
-		if !ok || !one {
+	case gocheck.ArrayValue:
+		d, ok := f.ItemDef()
+		if !ok {
 			return fv, true
 		}
 		it, err := fv.List()

@@ -7,6 +7,8 @@ import (
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/cuecontext"
+
+	"nixvirt.dev/nixvirt/compiler/gocheck"
 )
 
 // The Go checker for CUE input. A package that imports none of nixvirt's
@@ -33,7 +35,7 @@ import (
 // false; k is the kind of --kind's document, "" for a #Config. A package
 // that imports nixvirt's packages is evaluated with the light schema
 // (cueimports.go).
-func readFastCUE(in Input, k Kind) (*jval, bool) {
+func readFastCUE(in Input, k Kind) (*gocheck.Value, bool) {
 	if len(in.Args) == 0 || allJSON(in.Args) {
 		return nil, false
 	}
@@ -112,13 +114,13 @@ func (r *cueReader) atDefinition() bool {
 
 // cueData is v as the Go checker reads it, for values evaluated without
 // the light schema (configerrors.go's parts of a configuration).
-func cueData(v cue.Value, inDoc bool) (*jval, bool) {
+func cueData(v cue.Value, inDoc bool) (*gocheck.Value, bool) {
 	return (&cueReader{entryRoot: true}).data(v, inDoc)
 }
 
 // data is v as the Go checker reads it; inDoc says that v is inside an
 // entry's definition (or is the document of --kind).
-func (r *cueReader) data(v cue.Value, inDoc bool) (*jval, bool) {
+func (r *cueReader) data(v cue.Value, inDoc bool) (*gocheck.Value, bool) {
 	if d, ok := v.Default(); ok {
 		if !inDoc {
 			return nil, false
@@ -136,7 +138,7 @@ func (r *cueReader) data(v cue.Value, inDoc bool) (*jval, bool) {
 		if err != nil {
 			return nil, false
 		}
-		out := &jval{kind: jObject}
+		out := &gocheck.Value{Type: gocheck.ObjectValue}
 		for it.Next() {
 			sel := it.Selector()
 			if sel.IsDefinition() {
@@ -162,7 +164,7 @@ func (r *cueReader) data(v cue.Value, inDoc bool) (*jval, bool) {
 			if !ok {
 				return nil, false
 			}
-			out.keys, out.vals = append(out.keys, key), append(out.vals, x)
+			out.Keys, out.Vals = append(out.Keys, key), append(out.Vals, x)
 		}
 		return out, true
 	case cue.ListKind:
@@ -170,7 +172,7 @@ func (r *cueReader) data(v cue.Value, inDoc bool) (*jval, bool) {
 		if err != nil {
 			return nil, false
 		}
-		out := &jval{kind: jArray, items: []*jval{}}
+		out := &gocheck.Value{Type: gocheck.ArrayValue, Items: []*gocheck.Value{}}
 		r.path = append(r.path, "[]")
 		defer func() { r.path = r.path[:len(r.path)-1] }()
 		for it.Next() {
@@ -178,18 +180,18 @@ func (r *cueReader) data(v cue.Value, inDoc bool) (*jval, bool) {
 			if !ok {
 				return nil, false
 			}
-			out.items = append(out.items, x)
+			out.Items = append(out.Items, x)
 		}
 		return out, true
 	case cue.StringKind:
 		s, err := v.String()
-		return &jval{kind: jString, s: s}, err == nil
+		return &gocheck.Value{Type: gocheck.StringValue, S: s}, err == nil
 	case cue.BoolKind:
 		b, err := v.Bool()
-		return &jval{kind: jBool, b: b}, err == nil
+		return &gocheck.Value{Type: gocheck.BoolValue, B: b}, err == nil
 	case cue.IntKind:
 		n, err := v.Int64()
-		return &jval{kind: jNumber, s: strconv.FormatInt(n, 10)}, err == nil
+		return &gocheck.Value{Type: gocheck.NumberValue, S: strconv.FormatInt(n, 10)}, err == nil
 	}
 	// null, floats, bytes: the CUE path.
 	return nil, false

@@ -216,18 +216,6 @@ func TestEntryMistakes(t *testing.T) {
 	}
 }
 
-// TestBadName is the rule for names the schema cannot see.
-func TestBadName(t *testing.T) {
-	for name, bad := range map[string]bool{
-		"": true, ".": true, "..": true, "a/b": true, "/": true, "a\nb": true,
-		"web": false, "web 2.0 (test)": false, "...": false, ".hidden": false, "a.qcow2": false,
-	} {
-		if why := badName(name); (why != "") != bad {
-			t.Errorf("badName(%q) = %q, want refused=%v", name, why, bad)
-		}
-	}
-}
-
 const legacyXML = `<domain type="test">
   <name>legacy</name>
   <memory unit="MiB">128</memory>

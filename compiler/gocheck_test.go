@@ -7,13 +7,13 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strings"
 	"testing"
 
 	cuejson "cuelang.org/go/encoding/json"
 
+	"nixvirt.dev/nixvirt/compiler/gocheck"
 	"nixvirt.dev/nixvirt/internal/testconfig"
 )
 
@@ -122,8 +122,8 @@ func compareVerdicts(t *testing.T, exact *Schema, k Kind, name string, data []by
 	want, cerr := cueVerdict(exact, k, data)
 	var got string
 	ok := false
-	if root, parsed := parseJSON(data); parsed {
-		got, ok = fastCompile(root, k)
+	if root, parsed := gocheck.ParseJSON(data); parsed {
+		got, ok = gocheck.Document(root, k)
 	}
 	switch {
 	case cerr == nil && !ok:
@@ -294,51 +294,4 @@ func FuzzGoChecker(f *testing.F) {
 		k := Kinds[int(kind)%len(Kinds)]
 		compareVerdicts(t, exact, k, "fuzz", data)
 	})
-}
-
-// TestPlainXMLKeys compares the hand reading of libvirtxml's output with
-// encoding/xml's on the XML of every document of equivalenceDocs, and
-// checks that it declines what it does not read.
-func TestPlainXMLKeys(t *testing.T) {
-	s := mustSchema(t)
-	read := 0
-	for name, d := range equivalenceDocs(t, s) {
-		root, ok := parseJSON(d.data)
-		if !ok {
-			continue
-		}
-		x, ok := fastCompile(root, d.kind)
-		if !ok {
-			continue
-		}
-		got, ok := plainXMLKeys(x)
-		if !ok {
-			continue
-		}
-		read++
-		want, err := decodedXMLKeys(x)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: keys differ:\nby hand: %v\ndecoded: %v", name, got, want)
-		}
-	}
-	t.Logf("%d documents read by hand", read)
-	if read < 10 {
-		t.Fatalf("only %d documents read by hand", read)
-	}
-	for _, doc := range []string{
-		"<domain><metadata><x:y xmlns:x=\"u\"/></metadata></domain>",
-		"<domain><name>a&#xA;</name></domain>",
-		"<domain><!-- c --></domain>",
-		"<domain><devices/></domain>",
-		"<domain a='1'></domain>",
-		"<domain><name></domain>",
-		"<domain><name>x</name>",
-	} {
-		if _, ok := plainXMLKeys(doc); ok {
-			t.Errorf("%s: read by hand", doc)
-		}
-	}
 }

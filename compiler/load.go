@@ -18,6 +18,7 @@ import (
 	"cuelang.org/go/cue/token"
 	"cuelang.org/go/encoding/json"
 
+	"nixvirt.dev/nixvirt/compiler/gocheck"
 	"nixvirt.dev/nixvirt/templates"
 )
 
@@ -97,14 +98,7 @@ func (s *Schema) Load(in Input, expr string) (cue.Value, error) {
 	return v, nil
 }
 
-func allJSON(args []string) bool {
-	for _, a := range args {
-		if !strings.HasSuffix(a, ".json") {
-			return false
-		}
-	}
-	return true
-}
+func allJSON(args []string) bool { return gocheck.AllJSON(args) }
 
 func (s *Schema) loadJSON(dir string, args []string) (cue.Value, error) {
 	// The first document is the value itself, not unified with top, so

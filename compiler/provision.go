@@ -9,43 +9,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Content is what a volume entry declares it holds: exactly one of File,
-// URL and Clone.
-type Content struct {
-	// File is an absolute path (a relative one is resolved against the
-	// file that names it); SHA256 is its hex digest when declared.
-	File string
-	// URL is downloaded; SHA256 or SHA512 is of the bytes the server
-	// sends.
-	URL            string
-	SHA256, SHA512 string
-	// Clone names the volume it is a copy of.
-	Clone *VolumeRef
-}
-
-// SecretValue says where a secret's value comes from: exactly one of
-// File (an absolute path; a relative one is resolved against the file that
-// names it) and Env (an environment variable).
-type SecretValue struct{ File, Env string }
-
-// VolumeRef names a volume of a pool on the same connection.
-type VolumeRef struct{ Pool, Volume string }
-
-// CloudInit is a domain's NoCloud seed. A text is a string or, when the
-// configuration gives a struct, a *yaml.Node in the configuration's key
-// order.
-type CloudInit struct {
-	Pool                              string
-	UserData, MetaData, NetworkConfig any
-}
-
-// WaitFor is what apply waits for after starting a domain.
-type WaitFor struct {
-	Address bool
-	// Timeout is in seconds.
-	Timeout int
-}
-
 // decodeProvisioning reads the entry fields that provision objects:
 // a volume's content and replace, a domain's cloudInit and waitFor, a
 // secret's value.

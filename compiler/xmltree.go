@@ -6,32 +6,19 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"cuelang.org/go/cue"
 
+	"nixvirt.dev/nixvirt/compiler/gocheck"
 	"nixvirt.dev/nixvirt/internal/xmlspec"
 )
 
-// xmlNode is an element being written from a CUE value. Every attribute,
-// text and element remembers the value it came from, so that anything
-// libvirtxml would drop can be reported at the user's line.
-type xmlNode struct {
-	name     string
-	ns       string
-	attrs    []xmlAttr
-	children []*xmlNode
-	text     string
-	hasText  bool
-	raw      string
-	src      cue.Value
-	textSrc  cue.Value
-}
-
-type xmlAttr struct {
-	name, ns, value string
-	src             cue.Value
-}
+// The XML tree is package gocheck's, shared with the Go checker: here its
+// elements remember the CUE values they came from (Src, TextSrc).
+type (
+	xmlNode = gocheck.Node
+	xmlAttr = gocheck.Attr
+)
 
 // writer turns checked values into XML trees. It reads how each field is
 // written from the schema, not from the value, so it does not depend on
@@ -75,7 +62,8 @@ func (s *Schema) layoutOf(sch cue.Value, key string) (*layout, error) {
 	for it.Next() {
 		sf := it.Value()
 		name := it.Selector().Unquoted()
-		spec, ok := xmlspec.Of(sf)
+		attr := sf.Attribute("xml")
+		spec, ok := xmlspec.Parse(&attr)
 		if !ok {
 			return nil, fmt.Errorf("internal error: schema field %s has no @xml mapping", sf.Path())
 		}
@@ -147,7 +135,7 @@ func (w *writer) buildNode(v, sch cue.Value, key string, n *xmlNode) error {
 		}
 		target := n
 		if spec.Child != "" {
-			target = n.child(spec.Child)
+			target = n.Child(spec.Child)
 		}
 		name := f.name
 		if spec.Name != "" {
@@ -163,23 +151,23 @@ func (w *writer) buildNode(v, sch cue.Value, key string, n *xmlNode) error {
 			if err != nil {
 				return err
 			}
-			target.attrs = append(target.attrs, xmlAttr{name: name, ns: spec.NS, value: s, src: fv})
+			target.Attrs = append(target.Attrs, xmlAttr{Name: name, NS: spec.NS, Value: s, Src: fv})
 		case "text":
 			s, err := scalar(fv, spec.Style)
 			if err != nil {
 				return err
 			}
-			target.text, target.hasText, target.textSrc = s, true, fv
+			target.Text, target.HasText, target.TextSrc = s, true, fv
 		case "raw":
 			s, err := fv.String()
 			if err != nil {
 				return err
 			}
-			c := &xmlNode{name: name, ns: spec.NS, raw: s, src: fv}
+			c := &xmlNode{Name: name, NS: spec.NS, Raw: s, Src: fv}
 			if err := checkRaw(fv, s); err != nil {
 				return err
 			}
-			target.children = append(target.children, c)
+			target.Children = append(target.Children, c)
 		case "elem", "empty":
 			items := []cue.Value{fv}
 			if fv.Kind() == cue.ListKind {
@@ -201,7 +189,7 @@ func (w *writer) buildNode(v, sch cue.Value, key string, n *xmlNode) error {
 						return err
 					}
 				}
-				c := &xmlNode{name: name, ns: spec.NS, src: src}
+				c := &xmlNode{Name: name, NS: spec.NS, Src: src}
 				switch {
 				case spec.Kind == "empty":
 					// {} or true: the element, with no content.
@@ -216,27 +204,15 @@ func (w *writer) buildNode(v, sch cue.Value, key string, n *xmlNode) error {
 					if err != nil {
 						return err
 					}
-					c.text, c.hasText, c.textSrc = s, true, item
+					c.Text, c.HasText, c.TextSrc = s, true, item
 				}
-				target.children = append(target.children, c)
+				target.Children = append(target.Children, c)
 			}
 		default:
 			return newPathError(fv, "unknown XML mapping %q (internal error)", spec.Kind)
 		}
 	}
 	return nil
-}
-
-// child returns the named child element, creating it first.
-func (n *xmlNode) child(name string) *xmlNode {
-	for _, c := range n.children {
-		if c.name == name {
-			return c
-		}
-	}
-	c := &xmlNode{name: name, src: n.src}
-	n.children = append(n.children, c)
-	return c
 }
 
 func scalar(v cue.Value, style string) (string, error) {
@@ -246,7 +222,7 @@ func scalar(v cue.Value, style string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if i, r, bad := notXMLChar(s); bad {
+		if i, r, bad := gocheck.NotXMLChar(s); bad {
 			return "", newPathError(v, "the character %U (at byte %d) cannot be written in XML, which libvirt reads: XML 1.0 has no way to carry it", r, i)
 		}
 		return s, nil
@@ -286,26 +262,6 @@ func scalar(v cue.Value, style string) (string, error) {
 	return "", newPathError(v, "want a single value here, found %v", v.Kind())
 }
 
-// notXMLChar finds the first character of s that XML 1.0 does not allow
-// (its Char production: tab, newline, carriage return, and U+0020 to
-// U+10FFFF but for the surrogates, U+FFFE and U+FFFF), which Go's XML
-// writer would replace with U+FFFD without a word.
-func notXMLChar(s string) (int, rune, bool) {
-	for i, r := range s {
-		switch {
-		case r == '\t' || r == '\n' || r == '\r':
-		case r < 0x20, r >= 0xD800 && r <= 0xDFFF, r == 0xFFFE, r == 0xFFFF:
-			return i, r, true
-		case r == utf8.RuneError:
-			// Invalid UTF-8 is not a character either.
-			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
-				return i, r, true
-			}
-		}
-	}
-	return 0, 0, false
-}
-
 // checkRaw makes sure raw XML (metadata) is well formed before it is
 // spliced into the document.
 func checkRaw(v cue.Value, s string) error {
@@ -320,35 +276,3 @@ func checkRaw(v cue.Value, s string) error {
 		}
 	}
 }
-
-// write serialises the tree. Its layout does not matter: the document is
-// parsed by libvirtxml and written again in libvirt's own order.
-func (n *xmlNode) write(b *strings.Builder) {
-	b.WriteByte('<')
-	b.WriteString(n.name)
-	if n.ns != "" {
-		fmt.Fprintf(b, " xmlns=%q", n.ns)
-	}
-	for _, a := range n.attrs {
-		b.WriteByte(' ')
-		b.WriteString(a.name)
-		b.WriteString(`="`)
-		xml.EscapeText(b2w{b}, []byte(a.value))
-		b.WriteByte('"')
-	}
-	b.WriteByte('>')
-	if n.hasText {
-		xml.EscapeText(b2w{b}, []byte(n.text))
-	}
-	b.WriteString(n.raw)
-	for _, c := range n.children {
-		c.write(b)
-	}
-	b.WriteString("</")
-	b.WriteString(n.name)
-	b.WriteByte('>')
-}
-
-type b2w struct{ b *strings.Builder }
-
-func (w b2w) Write(p []byte) (int, error) { return w.b.Write(p) }

@@ -16,20 +16,23 @@ buildGoModule {
   # checks that it is current.
   vendorHash = "sha256-uuF8DCRQmoIJWcPAQxKimtuO30zEgMb6vXuyGLXlpcw=";
 
-  subPackages = [ "cmd/nixvirt" ];
+  subPackages = [ "cmd/nixvirt" "cmd/nixvirt-front" ];
 
   nativeBuildInputs = [ pkg-config ];
   buildInputs = [ libvirt ];
 
   ldflags = [ "-s" "-w" "-X main.version=${version}" ];
 
-  # The whole build is installed as nixvirt-libvirt, and nixvirt is built
-  # again without libvirt (-tags nolibvirt): it starts without loading
-  # libvirt's libraries and hands the commands that connect to
-  # nixvirt-libvirt beside it.
+  # Three builds (README, "Three builds"): the whole build is installed as
+  # nixvirt-libvirt; cmd/nixvirt again without libvirt (-tags nolibvirt) as
+  # nixvirt-cue, which starts without loading libvirt's libraries; and the
+  # front, cmd/nixvirt-front, without cue either, as nixvirt: it vets and
+  # exports valid JSON itself and hands every other command to the other
+  # two beside it.
   postInstall = ''
     mv "$out/bin/nixvirt" "$out/bin/nixvirt-libvirt"
-    go build -tags nolibvirt -ldflags "$ldflags" -o "$out/bin/nixvirt" ./cmd/nixvirt
+    go build -tags nolibvirt -ldflags "$ldflags" -o "$out/bin/nixvirt-cue" ./cmd/nixvirt
+    mv "$out/bin/nixvirt-front" "$out/bin/nixvirt"
   '';
 
   # The test suite needs libvirt's test driver and virt-xml-validate;

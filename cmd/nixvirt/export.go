@@ -3,14 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"sync"
 
 	"cuelang.org/go/cue"
 	"github.com/spf13/cobra"
 
 	"nixvirt.dev/nixvirt/compiler"
+	"nixvirt.dev/nixvirt/internal/xmlfiles"
 )
 
 type checked struct {
@@ -61,60 +60,11 @@ func doExport(c *Command, f *inputFlags, out string, args []string) error {
 		return err
 	}
 	if f.kind != "" {
-		_, err := io.WriteString(c.stdout, docs[0].xml)
+		_, err := io.WriteString(c.stdout, docs[0].XML)
 		return err
 	}
 	if !filepath.IsAbs(out) {
 		out = filepath.Join(c.dir, out)
 	}
-	return writeFiles(out, docs)
+	return xmlfiles.Write(out, docs)
 }
-
-// writeFiles writes the documents under dir. Creating a file costs more
-// than compiling its XML on some filesystems, so a few goroutines write at
-// once; the directories are made first, each once.
-func writeFiles(dir string, docs []document) error {
-	made := map[string]bool{}
-	for _, d := range docs {
-		sub := filepath.Dir(filepath.Join(dir, d.file))
-		if !made[sub] {
-			if err := os.MkdirAll(sub, 0o755); err != nil {
-				return err
-			}
-			made[sub] = true
-		}
-	}
-	work := make(chan document)
-	errs := make(chan error, 1)
-	var wg sync.WaitGroup
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for d := range work {
-				if err := os.WriteFile(filepath.Join(dir, d.file), []byte(d.xml), 0o644); err != nil {
-					select {
-					case errs <- err:
-					default:
-					}
-				}
-			}
-		}()
-	}
-	for _, d := range docs {
-		work <- d
-	}
-	close(work)
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return err
-	default:
-		return nil
-	}
-}
-
-// connDir is the directory of a connection's files under export --out:
-// never "." or "..", whatever the configuration's key (vet refuses such
-// keys; this keeps the files inside --out regardless).
-func connDir(uri string) string { return compiler.ConnectionFileName(uri) }

@@ -3,13 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"cuelang.org/go/cue"
 	"github.com/spf13/cobra"
 
 	"nixvirt.dev/nixvirt/compiler"
+	"nixvirt.dev/nixvirt/internal/xmlfiles"
 )
 
 // inputFlags are the flags of commands that read a configuration.
@@ -58,11 +58,8 @@ func (f *inputFlags) load(c *Command, s *compiler.Schema, in compiler.Input) (ch
 	return checked{value: u, kind: k}, withHint(s, v, k, true, err)
 }
 
-// document is one XML document to write: to stdout (file "") or a file.
-type document struct {
-	file string
-	xml  string
-}
+// document is one XML document to write: to stdout (File "") or a file.
+type document = xmlfiles.Document
 
 // compile checks the input and returns its XML documents: one for --kind,
 // one per object of a whole-host configuration otherwise.
@@ -85,7 +82,7 @@ func (f *inputFlags) compile(c *Command, args []string) ([]document, error) {
 		}
 		if in.kind != "" {
 			x, err := s.Export(in.value, in.kind)
-			docs = append(docs, document{xml: x})
+			docs = append(docs, document{XML: x})
 			return err
 		}
 		objs, err := s.Objects(in.value, c.dir)
@@ -99,8 +96,7 @@ func (f *inputFlags) compile(c *Command, args []string) ([]document, error) {
 				return err
 			}
 			if x != "" {
-				file := filepath.Join(connDir(o.Connection), o.Kind.Plural(), o.Pool, o.Name+".xml")
-				docs = append(docs, document{file: file, xml: x})
+				docs = append(docs, document{File: xmlfiles.ObjectFile(o.Connection, o.Kind, o.Pool, o.Name), XML: x})
 			}
 		}
 		return nil
@@ -125,7 +121,7 @@ func (f *inputFlags) compileFast(c *Command, in compiler.Input) ([]document, boo
 			return nil, false
 		}
 		x, ok := compiler.FastDocument(in, k)
-		return []document{{xml: x}}, ok
+		return []document{{XML: x}}, ok
 	}
 	if f.connect != "" && settingsFileError(c, f.connect, in.Args[0]) != nil {
 		return nil, false
@@ -137,7 +133,7 @@ func (f *inputFlags) compileFast(c *Command, in compiler.Input) ([]document, boo
 	var docs []document
 	for _, o := range cfg.Objects {
 		if o.Compiled != "" {
-			docs = append(docs, document{file: filepath.Join(connDir(o.Connection), o.Kind.Plural(), o.Pool, o.Name+".xml"), xml: o.Compiled})
+			docs = append(docs, document{File: xmlfiles.ObjectFile(o.Connection, o.Kind, o.Pool, o.Name), XML: o.Compiled})
 		}
 	}
 	return docs, true

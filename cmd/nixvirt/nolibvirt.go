@@ -3,16 +3,14 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"nixvirt.dev/nixvirt/compiler"
+	"nixvirt.dev/nixvirt/internal/handover"
 )
 
 // Built with -tags nolibvirt, nixvirt leaves libvirt out. Loading libvirt
@@ -21,15 +19,12 @@ import (
 // runs vet, export, import of files and version itself and hands plan,
 // apply, status and import --connect over to the whole build, installed
 // beside it as nixvirt-libvirt, by exec: same arguments, same streams,
-// same process, so its exit code and signals are the command's own.
+// same process, so its exit code and signals are the command's own
+// (package handover). Installed, it is nixvirt-cue, which the front build
+// (cmd/nixvirt-front, installed as nixvirt) hands what it does not run.
 
 // libvirtName is the file name of the whole build that this one runs.
-const libvirtName = "nixvirt-libvirt"
-
-// handingOver is set in the environment of nixvirt-libvirt, so that a
-// nixvirt-libvirt that is itself this build says so instead of running
-// itself again and again.
-const handingOver = "NIXVIRT_HANDED_OVER"
+const libvirtName = handover.LibvirtName
 
 func connectingCmds(*Command) []*cobra.Command {
 	var cmds []*cobra.Command
@@ -85,32 +80,19 @@ func execLibvirt(args []string) error {
 	if err != nil {
 		return err
 	}
-	if os.Getenv(handingOver) != "" {
+	if handover.HandedAs() == libvirtName {
 		return fmt.Errorf("%s is built with -tags nolibvirt too, so it cannot talk to libvirt: build it without the tag (go build -o %s ./cmd/nixvirt)", path, path)
 	}
-	env := append(os.Environ(), handingOver+"=1")
-	err = syscall.Exec(path, append([]string{path}, args...), env)
-	return fmt.Errorf("running %s: %w", path, err)
+	return handover.Exec(path, libvirtName, args)
 }
 
-// libvirtPath finds nixvirt-libvirt beside this executable (following
-// symbolic links, as a Nix profile's bin/ is made of them), else on PATH.
+// libvirtPath finds nixvirt-libvirt beside this executable, else on PATH.
 func libvirtPath() (string, error) {
-	self, err := os.Executable()
-	if err == nil {
-		if real, err := filepath.EvalSymlinks(self); err == nil {
-			self = real
-		}
-		beside := filepath.Join(filepath.Dir(self), libvirtName)
-		if st, err := os.Stat(beside); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-			return beside, nil
-		}
+	path, err := handover.Find(libvirtName)
+	if path != "" || err != nil {
+		return path, err
 	}
-	if p, err := exec.LookPath(libvirtName); err == nil {
-		return p, nil
-	} else if !errors.Is(err, exec.ErrNotFound) {
-		return "", err
-	}
+	self := handover.Self()
 	where := "beside this nixvirt"
 	if self != "" {
 		where = "beside " + self

@@ -39,11 +39,7 @@ func doVet(c *Command, f *inputFlags, output string, args []string) error {
 	if output == "text" {
 		return err
 	}
-	res := struct {
-		FormatVersion string             `json:"format_version"`
-		Valid         bool               `json:"valid"`
-		Errors        []compiler.Problem `json:"errors"`
-	}{FormatVersion: jsondoc.FormatVersion, Valid: err == nil, Errors: []compiler.Problem{}}
+	res := jsondoc.Vet[compiler.Problem]{FormatVersion: jsondoc.FormatVersion, Valid: err == nil, Errors: []compiler.Problem{}}
 	if err != nil {
 		res.Errors = compiler.Report(err, c.dir)
 	}

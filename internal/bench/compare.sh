@@ -9,6 +9,7 @@
 #   bash internal/bench/compare.sh [RUNS]        # default 7 runs per command
 #   NIXVIRT_TREE=/path/to/NixVirt bash internal/bench/compare.sh
 #   BENCH_CUE=0 bash internal/bench/compare.sh # leave out the CUE rows
+#   SIZES="1 100" bash internal/bench/compare.sh # other numbers of domains
 #
 # The commands run alternately, RUNS times each, and the median wall time
 # is printed with the peak resident memory (GNU time's %M) of the median
@@ -21,9 +22,11 @@ tree=${NIXVIRT_TREE:-$PWD/testdata/nixvirt}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# As installed: the build without libvirt, with the whole one beside it.
+# As installed: the front (no cue, no libvirt) as nixvirt, with the build
+# without libvirt and the whole one beside it.
 go build -o "$work/nixvirt-libvirt" ./cmd/nixvirt
-go build -tags nolibvirt -o "$work/nixvirt" ./cmd/nixvirt
+go build -tags nolibvirt -o "$work/nixvirt-cue" ./cmd/nixvirt
+go build -o "$work/nixvirt" ./cmd/nixvirt-front
 nixvirt=$work/nixvirt
 have_nix=
 if command -v nix-instantiate >/dev/null && [ -f "$tree/generate-xml/domain.nix" ]; then
@@ -55,7 +58,7 @@ median() {
 }
 
 printf '%-42s %9s %7s %9s %7s %7s\n' work nixvirt MB NixVirt MB ratio
-for n in 1 100 1000; do
+for n in ${SIZES:-1 100 1000}; do
 	d=$work/n$n
 	mkdir -p "$d"
 	go run ./internal/cmd/benchinput -n "$n" -dir "$d"

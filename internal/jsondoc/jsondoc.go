@@ -22,3 +22,12 @@ func Write(w io.Writer, v any) error {
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
+
+// Vet is the document of vet --output json; P is the type of its errors
+// (compiler.Problem). The front build, which links no compiler, writes the
+// valid one with P = struct{} and no errors.
+type Vet[P any] struct {
+	FormatVersion string `json:"format_version"`
+	Valid         bool   `json:"valid"`
+	Errors        []P    `json:"errors"`
+}

@@ -8,8 +8,6 @@ package xmlspec
 import (
 	"strconv"
 	"strings"
-
-	"cuelang.org/go/cue"
 )
 
 // LibvirtxmlVersion is the libvirt.org/go/libvirtxml module the generator
@@ -70,9 +68,19 @@ func (s Spec) String() string {
 // Attribute is the whole attribute, `@xml(…)`.
 func (s Spec) Attribute() string { return "@xml(" + s.String() + ")" }
 
-// Of reads the @xml attribute of a schema field.
-func Of(v cue.Value) (Spec, bool) {
-	a := v.Attribute("xml")
+// Attribute is a field's @xml attribute as Parse reads it: a
+// *cue.Attribute, behind this interface so that this package does not
+// import cue (the Go checker, which reads the specs of its generated
+// tables, is built without it).
+type Attribute interface {
+	Err() error
+	NumArgs() int
+	Arg(i int) (key, value string)
+}
+
+// Parse reads the @xml attribute of a schema field
+// (v.Attribute("xml")).
+func Parse(a Attribute) (Spec, bool) {
 	if a.Err() != nil || a.NumArgs() == 0 {
 		return Spec{}, false
 	}

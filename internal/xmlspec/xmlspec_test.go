@@ -22,12 +22,14 @@ func TestRoundTrip(t *testing.T) {
 		{Kind: Raw},
 	} {
 		v := ctx.CompileString("x: _ " + s.Attribute())
-		got, ok := Of(v.LookupPath(cue.ParsePath("x")))
+		a := v.LookupPath(cue.ParsePath("x")).Attribute("xml")
+		got, ok := Parse(&a)
 		if !ok || got != s {
 			t.Errorf("%s read back as %+v (ok %v)", s.Attribute(), got, ok)
 		}
 	}
-	if _, ok := Of(ctx.CompileString("x: 1").LookupPath(cue.ParsePath("x"))); ok {
+	a := ctx.CompileString("x: 1").LookupPath(cue.ParsePath("x")).Attribute("xml")
+	if _, ok := Parse(&a); ok {
 		t.Error("a field without @xml has a spec")
 	}
 }

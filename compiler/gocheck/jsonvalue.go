@@ -1,4 +1,4 @@
-package compiler
+package gocheck
 
 import (
 	"encoding/json"
@@ -6,41 +6,45 @@ import (
 	"unicode/utf8"
 )
 
-// jval is a JSON value as the Go checker reads it: numbers keep their
-// literal, objects their key order.
-type jval struct {
-	kind  jkind
-	s     string // a string's value, a number's literal
-	b     bool
-	keys  []string
-	vals  []*jval
-	items []*jval
+// Value is a JSON value as the Go checker reads it: numbers keep their
+// literal, objects their key order. Package compiler makes them from CUE
+// values too (CUE that evaluates to plain values).
+type Value struct {
+	Type  ValueType
+	S     string // a string's value, a number's literal
+	B     bool   // a boolean's value
+	Keys  []string
+	Vals  []*Value // an object's values, one per key
+	Items []*Value // an array's items
 }
 
-type jkind uint8
+// ValueType is the JSON type of a Value.
+type ValueType uint8
 
+// The JSON types.
 const (
-	jNull jkind = iota
-	jBool
-	jNumber
-	jString
-	jObject
-	jArray
+	NullValue ValueType = iota
+	BoolValue
+	NumberValue
+	StringValue
+	ObjectValue
+	ArrayValue
 )
 
-func (v *jval) get(key string) *jval {
-	for i, k := range v.keys {
+// Get is an object's value at key, nil when it has none.
+func (v *Value) Get(key string) *Value {
+	for i, k := range v.Keys {
 		if k == key {
-			return v.vals[i]
+			return v.Vals[i]
 		}
 	}
 	return nil
 }
 
-// parseJSON reads one JSON document. It is strict where CUE's JSON reader
+// ParseJSON reads one JSON document. It is strict where CUE's JSON reader
 // might differ from it (a key given twice, an escaped surrogate, invalid
 // UTF-8): it then reports false and the caller lets CUE read the file.
-func parseJSON(data []byte) (*jval, bool) {
+func ParseJSON(data []byte) (*Value, bool) {
 	p := &jparser{data: data}
 	p.space()
 	v, ok := p.value(0)
@@ -67,14 +71,14 @@ func (p *jparser) space() {
 	}
 }
 
-func (p *jparser) value(depth int) (*jval, bool) {
+func (p *jparser) value(depth int) (*Value, bool) {
 	if p.pos >= len(p.data) || depth > 200 {
 		return nil, false
 	}
 	switch c := p.data[p.pos]; {
 	case c == '{':
 		p.pos++
-		v := &jval{kind: jObject}
+		v := &Value{Type: ObjectValue}
 		p.space()
 		if p.pos < len(p.data) && p.data[p.pos] == '}' {
 			p.pos++
@@ -86,7 +90,7 @@ func (p *jparser) value(depth int) (*jval, bool) {
 			if !ok {
 				return nil, false
 			}
-			for _, seen := range v.keys {
+			for _, seen := range v.Keys {
 				if seen == k {
 					return nil, false
 				}
@@ -101,7 +105,7 @@ func (p *jparser) value(depth int) (*jval, bool) {
 			if !ok {
 				return nil, false
 			}
-			v.keys, v.vals = append(v.keys, k), append(v.vals, x)
+			v.Keys, v.Vals = append(v.Keys, k), append(v.Vals, x)
 			p.space()
 			if p.pos >= len(p.data) {
 				return nil, false
@@ -117,7 +121,7 @@ func (p *jparser) value(depth int) (*jval, bool) {
 		}
 	case c == '[':
 		p.pos++
-		v := &jval{kind: jArray, items: []*jval{}}
+		v := &Value{Type: ArrayValue, Items: []*Value{}}
 		p.space()
 		if p.pos < len(p.data) && p.data[p.pos] == ']' {
 			p.pos++
@@ -129,7 +133,7 @@ func (p *jparser) value(depth int) (*jval, bool) {
 			if !ok {
 				return nil, false
 			}
-			v.items = append(v.items, x)
+			v.Items = append(v.Items, x)
 			p.space()
 			if p.pos >= len(p.data) {
 				return nil, false
@@ -145,13 +149,13 @@ func (p *jparser) value(depth int) (*jval, bool) {
 		}
 	case c == '"':
 		s, ok := p.str()
-		return &jval{kind: jString, s: s}, ok
+		return &Value{Type: StringValue, S: s}, ok
 	case c == 't':
-		return &jval{kind: jBool, b: true}, p.word("true")
+		return &Value{Type: BoolValue, B: true}, p.word("true")
 	case c == 'f':
-		return &jval{kind: jBool}, p.word("false")
+		return &Value{Type: BoolValue}, p.word("false")
 	case c == 'n':
-		return &jval{kind: jNull}, p.word("null")
+		return &Value{Type: NullValue}, p.word("null")
 	case c == '-' || (c >= '0' && c <= '9'):
 		start := p.pos
 		for p.pos < len(p.data) && strings.IndexByte("+-0123456789.eE", p.data[p.pos]) >= 0 {
@@ -161,7 +165,7 @@ func (p *jparser) value(depth int) (*jval, bool) {
 		if !json.Valid([]byte(lit)) {
 			return nil, false
 		}
-		return &jval{kind: jNumber, s: lit}, true
+		return &Value{Type: NumberValue, S: lit}, true
 	}
 	return nil, false
 }
@@ -215,24 +219,24 @@ func (p *jparser) str() (string, bool) {
 	return "", false
 }
 
-// dropNulls removes the fields whose value is null, at any depth, as the
+// DropNulls removes the fields whose value is null, at any depth, as the
 // compiler's loader does for JSON (dropNullFields): null means absent. A
 // null list item stays, and is refused.
-func dropNulls(v *jval) {
-	switch v.kind {
-	case jObject:
-		keys, vals := v.keys[:0], v.vals[:0]
-		for i, k := range v.keys {
-			if v.vals[i].kind == jNull {
+func DropNulls(v *Value) {
+	switch v.Type {
+	case ObjectValue:
+		keys, vals := v.Keys[:0], v.Vals[:0]
+		for i, k := range v.Keys {
+			if v.Vals[i].Type == NullValue {
 				continue
 			}
-			dropNulls(v.vals[i])
-			keys, vals = append(keys, k), append(vals, v.vals[i])
+			DropNulls(v.Vals[i])
+			keys, vals = append(keys, k), append(vals, v.Vals[i])
 		}
-		v.keys, v.vals = keys, vals
-	case jArray:
-		for _, x := range v.items {
-			dropNulls(x)
+		v.Keys, v.Vals = keys, vals
+	case ArrayValue:
+		for _, x := range v.Items {
+			DropNulls(x)
 		}
 	}
 }

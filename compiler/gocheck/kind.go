@@ -1,4 +1,4 @@
-package compiler
+package gocheck
 
 import (
 	"fmt"
@@ -145,5 +145,5 @@ func KindOfRoot(root string) (Kind, bool) {
 	return "", false
 }
 
-// newDocument is an empty value of the kind's libvirtxml type.
-func newDocument(k Kind) libvirtxml.Document { return k.Info().newDocument() }
+// NewDocument is an empty value of the kind's libvirtxml type.
+func NewDocument(k Kind) libvirtxml.Document { return k.Info().newDocument() }

@@ -1,81 +1,57 @@
-package compiler
+package gocheck
 
 import (
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
-
-	"cuelang.org/go/cue"
+	"strings"
 )
 
 // The hot path for valid JSON: a document, a whole-host configuration or
-// NixVirt's settings file (or CUE that evaluates to plain values, see
-// cuevalues.go), read by the Go checker (gocheck.go) and written
+// NixVirt's settings file, read by the Go checker (check.go) and written
 // to XML with no CUE evaluation and no schema compiled. Whenever it is not
-// sure, it answers ok == false and the caller takes the CUE path (Run),
-// which decides and explains; so this path never reports an error itself,
-// and it only has to be right about what it accepts.
+// sure, it answers ok == false and the caller takes the CUE path
+// (compiler.Run), which decides and explains; so this path never reports
+// an error itself, and it only has to be right about what it accepts.
 
-// FastDocument compiles a single JSON document of kind k (`--kind`), or
-// reports false.
-func FastDocument(in Input, k Kind) (string, bool) {
-	root, ok := readFastJSON(in, false)
-	if !ok {
-		root, ok = readFastCUE(in, k)
-	}
-	if !ok {
-		return "", false
-	}
-	return fastCompile(root, k)
+// Config is a whole-host configuration as the Go checker decodes it:
+// package compiler's Config but for what only the CUE path decodes.
+type Config struct {
+	// Connections are sorted by URI.
+	Connections []Connection
+	// Objects are in apply order, each definition compiled.
+	Objects []Object
 }
 
-// FastConfig checks a whole-host configuration in JSON, or with uri set
-// NixVirt's settings file for that connection, and compiles every
-// definition (Object.Compiled); it reports false when it is not sure,
-// including for definitions that are XML files.
-func FastConfig(in Input, uri string) (*Config, bool) {
-	root, ok := readFastJSON(in, uri != "")
-	if !ok && uri == "" {
-		root, ok = readFastCUE(in, "")
-	}
-	if !ok || root.kind != jObject {
-		return nil, false
-	}
-	var conns *jval
-	if uri != "" {
-		// A kind NixVirt's module writes as null is not managed: absent
-		// (readFastJSON dropped it).
-		conns = &jval{kind: jObject, keys: []string{uri}, vals: []*jval{root}}
-	} else {
-		for _, k := range root.keys {
-			if k != "connections" {
-				return nil, false
-			}
-		}
-		conns = root.get("connections")
-		if conns == nil {
-			conns = &jval{kind: jObject}
-		}
-	}
-	return fastConfig(conns)
+// Object is one object of a Config.
+type Object struct {
+	Connection string
+	Kind       Kind
+	Name       string
+	Pool       string // for volumes: the pool they belong to
+	Entry      Entry
+	// Compiled is the definition's XML; "" for an entry without one (an
+	// object to delete).
+	Compiled string
 }
 
-// readFastJSON reads the one JSON file of a command line; a settings
-// file is JSON whatever its name, and may be stdin.
-func readFastJSON(in Input, settings bool) (*jval, bool) {
-	if len(in.Args) != 1 || (!settings && !allJSON(in.Args)) {
+// ReadJSON reads the one JSON file of a command line (arguments relative
+// to dir; "-" is stdin, given), or reports false. A settings file is JSON
+// whatever its name, and may be stdin.
+func ReadJSON(dir string, args []string, stdin []byte, settings bool) (*Value, bool) {
+	if len(args) != 1 || (!settings && !AllJSON(args)) {
 		return nil, false
 	}
-	name := in.Args[0]
+	name := args[0]
 	if name == "-" {
 		if !settings {
 			return nil, false
 		}
-		return parseInput(in.Stdin)
+		return parseInput(stdin)
 	}
 	if !filepath.IsAbs(name) {
-		name = filepath.Join(in.Dir, name)
+		name = filepath.Join(dir, name)
 	}
 	data, err := os.ReadFile(name)
 	if err != nil {
@@ -84,47 +60,94 @@ func readFastJSON(in Input, settings bool) (*jval, bool) {
 	return parseInput(data)
 }
 
-// parseInput parses a file and drops its null fields, as loadJSON and
-// LoadSettings do.
-func parseInput(data []byte) (*jval, bool) {
-	v, ok := parseJSON(data)
+// AllJSON reports whether every argument is a .json file.
+func AllJSON(args []string) bool {
+	for _, a := range args {
+		if !strings.HasSuffix(a, ".json") {
+			return false
+		}
+	}
+	return true
+}
+
+// parseInput parses a file and drops its null fields, as the CUE path's
+// loader does.
+func parseInput(data []byte) (*Value, bool) {
+	v, ok := ParseJSON(data)
 	if ok {
-		dropNulls(v)
+		DropNulls(v)
 	}
 	return v, ok
 }
 
-func fastCompile(def *jval, k Kind) (string, bool) {
-	root := &xmlNode{name: k.Info().Root}
+// Document checks a document of kind k (`--kind`) and writes its XML, or
+// reports false.
+func Document(def *Value, k Kind) (string, bool) {
+	root := &Node{Name: k.Info().Root}
 	if !goBuild(def, goDefs[k.Definition()], root) {
 		return "", false
 	}
-	out, err := finishXML(root, k, cue.Value{})
+	out, err := Finish(root, k)
 	return out, err == nil
+}
+
+// ConfigOf checks a whole-host configuration, or with uri set NixVirt's
+// settings file for that connection, and compiles every definition
+// (Object.Compiled); it reports false when it is not sure, including for
+// definitions that are XML files.
+func ConfigOf(root *Value, uri string) (*Config, bool) {
+	if root.Type != ObjectValue {
+		return nil, false
+	}
+	var conns *Value
+	if uri != "" {
+		// A kind NixVirt's module writes as null is not managed: absent
+		// (ReadJSON dropped it).
+		conns = &Value{Type: ObjectValue, Keys: []string{uri}, Vals: []*Value{root}}
+	} else {
+		for _, k := range root.Keys {
+			if k != "connections" {
+				return nil, false
+			}
+		}
+		conns = root.Get("connections")
+		if conns == nil {
+			conns = &Value{Type: ObjectValue}
+		}
+	}
+	return fastConfig(conns)
+}
+
+// EntriesAccepted reports whether the Go checker accepts the entries of
+// kind k (an object of them by key, or a list), definitions and all (a
+// pool's volumes aside): what it accepts, the exact schema does.
+func EntriesAccepted(entries *Value, k Kind) bool {
+	_, _, ok := fastEntries(entries, "", k, "", 0)
+	return ok
 }
 
 var connectionURI = regexp.MustCompile(`^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|[a-zA-Z0-9_-]+$)`)
 
-func fastConfig(conns *jval) (*Config, bool) {
-	if conns.kind != jObject {
+func fastConfig(conns *Value) (*Config, bool) {
+	if conns.Type != ObjectValue {
 		return nil, false
 	}
 	cfg := &Config{}
 	type conn struct {
 		uri     string
-		v       *jval
+		v       *Value
 		timeout int
 	}
 	var cs []conn
-	for i, uri := range conns.keys {
-		c := conns.vals[i]
-		if !connectionURI.MatchString(uri) || c.kind != jObject {
+	for i, uri := range conns.Keys {
+		c := conns.Vals[i]
+		if !connectionURI.MatchString(uri) || c.Type != ObjectValue {
 			return nil, false
 		}
 		timeout := 60
 		var managed []Kind
-		for j, key := range c.keys {
-			v := c.vals[j]
+		for j, key := range c.Keys {
+			v := c.Vals[j]
 			switch key {
 			case "shutdownTimeout":
 				n, ok := nonNegative(v)
@@ -133,7 +156,7 @@ func fastConfig(conns *jval) (*Config, bool) {
 				}
 				timeout = n
 			case "domains", "networks", "pools":
-				if v.kind != jObject && v.kind != jArray {
+				if v.Type != ObjectValue && v.Type != ArrayValue {
 					return nil, false
 				}
 			default:
@@ -141,7 +164,7 @@ func fastConfig(conns *jval) (*Config, bool) {
 			}
 		}
 		for _, k := range TopLevelKinds {
-			if c.get(k.Plural()) != nil {
+			if c.Get(k.Plural()) != nil {
 				managed = append(managed, k)
 			}
 		}
@@ -153,12 +176,12 @@ func fastConfig(conns *jval) (*Config, bool) {
 	for _, k := range Kinds {
 		for _, c := range cs {
 			if k == KindVolume {
-				pools, raw, ok := fastEntries(c.v.get(KindPool.Plural()), c.uri, KindPool, "", c.timeout)
+				pools, raw, ok := fastEntries(c.v.Get(KindPool.Plural()), c.uri, KindPool, "", c.timeout)
 				if !ok {
 					return nil, false
 				}
 				for i, p := range pools {
-					vs, _, ok := fastEntries(raw[i].get(KindVolume.Plural()), c.uri, KindVolume, p.Name, c.timeout)
+					vs, _, ok := fastEntries(raw[i].Get(KindVolume.Plural()), c.uri, KindVolume, p.Name, c.timeout)
 					if !ok {
 						return nil, false
 					}
@@ -166,7 +189,7 @@ func fastConfig(conns *jval) (*Config, bool) {
 				}
 				continue
 			}
-			objs, _, ok := fastEntries(c.v.get(k.Plural()), c.uri, k, "", c.timeout)
+			objs, _, ok := fastEntries(c.v.Get(k.Plural()), c.uri, k, "", c.timeout)
 			if !ok {
 				return nil, false
 			}
@@ -176,8 +199,8 @@ func fastConfig(conns *jval) (*Config, bool) {
 	return cfg, true
 }
 
-func nonNegative(v *jval) (int, bool) {
-	if v.kind != jNumber || !isIntLiteral(v.s) || !numberWithin(v.s, []gCons{{">=", "0"}, {"<=", "2147483647"}}) {
+func nonNegative(v *Value) (int, bool) {
+	if v.Type != NumberValue || !isIntLiteral(v.S) || !numberWithin(v.S, []gCons{{">=", "0"}, {"<=", "2147483647"}}) {
 		return 0, false
 	}
 	x, ok := scalarText(v, "")
@@ -203,36 +226,36 @@ var entryFields = map[Kind]map[string]string{
 // fastEntries is Objects' entries for the Go checker: the checks of
 // #Config's entries and the decoding of Objects, each definition
 // compiled. It returns the entries' values beside the objects.
-func fastEntries(v *jval, uri string, k Kind, pool string, timeout int) ([]Object, []*jval, bool) {
+func fastEntries(v *Value, uri string, k Kind, pool string, timeout int) ([]Object, []*Value, bool) {
 	if v == nil {
 		return nil, nil, true
 	}
 	type item struct {
 		key   string
-		entry *jval
+		entry *Value
 	}
 	var items []item
-	switch v.kind {
-	case jArray:
-		for _, e := range v.items {
+	switch v.Type {
+	case ArrayValue:
+		for _, e := range v.Items {
 			items = append(items, item{entry: e})
 		}
-	case jObject:
-		for i, key := range v.keys {
-			if badName(key) != "" {
+	case ObjectValue:
+		for i, key := range v.Keys {
+			if BadName(key) != "" {
 				return nil, nil, false
 			}
-			items = append(items, item{key: key, entry: v.vals[i]})
+			items = append(items, item{key: key, entry: v.Vals[i]})
 		}
 	default:
 		return nil, nil, false
 	}
 	var out []Object
-	var raw []*jval
+	var raw []*Value
 	seen := map[string]bool{}
 	for _, it := range items {
 		e := it.entry
-		if e.kind != jObject {
+		if e.Type != ObjectValue {
 			return nil, nil, false
 		}
 		// The defaults of schemas/config.cue; TestFastConfigMatchesCUE
@@ -243,10 +266,10 @@ func fastEntries(v *jval, uri string, k Kind, pool string, timeout int) ([]Objec
 		if k == KindDomain {
 			en.KeepNvram, en.KeepTPM = true, true
 		}
-		var def *jval
+		var def *Value
 		entryName := ""
-		for i, key := range e.keys {
-			fv := e.vals[i]
+		for i, key := range e.Keys {
+			fv := e.Vals[i]
 			typ, ok := entryFields[k][key]
 			if !ok {
 				return nil, nil, false
@@ -254,10 +277,10 @@ func fastEntries(v *jval, uri string, k Kind, pool string, timeout int) ([]Objec
 			var b *bool
 			switch typ {
 			case "bool":
-				if fv.kind != jBool {
+				if fv.Type != BoolValue {
 					return nil, nil, false
 				}
-				x := fv.b
+				x := fv.B
 				b = &x
 			case "uint":
 				n, ok := nonNegative(fv)
@@ -266,17 +289,17 @@ func fastEntries(v *jval, uri string, k Kind, pool string, timeout int) ([]Objec
 				}
 				en.ShutdownTimeout = n
 			case "name":
-				if fv.kind != jString || badName(fv.s) != "" || (it.key != "" && fv.s != it.key) {
+				if fv.Type != StringValue || BadName(fv.S) != "" || (it.key != "" && fv.S != it.key) {
 					return nil, nil, false
 				}
-				entryName = fv.s
+				entryName = fv.S
 			case "def":
-				if fv.kind != jObject && fv.kind != jString {
+				if fv.Type != ObjectValue && fv.Type != StringValue {
 					return nil, nil, false
 				}
 				def = fv
 			case "entries":
-				if fv.kind != jObject && fv.kind != jArray {
+				if fv.Type != ObjectValue && fv.Type != ArrayValue {
 					return nil, nil, false
 				}
 			}
@@ -301,11 +324,11 @@ func fastEntries(v *jval, uri string, k Kind, pool string, timeout int) ([]Objec
 		if k == KindVolume && o.Name == "" {
 			o.Name = entryName
 		}
-		if def != nil && def.kind == jObject {
-			nv := def.get("name")
+		if def != nil && def.Type == ObjectValue {
+			nv := def.Get("name")
 			switch {
-			case nv != nil && nv.kind == jString:
-				if o.Name != "" && nv.s != o.Name {
+			case nv != nil && nv.Type == StringValue:
+				if o.Name != "" && nv.S != o.Name {
 					return nil, nil, false
 				}
 			case nv != nil:
@@ -313,17 +336,17 @@ func fastEntries(v *jval, uri string, k Kind, pool string, timeout int) ([]Objec
 				return nil, nil, false
 			case it.key != "":
 				// The key names the definition (#Config's {name: Name}).
-				def = &jval{kind: jObject, keys: append([]string{"name"}, def.keys...),
-					vals: append([]*jval{{kind: jString, s: it.key}}, def.vals...)}
+				def = &Value{Type: ObjectValue, Keys: append([]string{"name"}, def.Keys...),
+					Vals: append([]*Value{{Type: StringValue, S: it.key}}, def.Vals...)}
 			}
 		}
 		if !en.Present && k != KindVolume {
 			if o.Name == "" {
 				o.Name = entryName
 			}
-			if o.Name == "" && def != nil && def.kind == jObject {
-				if nv := def.get("name"); nv != nil {
-					o.Name = nv.s
+			if o.Name == "" && def != nil && def.Type == ObjectValue {
+				if nv := def.Get("name"); nv != nil {
+					o.Name = nv.S
 				}
 			}
 			if o.Name == "" {
@@ -331,8 +354,8 @@ func fastEntries(v *jval, uri string, k Kind, pool string, timeout int) ([]Objec
 			}
 			// The definition of an object to delete is checked all the
 			// same, so that what the Go checker accepts the schema does.
-			if def != nil && def.kind == jObject {
-				if _, ok := fastCompile(def, k); !ok {
+			if def != nil && def.Type == ObjectValue {
+				if _, ok := Document(def, k); !ok {
 					return nil, nil, false
 				}
 			}
@@ -341,14 +364,14 @@ func fastEntries(v *jval, uri string, k Kind, pool string, timeout int) ([]Objec
 			continue
 		}
 		switch {
-		case def != nil && def.kind == jString:
+		case def != nil && def.Type == StringValue:
 			// An XML file: import and the schema, on the CUE path.
 			return nil, nil, false
 		case def != nil:
-			if nv := def.get("name"); nv != nil {
-				o.Name = nv.s
+			if nv := def.Get("name"); nv != nil {
+				o.Name = nv.S
 			}
-			x, ok := fastCompile(def, k)
+			x, ok := Document(def, k)
 			if !ok {
 				return nil, nil, false
 			}
@@ -361,7 +384,7 @@ func fastEntries(v *jval, uri string, k Kind, pool string, timeout int) ([]Objec
 				return nil, nil, false
 			}
 		}
-		if badName(o.Name) != "" || seen[o.Name] {
+		if BadName(o.Name) != "" || seen[o.Name] {
 			return nil, nil, false
 		}
 		seen[o.Name] = true

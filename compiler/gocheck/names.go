@@ -1,12 +1,12 @@
-package compiler
+package gocheck
 
 import "strings"
 
-// badName says why an object name is refused, or "" when it is not: the
+// BadName says why an object name is refused, or "" when it is not: the
 // rule of schemas.#ObjectName, checked again here for the names that the
 // schema cannot see (a list entry's definition, an XML file's <name>),
 // because export --out writes files named after them.
-func badName(name string) string {
+func BadName(name string) string {
 	switch {
 	case name == "":
 		return "libvirt needs a name"
