@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+
+	"cuelang.org/go/cue"
 
 	"nixvirt.dev/nixvirt/internal/testconfig"
 )
@@ -164,4 +167,73 @@ func BenchmarkConfigErrors(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestEntriesWrongAlike: entries wrong in the same way under different
+// keys are checked as one part, and each error is still reported at its
+// own entry's value, not at the first entry's or at a label.
+func TestEntriesWrongAlike(t *testing.T) {
+	s, err := mustSchema(t).Precise()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 30
+	src := strings.ReplaceAll(testconfig.Domains(n), `placement: "static"`, `placement: "statik"`)
+	in := writeHost(t, src)
+	v, err := s.Load(in, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.CheckConfig(v)
+	got := Report(err, in.Dir)
+	if len(got) != n {
+		t.Fatalf("%d errors, want %d: %v", len(got), n, got)
+	}
+	lines := strings.Split(src, "\n")
+	for i, p := range got {
+		want := `connections."qemu:///system".domains.vm` + itoa(i) + `.definition.vcpu.placement`
+		if p.Path != want || len(p.Positions) != 1 {
+			t.Fatalf("error %d: %+v, want one at %s", i, p, want)
+		}
+		var line, col int
+		if _, err := fmt.Sscanf(strings.TrimPrefix(p.Positions[0], "./host.cue:"), "%d:%d", &line, &col); err != nil {
+			t.Fatalf("error %d: position %q", i, p.Positions[0])
+		}
+		// Each domain is 16 lines, its vcpu the fifth.
+		if at := lines[line-1][col-1:]; line != 6+16*i || !strings.HasPrefix(at, `"statik"`) {
+			t.Errorf("error %d at %s: %q, want vm%d's value \"statik\"", i, p.Positions[0], at, i)
+		}
+	}
+}
+
+// TestExplainingReleasesEvaluation: the errors of many wrong entries keep
+// nothing of the exact schema's unification of each (a few tens of
+// megabytes an entry), so that explaining a large configuration takes
+// the memory of one entry's check, not of all.
+func TestExplainingReleasesEvaluation(t *testing.T) {
+	s, err := mustSchema(t).Precise()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each entry wrong in its own way: every one is checked.
+	var b strings.Builder
+	b.WriteString("connections: \"test:///default\": domains: {\n")
+	for i := 0; i < 12; i++ {
+		fmt.Fprintf(&b, "d%d: definition: {type: \"test\", memory: {count: 1, unit: \"GiB\"}, os: type: \"hvm\", vcpu: placement: \"p%d\"}\n", i, i)
+	}
+	b.WriteString("}\n")
+	v := s.Context().CompileString(b.String(), cue.Filename("host.cue"))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	err, _ = s.configErrors(v)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if n := len(Report(err, "")); n != 12 {
+		t.Fatalf("%d errors, want 12", n)
+	}
+	if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > 64<<20 {
+		t.Errorf("the errors keep %d MB", grown>>20)
+	}
+	runtime.KeepAlive(err)
 }
