@@ -95,6 +95,13 @@ func (s *Schema) configErrors(v cue.Value) (err error, checked bool) {
 	for _, check := range entries {
 		check()
 	}
+	if p.unexplained > 0 {
+		what := fmt.Sprintf("%d more entries", p.unexplained)
+		if p.unexplained == 1 {
+			what = "1 more entry"
+		}
+		p.errs = errors.Append(p.errs, &pathError{msg: "and " + what + " not checked: fix the mistakes above and run vet again"})
+	}
 	if p.errs == nil {
 		return nil, !p.xmlFiles
 	}
@@ -130,7 +137,18 @@ type configParts struct {
 	checked map[string]*checkedPart
 	// xmlFiles: an entry the exact schema checked names an XML file.
 	xmlFiles bool
+	// wrongParts counts the parts checked that are wrong; unexplained,
+	// the entries the Go checker refused that were left unchecked once
+	// there were maxWrongParts.
+	wrongParts, unexplained int
 }
+
+// maxWrongParts bounds the entries explained, each wrong in its own way:
+// each costs the exact schema tens of milliseconds, and a configuration
+// wrong throughout (a misspelt value copied into every entry) is one
+// mistake repeated, which the first entries show. Entries wrong alike
+// (see checkEntry) are all reported, however many.
+const maxWrongParts = 32
 
 // checkedPart is the outcome of checking one part, whose entry was at
 // path (with list indexes 0).
@@ -292,10 +310,17 @@ func (p *configParts) checkPart(path []cue.Selector, entry, user cue.Value, anyK
 	}
 	key := cue.MakePath(keyPath...).String() + "\x00" + fmt.Sprint(entry)
 	c, ok := p.checked[key]
+	if !ok && len(path) > 0 && p.wrongParts >= maxWrongParts {
+		p.unexplained++
+		return
+	}
 	if !ok {
 		errs := p.check(p.place(canonical, entry), p.place(canonical, user))
 		c = &checkedPart{path: pathStrings(append(append([]cue.Selector{}, p.base...), canonical...)), errs: errs, user: user}
 		p.checked[key] = c
+		if errs != nil {
+			p.wrongParts++
+		}
 	}
 	if c.errs == nil {
 		return

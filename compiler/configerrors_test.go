@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -236,4 +237,40 @@ func TestExplainingReleasesEvaluation(t *testing.T) {
 		t.Errorf("the errors keep %d MB", grown>>20)
 	}
 	runtime.KeepAlive(err)
+}
+
+// TestExplainedEntriesBounded: entries each wrong in its own way are
+// explained up to a bound, each at its value, and a last line says how
+// many more were not checked.
+func TestExplainedEntriesBounded(t *testing.T) {
+	s, err := mustSchema(t).Precise()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := maxWrongParts + 8
+	var b strings.Builder
+	b.WriteString("connections: \"test:///default\": domains: {\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "d%d: definition: {type: \"test\", memory: {count: 1, unit: \"GiB\"}, os: type: \"hvm\", vcpu: placement: \"p%d\"}\n", i, i)
+	}
+	b.WriteString("}\n")
+	in := writeHost(t, b.String())
+	v, err := s.Load(in, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.CheckConfig(v)
+	got := Report(err, in.Dir)
+	if len(got) != maxWrongParts+1 {
+		t.Fatalf("%d errors, want %d", len(got), maxWrongParts+1)
+	}
+	for i, p := range got[:maxWrongParts] {
+		if p.Path != `connections."test:///default".domains.d`+itoa(i)+`.definition.vcpu.placement` || len(p.Positions) != 1 || !strings.HasPrefix(p.Positions[0], "./host.cue:"+itoa(i+2)+":") {
+			t.Errorf("error %d: %+v", i, p)
+		}
+	}
+	want := Problem{Message: "and 8 more entries not checked: fix the mistakes above and run vet again"}
+	if last := got[maxWrongParts]; !reflect.DeepEqual(last, want) {
+		t.Errorf("last: %+v, want %+v", last, want)
+	}
 }

@@ -12,10 +12,10 @@ import (
 
 // BenchmarkExplainMistakes measures what explaining mistakes costs, the
 // exact schema compiled before the clock starts: n typical domains in
-// plain CUE, each with its own mistake (every entry a different part to
-// check), and n guests built from nixvirt's Linux template, one of them
-// wrong (a package that imports nixvirt's packages). Every mistake is
-// reported.
+// plain CUE with the same mistake (checked once), 120 each wrong in its
+// own way (explained up to maxWrongParts), and 20 guests built from
+// nixvirt's Linux template, one of them wrong (a package that imports
+// nixvirt's packages).
 func BenchmarkExplainMistakes(b *testing.B) {
 	s, err := LoadSchema()
 	if err != nil {
@@ -37,6 +37,23 @@ func BenchmarkExplainMistakes(b *testing.B) {
 			}
 		})
 	}
+	// Each wrong in its own way: explained up to maxWrongParts.
+	var w strings.Builder
+	for i, part := range strings.Split(testconfig.Domains(120), `placement: "static"`) {
+		if i > 0 {
+			fmt.Fprintf(&w, `placement: "p%d"`, i)
+		}
+		w.WriteString(part)
+	}
+	distinct := benchHost(b, "", w.String())
+	b.Run("distinct/domains=120", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if got := explain(b, exact, distinct); got != maxWrongParts+1 {
+				b.Fatalf("%d errors, want %d", got, maxWrongParts+1)
+			}
+		}
+	})
 	src := strings.Replace(testconfig.DomainsNixvirtTemplate(20), `"52:54:00:00:00:05"}`, `"52:54:00:00:00:05"}, on_crash: "explode"`, 1)
 	in := benchHost(b, "templates", src)
 	b.Run("templates/domains=20", func(b *testing.B) {
