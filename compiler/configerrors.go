@@ -349,12 +349,24 @@ func (p *configParts) checkPart(path []cue.Selector, entry, user cue.Value, anyK
 		// another error at its path has one (see explaining), and stays
 		// without.
 		summary := len(errors.Positions(e)) == 0 && placed[strings.Join(path, ".")]
-		own := !ok && hasUserPosition(e) && user.LookupPath(errorPath(path[len(c.path):])).Exists()
+		own := !ok && hasUserPosition(e) && userAt(user, path[len(c.path):]).Exists()
+		if _, _, mismatch := kindMismatch(e); own && mismatch {
+			// A value of the wrong kind is the user's value at the
+			// error's path: CUE may place the mismatch where a
+			// template's default for it was chosen (an enclosing field).
+			if at := valuePos(userAt(user, path[len(c.path):])); at.IsValid() && isUserFile(at.Filename()) {
+				own = slices.Contains(errors.Positions(e), at)
+				if !own {
+					p.errs = errors.Append(p.errs, &relocated{err: e, path: append(append([]string{}, to...), path[len(c.path):]...), pos: []token.Pos{at}})
+					continue
+				}
+			}
+		}
 		// Taken from an entry checked before, an error CUE placed at
 		// that entry's value (not its label) is placed at this one's.
 		atValue := false
 		if ok && len(path) >= len(c.path) {
-			if prev := c.user.LookupPath(errorPath(path[len(c.path):])); prev.Exists() {
+			if prev := userAt(c.user, path[len(c.path):]); prev.Exists() {
 				atValue = slices.Contains(errors.Positions(e), valuePos(prev))
 			}
 		}
@@ -381,7 +393,7 @@ func relocate(e errors.Error, from, to []string, user cue.Value, place, atValue 
 	if place {
 		r.pos = nil
 		for i := len(rel); i >= 0; i-- {
-			if uv := user.LookupPath(errorPath(rel[:i])); uv.Exists() && isUserValue(uv) {
+			if uv := userAt(user, rel[:i]); uv.Exists() && isUserValue(uv) {
 				r.pos = []token.Pos{userPos(uv)}
 				if i == len(rel) && atValue {
 					r.pos = []token.Pos{valuePos(uv)}
@@ -391,6 +403,19 @@ func relocate(e errors.Error, from, to []string, user cue.Value, place, atValue 
 		}
 	}
 	return r
+}
+
+// userAt is the user's value v at the error path rel, through the
+// defaults on the way: a template's structures are defaults of
+// disjunctions (*{…} | _), which a path does not enter.
+func userAt(v cue.Value, rel []string) cue.Value {
+	for _, sel := range errorPath(rel).Selectors() {
+		if d, ok := v.Default(); ok {
+			v = d
+		}
+		v = v.LookupPath(cue.MakePath(sel))
+	}
+	return v
 }
 
 // valuePos is the position of the user's value v: of the value itself

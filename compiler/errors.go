@@ -165,6 +165,9 @@ func kindMismatch(e errors.Error) (have cue.Kind, want []cue.Kind, ok bool) {
 	if r, moved := e.(*relocated); moved {
 		return kindMismatch(r.err)
 	}
+	if u, placed := e.(*atUserValue); placed {
+		return kindMismatch(u.err)
+	}
 	_, args := e.Msg()
 	var kinds []cue.Kind
 	for _, a := range args {
