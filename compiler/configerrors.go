@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/token"
 
@@ -96,6 +97,13 @@ func (s *Schema) configErrors(v cue.Value) (err error, checked bool) {
 	for _, check := range entries {
 		check()
 	}
+	if p.unexplained > 0 {
+		what := fmt.Sprintf("%d more entries", p.unexplained)
+		if p.unexplained == 1 {
+			what = "1 more entry"
+		}
+		p.errs = errors.Append(p.errs, &pathError{msg: "and " + what + " not checked: fix the mistakes above and run vet again"})
+	}
 	if p.errs == nil {
 		return nil, !p.xmlFiles
 	}
@@ -131,13 +139,25 @@ type configParts struct {
 	checked map[string]*checkedPart
 	// xmlFiles: an entry the exact schema checked names an XML file.
 	xmlFiles bool
+	// wrongParts counts the parts checked that are wrong; unexplained,
+	// the entries the Go checker refused that were left unchecked once
+	// there were maxWrongParts.
+	wrongParts, unexplained int
 }
+
+// maxWrongParts bounds the entries explained, each wrong in its own way:
+// each costs the exact schema tens of milliseconds, and a configuration
+// wrong throughout (a misspelt value copied into every entry) is one
+// mistake repeated, which the first entries show. Entries wrong alike
+// (see checkEntry) are all reported, however many.
+const maxWrongParts = 32
 
 // checkedPart is the outcome of checking one part, whose entry was at
 // path (with list indexes 0).
 type checkedPart struct {
 	path []string
 	errs errors.Error
+	user cue.Value // the entry as the user wrote it
 }
 
 type placedEntry struct {
@@ -200,20 +220,41 @@ func (p *configParts) checkEntry(path []cue.Selector, e cue.Value, k Kind) {
 		p.checkAt(path, e, e)
 		return
 	}
+	// An entry under a key that is a valid name, whose names (its own,
+	// its definition's) are absent or the key, is checked without them:
+	// #Config gives both from the key, and the part is then the same
+	// under any key, so that entries wrong in the same way are checked
+	// once (see checkAt), however many there are.
+	key := ""
+	if last := path[len(path)-1]; last.LabelType() == cue.StringLabel && gocheck.BadName(last.Unquoted()) == "" {
+		key = last.Unquoted()
+	}
+	anyKey := key != ""
 	for it.Next() {
 		sel, fv := it.Selector(), it.Value()
 		switch {
+		case sel.String() == "name" && key != "":
+			if isString(fv, key) {
+				continue
+			}
+			anyKey = false
 		case sel.String() == "definition" && fv.Kind() == cue.StringKind:
 			p.xmlFiles = true
+			anyKey = false
 		case sel.String() == "definition" && fv.IncompleteKind() == cue.StructKind:
-			fv = p.s.pruned(fv, gocheck.DefOf(k))
+			if n := fv.LookupPath(cue.MakePath(cue.Str("name"))); n.Exists() && !isString(n, key) {
+				anyKey = false
+			}
+			fv = p.s.pruned(fv, gocheck.DefOf(k), key)
+		case sel.String() == "definition":
+			anyKey = false
 		case k == KindPool && sel.String() == "volumes" && (fv.Kind() == cue.StructKind || fv.Kind() == cue.ListKind):
 			volumes = fv
 			fv = p.emptyLike(fv)
 		}
 		entry = entry.FillPath(cue.MakePath(sel), fv)
 	}
-	p.checkAt(path, entry, e)
+	p.checkPart(path, entry, e, anyKey)
 	if volumes.Exists() {
 		vpath := append(append([]cue.Selector{}, path...), cue.Str("volumes"))
 		for _, ve := range p.entriesOf(volumes, vpath) {
@@ -240,10 +281,23 @@ func goAccepts(sel cue.Selector, e cue.Value, k Kind) bool {
 	return gocheck.EntriesAccepted(entries, k)
 }
 
+// isString reports whether v is the string s.
+func isString(v cue.Value, s string) bool {
+	x, err := v.String()
+	return err == nil && x == s
+}
+
 // checkAt checks entry (pruned) at path, as the first of its list, or
 // takes the errors of an entry checked before that was the same; user is
 // the entry as the user wrote it, whose values the errors are placed at.
 func (p *configParts) checkAt(path []cue.Selector, entry, user cue.Value) {
+	p.checkPart(path, entry, user, false)
+}
+
+// checkPart is checkAt; with anyKey, entry is the same part under any
+// key (see checkEntry), and takes the errors of such a part checked
+// under another key.
+func (p *configParts) checkPart(path []cue.Selector, entry, user cue.Value, anyKey bool) {
 	canonical := make([]cue.Selector, len(path))
 	for i, sel := range path {
 		if sel.Type() == cue.IndexLabel {
@@ -251,12 +305,23 @@ func (p *configParts) checkAt(path []cue.Selector, entry, user cue.Value) {
 		}
 		canonical[i] = sel
 	}
-	key := cue.MakePath(canonical...).String() + "\x00" + fmt.Sprint(entry)
+	keyPath := canonical
+	if anyKey {
+		keyPath = append(canonical[:len(canonical)-1:len(canonical)-1], cue.Str("\x00"))
+	}
+	key := cue.MakePath(keyPath...).String() + "\x00" + fmt.Sprint(entry)
 	c, ok := p.checked[key]
+	if !ok && len(path) > 0 && p.wrongParts >= maxWrongParts {
+		p.unexplained++
+		return
+	}
 	if !ok {
 		errs := p.check(p.place(canonical, entry), p.place(canonical, user))
-		c = &checkedPart{path: pathStrings(append(append([]cue.Selector{}, p.base...), canonical...)), errs: errs}
+		c = &checkedPart{path: pathStrings(append(append([]cue.Selector{}, p.base...), canonical...)), errs: errs, user: user}
 		p.checked[key] = c
+		if errs != nil {
+			p.wrongParts++
+		}
 	}
 	if c.errs == nil {
 		return
@@ -285,8 +350,28 @@ func (p *configParts) checkAt(path []cue.Selector, entry, user cue.Value) {
 		// another error at its path has one (see explaining), and stays
 		// without.
 		summary := len(errors.Positions(e)) == 0 && placed[strings.Join(path, ".")]
-		own := !ok && hasUserPosition(e) && user.LookupPath(errorPath(path[len(c.path):])).Exists()
-		p.errs = errors.Append(p.errs, relocate(e, c.path, to, user, !summary && !own))
+		own := !ok && hasUserPosition(e) && userAt(user, path[len(c.path):]).Exists()
+		if _, _, mismatch := kindMismatch(e); own && mismatch {
+			// A value of the wrong kind is the user's value at the
+			// error's path: CUE may place the mismatch where a
+			// template's default for it was chosen (an enclosing field).
+			if at := valuePos(userAt(user, path[len(c.path):])); at.IsValid() && isUserFile(at.Filename()) {
+				own = slices.Contains(errors.Positions(e), at)
+				if !own {
+					p.errs = errors.Append(p.errs, &relocated{err: e, path: append(append([]string{}, to...), path[len(c.path):]...), pos: []token.Pos{at}})
+					continue
+				}
+			}
+		}
+		// Taken from an entry checked before, an error CUE placed at
+		// that entry's value (not its label) is placed at this one's.
+		atValue := false
+		if ok && len(path) >= len(c.path) {
+			if prev := userAt(c.user, path[len(c.path):]); prev.Exists() {
+				atValue = slices.Contains(errors.Positions(e), valuePos(prev))
+			}
+		}
+		p.errs = errors.Append(p.errs, relocate(e, c.path, to, user, !summary && !own, atValue))
 	}
 }
 
@@ -301,21 +386,48 @@ func pathStrings(sels []cue.Selector) []string {
 // relocate moves an error of a part checked at path from (which its path
 // begins with) to path to; user is the user's value at to. With place, it
 // is placed at the user's value at its path, or the nearest that encloses
-// it.
-func relocate(e errors.Error, from, to []string, user cue.Value, place bool) errors.Error {
+// it: at the field (its label), or with atValue at the value itself.
+func relocate(e errors.Error, from, to []string, user cue.Value, place, atValue bool) errors.Error {
 	rel := e.Path()[len(from):]
 	r := &relocated{err: e, path: append(append([]string{}, to...), rel...)}
 	r.pos = errors.Positions(e)
 	if place {
 		r.pos = nil
 		for i := len(rel); i >= 0; i-- {
-			if uv := user.LookupPath(errorPath(rel[:i])); uv.Exists() && isUserValue(uv) {
+			if uv := userAt(user, rel[:i]); uv.Exists() && isUserValue(uv) {
 				r.pos = []token.Pos{userPos(uv)}
+				if i == len(rel) && atValue {
+					r.pos = []token.Pos{valuePos(uv)}
+				}
 				break
 			}
 		}
 	}
 	return r
+}
+
+// userAt is the user's value v at the error path rel, through the
+// defaults on the way: a template's structures are defaults of
+// disjunctions (*{…} | _), which a path does not enter.
+func userAt(v cue.Value, rel []string) cue.Value {
+	for _, sel := range errorPath(rel).Selectors() {
+		if d, ok := v.Default(); ok {
+			v = d
+		}
+		v = v.LookupPath(cue.MakePath(sel))
+	}
+	return v
+}
+
+// valuePos is the position of the user's value v: of the value itself
+// where v is one field's value, rather than of its label.
+func valuePos(v cue.Value) token.Pos {
+	if f, ok := v.Source().(*ast.Field); ok && f.Value != nil {
+		if p := f.Value.Pos(); p.IsValid() && isUserFile(p.Filename()) {
+			return p
+		}
+	}
+	return userPos(v)
 }
 
 // relocated is an error moved to another path and positions.
@@ -362,10 +474,65 @@ func (p *configParts) place(path []cue.Selector, x cue.Value) cue.Value {
 func (p *configParts) check(part, user cue.Value) errors.Error {
 	u := part.Unify(p.s.Def("#Config"))
 	if err := u.Validate(cue.Concrete(true)); err != nil {
-		return errors.Promote(userErrorsIn(err, user, u, p.s.Def("#Config")), "")
+		return detached(userErrorsIn(err, user, u, p.s.Def("#Config")))
 	}
 	return nil
 }
+
+// detached is err as it reads, holding none of the evaluation it comes
+// from: CUE's errors keep the value they are about, and through it the
+// whole unification of the part with #Config (the schema's disjunctions
+// cloned for every alternative), which a configuration of many wrong
+// entries would otherwise keep alive until all are reported.
+func detached(err error) errors.Error {
+	var out errors.Error
+	for _, e := range errors.Errors(err) {
+		out = errors.Append(out, detach(e))
+	}
+	return out
+}
+
+func detach(e errors.Error) errors.Error {
+	switch x := e.(type) {
+	case *kindError, *pathError, *frozenError:
+		return e
+	case *atUserValue:
+		return &atUserValue{err: detach(x.err), pos: x.pos}
+	}
+	format, args := e.Msg()
+	frozen := make([]interface{}, len(args))
+	for i, a := range args {
+		switch a := a.(type) {
+		case cue.Kind, token.Pos:
+			// Read as they are: kindMismatch, and cue's error writer
+			// (positions relative to the working directory).
+			frozen[i] = a
+		case fmt.Stringer:
+			// CUE's formatter of a value of the evaluation.
+			frozen[i] = a.String()
+		default:
+			frozen[i] = a
+		}
+	}
+	// The positions are copied: CUE's slice of them is an array inside
+	// its error, which would keep the error and its value.
+	return &frozenError{path: e.Path(), pos: e.Position(), input: slices.Clone(e.InputPositions()), format: format, args: frozen}
+}
+
+// frozenError is one of CUE's errors as detach keeps it.
+type frozenError struct {
+	path   []string
+	pos    token.Pos
+	input  []token.Pos
+	format string
+	args   []interface{}
+}
+
+func (e *frozenError) Position() token.Pos          { return e.pos }
+func (e *frozenError) InputPositions() []token.Pos  { return e.input }
+func (e *frozenError) Error() string                { return errors.String(e) }
+func (e *frozenError) Path() []string               { return e.path }
+func (e *frozenError) Msg() (string, []interface{}) { return e.format, e.args }
 
 // pruned is a document's value without what the Go checker accepts of it
 // (def is its definition's table): an optional field whose value it
@@ -373,7 +540,10 @@ func (p *configParts) check(part, user cue.Value) errors.Error {
 // where it is a struct or a list of them. Its definitions are kept (the
 // schema decides them). Two spellings of one element are kept together:
 // the schema refuses them only together.
-func (s *Schema) pruned(v cue.Value, def gocheck.Def) cue.Value {
+//
+// With name set, a field "name" whose value is that string is left out
+// too (checkEntry: #Config gives it from the entry's key).
+func (s *Schema) pruned(v cue.Value, def gocheck.Def, name string) cue.Value {
 	if def.IsZero() {
 		return v
 	}
@@ -395,6 +565,9 @@ func (s *Schema) pruned(v cue.Value, def gocheck.Def) cue.Value {
 		}
 	}
 	for _, f := range fields {
+		if name != "" && f.sel.String() == "name" && isString(f.v, name) {
+			continue
+		}
 		if x, keep := s.prunedField(f.sel, f.v, def, present); keep {
 			out = out.FillPath(cue.MakePath(f.sel), x)
 		}
@@ -435,7 +608,7 @@ func (s *Schema) prunedField(sel cue.Selector, fv cue.Value, def gocheck.Def, pr
 	switch j.Type {
 	case gocheck.ObjectValue:
 		if d, ok := f.StructDef(); ok {
-			return s.pruned(fv, d), true
+			return s.pruned(fv, d, ""), true
 		}
 	case gocheck.ArrayValue:
 		d, ok := f.ItemDef()
@@ -450,7 +623,7 @@ func (s *Schema) prunedField(sel cue.Selector, fv cue.Value, def gocheck.Def, pr
 		for it.Next() {
 			x := it.Value()
 			if x.IncompleteKind() == cue.StructKind {
-				x = s.pruned(x, d)
+				x = s.pruned(x, d, "")
 			}
 			items = append(items, x)
 		}

@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+
+	"cuelang.org/go/cue"
 
 	"nixvirt.dev/nixvirt/internal/testconfig"
 )
@@ -163,5 +167,110 @@ func BenchmarkConfigErrors(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestEntriesWrongAlike: entries wrong in the same way under different
+// keys are checked as one part, and each error is still reported at its
+// own entry's value, not at the first entry's or at a label.
+func TestEntriesWrongAlike(t *testing.T) {
+	s, err := mustSchema(t).Precise()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 30
+	src := strings.ReplaceAll(testconfig.Domains(n), `placement: "static"`, `placement: "statik"`)
+	in := writeHost(t, src)
+	v, err := s.Load(in, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.CheckConfig(v)
+	got := Report(err, in.Dir)
+	if len(got) != n {
+		t.Fatalf("%d errors, want %d: %v", len(got), n, got)
+	}
+	lines := strings.Split(src, "\n")
+	for i, p := range got {
+		want := `connections."qemu:///system".domains.vm` + itoa(i) + `.definition.vcpu.placement`
+		if p.Path != want || len(p.Positions) != 1 {
+			t.Fatalf("error %d: %+v, want one at %s", i, p, want)
+		}
+		var line, col int
+		if _, err := fmt.Sscanf(strings.TrimPrefix(p.Positions[0], "./host.cue:"), "%d:%d", &line, &col); err != nil {
+			t.Fatalf("error %d: position %q", i, p.Positions[0])
+		}
+		// Each domain is 16 lines, its vcpu the fifth.
+		if at := lines[line-1][col-1:]; line != 6+16*i || !strings.HasPrefix(at, `"statik"`) {
+			t.Errorf("error %d at %s: %q, want vm%d's value \"statik\"", i, p.Positions[0], at, i)
+		}
+	}
+}
+
+// TestExplainingReleasesEvaluation: the errors of many wrong entries keep
+// nothing of the exact schema's unification of each (a few tens of
+// megabytes an entry), so that explaining a large configuration takes
+// the memory of one entry's check, not of all.
+func TestExplainingReleasesEvaluation(t *testing.T) {
+	s, err := mustSchema(t).Precise()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each entry wrong in its own way: every one is checked.
+	var b strings.Builder
+	b.WriteString("connections: \"test:///default\": domains: {\n")
+	for i := 0; i < 12; i++ {
+		fmt.Fprintf(&b, "d%d: definition: {type: \"test\", memory: {count: 1, unit: \"GiB\"}, os: type: \"hvm\", vcpu: placement: \"p%d\"}\n", i, i)
+	}
+	b.WriteString("}\n")
+	v := s.Context().CompileString(b.String(), cue.Filename("host.cue"))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	err, _ = s.configErrors(v)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if n := len(Report(err, "")); n != 12 {
+		t.Fatalf("%d errors, want 12", n)
+	}
+	if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > 64<<20 {
+		t.Errorf("the errors keep %d MB", grown>>20)
+	}
+	runtime.KeepAlive(err)
+}
+
+// TestExplainedEntriesBounded: entries each wrong in its own way are
+// explained up to a bound, each at its value, and a last line says how
+// many more were not checked.
+func TestExplainedEntriesBounded(t *testing.T) {
+	s, err := mustSchema(t).Precise()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := maxWrongParts + 8
+	var b strings.Builder
+	b.WriteString("connections: \"test:///default\": domains: {\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "d%d: definition: {type: \"test\", memory: {count: 1, unit: \"GiB\"}, os: type: \"hvm\", vcpu: placement: \"p%d\"}\n", i, i)
+	}
+	b.WriteString("}\n")
+	in := writeHost(t, b.String())
+	v, err := s.Load(in, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.CheckConfig(v)
+	got := Report(err, in.Dir)
+	if len(got) != maxWrongParts+1 {
+		t.Fatalf("%d errors, want %d", len(got), maxWrongParts+1)
+	}
+	for i, p := range got[:maxWrongParts] {
+		if p.Path != `connections."test:///default".domains.d`+itoa(i)+`.definition.vcpu.placement` || len(p.Positions) != 1 || !strings.HasPrefix(p.Positions[0], "./host.cue:"+itoa(i+2)+":") {
+			t.Errorf("error %d: %+v", i, p)
+		}
+	}
+	want := Problem{Message: "and 8 more entries not checked: fix the mistakes above and run vet again"}
+	if last := got[maxWrongParts]; !reflect.DeepEqual(last, want) {
+		t.Errorf("last: %+v, want %+v", last, want)
 	}
 }

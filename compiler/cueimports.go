@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/token"
@@ -312,4 +313,88 @@ func markAt(p []string, k Kind) string {
 		return KindVolume.Definition()
 	}
 	return ""
+}
+
+// lightConfigErrors explains a configuration package that imports
+// nixvirt's packages, with the exact schema, entry by entry. Evaluated
+// with the exact schema, such a package stops at the first mistake CUE
+// meets in each kind of a connection (the kind is a disjunction, see
+// configerrors.go), and costs each document the whole grammar. So it is
+// evaluated with the light schema, in the exact schema's context, and
+// configErrors checks the values it holds as it checks a configuration
+// written in plain CUE, each entry against the exact schema. This is
+// only sound where the light path's conditions hold (a document's values
+// are then those of the exact evaluation, less what the schema adds) and
+// every mark is on the configuration or on a document at its place (or
+// within one): the exact schema checks each such place. It reports
+// false when it cannot say (the exact evaluation then decides), and when
+// it finds nothing wrong (the mistake is one only the exact evaluation
+// sees).
+func (s *Schema) lightConfigErrors(in Input) (error, bool) {
+	in.Read = nil
+	light := &Schema{ctx: s.ctx, files: lightSchemaFiles()}
+	inst, err := light.cueInstance(in)
+	if err != nil || !importsNixvirt(inst, map[*build.Instance]bool{}) || !lightImports(inst) || !lightSyntax(inst.Files) {
+		return nil, false
+	}
+	v := s.ctx.BuildInstance(inst)
+	if v.Err() != nil || v.Validate() != nil || !marksPlaced(v, nil, false) {
+		return nil, false
+	}
+	err, _ = s.configErrors(v)
+	return err, err != nil
+}
+
+// marksPlaced reports whether every light mark in v, at path, is on the
+// whole configuration or on a document at its place in it; inDoc says
+// that v is inside such a document, where marks may be anywhere (the
+// document's definition checks its parts).
+func marksPlaced(v cue.Value, path []string, inDoc bool) bool {
+	switch v.IncompleteKind() {
+	case cue.StructKind:
+		it, err := v.Fields(cue.Optional(true), cue.Definitions(true))
+		if err != nil {
+			return false
+		}
+		type field struct {
+			label string
+			v     cue.Value
+		}
+		var fields []field
+		for it.Next() {
+			sel := it.Selector()
+			if sel.IsDefinition() && sel.String() == lightMark {
+				name, err := it.Value().String()
+				if err != nil {
+					return false
+				}
+				if !inDoc {
+					if name != markAt(path, "") {
+						return false
+					}
+					inDoc = name != "#Config"
+				}
+				continue
+			}
+			if !sel.IsDefinition() && sel.LabelType() == cue.StringLabel {
+				fields = append(fields, field{sel.String(), it.Value()})
+			}
+		}
+		for _, f := range fields {
+			if !marksPlaced(f.v, append(path, f.label), inDoc) {
+				return false
+			}
+		}
+	case cue.ListKind:
+		it, err := v.List()
+		if err != nil {
+			return false
+		}
+		for it.Next() {
+			if !marksPlaced(it.Value(), append(path, "[]"), inDoc) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -165,6 +165,9 @@ func kindMismatch(e errors.Error) (have cue.Kind, want []cue.Kind, ok bool) {
 	if r, moved := e.(*relocated); moved {
 		return kindMismatch(r.err)
 	}
+	if u, placed := e.(*atUserValue); placed {
+		return kindMismatch(u.err)
+	}
 	_, args := e.Msg()
 	var kinds []cue.Kind
 	for _, a := range args {
@@ -344,7 +347,7 @@ func userErrorsIn(err error, user, checked, schema cue.Value) error {
 			out = errors.Append(out, nerr)
 			continue
 		}
-		if group := kinds[strings.Join(path, ".")]; slices.Contains(group, e) && needsKindError(group) {
+		if group := kinds[strings.Join(path, ".")]; slices.Contains(group, e) && (needsKindError(group) || inTemplate(path)) {
 			if group[0] != e {
 				continue
 			}
@@ -353,6 +356,15 @@ func userErrorsIn(err error, user, checked, schema cue.Value) error {
 				continue
 			}
 			ke := newKindError(group, schemaAt(checked, errorPath(rel).Selectors()))
+			if own := userPositions(ke.positions); len(own) > 1 && isUserFile(own[0].Filename()) {
+				slices.SortFunc(own, token.Pos.Compare)
+				// One value of the user's is of the wrong kind: the
+				// last of the positions in the user's files is its own,
+				// the others where a template or the schema that wants
+				// another kind is named, before it (as nullMismatch
+				// places a null).
+				ke.positions = own[len(own)-1:]
+			}
 			if len(ke.fields) == 0 && schema.Exists() && slices.Contains(ke.want, cue.StructKind) {
 				ke.fields = schemaFields(schemaAt(schema, errorPath(rel).Selectors()))
 			}
@@ -428,6 +440,19 @@ func needsKindError(group []errors.Error) bool {
 	}
 	_, want, _ := kindMismatch(group[0])
 	return want[0]&(cue.StructKind|cue.ListKind) != 0
+}
+
+// inTemplate reports a path through a definition: a template's
+// arguments (#args), whose mismatches CUE words as a conflict with the
+// kind ("conflicting values "64" and int"), where the schema's are said
+// as kindError says them.
+func inTemplate(path []string) bool {
+	for _, p := range path {
+		if strings.HasPrefix(p, "#") {
+			return true
+		}
+	}
+	return false
 }
 
 // kindError says that the user's value is of a kind the schema does not

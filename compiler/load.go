@@ -222,6 +222,13 @@ func fileError(arg string, err error) error {
 // …/templates) finds them, so user packages need no registry and no copy
 // of them.
 func (s *Schema) loadCUE(in Input) (cue.Value, error) {
+	if s.precise {
+		// A package that imports nixvirt's packages, explained entry by
+		// entry when it is wrong (see lightConfigErrors).
+		if err, ok := s.lightConfigErrors(in); ok {
+			return cue.Value{}, err
+		}
+	}
 	inst, err := s.cueInstance(in)
 	if err != nil {
 		return cue.Value{}, err
