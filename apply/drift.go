@@ -37,12 +37,40 @@ type definedRecord struct {
 	// need not normalize it (most of a no-op plan's work otherwise).
 	// Records written before it have none.
 	Raw string `json:"raw,omitempty"`
+	// ShutdownTimeout is a domain's entry's shutdown timeout (seconds),
+	// which the domain is given if it is pruned: by then its entry is
+	// gone. nil for other kinds and in records written before it (0 is
+	// a timeout: forced off at once).
+	ShutdownTimeout *int `json:"shutdownTimeout,omitempty"`
 }
 
 // definedAs is the record of what libvirt stored (liveXML) for an object
-// nixvirt defined with the definition of hash.
-func definedAs(k compiler.Kind, hash, liveXML string) definedRecord {
-	return definedRecord{Hash: hash, Stored: storedForm(k, liveXML), Raw: hashOf(liveXML)}
+// nixvirt defined for the entry w.
+func definedAs(k compiler.Kind, w *Wanted, liveXML string) definedRecord {
+	rec := definedRecord{Hash: w.Hash, Stored: storedForm(k, liveXML), Raw: hashOf(liveXML)}
+	if k == compiler.KindDomain {
+		timeout := w.ShutdownTimeout
+		rec.ShutdownTimeout = &timeout
+	}
+	return rec
+}
+
+// sameRecord: a and b say the same.
+func sameRecord(a, b definedRecord) bool {
+	at, bt := a.ShutdownTimeout, b.ShutdownTimeout
+	a.ShutdownTimeout, b.ShutdownTimeout = nil, nil
+	return a == b && (at == nil) == (bt == nil) && (at == nil || *at == *bt)
+}
+
+// recordedTimeout is the shutdown timeout recorded for an owned domain
+// whose mark's hash is hash; false when there is none (no record, a
+// record of another definition, or one written before timeouts were).
+func (s *State) recordedTimeout(uri string, uuid, hash string) (int, bool) {
+	rec := s.definedOf(uri, compiler.KindDomain, uuid)
+	if rec.Hash == "" || rec.Hash != hash || rec.ShutdownTimeout == nil {
+		return 0, false
+	}
+	return *rec.ShutdownTimeout, true
 }
 
 type definedFile struct {
@@ -130,7 +158,7 @@ func (s *State) setDefined(uri string, k compiler.Kind, uuid string, rec defined
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := definedKey(k, uuid)
-	if old, ok := m[key]; ok && old == rec || !ok && rec.Hash == "" {
+	if old, ok := m[key]; ok && sameRecord(old, rec) || !ok && rec.Hash == "" {
 		return nil
 	}
 	if rec.Hash == "" {
@@ -194,5 +222,5 @@ func (ex *executor) recordDefined(c *planned) error {
 		return err
 	}
 	ex.unsaved = append(ex.unsaved, c)
-	return ex.st.setDefined(ex.h.URI(), c.Kind, c.wanted.UUID, definedAs(c.Kind, c.wanted.Hash, x))
+	return ex.st.setDefined(ex.h.URI(), c.Kind, c.wanted.UUID, definedAs(c.Kind, c.wanted, x))
 }

@@ -116,9 +116,10 @@ func takenFrom(c *Change, owner string) {
 	}
 }
 
-// owned reports whether nixvirt defined a live object, for any owner, and
-// it is not a copy: what `nixvirt status` lists as nixvirt's.
-func owned(k compiler.Kind, l *Live, st *State, uri string) bool {
+// ownedBy reports whether nixvirt defined a live object for owner (for
+// any owner when owner is "") and it is not a copy: what `nixvirt status`
+// lists as nixvirt's.
+func ownedBy(k compiler.Kind, l *Live, st *State, uri, owner string) bool {
 	h := holderOf(k, l, st, uri)
-	return h.marked && h.copyOf == ""
+	return h.marked && h.copyOf == "" && (owner == "" || h.owner == owner)
 }

@@ -225,8 +225,10 @@ func (s stopHost) Stop(ctx context.Context, k compiler.Kind, uuid string, timeou
 	return s.Host.Stop(ctx, k, uuid, timeout)
 }
 
-// A running domain that is pruned is asked to shut down and given the
-// connection's shutdownTimeout, as present: false gives the entry's.
+// A running domain that is pruned is asked to shut down and given its
+// entry's shutdownTimeout as nixvirt recorded it (the connection's 60 s
+// when it was applied, not the 7 s it says now), as present: false gives
+// the entry's.
 func TestPruneShutsDownGracefully(t *testing.T) {
 	th := newTestHost(t)
 	th.apply(webOnly + "\n" + otherOnly)
@@ -238,8 +240,8 @@ func TestPruneShutsDownGracefully(t *testing.T) {
 	if len(res.Failed) > 0 || res.Destroyed != 2 {
 		t.Fatalf("%+v", res)
 	}
-	if got := sh.timeouts["c7a5fdbd-cdaf-9455-926a-d65c16db1809"]; got != 7*time.Second {
-		t.Errorf("pruned domain given %v to shut down, want the connection's 7s", got)
+	if got := sh.timeouts["c7a5fdbd-cdaf-9455-926a-d65c16db1809"]; got != 60*time.Second {
+		t.Errorf("pruned domain given %v to shut down, want its entry's 60s", got)
 	}
 	if got := sh.timeouts["d7a5fdbd-cdaf-9455-926a-d65c16db1809"]; got != 3*time.Second {
 		t.Errorf("present: false domain given %v, want its 3s", got)

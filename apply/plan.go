@@ -325,7 +325,8 @@ type Options struct {
 	TakeOver bool
 	// owner is the configuration's (Desired.Owner), and pruneTimeout the
 	// shutdown timeout of the connection being planned: what a pruned
-	// domain is given to shut down.
+	// domain is given to shut down when nixvirt has no record of its
+	// entry's (State.recordedTimeout).
 	owner        string
 	pruneTimeout int
 	// managed are the kinds pruning covers on the connection being
@@ -439,7 +440,8 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 			if seen[string(k)+"/"+l.UUID] || seen[string(k)+"/"+canonicalUUID(l.UUID)] {
 				continue
 			}
-			if hd := holderOf(k, l, opts.State, uri); !opts.mine(hd) {
+			hd := holderOf(k, l, opts.State, uri)
+			if !opts.mine(hd) {
 				// One a network restart stops is not left alone: the
 				// network's step says so.
 				if !touched[canonicalUUID(l.UUID)] {
@@ -455,6 +457,11 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 				continue
 			}
 			c := &planned{Change: &Change{Connection: uri, Kind: k, Name: l.Name, UUID: l.UUID}, live: l, timeout: opts.pruneTimeout}
+			if t, ok := opts.State.recordedTimeout(uri, l.UUID, hd.hash); ok && k == compiler.KindDomain {
+				// Its entry's, as nixvirt last recorded it; else the
+				// connection's.
+				c.timeout = t
+			}
 			if l.Active {
 				c.add(Stop, because(ReasonBeforeDelete))
 			}
@@ -607,6 +614,14 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 	if isOwned && !renamed && !changed && !c.has(Refresh) {
 		drifted, driftedFrom, driftedTo, c.needsRecord = planDrift(uri, opts.State, w.Kind, l, prevHash)
 		changed = drifted
+		if w.Kind == compiler.KindDomain && !c.needsRecord {
+			// The record keeps the entry's shutdown timeout, which the
+			// domain is given if it is pruned: one changed without a new
+			// definition is recorded (a state write, no libvirt write).
+			if t, ok := opts.State.recordedTimeout(uri, l.UUID, prevHash); !ok || t != w.ShutdownTimeout {
+				c.needsRecord = true
+			}
+		}
 	}
 	if !w.Kind.HasMetadata() && isOwned && !changed && !sameAsDefined(w.Kind, l.XML, w.UserXML) {
 		// Pools have no mark to keep in step: compare what libvirt has.

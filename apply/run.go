@@ -531,7 +531,7 @@ func (ex *executor) run(changes []*planned) {
 	for _, c := range changes {
 		if c.needsRecord && !ex.hasFailed(c) && c.wanted != nil && c.live != nil && !c.has(Redefine) {
 			ex.unsaved = append(ex.unsaved, c)
-			if err := ex.st.setDefined(h.URI(), c.Kind, c.live.UUID, definedAs(c.Kind, c.wanted.Hash, c.live.XML)); err != nil {
+			if err := ex.st.setDefined(h.URI(), c.Kind, c.live.UUID, definedAs(c.Kind, c.wanted, c.live.XML)); err != nil {
 				ex.addFailure(c, "record what libvirt stored", err)
 			}
 		}
@@ -879,7 +879,8 @@ func forgetFinished(st *State, uri string, ps []*planned) error {
 
 // forURI narrows the options to one connection: pruning covers only the
 // kinds it manages, for the configuration's owner, and gives a pruned
-// domain the connection's shutdown timeout.
+// domain whose entry's timeout nixvirt did not record the connection's
+// shutdown timeout.
 func (o Options) forURI(d *Desired, uri string) Options {
 	if m, ok := d.Managed[uri]; ok {
 		o.managed = m

@@ -24,8 +24,9 @@ type ObjectKey struct {
 }
 
 // Status reads objects of one connection: those named, and with ours
-// every object nixvirt owns there. It changes nothing.
-func Status(h Host, st *State, names []ObjectKey, ours bool) ([]ObjectStatus, error) {
+// every object nixvirt owns there for owner ("": for any owner). It
+// changes nothing.
+func Status(h Host, st *State, names []ObjectKey, ours bool, owner string) ([]ObjectStatus, error) {
 	uri := h.URI()
 	var out []ObjectStatus
 	found := map[ObjectKey]bool{}
@@ -40,7 +41,7 @@ func Status(h Host, st *State, names []ObjectKey, ours bool) ([]ObjectStatus, er
 		for i := range live {
 			l := &live[i]
 			key := ObjectKey{Kind: k, Name: l.Name}
-			if !namesKey(names, key) && !(ours && owned(k, l, st, uri)) {
+			if !namesKey(names, key) && !(ours && ownedBy(k, l, st, uri, owner)) {
 				continue
 			}
 			found[key] = true

@@ -15,7 +15,7 @@ func TestStatusOfConfiguredAndOwnedObjects(t *testing.T) {
 			devices: interface: {type: "network", source: network: "lab"}}
 		active: true
 	}`)
-	got, err := Status(th.host, th.st, []ObjectKey{{Name: "manual"}, {Kind: compiler.KindDomain, Name: "gone"}}, true)
+	got, err := Status(th.host, th.st, []ObjectKey{{Name: "manual"}, {Kind: compiler.KindDomain, Name: "gone"}}, true, "")
 	if err != nil {
 		t.Fatal(err)
 	}

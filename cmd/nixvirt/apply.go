@@ -42,7 +42,8 @@ and leaves those as they are, for the next apply to finish. It then exits 130
 Objects a configuration no longer names are deleted only if nixvirt defined
 them for this configuration's owner (owner, --owner; "default" without either)
 (--no-prune keeps them); a running domain is shut down first, forced off after
-the connection's shutdownTimeout. A domain keeps its disks, NVRAM, TPM state
+its entry's shutdownTimeout as nixvirt recorded it (the connection's without a
+record). A domain keeps its disks, NVRAM, TPM state
 and managed save image (one that has an image is not deleted). Pools are
 undefined, never emptied; a volume is deleted only by present: false. Another
 owner's objects are never changed; --take-over moves the ones the

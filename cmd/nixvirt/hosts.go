@@ -32,7 +32,9 @@ func (f *hostFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&f.connect, "connect", "c", "", "take NixVirt's per-connection settings file (JSON) for this libvirt URI")
 	cmd.Flags().StringVar(&f.output, "output", "text", "text or json")
 	cmd.Flags().BoolVar(&f.noPrune, "no-prune", false, "keep objects nixvirt defined that left the configuration")
-	cmd.Flags().StringVar(&f.owner, "owner", "", `the configuration's owner, over its owner field (default "`+apply.DefaultOwner+`"): only this owner's objects are pruned, redefined or stopped`)
+	// No flag default: the owner field decides without --owner, so the
+	// help must not show one (pflag's "(default ...)").
+	cmd.Flags().StringVar(&f.owner, "owner", "", `the owner of the configuration's objects: this, else its owner field, else "`+apply.DefaultOwner+`"; only this owner's objects are pruned, redefined or stopped`)
 	cmd.Flags().BoolVar(&f.takeOver, "take-over", false, "move the objects the configuration names from their owner to this one")
 }
 

@@ -197,8 +197,9 @@ func TestE2ELegacyMarkIsDefaultOwners(t *testing.T) {
 }
 
 // TestE2EPruneGraceful: a running domain that leaves the configuration is
-// asked to shut down and given the connection's shutdownTimeout (5 s; the
-// guest has no OS and ignores the request) before it is forced off;
+// asked to shut down and given its entry's shutdownTimeout, the
+// connection's when it was applied (5 s; the guest has no OS and ignores
+// the request), before it is forced off;
 // present: false gives the entry's shutdownTimeout (3 s). The stops are
 // timed on the libvirt connection itself, so that the time the rest of
 // apply takes on a busy machine does not count.

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"nixvirt.dev/nixvirt/compiler"
 )
 
@@ -40,6 +42,12 @@ in CUE (or NixVirt's JSON), compiles them to libvirt XML, and reconciles hosts.
 Arguments are .cue files, package directories (default ".") or .json files.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// nixvirt alone shows its help. It runs, rather than being a mere
+		// group of commands, so that cobra checks its arguments: words
+		// after "--" are left out of the command lookup, and a group would
+		// show its help for `nixvirt -- apply` and exit 0.
+		RunE: func(*cobra.Command, []string) error { return pflag.ErrHelp },
+		Args: rootArgs,
 	}
 	c.root.SetOut(stdout)
 	c.root.SetErr(stderr)
@@ -59,6 +67,26 @@ var connectingShort = map[string]string{
 	"status": "show whether objects run, and the addresses of running domains",
 }
 
+// rootArgs refuses any argument of nixvirt without a command, as cobra
+// does for an unknown command (exit code 1, as every usage error), and
+// says why a command after "--" is none.
+func rootArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if cmd.Flags().ArgsLenAtDash() == 0 {
+		return fmt.Errorf("unknown command %q for %q: a command goes before \"--\", which ends the commands and flags (%s %s -- ARGS)", args[0], cmd.CommandPath(), cmd.CommandPath(), args[0])
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's own default
+	}
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+	}
+	return errors.New(msg)
+}
+
 // Main runs nixvirt with os.Args and returns the exit code.
 func Main() int {
 	if code, done := handOver(os.Args[1:]); done {
@@ -69,8 +97,12 @@ func Main() int {
 		fmt.Fprintln(os.Stderr, "nixvirt:", err)
 		return 1
 	}
-	c := newRootCmd(os.Stdout, os.Stderr, dir)
-	c.root.SetArgs(os.Args[1:])
+	return newRootCmd(os.Stdout, os.Stderr, dir).execute(os.Args[1:])
+}
+
+// execute runs the command line args and returns the exit code.
+func (c *Command) execute(args []string) int {
+	c.root.SetArgs(args)
 	if err := c.root.Execute(); err != nil {
 		var code exitCode
 		if errors.As(err, &code) {

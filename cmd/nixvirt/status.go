@@ -15,7 +15,7 @@ import (
 )
 
 func newStatusCmd(c *Command) *cobra.Command {
-	var uri, output string
+	var uri, output, owner string
 	cmd := &cobra.Command{
 		Use:   "status [--connect URI [NAME...]] [CONFIG...]",
 		Short: connectingShort["status"],
@@ -24,9 +24,11 @@ running domain, the addresses of its interfaces (from DHCP leases, the guest
 agent and the host's ARP table). It changes nothing.
 
 With --connect URI it reads that connection: the objects NAME... or, without
-names, every object nixvirt owns there. Otherwise it reads the objects of a
-configuration, given as plan takes it.`,
+names, every object nixvirt owns there (--owner: only that owner's).
+Otherwise it reads the objects of a configuration, given as plan takes it
+(--owner is then its owner, over its owner field, as for plan).`,
 		Example: `  nixvirt status --connect qemu:///system web
+  nixvirt status --connect qemu:///system --owner nixos
   nixvirt status ./host`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "text" && output != "json" {
@@ -35,13 +37,17 @@ configuration, given as plan takes it.`,
 			targets := map[string][]apply.ObjectKey{}
 			ours := map[string]bool{}
 			if uri != "" {
+				if owner != "" {
+					if err := compiler.CheckOwnerName(owner); err != nil {
+						return fmt.Errorf("--owner: %v", err)
+					}
+				}
 				for _, a := range args {
 					targets[uri] = append(targets[uri], apply.ObjectKey{Name: a})
 				}
 				ours[uri] = len(args) == 0
 			} else {
-				var f hostFlags
-				f.output = "text"
+				f := hostFlags{output: "text", owner: owner}
 				wanted, err := f.wanted(c, args)
 				if err != nil {
 					return err
@@ -67,7 +73,7 @@ configuration, given as plan takes it.`,
 				if err != nil {
 					return err
 				}
-				got, err := apply.Status(h, st, targets[u], ours[u])
+				got, err := apply.Status(h, st, targets[u], ours[u], owner)
 				h.Close()
 				if err != nil {
 					return err
@@ -79,7 +85,11 @@ configuration, given as plan takes it.`,
 			}
 			if len(all) == 0 {
 				// --connect without names: nixvirt owns nothing there.
-				fmt.Fprintf(c.stdout, "%s\n  no objects of nixvirt's\n", strings.Join(uris, ", "))
+				whose := "nixvirt's"
+				if owner != "" {
+					whose = fmt.Sprintf("owner %q", owner)
+				}
+				fmt.Fprintf(c.stdout, "%s\n  no objects of %s\n", strings.Join(uris, ", "), whose)
 				return nil
 			}
 			conn := ""
@@ -112,6 +122,7 @@ configuration, given as plan takes it.`,
 	}
 	cmd.Flags().StringVarP(&uri, "connect", "c", "", "read this libvirt URI (the arguments are then object names)")
 	cmd.Flags().StringVar(&output, "output", "text", "text or json")
+	cmd.Flags().StringVar(&owner, "owner", "", "with --connect and no names, list only this owner's objects (every owner's without it); with a configuration, its owner over its owner field, as for plan")
 	return cmd
 }
 
