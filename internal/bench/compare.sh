@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Whole-process benchmark: nixvirt's export and vet of 1, 100 and 1000
 # typical domains given as JSON in NixVirt's vocabulary (internal/testconfig),
-# and their export from CUE, written out and with a template of the user's,
+# and their export from CUE, written out and with a template of the user's
+# (and N guests of nixvirt's templates.#Linux, each with a name, UUID, pool
+# volume and MAC: other documents than the typical domains),
 # beside NixVirt's own generator (nix-instantiate --eval --strict of
 # generate-xml/domain.nix over the same definitions, all in one evaluation)
 # when nix-instantiate and a NixVirt tree are present.
@@ -76,6 +78,8 @@ for n in ${SIZES:-1 100 1000}; do
 			measure "cue$n" "$nixvirt" export --out "$d/out" "$d/host.cue"
 			rm -rf "$d/out"
 			measure "template$n" "$nixvirt" export --out "$d/out" "$d/template.cue"
+			rm -rf "$d/out"
+			measure "templates$n" "$nixvirt" export --out "$d/out" "$d/templates"
 		fi
 		if [ -n "$have_nix" ]; then
 			measure "nix$n" nix-instantiate --eval --strict -E \
@@ -85,13 +89,14 @@ for n in ${SIZES:-1 100 1000}; do
 	nix="- -"
 	[ -n "$have_nix" ] && nix=$(median "nix$n")
 	cmds="export vet"
-	[ "${BENCH_CUE:-1}" != 0 ] && cmds="$cmds cue template"
+	[ "${BENCH_CUE:-1}" != 0 ] && cmds="$cmds cue template templates"
 	for cmd in $cmds; do
 		case $cmd in
 		export) what="export, JSON" ;;
 		vet) what="vet, JSON" ;;
 		cue) what="export --out, CUE" ;;
 		template) what="export --out, CUE template" ;;
+		templates) what="export --out, templates.#Linux" ;;
 		esac
 		read -r t m <<<"$(median "$cmd$n")"
 		read -r nt nm <<<"$nix"
