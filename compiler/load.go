@@ -43,6 +43,9 @@ func ReadInput(dir string, args []string, r io.Reader) (Input, error) {
 		in.Args = []string{"."}
 	}
 	for i, a := range in.Args {
+		if err := notDirectory(dir, a); err != nil {
+			return in, err
+		}
 		if !isStdin(a) {
 			continue
 		}
@@ -56,6 +59,23 @@ func ReadInput(dir string, args []string, r io.Reader) (Input, error) {
 		in.Args[i] = "-"
 	}
 	return in, nil
+}
+
+// notDirectory refuses a file named as a directory ("host.json/"): cue
+// would load the directory part as a package of no files and find it
+// valid.
+func notDirectory(dir, a string) error {
+	if !strings.HasSuffix(a, "/") {
+		return nil
+	}
+	name := a
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(dir, name)
+	}
+	if fi, err := os.Stat(strings.TrimRight(name, "/")); err == nil && !fi.IsDir() {
+		return fmt.Errorf("%s: not a directory", a)
+	}
+	return nil
 }
 
 // isStdin reports the arguments that name stdin: cue's "-" and the

@@ -645,12 +645,12 @@ var goDefTable = [...]gDef{
 		{label: "value", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "weight", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
+		{label: "weight", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "100"}, {op: "<=", arg: "1000"}}}, {k: aNull}}},
 		{label: "device", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_blkiotune_device"}, typ: []gAlt{{k: aDef, s: "#Domain_blkiotune_device"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_blkiotune_device"}}}}},
 	}},
 	{fields: []gField{
 		{label: "path", req: true, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(/|[a-zA-Z]:\\\\).+))$"}}}}},
-		{label: "weight", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
+		{label: "weight", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "100"}, {op: "<=", arg: "1000"}}}, {k: aNull}}},
 		{label: "read_iops_sec", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
 		{label: "write_iops_sec", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
 		{label: "read_bytes_sec", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
@@ -779,7 +779,7 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}}},
-		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}}},
+		{label: "value", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "10"}, {op: "<=", arg: "255"}}}}},
 	}},
 	{fields: []gField{
 		{label: "latency", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cpu_numa_interconnects_latency"}, typ: []gAlt{{k: aDef, s: "#Domain_cpu_numa_interconnects_latency"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_cpu_numa_interconnects_latency"}}}}},
@@ -809,14 +809,14 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "shares", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
-		{label: "global_period", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
-		{label: "global_quota", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-9223372036854775808"}, {op: "<=", arg: "9223372036854775807"}}}, {k: aNull}}},
-		{label: "period", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
-		{label: "quota", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-9223372036854775808"}, {op: "<=", arg: "9223372036854775807"}}}, {k: aNull}}},
-		{label: "emulator_period", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
-		{label: "emulator_quota", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-9223372036854775808"}, {op: "<=", arg: "9223372036854775807"}}}, {k: aNull}}},
-		{label: "iothread_period", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
-		{label: "iothread_quota", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-9223372036854775808"}, {op: "<=", arg: "9223372036854775807"}}}, {k: aNull}}},
+		{label: "global_period", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1000"}, {op: "<=", arg: "1000000"}}}, {k: aNull}}},
+		{label: "global_quota", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-1"}, {op: "<=", arg: "17592186044415"}}}, {k: aNull}}},
+		{label: "period", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1000"}, {op: "<=", arg: "1000000"}}}, {k: aNull}}},
+		{label: "quota", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-1"}, {op: "<=", arg: "17592186044415"}}}, {k: aNull}}},
+		{label: "emulator_period", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1000"}, {op: "<=", arg: "1000000"}}}, {k: aNull}}},
+		{label: "emulator_quota", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-1"}, {op: "<=", arg: "17592186044415"}}}, {k: aNull}}},
+		{label: "iothread_period", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1000"}, {op: "<=", arg: "1000000"}}}, {k: aNull}}},
+		{label: "iothread_quota", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-1"}, {op: "<=", arg: "17592186044415"}}}, {k: aNull}}},
 		{label: "vcpupin", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cputune_vcpupin"}, typ: []gAlt{{k: aDef, s: "#Domain_cputune_vcpupin"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_cputune_vcpupin"}}}}},
 		{label: "emulatorpin", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cputune_emulatorpin"}, typ: []gAlt{{k: aDef, s: "#Domain_cputune_emulatorpin"}, {k: aNull}}},
 		{label: "iothreadpin", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_cputune_iothreadpin"}, typ: []gAlt{{k: aDef, s: "#Domain_cputune_iothreadpin"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_cputune_iothreadpin"}}}}},
@@ -849,7 +849,7 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "scheduler", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:batch|idle|fifo|rr)$"}}}}},
-		{label: "priority", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aNull}}},
+		{label: "priority", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "65535"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "vcpus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString}, {k: aNull}}},
@@ -866,7 +866,7 @@ var goDefTable = [...]gDef{
 	{fields: []gField{
 		{label: "iothreads", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}, {k: aNull}}},
 		{label: "scheduler", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:batch|idle|fifo|rr)$"}}}}},
-		{label: "priority", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aNull}}},
+		{label: "priority", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "65535"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "vcpus", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}}},
@@ -888,7 +888,7 @@ var goDefTable = [...]gDef{
 	{fields: []gField{
 		{label: "vcpus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}, {k: aNull}}},
 		{label: "scheduler", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:batch|idle|fifo|rr)$"}}}}},
-		{label: "priority", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aNull}}},
+		{label: "priority", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "65535"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)))$"}}}, {k: aNull}}},
@@ -987,7 +987,7 @@ var goDefTable = [...]gDef{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}}},
+		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "255"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}}},
 		{label: "timerPeriod", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:none|dbus|alsa|coreaudio|jack|oss|pipewire|pulseaudio|sdl|spice|file)$"}}}}},
 		{label: "tryMMap", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
@@ -1142,11 +1142,11 @@ var goDefTable = [...]gDef{
 		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "chassisNr", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
-		{label: "chassis", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
-		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
-		{label: "busNr", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
-		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
+		{label: "chassisNr", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "255"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
+		{label: "chassis", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "255"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
+		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "255"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
+		{label: "busNr", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "255"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
+		{label: "index", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "255"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
 		{label: "hotplug", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "memReserve", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
 		{label: "node", req: false, spec: xmlspec.Spec{Kind: "elem"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
@@ -1208,18 +1208,18 @@ var goDefTable = [...]gDef{
 	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:pci|drive|virtio-serial|ccid|usb|spapr-vio|ccw|isa|virtio-mmio|dimm|unassigned)$"}}}}},
 		{label: "domain", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
-		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2})|(?:[0-9]{1,2})|(?:(0x)?[0-9a-fA-F]{1,3}))$"}}}, {k: aNull}}},
-		{label: "slot", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-1]?[0-9a-fA-F])|(?:[0-9]{1,2})|(?:[0-9]+))$"}}}, {k: aNull}}},
-		{label: "function", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-7]))$"}}}, {k: aNull}}},
+		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "255"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2})|(?:[0-9]{1,2})|(?:(0x)?[0-9a-fA-F]{1,3}))$"}}}, {k: aNull}}},
+		{label: "slot", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "31"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-1]?[0-9a-fA-F])|(?:[0-9]{1,2})|(?:[0-9]+))$"}}}, {k: aNull}}},
+		{label: "function", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "7"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-7]))$"}}}, {k: aNull}}},
 		{label: "multifunction", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "controller", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]{1,2}))$"}}}, {k: aNull}}},
 		{label: "target", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]{1,2}))$"}}}, {k: aNull}}},
 		{label: "unit", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]{1,5}))$"}}}, {k: aNull}}},
 		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]{1,2})|(?:((0x)?[0-9a-fA-F]{1,3}\\.){0,3}(0x)?[0-9a-fA-F]{1,3}))$"}}}, {k: aNull}}},
 		{label: "reg", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
-		{label: "cssid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-eA-E][0-9a-fA-F]?)|(?:0x[fF][0-9a-eA-E]?))$"}}}, {k: aNull}}},
+		{label: "cssid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "254"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-eA-E][0-9a-fA-F]?)|(?:0x[fF][0-9a-eA-E]?))$"}}}, {k: aNull}}},
 		{label: "ssid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-3]))$"}}}, {k: aNull}}},
-		{label: "devno", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,4}))$"}}}, {k: aNull}}},
+		{label: "devno", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "65535"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,4}))$"}}}, {k: aNull}}},
 		{label: "iobase", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[a-fA-F0-9]{1,4}))$"}}}, {k: aNull}}},
 		{label: "irq", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[a-fA-F0-9]))$"}}}, {k: aNull}}},
 		{label: "base", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-f]+))$"}}}, {k: aNull}}},
@@ -1227,7 +1227,7 @@ var goDefTable = [...]gDef{
 		{label: "zpci", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_disk_address_zpci"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_disk_address_zpci"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "uid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,4}))$"}}}, {k: aNull}}},
+		{label: "uid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "65535"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,4}))$"}}}, {k: aNull}}},
 		{label: "fid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
@@ -1510,9 +1510,9 @@ var goDefTable = [...]gDef{
 		{label: "display", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString}, {k: aNull}}},
 		{label: "xauth", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString}, {k: aNull}}},
 		{label: "fullscreen", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
-		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aNull}}},
+		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-1"}, {op: "<=", arg: "65535"}}}, {k: aNull}}},
 		{label: "autoport", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
-		{label: "websocket", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aNull}}},
+		{label: "websocket", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-1"}, {op: "<=", arg: "65535"}}}, {k: aNull}}},
 		{label: "listen", req: false, spec: xmlspec.Spec{Kind: "attr", OrElem: true, Def: "#Domain_devices_graphics_listen"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::))|(?:[a-zA-Z0-9\\.\\-]+))$"}}}, {k: aDef, s: "#Domain_devices_graphics_listen"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_graphics_listen"}}}, {k: aNull}}},
 		{label: "sharePolicy", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:allow-exclusive|force-shared|ignore)$"}}}, {k: aNull}}},
 		{label: "powerControl", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
@@ -1521,7 +1521,7 @@ var goDefTable = [...]gDef{
 		{label: "keymap", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString}, {k: aNull}}},
 		{label: "passwdValidTo", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString}, {k: aNull}}},
 		{label: "connected", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:keep|fail|disconnect)$"}}}, {k: aNull}}},
-		{label: "tlsPort", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aNull}}},
+		{label: "tlsPort", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-1"}, {op: "<=", arg: "65535"}}}, {k: aNull}}},
 		{label: "defaultMode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:any|secure|insecure)$"}}}, {k: aNull}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:.+))$"}}}, {k: aNull}}},
 		{label: "p2p", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
@@ -1543,7 +1543,7 @@ var goDefTable = [...]gDef{
 		{label: "filetransfer", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_graphics_filetransfer"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_graphics_filetransfer"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}}},
+		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "255"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}}},
 	}},
 	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:main|display|inputs|cursor|playback|record|smartcard|usbredir)$"}}}}},
@@ -1646,16 +1646,16 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "domain", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
-		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
-		{label: "slot", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-1]?[0-9a-fA-F]))$"}}}, {k: aNull}}},
-		{label: "function", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-7]))$"}}}, {k: aNull}}},
+		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "255"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
+		{label: "slot", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "31"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-1]?[0-9a-fA-F]))$"}}}, {k: aNull}}},
+		{label: "function", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "7"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-7]))$"}}}, {k: aNull}}},
 		{label: "multifunction", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "domain", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
-		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2})|(?:(0x)?[0-9a-fA-F]{1,3})|(?:[0-9]{1,2}))$"}}}, {k: aNull}}},
-		{label: "slot", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-1]?[0-9a-fA-F]))$"}}}, {k: aNull}}},
-		{label: "function", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-7]))$"}}}, {k: aNull}}},
+		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "255"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2})|(?:(0x)?[0-9a-fA-F]{1,3})|(?:[0-9]{1,2}))$"}}}, {k: aNull}}},
+		{label: "slot", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "31"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-1]?[0-9a-fA-F]))$"}}}, {k: aNull}}},
+		{label: "function", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "7"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-7]))$"}}}, {k: aNull}}},
 		{label: "multifunction", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "device", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,3}))$"}}}, {k: aNull}}},
 		{label: "target", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[0-9]{1,10}))$"}}}, {k: aNull}}},
@@ -1665,7 +1665,7 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString}}},
-		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aNull}}},
+		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-1"}, {op: "<=", arg: "65535"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:usb)$"}}}}},
@@ -1750,16 +1750,16 @@ var goDefTable = [...]gDef{
 		{label: "outbound", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_bandwidth_outbound"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_bandwidth_outbound"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "average", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
-		{label: "peak", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
-		{label: "floor", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
-		{label: "burst", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
+		{label: "average", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}, {op: "<=", arg: "18014398509481984"}}}, {k: aNull}}},
+		{label: "peak", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}, {op: "<=", arg: "18014398509481984"}}}, {k: aNull}}},
+		{label: "floor", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}, {op: "<=", arg: "18014398509481984"}}}, {k: aNull}}},
+		{label: "burst", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "average", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
-		{label: "peak", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
-		{label: "floor", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
-		{label: "burst", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
+		{label: "average", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}, {op: "<=", arg: "18014398509481984"}}}, {k: aNull}}},
+		{label: "peak", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}, {op: "<=", arg: "18014398509481984"}}}, {k: aNull}}},
+		{label: "floor", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}, {op: "<=", arg: "18014398509481984"}}}, {k: aNull}}},
+		{label: "burst", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "rx", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_coalesce_rx"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_coalesce_rx"}, {k: aNull}}},
@@ -1822,7 +1822,7 @@ var goDefTable = [...]gDef{
 	{fields: []gField{
 		{label: "address", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}}},
 		{label: "family", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(ipv4)|(ipv6)))$"}}}, {k: aNull}}},
-		{label: "prefix", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
+		{label: "prefix", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "128"}}}, {k: aNull}}},
 		{label: "peer", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
@@ -1838,7 +1838,7 @@ var goDefTable = [...]gDef{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9\\-_]+))$"}}}}},
 	}},
 	{fields: []gField{
-		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}}},
+		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "65535"}}}}},
 	}},
 	{fields: []gField{
 		{label: "isolated", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
@@ -1850,9 +1850,9 @@ var goDefTable = [...]gDef{
 		{label: "range", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_portForward_range"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_portForward_range"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_interface_portForward_range"}}}}},
 	}},
 	{fields: []gField{
-		{label: "start", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}}},
-		{label: "end", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aNull}}},
-		{label: "to", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aNull}}},
+		{label: "start", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-1"}, {op: "<=", arg: "65535"}}}}},
+		{label: "end", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-1"}, {op: "<=", arg: "65535"}}}, {k: aNull}}},
+		{label: "to", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-1"}, {op: "<=", arg: "65535"}}}, {k: aNull}}},
 		{label: "exclude", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 	}},
 	{fields: []gField{
@@ -1864,7 +1864,7 @@ var goDefTable = [...]gDef{
 		{label: "family", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(ipv4)|(ipv6)))$"}}}, {k: aNull}}},
 		{label: "address", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}}},
 		{label: "netmask", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))))$"}}}, {k: aNull}}},
-		{label: "prefix", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
+		{label: "prefix", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "128"}}}, {k: aNull}}},
 		{label: "gateway", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}}},
 		{label: "metric", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
 	}},
@@ -1883,7 +1883,7 @@ var goDefTable = [...]gDef{
 		{label: "dev", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\.\\-\\\\:/]+))$"}}}, {k: aNull}}},
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\.\\-\\\\:/]+))$"}}}, {k: aNull}}},
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "attr", OrElem: true, Def: "#Domain_devices_interface_source_address"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))))$"}}}, {k: aDef, s: "#Domain_devices_interface_source_address"}, {k: aNull}}},
-		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aNull}}},
+		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-1"}, {op: "<=", arg: "65535"}}}, {k: aNull}}},
 		{label: "missing", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "switchid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-fA-F0-9]{32})|(?:[a-fA-F0-9]{8}\\-([a-fA-F0-9]{4}\\-){3}[a-fA-F0-9]{12}))$"}}}, {k: aNull}}},
 		{label: "portgroupid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString}, {k: aNull}}},
@@ -1910,12 +1910,12 @@ var goDefTable = [...]gDef{
 		{label: "clipboard", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_source_clipboard"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_source_clipboard"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,3})|(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
+		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "255"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,3})|(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
 		{label: "device", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,3}))$"}}}, {k: aNull}}},
 		{label: "type", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:pci|usb)$"}}}, {k: aNull}}},
 		{label: "domain", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
-		{label: "slot", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-1]?[0-9a-fA-F]))$"}}}, {k: aNull}}},
-		{label: "function", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-7]))$"}}}, {k: aNull}}},
+		{label: "slot", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "31"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-1]?[0-9a-fA-F]))$"}}}, {k: aNull}}},
+		{label: "function", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "7"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-7]))$"}}}, {k: aNull}}},
 		{label: "multifunction", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "zpci", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_source_address_zpci"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_source_address_zpci"}, {k: aNull}}},
 	}},
@@ -1928,7 +1928,7 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "address", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))))$"}}}}},
-		{label: "port", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}}},
+		{label: "port", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-1"}, {op: "<=", arg: "65535"}}}}},
 	}},
 	{fields: []gField{
 		{label: "mode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString}, {k: aNull}}},
@@ -1961,9 +1961,9 @@ var goDefTable = [...]gDef{
 		{label: "parameters", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_virtualport_parameters"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_virtualport_parameters"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "managerid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
-		{label: "typeid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,6}))$"}}}, {k: aNull}}},
-		{label: "typeidversion", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
+		{label: "managerid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "255"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
+		{label: "typeid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "16777215"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,6}))$"}}}, {k: aNull}}},
+		{label: "typeidversion", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "255"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
 		{label: "instanceid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-fA-F0-9]{32})|(?:[a-fA-F0-9]{8}\\-([a-fA-F0-9]{4}\\-){3}[a-fA-F0-9]{12}))$"}}}, {k: aNull}}},
 		{label: "profileid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString}, {k: aNull}}},
 		{label: "interfaceid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-fA-F0-9]{32})|(?:[a-fA-F0-9]{8}\\-([a-fA-F0-9]{4}\\-){3}[a-fA-F0-9]{12}))$"}}}, {k: aNull}}},
@@ -1973,7 +1973,7 @@ var goDefTable = [...]gDef{
 		{label: "tag", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_interface_vlan_tag"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_interface_vlan_tag"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_devices_interface_vlan_tag"}}}}},
 	}},
 	{fields: []gField{
-		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}}},
+		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4095"}}}}},
 		{label: "nativeMode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:tagged|untagged)$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
@@ -1988,7 +1988,7 @@ var goDefTable = [...]gDef{
 		{label: "caching_mode", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "eim", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "iotlb", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
-		{label: "aw_bits", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
+		{label: "aw_bits", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "255"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
 		{label: "dma_translation", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "passthrough", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString}, {k: aNull}}},
 		{label: "xtsup", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString}, {k: aNull}}},
@@ -2270,7 +2270,7 @@ var goDefTable = [...]gDef{
 		{label: "driver", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_sound_driver"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_sound_driver"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}}},
+		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "255"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}}},
 	}},
 	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:duplex|micro|output)$"}}}}},
@@ -2295,7 +2295,7 @@ var goDefTable = [...]gDef{
 	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:passthrough|emulator|external)$"}}}}},
 		{label: "persistent_state", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
-		{label: "debug", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
+		{label: "debug", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "255"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
 		{label: "version", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:1\\.2|2\\.0)$"}}}, {k: aNull}}},
 		{label: "device", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_tpm_backend_device"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_tpm_backend_device"}, {k: aNull}}},
 		{label: "encryption", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_devices_tpm_backend_encryption"}, typ: []gAlt{{k: aDef, s: "#Domain_devices_tpm_backend_encryption"}, {k: aNull}}},
@@ -2975,14 +2975,14 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "useserial", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
-		{label: "rebootTimeout", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-32768"}, {op: "<=", arg: "32767"}}}, {k: aNull}}},
+		{label: "rebootTimeout", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-1"}, {op: "<=", arg: "32767"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "dev", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:hd|fd|cdrom|network)$"}}}}},
 	}},
 	{fields: []gField{
 		{label: "enable", req: true, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}}},
-		{label: "timeout", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aNull}}},
+		{label: "timeout", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "65535"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "feature", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_os_firmware_feature"}, typ: []gAlt{{k: aDef, s: "#Domain_os_firmware_feature"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_os_firmware_feature"}}}}},
@@ -3059,9 +3059,9 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "domain", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
-		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
-		{label: "slot", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-1]?[0-9a-fA-F]))$"}}}, {k: aNull}}},
-		{label: "function", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-7]))$"}}}, {k: aNull}}},
+		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "255"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
+		{label: "slot", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "31"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-1]?[0-9a-fA-F]))$"}}}, {k: aNull}}},
+		{label: "function", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "7"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-7]))$"}}}, {k: aNull}}},
 		{label: "multifunction", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "zpci", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_os_nvram_source_address_zpci"}, typ: []gAlt{{k: aDef, s: "#Domain_os_nvram_source_address_zpci"}, {k: aNull}}},
 	}},
@@ -3341,8 +3341,8 @@ var goDefTable = [...]gDef{
 	{fields: []gField{
 		{label: "placement", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:static|auto)$"}}}, {k: aNull}}},
 		{label: "cpuset", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:([0-9]+(-[0-9]+)?|\\^[0-9]+)(,([0-9]+(-[0-9]+)?|\\^[0-9]+))*))$"}}}, {k: aNull}}},
-		{label: "current", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "65535"}}}, {k: aNull}}},
-		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "65535"}}}, {k: aNull}}},
+		{label: "current", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}, {op: "<=", arg: "65535"}}}, {k: aNull}}},
+		{label: "count", req: false, spec: xmlspec.Spec{Kind: "text"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}, {op: "<=", arg: "65535"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "vcpu", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Domain_vcpus_vcpu"}, typ: []gAlt{{k: aDef, s: "#Domain_vcpus_vcpu"}, {k: aNull}, {k: aList, elem: []gAlt{{k: aDef, s: "#Domain_vcpus_vcpu"}}}}},
@@ -3385,16 +3385,16 @@ var goDefTable = [...]gDef{
 		{label: "outbound", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_bandwidth_outbound"}, typ: []gAlt{{k: aDef, s: "#Network_bandwidth_outbound"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "average", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
-		{label: "peak", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
-		{label: "floor", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
-		{label: "burst", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
+		{label: "average", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}, {op: "<=", arg: "18014398509481984"}}}, {k: aNull}}},
+		{label: "peak", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}, {op: "<=", arg: "18014398509481984"}}}, {k: aNull}}},
+		{label: "floor", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}, {op: "<=", arg: "18014398509481984"}}}, {k: aNull}}},
+		{label: "burst", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "average", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
-		{label: "peak", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
-		{label: "floor", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "18446744073709551615"}}}, {k: aNull}}},
-		{label: "burst", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
+		{label: "average", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}, {op: "<=", arg: "18014398509481984"}}}, {k: aNull}}},
+		{label: "peak", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}, {op: "<=", arg: "18014398509481984"}}}, {k: aNull}}},
+		{label: "floor", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}, {op: "<=", arg: "18014398509481984"}}}, {k: aNull}}},
+		{label: "burst", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "name", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\.\\-\\\\:/]+))$"}}}, {k: aNull}}},
@@ -3425,9 +3425,9 @@ var goDefTable = [...]gDef{
 		{label: "protocol", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(tcp)|(udp)))$"}}}}},
 		{label: "domain", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9\\.\\-]+))$"}}}, {k: aNull}}},
 		{label: "target", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString}, {k: aNull}}},
-		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aNull}}},
-		{label: "priority", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aNull}}},
-		{label: "weight", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}, {k: aNull}}},
+		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "65535"}}}, {k: aNull}}},
+		{label: "priority", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "65535"}}}, {k: aNull}}},
+		{label: "weight", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "65535"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9\\.\\-]+))$"}}}}},
@@ -3451,9 +3451,9 @@ var goDefTable = [...]gDef{
 	{fields: []gField{
 		{label: "type", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:pci)$"}}}}},
 		{label: "domain", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
-		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
-		{label: "slot", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-1]?[0-9a-fA-F]))$"}}}, {k: aNull}}},
-		{label: "function", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-7]))$"}}}, {k: aNull}}},
+		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "255"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
+		{label: "slot", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "31"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-1]?[0-9a-fA-F]))$"}}}, {k: aNull}}},
+		{label: "function", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "7"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-7]))$"}}}, {k: aNull}}},
 		{label: "multifunction", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 		{label: "connections", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
 	}},
@@ -3475,8 +3475,8 @@ var goDefTable = [...]gDef{
 		{label: "end", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))))$"}}}}},
 	}},
 	{fields: []gField{
-		{label: "start", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}}},
-		{label: "end", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}}},
+		{label: "start", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}, {op: "<=", arg: "65535"}}}}},
+		{label: "end", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "1"}, {op: "<=", arg: "65535"}}}}},
 	}},
 	{fields: []gField{
 		{label: "dev", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9_\\.\\-\\\\:/]+))$"}}}}},
@@ -3484,7 +3484,7 @@ var goDefTable = [...]gDef{
 	{fields: []gField{
 		{label: "address", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}, {k: aNull}}},
 		{label: "netmask", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))))$"}}}, {k: aNull}}},
-		{label: "prefix", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
+		{label: "prefix", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "128"}}}, {k: aNull}}},
 		{label: "family", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(ipv4)|(ipv6)))$"}}}, {k: aNull}}},
 		{label: "localPtr", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "yesno"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "yes"}, {k: aLitString, s: "no"}, {k: aNull}}},
 		{label: "tftp", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_ip_tftp"}, typ: []gAlt{{k: aDef, s: "#Network_ip_tftp"}, {k: aNull}}},
@@ -3526,7 +3526,7 @@ var goDefTable = [...]gDef{
 		{label: "address", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-fA-F0-9][02468aAcCeE](:[a-fA-F0-9]{2}){5}))$"}}}}},
 	}},
 	{fields: []gField{
-		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt}}},
+		{label: "size", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "65535"}}}}},
 	}},
 	{fields: []gField{
 		{label: "value", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString}, {k: aNull}}},
@@ -3553,7 +3553,7 @@ var goDefTable = [...]gDef{
 		{label: "family", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(ipv4)|(ipv6)))$"}}}, {k: aNull}}},
 		{label: "address", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}}},
 		{label: "netmask", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))))$"}}}, {k: aNull}}},
-		{label: "prefix", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
+		{label: "prefix", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "128"}}}, {k: aNull}}},
 		{label: "gateway", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}}},
 		{label: "metric", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aNull}}},
 	}},
@@ -3562,9 +3562,9 @@ var goDefTable = [...]gDef{
 		{label: "parameters", req: false, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_virtualport_parameters"}, typ: []gAlt{{k: aDef, s: "#Network_virtualport_parameters"}, {k: aNull}}},
 	}},
 	{fields: []gField{
-		{label: "managerid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
-		{label: "typeid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,6}))$"}}}, {k: aNull}}},
-		{label: "typeidversion", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
+		{label: "managerid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "255"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
+		{label: "typeid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "16777215"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,6}))$"}}}, {k: aNull}}},
+		{label: "typeidversion", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "255"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
 		{label: "instanceid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-fA-F0-9]{32})|(?:[a-fA-F0-9]{8}\\-([a-fA-F0-9]{4}\\-){3}[a-fA-F0-9]{12}))$"}}}, {k: aNull}}},
 		{label: "profileid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString}, {k: aNull}}},
 		{label: "interfaceid", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-fA-F0-9]{32})|(?:[a-fA-F0-9]{8}\\-([a-fA-F0-9]{4}\\-){3}[a-fA-F0-9]{12}))$"}}}, {k: aNull}}},
@@ -3574,7 +3574,7 @@ var goDefTable = [...]gDef{
 		{label: "tag", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Network_vlan_tag"}, typ: []gAlt{{k: aDef, s: "#Network_vlan_tag"}, {k: aList, elem: []gAlt{{k: aDef, s: "#Network_vlan_tag"}}}}},
 	}},
 	{fields: []gField{
-		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}}},
+		{label: "id", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4095"}}}}},
 		{label: "nativeMode", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:tagged|untagged)$"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
@@ -3663,9 +3663,9 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "domain", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "4294967295"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-9a-fA-F]{1,8}))$"}}}, {k: aNull}}},
-		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
-		{label: "slot", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-1]?[0-9a-fA-F]))$"}}}, {k: aNull}}},
-		{label: "function", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-7]))$"}}}, {k: aNull}}},
+		{label: "bus", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "255"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:0x[0-9a-fA-F]{1,2}))$"}}}, {k: aNull}}},
+		{label: "slot", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "31"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-1]?[0-9a-fA-F]))$"}}}, {k: aNull}}},
+		{label: "function", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "0"}, {op: "<=", arg: "7"}}}, {k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:(0x)?[0-7]))$"}}}, {k: aNull}}},
 		{label: "multifunction", req: false, spec: xmlspec.Spec{Kind: "attr", Style: "onoff"}, typ: []gAlt{{k: aBool}, {k: aLitString, s: "on"}, {k: aLitString, s: "off"}, {k: aNull}}},
 	}},
 	{fields: []gField{
@@ -3696,7 +3696,7 @@ var goDefTable = [...]gDef{
 	}},
 	{fields: []gField{
 		{label: "name", req: true, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aString, cons: []gCons{{op: "=~", arg: "^(?:(?:[a-zA-Z0-9\\.\\-]+)|(?:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(?:(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}:[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){5}:([0-9A-Fa-f]{1,4}:)?[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){4}:([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){3}:([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){2}:([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){6}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(([0-9A-Fa-f]{1,4}:){0,5}:(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|(::([0-9A-Fa-f]{1,4}:){0,5}(((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9]))\\.){3}((25[0-5])|(2[0-4][0-9])|(1[0-9]{2})|([1-9][0-9])|([0-9])))|([0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})|(::([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})|(([0-9A-Fa-f]{1,4}:){1,7}:)|(::)))$"}}}}},
-		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-2147483648"}, {op: "<=", arg: "2147483647"}}}, {k: aNull}}},
+		{label: "port", req: false, spec: xmlspec.Spec{Kind: "attr"}, typ: []gAlt{{k: aInt, cons: []gCons{{op: ">=", arg: "-1"}, {op: "<=", arg: "65535"}}}, {k: aNull}}},
 	}},
 	{fields: []gField{
 		{label: "iqn", req: true, spec: xmlspec.Spec{Kind: "elem", Def: "#Pool_source_initiator_iqn"}, typ: []gAlt{{k: aDef, s: "#Pool_source_initiator_iqn"}}},

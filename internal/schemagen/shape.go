@@ -398,6 +398,24 @@ var intBounds = map[string]intRange{
 	"nonNegativeInteger": {"0", ""},
 }
 
+// narrowed is the type's range within the data pattern's minInclusive
+// and maxInclusive, which libvirt's parsers enforce (a vcpu count of 0, a
+// prefix of 33) even where the XML type alone would allow the value.
+func narrowed(r intRange, data *rng.Node) intRange {
+	for _, p := range data.Children {
+		if p.Kind != "param" {
+			continue
+		}
+		switch p.Attr("name") {
+		case "minInclusive":
+			r.min = strings.TrimSpace(p.Text)
+		case "maxInclusive":
+			r.max = strings.TrimSpace(p.Text)
+		}
+	}
+	return r
+}
+
 // value reduces a pattern that stands for an attribute value or text.
 func (w *walker) value(n *rng.Node, refs map[string]bool) *valueType {
 	vt := &valueType{}
@@ -416,13 +434,13 @@ func (w *walker) value(n *rng.Node, refs map[string]bool) *valueType {
 		case pattern != "":
 			vt.patterns = append(vt.patterns, pattern)
 			if patternMatchesNumber(pattern) {
-				vt.patternInts = append(vt.patternInts, intBounds[typ])
+				vt.patternInts = append(vt.patternInts, narrowed(intBounds[typ], n))
 			}
 		case typ == "double" || typ == "decimal" || typ == "float":
 			vt.float = true
 		default:
 			if r, ok := intBounds[typ]; ok {
-				vt.ints = append(vt.ints, r)
+				vt.ints = append(vt.ints, narrowed(r, n))
 			} else {
 				vt.anyString = true
 			}
