@@ -304,6 +304,14 @@ func TestFrontAlone(t *testing.T) {
 	check("plan with a nixvirt-libvirt built without libvirt", runBinary(t, nv, repo, env, "plan", "./examples/host"), 1, "is built with -tags nolibvirt too")
 	check("help plan with a nixvirt-libvirt built without libvirt", runBinary(t, nv, repo, env, "help", "plan"), 1, "is built with -tags nolibvirt too")
 
+	// A nixvirt-libvirt that is there but not executable is said to be so,
+	// not missing.
+	nv = install(map[string]string{"nixvirt": "nixvirt", "nixvirt-cue": "nixvirt-cue", libvirtBuildName: libvirtBuildName})
+	if err := os.Chmod(filepath.Join(filepath.Dir(nv), libvirtBuildName), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check("plan with a nixvirt-libvirt not executable", runBinary(t, nv, repo, env, "plan", "./examples/host"), 1, "-libvirt is not executable: chmod +x")
+
 	// Only nixvirt-libvirt: it runs everything.
 	nv = install(map[string]string{"nixvirt": "nixvirt", libvirtBuildName: libvirtBuildName})
 	check("vet with only nixvirt-libvirt", runBinary(t, nv, repo, env, "vet", "./examples/host"), 0)

@@ -54,7 +54,12 @@ func Self() string {
 func Find(name string) (string, error) {
 	if self := Self(); self != "" {
 		beside := filepath.Join(filepath.Dir(self), name)
-		if st, err := os.Stat(beside); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+		if st, err := os.Stat(beside); err == nil && !st.IsDir() {
+			if st.Mode()&0o111 == 0 {
+				// Installed but unusable: saying it is missing would
+				// send the user looking for it.
+				return "", fmt.Errorf("%s is not executable: chmod +x %s", beside, beside)
+			}
 			return beside, nil
 		}
 	}
