@@ -130,7 +130,7 @@ func readClaims(dir, uri string) (map[string]claim, error) {
 	}
 	var cf claimsFile
 	if err := readStateFile(name, "claims", &cf,
-		"restore it, or remove it: every state directory claims its records again on its next apply"); err != nil {
+		"restore it from a backup; remove it only if every configuration that owns pools or secrets on this host applies again before any other does: until one has, another can take over its pools and secrets"); err != nil {
 		return nil, err
 	}
 	return cf.Claims, nil
