@@ -33,6 +33,9 @@ owner=${OWNER:-nvx-$prefix}
 tree=${NIXVIRT_TREE:-}
 work=$(mktemp -d)
 export NIXVIRT_STATE_DIR=$work/state
+# Claims are made and read as on a real host, in a directory of the run's
+# own rather than root's /var/lib/nixvirt-owners.
+export NIXVIRT_OWNERS_DIR=$work/owners
 # before: another build, with its own state directory.
 before=(env "NIXVIRT_STATE_DIR=$work/state-before" "${BEFORE:-}")
 
