@@ -3,6 +3,7 @@ package apply
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"cuelang.org/go/cue/ast"
 
@@ -90,10 +91,17 @@ func ImportHost(s *compiler.Schema, h Host, kinds []compiler.Kind, names []strin
 
 // importLive imports the definition of a live object without what libvirt
 // reports of it by itself.
+//
+// nixvirt's own ownership mark is left out too: it is apply's to write,
+// and a configuration carrying an old one would export it into the new
+// definition.
 func importLive(s *compiler.Schema, name string, k compiler.Kind, liveXML string) (ast.Expr, error) {
-	root, err := compiler.ParseXML(name, []byte(liveXML))
+	root, err := compiler.ParseXML(name, []byte(stripMark(liveXML)))
 	if err != nil {
 		return nil, err
+	}
+	if md := root.Child("metadata"); md != nil && strings.TrimSpace(md.Inner()) == "" {
+		root.RemoveChildren("metadata")
 	}
 	reported.RemoveRuntime(root)
 	_, x, err := s.ImportElement(name, root)
