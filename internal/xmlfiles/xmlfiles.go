@@ -48,7 +48,7 @@ func Write(dir string, docs []Document) error {
 		go func() {
 			defer wg.Done()
 			for d := range work {
-				if err := os.WriteFile(filepath.Join(dir, d.File), []byte(d.XML), 0o644); err != nil {
+				if err := writeFile(filepath.Join(dir, d.File), d.XML); err != nil {
 					select {
 					case errs <- err:
 					default:
@@ -68,4 +68,17 @@ func Write(dir string, docs []Document) error {
 	default:
 		return nil
 	}
+}
+
+// writeFile writes one document. A symbolic link in its place is
+// replaced, not followed: the files under --out are export's, and writing
+// through a link left there would overwrite whatever it points at (the
+// configuration itself, say).
+func writeFile(name, xml string) error {
+	if fi, err := os.Lstat(name); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		if err := os.Remove(name); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(name, []byte(xml), 0o644)
 }
