@@ -43,7 +43,7 @@ Anything nixvirt's schema has no field for is an error naming the XML line.`,
 		},
 	}
 	cmd.Flags().StringVarP(&connect, "connect", "c", "", "import the objects of this libvirt host")
-	cmd.Flags().StringVar(&kind, "kind", "", "with --connect: only domains, networks, pools or volumes (domain, network, pool, volume)")
+	cmd.Flags().StringVar(&kind, "kind", "", "with --connect: only domains, networks or pools (domain, network, pool; a pool's volumes come with it)")
 	cmd.Flags().BoolVar(&config, "config", false, "with --connect: write a whole-host #Config package")
 	return cmd
 }

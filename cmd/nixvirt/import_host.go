@@ -25,7 +25,7 @@ func doImportHost(c *Command, uri, kindFlag string, config bool, names []string)
 	if kindFlag != "" {
 		k, err := compiler.ParseKind(kindFlag)
 		if err != nil {
-			return err
+			return fmt.Errorf("import --connect: unknown kind %q: want domain, network or pool", kindFlag)
 		}
 		if k == compiler.KindVolume {
 			return fmt.Errorf("import --connect: volumes are imported with their pools (--kind pool)")
