@@ -108,6 +108,11 @@ Otherwise it reads the objects of a configuration, given as plan takes it
 				case s.Defined:
 					state = "stopped"
 				}
+				if s.Kind == "" {
+					// A name given with --connect that no object has.
+					fmt.Fprintf(c.stdout, "  %q: no object of that name\n", s.Name)
+					continue
+				}
 				fmt.Fprintf(c.stdout, "  %s %q: %s\n", s.Kind, s.Name, state)
 				for _, i := range s.Interfaces {
 					addrs := strings.Join(i.Addresses, " ")
