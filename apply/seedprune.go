@@ -152,19 +152,7 @@ func runningUses(h Host, c *planned, pool, volume string) bool {
 // usesVolume reports whether a domain's definition has a disk on the
 // volume. A definition that cannot be read is taken to.
 func usesVolume(domainXML, pool, volume string) bool {
-	var d libvirtxml.Domain
-	if d.Unmarshal(domainXML) != nil {
-		return true
-	}
-	if d.Devices == nil {
-		return false
-	}
-	for _, disk := range d.Devices.Disks {
-		if disk.Source != nil && disk.Source.Volume != nil && disk.Source.Volume.Pool == pool && disk.Source.Volume.Volume == volume {
-			return true
-		}
-	}
-	return false
+	return hasDisk(domainXML, func(disk libvirtxml.DomainDisk) bool { return onVolume(disk, pool, volume) })
 }
 
 // usedElsewhere reports whether a domain of the host other than self has
@@ -176,18 +164,25 @@ func usedElsewhere(h Host, self, pool, volume string) bool {
 	if err != nil {
 		return true
 	}
+	onIt := func(disk libvirtxml.DomainDisk) bool {
+		return onVolume(disk, pool, volume) ||
+			disk.Source != nil && disk.Source.File != nil && filepath.Base(disk.Source.File.File) == volume
+	}
 	for _, d := range domains {
-		if d.Name != self && (usesVolume(d.XML, pool, volume) || usesFileNamed(d.XML, volume)) {
+		if d.Name != self && hasDisk(d.XML, onIt) {
 			return true
 		}
 	}
 	return false
 }
 
-// usesFileNamed reports whether a domain's definition has a disk on a
-// file of that name (in any directory). A definition that cannot be read
-// is taken to.
-func usesFileNamed(domainXML, name string) bool {
+func onVolume(disk libvirtxml.DomainDisk, pool, volume string) bool {
+	return disk.Source != nil && disk.Source.Volume != nil && disk.Source.Volume.Pool == pool && disk.Source.Volume.Volume == volume
+}
+
+// hasDisk reports whether a domain's definition has a disk for which on
+// is true. A definition that cannot be read is taken to.
+func hasDisk(domainXML string, on func(libvirtxml.DomainDisk) bool) bool {
 	var d libvirtxml.Domain
 	if d.Unmarshal(domainXML) != nil {
 		return true
@@ -196,7 +191,7 @@ func usesFileNamed(domainXML, name string) bool {
 		return false
 	}
 	for _, disk := range d.Devices.Disks {
-		if disk.Source != nil && disk.Source.File != nil && filepath.Base(disk.Source.File.File) == name {
+		if on(disk) {
 			return true
 		}
 	}
