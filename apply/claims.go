@@ -104,8 +104,9 @@ func (s *State) claimsFor(uri string) []string {
 }
 
 // readClaims reads one owners directory's claims of a connection. The
-// directory must be trustworthy as a state directory is (checkDir), but
-// root's may be read by a user: then it must be root's.
+// directory and its claims file must be trustworthy as a state directory
+// is (trustOwners), but root's may be read by a user: then they must be
+// root's.
 func readClaims(dir, uri string) (map[string]claim, error) {
 	fi, err := os.Stat(dir)
 	if os.IsNotExist(err) || os.IsPermission(err) && os.Geteuid() != 0 {
@@ -115,25 +116,38 @@ func readClaims(dir, uri string) (map[string]claim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("owners directory %s: %v", dir, err)
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() && st.Uid != 0 {
-		return nil, fmt.Errorf("owners directory %s belongs to user %d, neither this user nor root: refusing to trust it", dir, st.Uid)
-	}
-	if fi.Mode().Perm()&0o022 != 0 {
-		return nil, fmt.Errorf("owners directory %s is writable by other users (mode %04o): refusing to trust it; chmod go-w %s", dir, fi.Mode().Perm(), dir)
+	if err := trustOwners("owners directory", dir, fi); err != nil {
+		return nil, err
 	}
 	name := filepath.Join(dir, compiler.ConnectionFileName(uri)+".json")
-	if f, err := os.Open(name); os.IsPermission(err) {
+	if f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0); os.IsPermission(err) {
 		// Root's, kept from this user: nothing of it can be read.
 		return nil, nil
 	} else if err == nil {
 		_ = f.Close() // only opened to see whether it can be
 	}
 	var cf claimsFile
-	if err := readStateFile(name, "claims", &cf,
-		"restore it from a backup; remove it only if every configuration that owns pools or secrets on this host applies again before any other does: until one has, another can take over its pools and secrets"); err != nil {
+	if err := readTrustedStateFile(name, "claims file", &cf,
+		"restore it from a backup; remove it only if every configuration that owns pools or secrets on this host applies again before any other does: until one has, another can take over its pools and secrets",
+		func(fi os.FileInfo) error { return trustOwners("claims file", name, fi) }); err != nil {
 		return nil, err
 	}
 	return cf.Claims, nil
+}
+
+// trustOwners refuses an owners directory or claims file (what) that a
+// user other than this one or root owns, or that other users can write:
+// its claims decide which pools and secrets every configuration leaves
+// alone, so whoever could write them could make nixvirt take over, or
+// never prune, what they like.
+func trustOwners(what, name string, fi os.FileInfo) error {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() && st.Uid != 0 {
+		return fmt.Errorf("%s %s belongs to user %d, neither this user nor root: refusing to trust its claims; check them, then give it to root or to this user (chown)", what, name, st.Uid)
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("%s %s is writable by other users (mode %04o): refusing to trust its claims; check them, then chmod go-w %s", what, name, fi.Mode().Perm(), name)
+	}
+	return nil
 }
 
 // claims are the live claims of a connection, the first owners directory

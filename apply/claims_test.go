@@ -181,6 +181,71 @@ func TestUntrustedOwnersDirIsRefused(t *testing.T) {
 	}
 }
 
+// A claims file is trusted as its directory is: one that another user
+// (not root) owns, or that others can write, is refused, naming the file;
+// plan and apply stop before libvirt is touched.
+func TestUntrustedClaimsFileIsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		prepare func(file string) error
+		want    string
+		root    bool
+	}{
+		{func(file string) error { return os.Chmod(file, 0o666) }, "is writable by other users (mode 0666)", false},
+		{func(file string) error { return os.Chmod(file, 0o620) }, "is writable by other users (mode 0620)", false},
+		{func(file string) error { return os.Chown(file, 65534, 65534) }, "belongs to user 65534", true},
+	} {
+		if tc.root && os.Geteuid() != 0 {
+			t.Log("skipped without root (giving the file away): ", tc.want)
+			continue
+		}
+		th := newTestHost(t)
+		a := th.otherStateDir()
+		if res := applyWith(th, a, "team-a", claimedPool, false); len(res.Failed) > 0 {
+			t.Fatal(res.Failed)
+		}
+		file := filepath.Join(th.st.owners, compiler.ConnectionFileName(th.uri)+".json")
+		if err := tc.prepare(file); err != nil {
+			t.Fatal(err)
+		}
+		for what, errs := range map[string][]string{
+			"plan":  th.plan(claimedPool).Errors,
+			"apply": applyWith(th, th.st, "team-b", claimedPool, true).Plan.Errors,
+		} {
+			if len(errs) != 1 || !strings.Contains(errs[0], "claims file "+file+" "+tc.want) {
+				t.Errorf("%s with an untrusted claims file: %q", what, errs)
+			}
+		}
+		if l := th.live(compiler.KindPool, "vms"); l == nil {
+			t.Fatal("the pool went")
+		}
+		if u := unmanagedOf(planWith(th, a, "team-a", `pools: []`), "vms"); u != nil {
+			t.Fatalf("the take-over went ahead: %+v", u)
+		}
+	}
+}
+
+// A claims file that holds no JSON object (null, which decodes as no
+// claims at all, an array, a number) is corrupt, never "no claims": that
+// would make every pool and secret of the other configurations nobody's.
+func TestClaimsFileNotAnObjectIsCorrupt(t *testing.T) {
+	for _, content := range []string{"null\n", "[]", " 42", `"claims"`, ""} {
+		th := newTestHost(t)
+		a := th.otherStateDir()
+		if res := applyWith(th, a, "team-a", claimedPool, false); len(res.Failed) > 0 {
+			t.Fatal(res.Failed)
+		}
+		file := filepath.Join(th.st.owners, compiler.ConnectionFileName(th.uri)+".json")
+		if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p := planWith(th, th.st, "team-b", claimedPool)
+		if len(p.Errors) != 1 || !strings.Contains(p.Errors[0], "nixvirt's claims file "+file+" is corrupt (it holds ") ||
+			!strings.Contains(p.Errors[0], "restore it from a backup") {
+			t.Errorf("claims file %q: errors %q, changes %s", content, p.Errors, actions(p))
+		}
+	}
+}
+
 // Which owners directories a state directory reads and writes: its own
 // first (the one it writes), then root's, which a user reads too; only
 // the one named for the test driver, whose objects live in one process.

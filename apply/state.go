@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/json"
 	"encoding/xml"
@@ -502,6 +503,13 @@ func (s *State) lock(uri string) (unlock func(), err error) {
 // what to do (fix), never "nothing recorded": that could make nixvirt
 // forget what it owns.
 func readStateFile(name, what string, v any, fix string) error {
+	return readTrustedStateFile(name, what, v, fix, nil)
+}
+
+// readTrustedStateFile is readStateFile for a file that trust must accept,
+// given the opened file's information, before it is read: a claims file,
+// which every configuration on the host believes.
+func readTrustedStateFile(name, what string, v any, fix string, trust func(os.FileInfo) error) error {
 	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if os.IsNotExist(err) {
 		return nil
@@ -509,13 +517,54 @@ func readStateFile(name, what string, v any, fix string) error {
 	if err != nil {
 		return fmt.Errorf("cannot read nixvirt's %s %s: %v", what, name, err)
 	}
+	defer func() { _ = f.Close() }() // read only: nothing to lose
+	if trust != nil {
+		fi, err := f.Stat()
+		if err != nil {
+			return fmt.Errorf("cannot read nixvirt's %s %s: %v", what, name, err)
+		}
+		if err := trust(fi); err != nil {
+			return err
+		}
+	}
 	data, err := readWhole(f)
-	_ = f.Close() // read only: nothing to lose
 	if err != nil {
 		return fmt.Errorf("cannot read nixvirt's %s %s: %v", what, name, err)
+	}
+	// Every one of these files is an object: anything else (null, which
+	// decodes as nothing at all) is no record of nothing, but a damaged
+	// file.
+	if k := jsonKind(data); k != "object" && k != "" {
+		return fmt.Errorf("nixvirt's %s %s is corrupt (it holds %s, not a JSON object): %s", what, name, k, fix)
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("nixvirt's %s %s is corrupt (%v): %s", what, name, err, fix)
 	}
 	return nil
+}
+
+// jsonKind names the kind of JSON value a document starts with, as far as
+// its first character tells: "object", "null", "an array", …; "nothing"
+// for an empty one and "" for what is no JSON at all, which decoding
+// words better.
+func jsonKind(data []byte) string {
+	t := bytes.TrimLeft(data, " \t\r\n")
+	if len(t) == 0 {
+		return "nothing"
+	}
+	switch t[0] {
+	case '{':
+		return "object"
+	case 'n':
+		return "null"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return "a number"
+	}
+	return ""
 }

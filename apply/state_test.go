@@ -107,22 +107,25 @@ func TestStateFollowsNoLinks(t *testing.T) {
 	}
 }
 
-// TestStateCorruptRecordIsAnError: a record that cannot be parsed stops
-// plan with the file's name; read as empty it would disown every pool.
+// TestStateCorruptRecordIsAnError: a record that cannot be parsed, or
+// that holds no object (null decodes as nothing recorded), stops plan with
+// the file's name; read as empty it would disown every pool.
 func TestStateCorruptRecordIsAnError(t *testing.T) {
-	th := newTestHost(t)
-	th.apply(web)
-	file := th.st.file(th.uri, ".json")
-	if err := os.WriteFile(file, []byte(`{"pools": {"x": `), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	th.st = OpenState(th.st.dir)
-	p := th.plan(`domains: [], networks: [], pools: []`)
-	if len(p.Errors) != 1 || !strings.Contains(p.Errors[0], file) || !strings.Contains(p.Errors[0], "corrupt") {
-		t.Fatalf("errors: %v", p.Errors)
-	}
-	if len(p.Changes) != 0 {
-		t.Fatalf("planned changes from a corrupt record: %s", actions(p))
+	for _, content := range []string{`{"pools": {"x": `, "null"} {
+		th := newTestHost(t)
+		th.apply(web)
+		file := th.st.file(th.uri, ".json")
+		if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		th.st = OpenState(th.st.dir)
+		p := th.plan(`domains: [], networks: [], pools: []`)
+		if len(p.Errors) != 1 || !strings.Contains(p.Errors[0], file) || !strings.Contains(p.Errors[0], "corrupt") {
+			t.Fatalf("%q: errors: %v", content, p.Errors)
+		}
+		if len(p.Changes) != 0 {
+			t.Fatalf("%q: planned changes from a corrupt record: %s", content, actions(p))
+		}
 	}
 }
 
