@@ -305,7 +305,7 @@ func TestNameTakenByAnotherUUID(t *testing.T) {
 	if got := actions(p); got != "domain/manual:error domain/other:create" {
 		t.Fatalf("got %q", got)
 	}
-	if pr := p.Changes[0].Problem; pr.Code != ProblemNameTaken || pr.Detail != "11111111-2222-4333-8444-555555555555" {
+	if pr := p.Changes[0].Problem; pr.Code != ProblemNameTaken || pr.Detail != "11111111-2222-4333-8444-555555555555" || pr.Holder != nil {
 		t.Fatalf("problem: %+v", pr)
 	}
 	res := Apply(context.Background(), th.wanted(body), th.connect, Options{Prune: true, State: th.st}, func(Outcome) {})

@@ -273,3 +273,66 @@ func TestOwnersDirsOfAConnection(t *testing.T) {
 		}
 	}
 }
+
+// A pool whose name another pool has, under another UUID, is refused
+// with whose that pool is: another state directory's (its owner and the
+// directory that claims it), this configuration's own, or nobody's; the
+// advice says what --take-over does to the configuration that has it.
+// Nothing changes, and this configuration's pool in the way is not pruned.
+func TestNameTakenSaysWhoseItIs(t *testing.T) {
+	const newUUID = "0a0b0c0d-1111-4222-8333-444455556666"
+	renamed := strings.Replace(claimedPool, `definition: {type: "dir"`, `definition: {uuid: "`+newUUID+`", type: "dir"`, 1)
+	th := newTestHost(t)
+	a, b := th.st, th.otherStateDir()
+	if res := applyWith(th, a, "team-a", claimedPool, false); len(res.Failed) > 0 {
+		t.Fatal(res.Failed)
+	}
+	uuid := canonicalUUID(th.live(compiler.KindPool, "vms").UUID)
+	for _, tc := range []struct {
+		st     *State
+		owner  string
+		holder Holder
+		says   []string
+	}{
+		{b, "team-b", Holder{Owner: "team-a", StateDir: a.absDir()}, []string{
+			`a pool named "vms" exists with UUID ` + uuid + `, and it belongs to owner "team-a", another configuration (its state directory ` + a.absDir() + ` claims it)`,
+			`give this pool another name, or, to take the pool from that configuration, give the definition uuid: "` + uuid + `" and apply with --take-over, which makes it this configuration's: that configuration can then no longer change or delete it`}},
+		{b, "team-a", Holder{Owner: "team-a", StateDir: a.absDir()}, []string{`belongs to owner "team-a", another configuration (its state directory ` + a.absDir()}},
+		{a, "team-a", Holder{Owner: "team-a", Own: true}, []string{`, and it is this configuration's; nixvirt identifies objects by UUID: give the definition uuid: "` + uuid + `" to keep it`}},
+	} {
+		p := planWith(th, tc.st, tc.owner, renamed)
+		if len(p.Changes) != 1 || p.Changes[0].Problem == nil || p.Changes[0].Problem.Code != ProblemNameTaken {
+			t.Fatalf("%s: %s", tc.owner, actions(p))
+		}
+		if h := p.Changes[0].Problem.Holder; h == nil || *h != tc.holder {
+			t.Errorf("%s: holder %+v, want %+v", tc.owner, h, tc.holder)
+		}
+		text := ProblemText(p.Changes[0])
+		for _, s := range tc.says {
+			if !strings.Contains(text, s) {
+				t.Errorf("%s: the problem does not say %q:\n%s", tc.owner, s, text)
+			}
+		}
+		for _, takeOver := range []bool{false, true} {
+			if res := applyWith(th, tc.st, tc.owner, renamed, takeOver); len(res.Failed) != 1 || res.Failed[0].Problem == nil {
+				t.Fatalf("%s: apply: %+v", tc.owner, res.Failed)
+			}
+			if l := th.live(compiler.KindPool, "vms"); l == nil || canonicalUUID(l.UUID) != uuid {
+				t.Fatalf("%s: the pool in the way changed: %+v", tc.owner, l)
+			}
+		}
+	}
+	// A domain of another owner, marked as such.
+	dom := `domains: web: definition: {type: "test", memory: {count: 64, unit: "MiB"}, os: type: "hvm"}`
+	if res := applyWith(th, a, "team-a", dom, false); len(res.Failed) > 0 {
+		t.Fatal(res.Failed)
+	}
+	other := strings.Replace(dom, `type: "test"`, `type: "test", uuid: "`+newUUID+`"`, 1)
+	p := planWith(th, a, "team-b", other)
+	if h := p.Changes[0].Problem.Holder; h == nil || *h != (Holder{Owner: "team-a"}) {
+		t.Errorf("another owner's domain: holder %+v", h)
+	}
+	if text := ProblemText(p.Changes[0]); !strings.Contains(text, `it belongs to owner "team-a", another configuration; nixvirt never changes another configuration's objects: give this domain another name`) {
+		t.Errorf("another owner's domain: %s", text)
+	}
+}

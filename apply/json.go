@@ -82,9 +82,26 @@ type jsonPart struct {
 }
 
 type jsonProblem struct {
-	Code    string `json:"code"`
-	Detail  string `json:"detail,omitempty"`
-	Message string `json:"message"`
+	Code    string      `json:"code"`
+	Detail  string      `json:"detail,omitempty"`
+	Holder  *jsonHolder `json:"holder,omitempty"`
+	Message string      `json:"message"`
+}
+
+// jsonHolder is who owns the object in an entry's way (Problem.Holder).
+type jsonHolder struct {
+	Owner             string `json:"owner"`
+	StateDir          string `json:"state_dir,omitempty"`
+	ThisConfiguration bool   `json:"this_configuration,omitempty"`
+	Name              string `json:"name,omitempty"`
+}
+
+func problemDocument(p Problem, message string) jsonProblem {
+	out := jsonProblem{Code: string(p.Code), Detail: p.Detail, Message: message}
+	if h := p.Holder; h != nil {
+		out.Holder = &jsonHolder{h.Owner, h.StateDir, h.Own, h.Name}
+	}
+	return out
 }
 
 type jsonApply struct {
@@ -143,11 +160,12 @@ func planDocument(p *Plan, errs []compiler.Problem) jsonPlan {
 			jc.Actions = append(jc.Actions, ja)
 		}
 		if c.Problem != nil {
-			jc.Problem = &jsonProblem{string(c.Problem.Code), c.Problem.Detail, ProblemText(c)}
+			jp := problemDocument(*c.Problem, ProblemText(c))
+			jc.Problem = &jp
 		}
 		for _, vp := range c.VolumeProblems {
 			jc.VolumeProblems = append(jc.VolumeProblems, jsonVolumeProblem{vp.Volume,
-				jsonProblem{string(vp.Code), vp.Detail, VolumeProblemText(c.Name, vp)}})
+				problemDocument(vp.Problem, VolumeProblemText(c.Name, vp))})
 		}
 		out.Changes = append(out.Changes, jc)
 	}
@@ -182,7 +200,8 @@ func RenderResultJSON(w io.Writer, r *Result) error {
 		jf := jsonFailure{Connection: f.Connection, Kind: string(f.Kind), Name: f.Name, Interrupted: f.Interrupted,
 			Abandoned: f.Abandoned, Operation: f.Op, Message: f.why()}
 		if f.Problem != nil {
-			jf.Problem = &jsonProblem{string(f.Problem.Code), f.Problem.Detail, jf.Message}
+			jp := problemDocument(*f.Problem, jf.Message)
+			jf.Problem = &jp
 		}
 		out.Failures = append(out.Failures, jf)
 	}

@@ -159,7 +159,7 @@ type ProblemCode string
 
 const (
 	// ProblemNameTaken: another object of that name exists, with another
-	// UUID (Detail).
+	// UUID (Detail); Holder says whose it is.
 	ProblemNameTaken ProblemCode = "name-taken"
 	// ProblemNotOwned: present: false names an object nixvirt did not
 	// define (or a copy of one); Detail is the owner of another owner's
@@ -191,6 +191,40 @@ const (
 type Problem struct {
 	Code   ProblemCode
 	Detail string
+	// Holder is who owns the object that is in the entry's way (the one
+	// with its name, or a secret with its usage): nil when nixvirt did not
+	// define it.
+	Holder *Holder
+	// Usage is the secret's usage ("ceph client.web"), for usage-taken.
+	Usage string
+}
+
+// Holder is who owns an object that keeps an entry from being planned.
+type Holder struct {
+	// Owner is the configuration that defined it (its mark's owner, or
+	// the owner a state directory records for a pool or secret).
+	Owner string
+	// StateDir is another state directory that claims it (claims.go),
+	// "" when none does.
+	StateDir string
+	// Own: it is this configuration's: its owner's, in this state
+	// directory.
+	Own bool
+	// Name is the entry a secret of this state directory was recorded
+	// for (libvirt secrets have no name), "" otherwise.
+	Name string
+}
+
+// holderOfProblem is who owns an object in an entry's way, as a problem
+// words it; nil for one nixvirt did not define (or a copy).
+func (o Options) holderOfProblem(hd holder) *Holder {
+	switch {
+	case o.mine(hd):
+		return &Holder{Owner: hd.owner, Own: true}
+	case o.anotherOwners(hd):
+		return &Holder{Owner: hd.owner, StateDir: hd.elsewhere}
+	}
+	return nil
 }
 
 // Change is what happens to one object; no actions means nothing.
@@ -411,7 +445,7 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 		if w.UUID != "" {
 			seen[string(w.Kind)+"/"+canonicalUUID(w.UUID)] = true
 		}
-		if c.Problem != nil && c.Problem.Code == ProblemNameTaken {
+		if c.Problem != nil && (c.Problem.Code == ProblemNameTaken || c.Problem.Code == ProblemUsageTaken) {
 			blocking[string(w.Kind)+"/"+c.Problem.Detail] = true
 		}
 		if w.Kind == compiler.KindPool && c.Problem == nil && !w.Absent {
@@ -559,6 +593,7 @@ func planObject(uri string, w *Wanted, live []Live, opts Options) *planned {
 		for i := range live {
 			if live[i].Name == w.Name {
 				c.fail(ProblemNameTaken, live[i].UUID)
+				c.Problem.Holder = opts.holderOfProblem(holderOf(w.Kind, &live[i], opts.State, uri))
 				return c
 			}
 		}

@@ -253,7 +253,23 @@ func ProblemText(c *Change) string {
 	}
 	switch p.Code {
 	case ProblemNameTaken:
-		return fmt.Sprintf("a %s named %q exists with UUID %s; nixvirt identifies objects by UUID: give the definition uuid: %q to take it over, or remove it", c.Kind, c.Name, p.Detail, p.Detail)
+		exists := fmt.Sprintf("a %s named %q exists with UUID %s", c.Kind, c.Name, p.Detail)
+		switch h := p.Holder; {
+		case h == nil:
+			return exists + fmt.Sprintf("; nixvirt identifies objects by UUID: give the definition uuid: %q to take it over, or remove it", p.Detail)
+		case h.Own:
+			return exists + fmt.Sprintf(", and it is this configuration's; nixvirt identifies objects by UUID: give the definition uuid: %q to keep it, or remove it first (an apply with present: false for it)", p.Detail)
+		}
+		return exists + fmt.Sprintf(", and it %s; nixvirt never changes another configuration's objects: give this %s another name, or, %s", holderText(p.Holder), c.Kind, takeOverAdvice(c.Kind, p.Detail))
+	case ProblemUsageTaken:
+		used := fmt.Sprintf("its usage (%s) is secret %s's, which ", p.Usage, p.Detail)
+		switch h := p.Holder; {
+		case h == nil:
+			return used + fmt.Sprintf("nixvirt did not define; libvirt gives a usage to one secret only: give the definition uuid: %q to take that secret over (its value is set from the entry), or remove it (virsh secret-undefine %s)", p.Detail, p.Detail)
+		case h.Own:
+			return used + fmt.Sprintf("is this configuration's secret %q; libvirt gives a usage to one secret only: if this entry is %q renamed, give its definition uuid: %q to keep that secret, otherwise give it another usage", h.Name, h.Name, p.Detail)
+		}
+		return used + fmt.Sprintf("%s; nixvirt never changes another configuration's secrets: give this entry another usage, or, %s", holderText(p.Holder), takeOverAdvice(c.Kind, p.Detail))
 	case ProblemNotOwned:
 		if p.Detail != "" {
 			return fmt.Sprintf("present: false, but this %s belongs to owner %q, and nixvirt deletes only this configuration's objects (--take-over moves it here first)", c.Kind, p.Detail)
@@ -282,6 +298,26 @@ func ProblemText(c *Change) string {
 		return fmt.Sprintf("cannot list the volumes of pool %q: %s", c.Name, p.Detail)
 	}
 	return string(p.Code)
+}
+
+// holderText says whose an object in an entry's way is, for one of
+// another configuration: "belongs to owner "nixos", another configuration",
+// and which state directory claims it.
+func holderText(h *Holder) string {
+	text := fmt.Sprintf("belongs to owner %q, another configuration", h.Owner)
+	if h.Name != "" {
+		text = fmt.Sprintf("belongs to owner %q (its entry %q), another configuration", h.Owner, h.Name)
+	}
+	if h.StateDir != "" {
+		text += fmt.Sprintf(" (its state directory %s claims it)", h.StateDir)
+	}
+	return text
+}
+
+// takeOverAdvice says how an object of another configuration (UUID uuid)
+// can be taken, and what that does to the configuration that has it.
+func takeOverAdvice(k compiler.Kind, uuid string) string {
+	return fmt.Sprintf("to take the %s from that configuration, give the definition uuid: %q and apply with --take-over, which makes it this configuration's: that configuration can then no longer change or delete it", k, uuid)
 }
 
 // UnmanagedText says why an object is left alone: "is not nixvirt's",

@@ -3,6 +3,7 @@ package apply
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"libvirt.org/go/libvirt"
 	"libvirt.org/go/libvirtxml"
@@ -39,6 +40,11 @@ const (
 // ProblemSecretValue: the secret's value cannot be read (Detail: why,
 // naming its file or variable, never the value).
 const ProblemSecretValue ProblemCode = "secret-value"
+
+// ProblemUsageTaken: the secret is new (no secret has its UUID) and
+// another secret (Detail: its UUID; Problem.Holder: whose it is) has its
+// usage, which libvirt gives one secret only: defining it would fail.
+const ProblemUsageTaken ProblemCode = "usage-taken"
 
 // ProblemSecretUsage: the secret's usage changes, which libvirt does only
 // by undefining the secret and so losing its value, and the value could
@@ -128,6 +134,22 @@ func usageOf(doc string) string {
 	return s.Usage.Type + " " + id
 }
 
+// usedBy is the live secret, other than the entry's own, that has the
+// usage the entry gives, which libvirt would refuse to give another:
+// nil when none has, or the usage names nothing (type none).
+func usedBy(live []Live, w *Wanted) *Live {
+	u := usageOf(w.Definition)
+	if u == "" || strings.HasSuffix(u, " ") {
+		return nil
+	}
+	for i := range live {
+		if canonicalUUID(live[i].UUID) != w.UUID && usageOf(live[i].XML) == u {
+			return &live[i]
+		}
+	}
+	return nil
+}
+
 // nameSecrets gives the live secrets nixvirt recorded the name of their
 // entry; the others are shown by their usage, or by UUID.
 func nameSecrets(st *State, uri string, live []Live) {
@@ -196,6 +218,15 @@ func planSecret(uri string, w *Wanted, live []Live, opts Options) *planned {
 		}
 	}
 	if l == nil {
+		if other := usedBy(live, w); other != nil {
+			c.fail(ProblemUsageTaken, other.UUID)
+			c.Problem.Usage = usageOf(w.Definition)
+			c.Problem.Holder = opts.holderOfProblem(holderOf(w.Kind, other, opts.State, uri))
+			if h := c.Problem.Holder; h != nil && h.StateDir == "" {
+				h.Name = opts.State.secret(uri, other.UUID).Name
+			}
+			return c
+		}
 		c.add(Create)
 		c.After = readable(w.Kind, w.Definition)
 		setValue(ReasonValueNew)

@@ -340,3 +340,100 @@ func TestSecretUsageChangeThatWouldLoseItsValue(t *testing.T) {
 		t.Fatalf("apply without a value: failures %v, %d writes", res.Failed, store.writes-writes)
 	}
 }
+
+// A new secret (no secret has its UUID) whose usage another secret has
+// is not planned as a creation that libvirt would refuse: the plan names
+// that secret and whose it is (nobody's, this configuration's under
+// another entry name, another owner's, another state directory's), with
+// what to do; apply changes nothing, and prunes nothing in its way.
+func TestSecretUsageTakenByAnother(t *testing.T) {
+	t.Setenv("NVT_SECRET", secretValue)
+	entry := func(name string) string {
+		return `secrets: "` + name + `": {definition: {private: true, usage: {type: "ceph", name: "client.nvt"}}, value: env: "NVT_SECRET"}`
+	}
+	const unowned = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+	for _, tc := range []struct {
+		name string
+		// prepare gives the host the secret in the way, and returns its
+		// UUID and whose it is.
+		prepare func(th *testHost, store *secretStore) (string, *Holder)
+		owner   string
+		says    []string
+	}{{
+		name: "nobody's",
+		prepare: func(th *testHost, store *secretStore) (string, *Holder) {
+			store.defs[unowned] = `<secret private="yes"><uuid>` + unowned + `</uuid><usage type="ceph"><name>client.nvt</name></usage></secret>`
+			return unowned, nil
+		},
+		owner: "alpha",
+		says: []string{`its usage (ceph client.nvt) is secret ` + unowned + `'s, which nixvirt did not define`,
+			`give the definition uuid: "` + unowned + `" to take that secret over`, "virsh secret-undefine " + unowned},
+	}, {
+		name: "this configuration's, under the entry's old name",
+		prepare: func(th *testHost, store *secretStore) (string, *Holder) {
+			if res := th.applyOf("alpha", entry("ceph-key"), false); len(res.Failed) > 0 {
+				t.Fatal(res.Failed)
+			}
+			return derivedUUID(th.uri, compiler.KindSecret, "ceph-key"), &Holder{Owner: "alpha", Own: true, Name: "ceph-key"}
+		},
+		owner: "alpha",
+		says:  []string{`is this configuration's secret "ceph-key"`, `if this entry is "ceph-key" renamed, give its definition uuid: "`},
+	}, {
+		name: "another owner's",
+		prepare: func(th *testHost, store *secretStore) (string, *Holder) {
+			if res := th.applyOf("alpha", entry("ceph-key"), false); len(res.Failed) > 0 {
+				t.Fatal(res.Failed)
+			}
+			return derivedUUID(th.uri, compiler.KindSecret, "ceph-key"), &Holder{Owner: "alpha", Name: "ceph-key"}
+		},
+		owner: "beta",
+		says:  []string{`belongs to owner "alpha" (its entry "ceph-key"), another configuration; nixvirt never changes another configuration's secrets`, "--take-over, which makes it this configuration's"},
+	}, {
+		name: "another state directory's",
+		prepare: func(th *testHost, store *secretStore) (string, *Holder) {
+			other := th.otherStateDir()
+			if res := applyWith(th, other, "alpha", entry("ceph-key"), false); len(res.Failed) > 0 {
+				t.Fatal(res.Failed)
+			}
+			return derivedUUID(th.uri, compiler.KindSecret, "ceph-key"), &Holder{Owner: "alpha", StateDir: other.absDir()}
+		},
+		owner: "beta",
+		says:  []string{`belongs to owner "alpha", another configuration (its state directory `, "--take-over"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			th := newTestHost(t)
+			store := th.secretStore()
+			uuid, want := tc.prepare(th, store)
+			body := entry("ceph-new")
+			p := th.planOf(tc.owner, body, false)
+			if len(p.Changes) != 1 || p.Changes[0].Problem == nil {
+				t.Fatalf("plan: %s", actions(p))
+			}
+			pr := p.Changes[0].Problem
+			if pr.Code != ProblemUsageTaken || pr.Detail != uuid {
+				t.Fatalf("problem: %+v", pr)
+			}
+			if fmt.Sprint(pr.Holder) != fmt.Sprint(want) {
+				t.Fatalf("holder: %+v, want %+v", pr.Holder, want)
+			}
+			text := ProblemText(p.Changes[0])
+			for _, s := range tc.says {
+				if !strings.Contains(text, s) {
+					t.Errorf("the problem does not say %q:\n%s", s, text)
+				}
+			}
+			var doc bytes.Buffer
+			if err := RenderJSON(&doc, p); err != nil || !strings.Contains(doc.String(), `"code": "usage-taken"`) {
+				t.Fatalf("JSON: %v\n%s", err, doc.String())
+			}
+			defs, writes := fmt.Sprint(store.defs), store.writes
+			res := th.applyOf(tc.owner, body, false)
+			if len(res.Failed) != 1 || res.Failed[0].Problem == nil || res.Failed[0].Problem.Code != ProblemUsageTaken {
+				t.Fatalf("apply: %+v", res.Failed)
+			}
+			if store.writes != writes || fmt.Sprint(store.defs) != defs {
+				t.Fatalf("apply changed the secrets: %d writes\n%s", store.writes-writes, fmt.Sprint(store.defs))
+			}
+		})
+	}
+}
