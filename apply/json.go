@@ -14,6 +14,7 @@ type jsonPlan struct {
 	FormatVersion string             `json:"format_version"`
 	Changes       []jsonChange       `json:"changes"`
 	Unmanaged     []jsonUnmanaged    `json:"unmanaged"`
+	Kept          []jsonKept         `json:"kept"`
 	Errors        []compiler.Problem `json:"errors"`
 	Summary       jsonSummary        `json:"summary"`
 }
@@ -34,6 +35,14 @@ type jsonUnmanaged struct {
 	jsonObject
 	Owner  string `json:"owner,omitempty"`
 	CopyOf string `json:"copy_of,omitempty"`
+}
+
+// jsonKept are the objects of a kind the configuration leaves out, which
+// its owner has and keeps (Plan.Kept).
+type jsonKept struct {
+	Connection string   `json:"connection"`
+	Kind       string   `json:"kind"`
+	Names      []string `json:"names"`
 }
 
 type jsonChange struct {
@@ -143,7 +152,7 @@ type jsonFailure struct {
 
 func planDocument(p *Plan, errs []compiler.Problem) jsonPlan {
 	add, change, destroy := p.Counts()
-	out := jsonPlan{FormatVersion: jsondoc.FormatVersion, Changes: []jsonChange{}, Unmanaged: []jsonUnmanaged{},
+	out := jsonPlan{FormatVersion: jsondoc.FormatVersion, Changes: []jsonChange{}, Unmanaged: []jsonUnmanaged{}, Kept: []jsonKept{},
 		Errors: []compiler.Problem{}, Summary: jsonSummary{add, change, destroy}}
 	for _, c := range p.Changes {
 		jc := jsonChange{jsonObject: jsonObject{c.Connection, string(c.Kind), c.Name}, UUID: c.UUID,
@@ -171,6 +180,9 @@ func planDocument(p *Plan, errs []compiler.Problem) jsonPlan {
 	}
 	for _, u := range p.Unmanaged {
 		out.Unmanaged = append(out.Unmanaged, jsonUnmanaged{jsonObject{u.Connection, string(u.Kind), u.Name}, u.Owner, u.CopyOf})
+	}
+	for _, k := range p.Kept {
+		out.Kept = append(out.Kept, jsonKept{k.Connection, string(k.Kind), append([]string{}, k.Names...)})
 	}
 	for _, e := range p.Errors {
 		out.Errors = append(out.Errors, compiler.Problem{Message: e})

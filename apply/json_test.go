@@ -26,8 +26,8 @@ func TestJSONDocs(t *testing.T) {
 	blocks := regexp.MustCompile("(?s)```json\n(.*?)```").FindAllSubmatch(doc, -1)
 	wantKeys := []string{
 		"errors format_version valid",
-		"changes errors format_version summary unmanaged",
-		"addresses applied changes errors failures format_version summary unmanaged",
+		"changes errors format_version kept summary unmanaged",
+		"addresses applied changes errors failures format_version kept summary unmanaged",
 		"format_version objects",
 	}
 	if len(blocks) != len(wantKeys) {
@@ -61,7 +61,7 @@ func TestJSONDocs(t *testing.T) {
 // plan.go and the files that add steps to plans.
 func constants(t *testing.T, types ...string) []string {
 	var out []string
-	for _, file := range []string{"plan.go", "volumes.go", "wait.go", "seedprune.go"} {
+	for _, file := range []string{"plan.go", "volumes.go", "wait.go", "seedprune.go", "secrets.go"} {
 		out = append(out, constantsIn(t, file, types...)...)
 	}
 	if len(out) < 30 {

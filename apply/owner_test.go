@@ -1,8 +1,11 @@
 package apply
 
 import (
+	"bytes"
 	"context"
 	"encoding/xml"
+	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -324,5 +327,76 @@ func TestTakeOverShowsWhatGoes(t *testing.T) {
 	}
 	if c := p.Changes[0]; c.Actions[0].Reasons[0].Code != ReasonTakeOverDiffers || !strings.Contains(c.Diff, `-    <disk device="disk" type="file">`) {
 		t.Fatalf("reason %+v, diff:\n%s", c.Actions[0].Reasons, c.Diff)
+	}
+}
+
+// A kind that a connection leaves out (no key, or null) is left alone:
+// the owned objects of that kind are kept, and plan says so in one line
+// per kind, naming them; another owner's are listed as before, and a
+// kind listed empty prunes its objects.
+func TestKindLeftOutKeepsItsObjectsAndSaysSo(t *testing.T) {
+	th := newTestHost(t)
+	store := th.secretStore()
+	t.Setenv("NVT_SECRET", secretValue)
+	secrets := `secrets: "ceph-key": {definition: {private: true, usage: {type: "ceph", name: "client.nvt"}}, value: env: "NVT_SECRET"}`
+	pools := `pools: "db-pool": definition: {type: "dir", target: path: "/var/lib/nvt-db"}`
+	if res := th.applyOf("team-a", web+"\n"+pools+"\n"+secrets, false); len(res.Failed) > 0 {
+		t.Fatal(res.Failed)
+	}
+	if res := th.applyOf("team-b", `networks: other: definition: bridge: name: "virbr-nvt9"`, false); len(res.Failed) > 0 {
+		t.Fatal(res.Failed)
+	}
+	onlyDomains := `domains: web: {
+		definition: {
+			type: "test", uuid: "c7a5fdbd-cdaf-9455-926a-d65c16db1809"
+			memory: {count: 256, unit: "MiB"}, os: type: "hvm"
+			devices: interface: {type: "network", source: network: "lab"}
+		}
+		active: true
+		autostart: true
+	}`
+	p := th.planOf("team-a", onlyDomains+"\npools: null", false)
+	want := []Kept{
+		{th.uri, compiler.KindNetwork, []string{"lab"}},
+		{th.uri, compiler.KindPool, []string{"db-pool", "vms"}},
+		{th.uri, compiler.KindSecret, []string{"ceph-key"}},
+	}
+	if fmt.Sprint(p.Kept) != fmt.Sprint(want) || p.HasChanges() || p.Problems() > 0 {
+		t.Fatalf("kept %+v, want %+v; changes %s", p.Kept, want, actions(p))
+	}
+	var text, doc bytes.Buffer
+	RenderText(&text, p)
+	for _, line := range []string{
+		"  · networks on " + th.uri + `: not in this configuration; keeping the one this owner has ("lab")` + "\n",
+		"  · pools on " + th.uri + `: not in this configuration; keeping the 2 this owner has ("db-pool", "vms")` + "\n",
+		"  · secrets on " + th.uri + `: not in this configuration; keeping the one this owner has ("ceph-key")` + "\n",
+		`  · network "other" on ` + th.uri + ` belongs to owner "team-b" and is left alone` + "\n",
+	} {
+		if !strings.Contains(text.String(), line) {
+			t.Errorf("plan does not say %q:\n%s", line, text.String())
+		}
+	}
+	if err := RenderJSON(&doc, p); err != nil || !strings.Contains(doc.String(), `"kind": "pool",
+      "names": [
+        "db-pool",
+        "vms"
+      ]`) {
+		t.Errorf("JSON: %v\n%s", err, doc.String())
+	}
+	// Apply says it too, and keeps them.
+	res := th.applyOf("team-a", onlyDomains, false)
+	if len(res.Failed) > 0 || fmt.Sprint(res.Plan.Kept) != fmt.Sprint(want) {
+		t.Fatalf("apply: kept %+v, failures %v", res.Plan.Kept, res.Failed)
+	}
+	if th.live(compiler.KindPool, "vms") == nil || th.live(compiler.KindNetwork, "lab") == nil || len(store.defs) != 1 {
+		t.Fatal("a kind left out lost its objects")
+	}
+	// Listed, even empty, a kind is managed: its objects left are pruned,
+	// and nothing is said to be kept.
+	p = th.planOf("team-a", onlyDomains+"\npools: {}\nnetworks: lab: definition: bridge: name: \"virbr-nvt0\"\nsecrets: []", false)
+	got := strings.Fields(actions(p))
+	sort.Strings(got)
+	if len(p.Kept) != 0 || strings.Join(got, " ") != "pool/db-pool:delete pool/vms:delete pool/vms:stop secret/ceph-key:delete" {
+		t.Fatalf("kinds listed: kept %+v, actions %s", p.Kept, actions(p))
 	}
 }

@@ -274,8 +274,30 @@ type Plan struct {
 	// Unmanaged are objects on the hosts that nixvirt did not define and
 	// that the configuration does not name: they are never touched.
 	Unmanaged []Unmanaged
+	// Kept are the objects the configuration's owner has of the kinds a
+	// connection leaves out, which are kept (a kind left out is left
+	// alone); one per connection and kind.
+	Kept []Kept
 	// Errors are connections that could not be planned.
 	Errors []string
+}
+
+// Kept are the objects of one kind that a configuration owns on a
+// connection and keeps because it leaves the kind out (no pools key at
+// all, or null): a kind left out is left alone, never pruned.
+type Kept struct {
+	Connection string
+	Kind       compiler.Kind
+	// Names are the objects' names, sorted (a secret's, its entry's).
+	Names []string
+}
+
+// leftAlone is what a connection's plan leaves alone: the objects nixvirt
+// does not own and the configuration does not name, and the owned ones of
+// the kinds it leaves out.
+type leftAlone struct {
+	unmanaged []Unmanaged
+	kept      []Kept
 }
 
 // Unmanaged is an object nixvirt leaves alone.
@@ -401,7 +423,7 @@ type planned struct {
 }
 
 // planConnection plans one host.
-func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unmanaged, error) {
+func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, leftAlone, error) {
 	uri := h.URI()
 	// nixvirt's records are read while the host is listed: the listing is
 	// mostly waiting for libvirtd.
@@ -418,10 +440,10 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 	}()
 	live, err := listHost(h)
 	if err := <-stateErr; err != nil {
-		return nil, nil, err
+		return nil, leftAlone{}, err
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, leftAlone{}, err
 	}
 	nameSecrets(opts.State, uri, live[compiler.KindSecret])
 	var changes []*planned
@@ -458,7 +480,7 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 	}
 	unfinished, err := opts.State.Unfinished(uri)
 	if err != nil {
-		return nil, nil, err
+		return nil, leftAlone{}, err
 	}
 	changes = planUnfinished(uri, unfinished, changes, live, seen, prunes)
 	touched := planNetworkDependents(changes, live[compiler.KindDomain], func(l *Live) bool { return opts.mine(holderOf(compiler.KindDomain, l, opts.State, uri)) })
@@ -468,6 +490,7 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 	planReattach(h, changes)
 
 	var unmanaged []Unmanaged
+	kept := map[compiler.Kind][]string{}
 	for _, k := range compiler.StopOrder {
 		for i := range live[k] {
 			l := &live[k][i]
@@ -488,6 +511,9 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 				continue
 			}
 			if !prunes(k, l) {
+				if opts.managed != nil && !opts.managed[k] {
+					kept[k] = append(kept[k], l.Name)
+				}
 				continue
 			}
 			c := &planned{Change: &Change{Connection: uri, Kind: k, Name: l.Name, UUID: l.UUID}, live: l, timeout: opts.pruneTimeout}
@@ -505,13 +531,20 @@ func planConnection(h Host, wanted []*Wanted, opts Options) ([]*planned, []Unman
 		}
 	}
 	if err := keepManagedSaves(h, changes); err != nil {
-		return nil, nil, err
+		return nil, leftAlone{}, err
 	}
 	if err := planSavedGuests(h, changes); err != nil {
-		return nil, nil, err
+		return nil, leftAlone{}, err
 	}
 	planSeedRemovals(h, changes, live[compiler.KindPool], wanted, opts.State)
-	return changes, unmanaged, nil
+	left := leftAlone{unmanaged: unmanaged}
+	for _, k := range compiler.TopLevelKinds {
+		if names := kept[k]; len(names) > 0 {
+			sort.Strings(names)
+			left.kept = append(left.kept, Kept{Connection: uri, Kind: k, Names: names})
+		}
+	}
+	return changes, left, nil
 }
 
 // runningLister is a Host that reads the running definitions of marked

@@ -96,6 +96,9 @@ func renderText(w io.Writer, p *Plan, colour bool) {
 	for _, u := range p.Unmanaged {
 		fmt.Fprintf(w, "  · %s %q on %s %s and is left alone\n", u.Kind, u.Name, u.Connection, UnmanagedText(u))
 	}
+	for _, k := range p.Kept {
+		fmt.Fprintf(w, "  · %s\n", KeptText(k))
+	}
 	add, change, destroy := p.Counts()
 	if len(p.Errors) > 0 {
 		fmt.Fprintf(w, "Plan incomplete: %d connection(s) could not be read; %d to add, %d to change, %d to destroy on the others.\n", len(p.Errors), add, change, destroy)
@@ -318,6 +321,21 @@ func holderText(h *Holder) string {
 // can be taken, and what that does to the configuration that has it.
 func takeOverAdvice(k compiler.Kind, uuid string) string {
 	return fmt.Sprintf("to take the %s from that configuration, give the definition uuid: %q and apply with --take-over, which makes it this configuration's: that configuration can then no longer change or delete it", k, uuid)
+}
+
+// KeptText says that a configuration keeps its objects of a kind it
+// leaves out: "pools on qemu:///system: not in this configuration;
+// keeping the 2 this owner has (db, web)".
+func KeptText(k Kept) string {
+	n := fmt.Sprint(len(k.Names))
+	if len(k.Names) == 1 {
+		n = "one"
+	}
+	quoted := make([]string, len(k.Names))
+	for i, name := range k.Names {
+		quoted[i] = fmt.Sprintf("%q", name)
+	}
+	return fmt.Sprintf("%s on %s: not in this configuration; keeping the %s this owner has (%s)", k.Kind.Plural(), k.Connection, n, strings.Join(quoted, ", "))
 }
 
 // UnmanagedText says why an object is left alone: "is not nixvirt's",

@@ -24,7 +24,7 @@ func MakePlan(d *Desired, connect Connector, opts Options) *Plan {
 		wg.Add(1)
 		go func(uri string) {
 			defer wg.Done()
-			changes, unmanaged, err := planURI(uri, wanted[uri], connect, opts.forURI(d, uri))
+			changes, left, err := planURI(uri, wanted[uri], connect, opts.forURI(d, uri))
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -32,7 +32,8 @@ func MakePlan(d *Desired, connect Connector, opts Options) *Plan {
 				return
 			}
 			p.Changes = append(p.Changes, changes...)
-			p.Unmanaged = append(p.Unmanaged, unmanaged...)
+			p.Unmanaged = append(p.Unmanaged, left.unmanaged...)
+			p.Kept = append(p.Kept, left.kept...)
 		}(uri)
 	}
 	wg.Wait()
@@ -40,14 +41,14 @@ func MakePlan(d *Desired, connect Connector, opts Options) *Plan {
 	return p
 }
 
-func planURI(uri string, wanted []*Wanted, connect Connector, opts Options) ([]*Change, []Unmanaged, error) {
+func planURI(uri string, wanted []*Wanted, connect Connector, opts Options) ([]*Change, leftAlone, error) {
 	h, err := connect(uri)
 	if err != nil {
-		return nil, nil, err
+		return nil, leftAlone{}, err
 	}
 	defer h.Close()
-	ps, unmanaged, err := planConnection(h, wanted, opts)
-	return changesOf(ps), unmanaged, err
+	ps, left, err := planConnection(h, wanted, opts)
+	return changesOf(ps), left, err
 }
 
 func changesOf(ps []*planned) []*Change {
@@ -85,6 +86,13 @@ func (p *Plan) sort() {
 			return a.Kind < b.Kind
 		}
 		return a.Name < b.Name
+	})
+	sort.SliceStable(p.Kept, func(i, j int) bool {
+		a, b := p.Kept[i], p.Kept[j]
+		if a.Connection != b.Connection {
+			return a.Connection < b.Connection
+		}
+		return a.Kind.Order() < b.Kind.Order()
 	})
 }
 
@@ -214,7 +222,7 @@ func ApplyWith(d *Desired, connect Connector, opts Options, ctl Controls) *Resul
 		wg.Add(1)
 		go func(uri string) {
 			defer wg.Done()
-			ps, unmanaged, writes, failed, err := applyURI(ctl, uri, wanted[uri], connect, opts.forURI(d, uri), ev)
+			ps, left, writes, failed, err := applyURI(ctl, uri, wanted[uri], connect, opts.forURI(d, uri), ev)
 			rmu.Lock()
 			defer rmu.Unlock()
 			res.Writes += writes
@@ -232,7 +240,8 @@ func ApplyWith(d *Desired, connect Connector, opts Options, ctl Controls) *Resul
 					done = append(done, p.Change)
 				}
 			}
-			res.Plan.Unmanaged = append(res.Plan.Unmanaged, unmanaged...)
+			res.Plan.Unmanaged = append(res.Plan.Unmanaged, left.unmanaged...)
+			res.Plan.Kept = append(res.Plan.Kept, left.kept...)
 		}(uri)
 	}
 	wg.Wait()
@@ -263,44 +272,44 @@ func (e events) orNothing() events {
 	return e
 }
 
-func applyURI(ctl Controls, uri string, wanted []*Wanted, connect Connector, opts Options, ev events) ([]*planned, []Unmanaged, int64, map[*planned]Failure, error) {
+func applyURI(ctl Controls, uri string, wanted []*Wanted, connect Connector, opts Options, ev events) ([]*planned, leftAlone, int64, map[*planned]Failure, error) {
 	if opts.State == nil {
 		opts.State = OpenState(StateDir())
 	}
 	unlock, err := opts.State.lock(uri)
 	if err != nil {
-		return nil, nil, 0, nil, fmt.Errorf("%s: cannot take the lock: %v", uri, err)
+		return nil, leftAlone{}, 0, nil, fmt.Errorf("%s: cannot take the lock: %v", uri, err)
 	}
 	defer unlock()
 	unlockClaims, err := opts.State.lockClaims(uri)
 	if err != nil {
-		return nil, nil, 0, nil, fmt.Errorf("%s: %v", uri, err)
+		return nil, leftAlone{}, 0, nil, fmt.Errorf("%s: %v", uri, err)
 	}
 	defer unlockClaims()
 	h, err := connect(uri)
 	if err != nil {
-		return nil, nil, 0, nil, err
+		return nil, leftAlone{}, 0, nil, err
 	}
 	defer h.Close()
-	ps, unmanaged, err := planConnection(h, wanted, opts)
+	ps, left, err := planConnection(h, wanted, opts)
 	if err != nil {
-		return nil, nil, h.Writes(), nil, err
+		return nil, leftAlone{}, h.Writes(), nil, err
 	}
 	sortChanges(ps)
 	if ctl.Approve != nil {
 		if err := ctl.Approve(&Plan{Changes: changesOf(ps)}); err != nil {
-			return nil, nil, h.Writes(), nil, fmt.Errorf("%s: %v", uri, err)
+			return nil, leftAlone{}, h.Writes(), nil, fmt.Errorf("%s: %v", uri, err)
 		}
 	}
 	if err := forgetFinished(opts.State, uri, ps); err != nil {
-		return nil, nil, h.Writes(), nil, err
+		return nil, leftAlone{}, h.Writes(), nil, err
 	}
 	ex := &executor{finish: ctl.Finish, abandon: ctl.Abandon, h: h, st: opts.State, ev: ev.orNothing(),
 		begun: map[*planned]bool{}, failed: map[*planned]Failure{}, done: map[*planned][]Step{}, reported: map[*planned]bool{},
 		stoppedSelf: map[*planned]bool{}, stoppedDeps: map[*planned][]Stopped{}}
 	ex.files = ex.fetchContent(ps)
 	ex.run(ps)
-	return ps, unmanaged, h.Writes(), ex.failed, nil
+	return ps, left, h.Writes(), ex.failed, nil
 }
 
 // executor runs one connection's plan and keeps its state: which objects
