@@ -58,7 +58,7 @@ func TestStateDirsDoNotTakeOverEachOthersPoolsAndSecrets(t *testing.T) {
 			if c.Problem == nil || c.Problem.Code != code || c.Problem.Detail != detail {
 				t.Fatalf("owner %s, another state directory's %s %s: %+v %+v", owner, c.Kind, c.Name, c.Problem, c.Actions)
 			}
-			if text := ProblemText(c); !strings.Contains(text, says) {
+			if text := ProblemText(c); !strings.Contains(text, says) || !strings.Contains(text, "--take-over, which makes it this configuration's: that configuration can then no longer change or delete it") {
 				t.Fatalf("problem: %s", text)
 			}
 		}

@@ -279,9 +279,9 @@ func ProblemText(c *Change) string {
 		}
 		return fmt.Sprintf("present: false, but nixvirt did not define this %s and never deletes what it does not own", c.Kind)
 	case ProblemOtherOwner:
-		return fmt.Sprintf("it belongs to owner %q, another configuration; nixvirt never changes another owner's objects: use that owner (--owner %s), or move it to this one with --take-over", p.Detail, p.Detail)
+		return fmt.Sprintf("it belongs to owner %q, another configuration; nixvirt never changes another owner's objects: use that owner (--owner %s), or move it to this one with --take-over%s", p.Detail, p.Detail, takeOverEffect)
 	case ProblemOtherStateDir:
-		return fmt.Sprintf("the state directory %s records it under this same owner name, for another configuration; nixvirt never changes what another configuration owns: give the configurations different owners, remove that directory if it is this configuration's old one, or move it here with --take-over", p.Detail)
+		return fmt.Sprintf("the state directory %s records it under this same owner name, for another configuration; nixvirt never changes what another configuration owns: give the configurations different owners, remove that directory if it is this configuration's old one, or move it here with --take-over%s", p.Detail, takeOverEffect)
 	case ProblemManagedSave:
 		verb, id := "deleting", c.Name
 		if old, ok := strings.CutPrefix(p.Detail, "rename:"); ok {
@@ -317,10 +317,14 @@ func holderText(h *Holder) string {
 	return text
 }
 
+// takeOverEffect says what --take-over does to the configuration that has
+// the object: advice to take another configuration's object says so.
+const takeOverEffect = ", which makes it this configuration's: that configuration can then no longer change or delete it"
+
 // takeOverAdvice says how an object of another configuration (UUID uuid)
 // can be taken, and what that does to the configuration that has it.
 func takeOverAdvice(k compiler.Kind, uuid string) string {
-	return fmt.Sprintf("to take the %s from that configuration, give the definition uuid: %q and apply with --take-over, which makes it this configuration's: that configuration can then no longer change or delete it", k, uuid)
+	return fmt.Sprintf("to take the %s from that configuration, give the definition uuid: %q and apply with --take-over%s", k, uuid, takeOverEffect)
 }
 
 // KeptText says that a configuration keeps its objects of a kind it
