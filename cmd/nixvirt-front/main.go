@@ -33,7 +33,7 @@ import (
 )
 
 func main() {
-	if run(os.Args[1:]) {
+	if run(os.Args[1:]) || fromMemo(os.Args[1:]) {
 		os.Exit(0)
 	}
 	os.Exit(handOver(os.Args[1:]))
