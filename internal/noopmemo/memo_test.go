@@ -186,7 +186,7 @@ func (r reader) Running(kind, uuid string) (string, error) { return r.running[uu
 func (r reader) Definition(kind, uuid string) (string, error) {
 	return "<" + kind + ">" + uuid, nil
 }
-func (r reader) Volumes(pool string) ([]Volume, error) { return []Volume{{Name: pool + ".img"}}, nil }
+func (r reader) Volumes(pool string) ([]Volume, error)    { return []Volume{{Name: pool + ".img"}}, nil }
 func (r reader) HasManagedSave(uuid string) (bool, error) { return uuid == "saved", nil }
 
 func TestSame(t *testing.T) {
