@@ -4,12 +4,16 @@ package main
 
 import (
 	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"sort"
 	"sync"
 
 	"nixvirt.dev/nixvirt/apply"
+	"nixvirt.dev/nixvirt/apply/live"
 	"nixvirt.dev/nixvirt/compiler"
 	"nixvirt.dev/nixvirt/internal/handover"
 	"nixvirt.dev/nixvirt/internal/noopmemo"
@@ -101,20 +105,37 @@ func (m *memoRun) read(uri, method string, k compiler.Kind, arg, sum string, err
 
 // finish writes the memo of a run that changed nothing (ok), and removes
 // any memo of the command line otherwise: one left would not match, but
-// need not be read again. inputs is the compile record the configuration
-// came from, nil when it came from none.
+// need not be read again. With NIXVIRT_MEMO_TRACE set it says on stderr
+// why it wrote none.
 func (m *memoRun) finish(ok bool, f *hostFlags, wanted *apply.Desired) {
-	stateDir := apply.StateDir()
-	if !ok || m.spoiled || f.inputs == nil || wanted == nil || !memoable(wanted) {
-		if m.args != nil {
-			noopmemo.Remove(stateDir, m.args, m.c.dir)
-		}
+	if m.args == nil {
 		return
 	}
-	self := handover.Self()
-	build, found := noopmemo.Identify(self)
+	stateDir := apply.StateDir()
+	why := m.write(stateDir, ok, f, wanted)
+	if why != "" {
+		noopmemo.Remove(stateDir, m.args, m.c.dir)
+	}
+	if os.Getenv(noopmemo.TraceVar) != "" {
+		fmt.Fprintln(m.stderr.w, "nixvirt: memo:", cmp.Or(why, "written"))
+	}
+}
+
+// write writes the memo and returns "", or returns why it may not.
+func (m *memoRun) write(stateDir string, ok bool, f *hostFlags, wanted *apply.Desired) string {
+	switch {
+	case !ok:
+		return "not written: the run changed something, or failed"
+	case m.spoiled:
+		return "not written: a read of the host failed, changed during the run, or is not one a memo repeats"
+	case f.inputs == nil:
+		return "not written: the configuration has no compile record (stdin, embedded files, a cloud-init seed, or files changed while compiling)"
+	case !memoable(wanted):
+		return "not written: a secret's value is read at every run"
+	}
+	build, found := noopmemo.Identify(handover.Self())
 	if !found {
-		return
+		return "not written: cannot tell this executable"
 	}
 	memo := &noopmemo.Memo{Build: build, Args: m.args, Dir: m.c.dir, Env: noopmemo.Environ(os.Environ(), handover.EnvVar),
 		Euid: os.Geteuid(), Terminals: m.ttys,
@@ -139,15 +160,18 @@ func (m *memoRun) finish(ok bool, f *hostFlags, wanted *apply.Desired) {
 	// Every connection of the configuration was read (one that failed to
 	// connect spoiled the run), and its records are as they were before.
 	if len(uris) != len(wanted.Objects) {
-		return
+		return "not written: not every connection was read"
 	}
 	for _, uri := range uris {
 		if stateDigest(uri) != m.states[uri] {
-			return
+			return "not written: nixvirt's records of " + uri + " changed during the run"
 		}
 	}
 	memo.State = stateDigest(uris...)
-	_ = noopmemo.Write(stateDir, memo) // best effort: without a memo the next run plans
+	if err := noopmemo.Write(stateDir, memo); err != nil {
+		return "not written: " + err.Error()
+	}
+	return ""
 }
 
 // stateDigest is the digest of nixvirt's records and claims of the
@@ -228,6 +252,71 @@ func (h *recordingHost) HasManagedSave(uuid string) (bool, error) {
 	has, err := h.Host.HasManagedSave(uuid)
 	h.run.read(h.URI(), noopmemo.MethodHasManagedSave, compiler.KindDomain, uuid, noopmemo.SumBool(has), err)
 	return has, err
+}
+
+// Resumed, RunningPoolXML, RunningXML and HostCPUs are the reads of a
+// host's capabilities (apply's hostAs) that a no-op plan makes: a running
+// guest's state reason, a running pool's definition, a running domain's
+// or network's, and the host's CPUs. A host without one answers as package apply
+// takes a host without it (an error: not read), and spoils the memo.
+
+func (h *recordingHost) Resumed(uuid string) (bool, error) {
+	r, ok := h.Host.(interface{ Resumed(string) (bool, error) })
+	if !ok {
+		h.run.spoil()
+		return false, errors.New("this connection cannot tell how a domain was started")
+	}
+	resumed, err := r.Resumed(uuid)
+	h.run.read(h.URI(), noopmemo.MethodResumed, compiler.KindDomain, uuid, noopmemo.SumBool(resumed), err)
+	return resumed, err
+}
+
+func (h *recordingHost) RunningPoolXML(uuid string) (string, error) {
+	r, ok := h.Host.(interface{ RunningPoolXML(string) (string, error) })
+	if !ok {
+		h.run.spoil()
+		return "", errors.New("this connection cannot read a running pool's definition")
+	}
+	x, err := r.RunningPoolXML(uuid)
+	h.run.read(h.URI(), noopmemo.MethodRunning, compiler.KindPool, uuid, noopmemo.SumString(x), err)
+	return x, err
+}
+
+func (h *recordingHost) RunningXML(k compiler.Kind, uuid string) (string, error) {
+	r, ok := h.Host.(interface {
+		RunningXML(compiler.Kind, string) (string, error)
+	})
+	if !ok {
+		h.run.spoil()
+		return "", errors.New("this connection cannot read a running definition")
+	}
+	x, err := r.RunningXML(k, uuid)
+	h.run.read(h.URI(), noopmemo.MethodRunning, k, uuid, noopmemo.SumString(x), err)
+	return x, err
+}
+
+func (h *recordingHost) HostCPUs() (string, error) {
+	r, ok := h.Host.(interface{ HostCPUs() (string, error) })
+	if !ok {
+		h.run.spoil()
+		return "", errors.New("this connection cannot tell the host's CPUs")
+	}
+	cpus, err := r.HostCPUs()
+	h.run.read(h.URI(), noopmemo.MethodHostCPUs, "", "", noopmemo.SumString(cpus), err)
+	return cpus, err
+}
+
+// ApplyLive makes a live change (a write, which leaves no memo), so that
+// the host is still one of live changes (apply's liveHost).
+func (h *recordingHost) ApplyLive(k compiler.Kind, uuid string, c live.Change) error {
+	r, ok := h.Host.(interface {
+		ApplyLive(compiler.Kind, string, live.Change) error
+	})
+	if !ok {
+		h.run.spoil()
+		return errors.New("this connection cannot make live changes")
+	}
+	return r.ApplyLive(k, uuid, c)
 }
 
 func sumLives(ls []apply.Live) string {

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"nixvirt.dev/nixvirt/apply"
+	"nixvirt.dev/nixvirt/apply/live"
 	"nixvirt.dev/nixvirt/compiler"
 	"nixvirt.dev/nixvirt/internal/noopmemo"
+	"nixvirt.dev/nixvirt/internal/rpcread"
 )
 
 // hostReader answers a memo's reads through a libvirt connection, as the
@@ -54,6 +56,14 @@ func (r hostReader) Volumes(pool string) ([]noopmemo.Volume, error) {
 }
 
 func (r hostReader) HasManagedSave(uuid string) (bool, error) { return r.h.HasManagedSave(uuid) }
+
+func (r hostReader) HostCPUs() (string, error) {
+	return r.h.(interface{ HostCPUs() (string, error) }).HostCPUs()
+}
+
+func (r hostReader) Resumed(uuid string) (bool, error) {
+	return r.h.(interface{ Resumed(string) (bool, error) }).Resumed(uuid)
+}
 
 // freshWrites is a connection kept open that counts the writes made
 // since it was given, as a connection of its own would.
@@ -268,4 +278,18 @@ func TestMemoStateDirs(t *testing.T) {
 		}
 	}
 	_ = os.Getenv
+}
+
+// TestCPUSetAlike: the front writes a host's CPUs as package live does,
+// so that a recorded set reads the same.
+func TestCPUSetAlike(t *testing.T) {
+	for seed := 0; seed < 200; seed++ {
+		set := map[int]bool{}
+		for n := 0; n < seed%40; n++ {
+			set[n] = (seed*7+n*13)%5 != 0
+		}
+		if got, want := rpcread.CPUSet(set), live.CPUSet(set); got != want {
+			t.Fatalf("%v: rpcread %q, live %q", set, got, want)
+		}
+	}
 }

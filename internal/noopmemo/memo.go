@@ -115,6 +115,11 @@ const (
 	MethodDefinition     = "Definition"
 	MethodVolumes        = "Volumes"
 	MethodHasManagedSave = "HasManagedSave"
+	// MethodResumed: whether a running domain was restored from a state
+	// file (libvirt's state reason).
+	MethodResumed = "Resumed"
+	// MethodHostCPUs: the host's online CPUs.
+	MethodHostCPUs = "HostCPUs"
 )
 
 // Object is a listed object as a digest sees it.

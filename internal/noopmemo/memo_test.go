@@ -188,6 +188,8 @@ func (r reader) Definition(kind, uuid string) (string, error) {
 }
 func (r reader) Volumes(pool string) ([]Volume, error)    { return []Volume{{Name: pool + ".img"}}, nil }
 func (r reader) HasManagedSave(uuid string) (bool, error) { return uuid == "saved", nil }
+func (r reader) Resumed(uuid string) (bool, error)        { return uuid == "restored", nil }
+func (r reader) HostCPUs() (string, error)                { return "0-3", nil }
 
 func TestSame(t *testing.T) {
 	doms := []Object{{UUID: "u1", Name: "web", XML: "<domain/>", Active: true}}
@@ -199,6 +201,8 @@ func TestSame(t *testing.T) {
 		{Method: MethodDefinition, Kind: "pool", Arg: "p1", Sum: SumString("<pool>p1")},
 		{Method: MethodVolumes, Arg: "vms", Sum: SumVolumes([]Volume{{Name: "vms.img"}})},
 		{Method: MethodHasManagedSave, Arg: "saved", Sum: SumBool(true)},
+		{Method: MethodResumed, Arg: "u1", Sum: SumBool(false)},
+		{Method: MethodHostCPUs, Sum: SumString("0-3")},
 	}
 	if !Same(r, calls) {
 		t.Fatal("a host answering as recorded is not the same")

@@ -18,6 +18,8 @@ type Reader interface {
 	Definition(kind, uuid string) (string, error)
 	Volumes(pool string) ([]Volume, error)
 	HasManagedSave(uuid string) (bool, error)
+	Resumed(uuid string) (bool, error)
+	HostCPUs() (string, error)
 }
 
 // Matches reports whether m is the memo of this command line: the same
@@ -84,6 +86,16 @@ func answer(r Reader, c Call) string {
 		has, err := r.HasManagedSave(c.Arg)
 		if err == nil {
 			return SumBool(has)
+		}
+	case MethodHostCPUs:
+		cpus, err := r.HostCPUs()
+		if err == nil {
+			return SumString(cpus)
+		}
+	case MethodResumed:
+		resumed, err := r.Resumed(c.Arg)
+		if err == nil {
+			return SumBool(resumed)
 		}
 	}
 	return ""

@@ -18,6 +18,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -343,6 +344,68 @@ func (c *Conn) Volumes(pool string) ([]noopmemo.Volume, error) {
 		out = append(out, noopmemo.Volume{Name: v.Name, XML: x})
 	}
 	return out, nil
+}
+
+// HostCPUs are the host's online CPUs in libvirt's cpuset syntax, as
+// package apply's HostCPUs gives them.
+func (c *Conn) HostCPUs() (string, error) {
+	cpumap, _, n, err := c.l.NodeGetCPUMap(1, 1, 0)
+	if err != nil {
+		return "", err
+	}
+	online := map[int]bool{}
+	for i := 0; i < int(n) && i/8 < len(cpumap); i++ {
+		online[i] = cpumap[i/8]&(1<<(i%8)) != 0
+	}
+	return CPUSet(online), nil
+}
+
+// CPUSet writes CPUs in libvirt's cpuset syntax as package live does
+// ("0-3,6"): the same set must read the same.
+func CPUSet(cpus map[int]bool) string {
+	highest := -1
+	for n, on := range cpus {
+		if on {
+			highest = max(highest, n)
+		}
+	}
+	var parts []string
+	for n := 0; n <= highest; n++ {
+		if !cpus[n] {
+			continue
+		}
+		first := n
+		for n < highest && cpus[n+1] {
+			n++
+		}
+		if first == n {
+			parts = append(parts, strconv.Itoa(n))
+		} else {
+			parts = append(parts, strconv.Itoa(first)+"-"+strconv.Itoa(n))
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// Libvirt's domain state and the reason of a running one.
+const (
+	domainRunning         = 1
+	domainRunningRestored = 3
+)
+
+// Resumed reports whether a domain runs restored from a state file, as
+// package apply's Resumed does.
+func (c *Conn) Resumed(uuid string) (bool, error) {
+	u, err := parseUUID(uuid)
+	if err != nil {
+		return false, err
+	}
+	d, err := c.l.DomainLookupByUUID(u)
+	if err != nil {
+		return false, err
+	}
+	state, reason, err := c.l.DomainGetState(d, 0)
+	return state == domainRunning && reason == domainRunningRestored, err
 }
 
 // HasManagedSave reports whether a domain has a managed save image.
