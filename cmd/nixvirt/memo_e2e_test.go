@@ -178,8 +178,10 @@ func TestE2ENoopApplyFromMemo(t *testing.T) {
 	if answered(noop) {
 		t.Fatal("the apply after one that added domains was answered from a memo")
 	}
-	if !answered(noop) || !answered(noop) {
-		t.Fatal("a no-op apply was not answered from the memo the one before left")
+	for i := 0; i < 2; i++ {
+		if !answered(noop) {
+			t.Fatal("a no-op apply was not answered from the memo the one before left")
+		}
 	}
 
 	// By hand: a domain of ours stopped (NixVirt's active: true starts it
