@@ -17,6 +17,7 @@ import (
 	"nixvirt.dev/nixvirt/compiler"
 	"nixvirt.dev/nixvirt/internal/handover"
 	"nixvirt.dev/nixvirt/internal/noopmemo"
+	"nixvirt.dev/nixvirt/internal/rpcread"
 )
 
 // A plan or apply that changed nothing leaves a memo (package noopmemo)
@@ -163,6 +164,11 @@ func (m *memoRun) write(stateDir string, ok bool, f *hostFlags, wanted *apply.De
 		return "not written: not every connection was read"
 	}
 	for _, uri := range uris {
+		if !memoURI(uri) {
+			return "not written: the front cannot read " + uri + " without libvirt's library"
+		}
+	}
+	for _, uri := range uris {
 		if stateDigest(uri) != m.states[uri] {
 			return "not written: nixvirt's records of " + uri + " changed during the run"
 		}
@@ -173,6 +179,10 @@ func (m *memoRun) write(stateDir string, ok bool, f *hostFlags, wanted *apply.De
 	}
 	return ""
 }
+
+// memoURI reports whether the front can repeat the reads of a connection
+// (package rpcread); the tests also take the test driver's.
+var memoURI = rpcread.Supported
 
 // stateDigest is the digest of nixvirt's records and claims of the
 // connections uris.

@@ -99,9 +99,10 @@ func newMemoCase(t *testing.T, settings string) *memoCase {
 	}
 	t.Cleanup(func() { _ = h.Close() })
 	mc.h = h
-	was := dial
+	was, wasURI := dial, memoURI
 	dial = func(string) (apply.Host, error) { return freshWrites{keepOpen{h}, h.Writes()}, nil }
-	t.Cleanup(func() { dial = was })
+	memoURI = func(string) bool { return true }
+	t.Cleanup(func() { dial, memoURI = was, wasURI })
 	return mc
 }
 
@@ -291,5 +292,19 @@ func TestCPUSetAlike(t *testing.T) {
 		if got, want := rpcread.CPUSet(set), live.CPUSet(set); got != want {
 			t.Fatalf("%v: rpcread %q, live %q", set, got, want)
 		}
+	}
+}
+
+// TestNoMemoOfTestDriver: a connection the front cannot read without
+// libvirt's library (the test driver lives in the process) gets no memo.
+func TestNoMemoOfTestDriver(t *testing.T) {
+	mc := newMemoCase(t, memoSettings)
+	memoURI = rpcread.Supported
+	args := mc.args("apply")
+	mc.run(args...)
+	t.Setenv(noopmemo.TraceVar, "1")
+	out, code := mc.run(args...)
+	if code != 0 || mc.memo(args) != nil || !strings.Contains(out, "nixvirt: memo: not written: the front cannot read "+mc.uri) {
+		t.Errorf("a no-op apply on the test driver (exit %d):\n%s", code, out)
 	}
 }

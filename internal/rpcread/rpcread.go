@@ -61,6 +61,12 @@ func socketOf(uri string) (string, error) {
 	return "", ErrUnsupported
 }
 
+// Supported reports whether uri is one this package reads.
+func Supported(uri string) bool {
+	_, err := socketOf(uri)
+	return err == nil
+}
+
 // Dial connects to uri.
 func Dial(uri string) (*Conn, error) {
 	sock, err := socketOf(uri)
