@@ -26,15 +26,17 @@
 package noopmemo
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -131,19 +133,27 @@ type Object struct {
 // Volume is a listed volume as a digest sees it.
 type Volume struct{ Name, XML string }
 
-// digest hashes strings, each prefixed by its length.
-type digest struct{ b bytes.Buffer }
+// digest hashes strings, each prefixed by its length, as they come:
+// the definitions of a listing are a megabyte.
+type digest struct{ h hash.Hash }
 
 func (d *digest) add(ss ...string) {
+	if d.h == nil {
+		d.h = sha256.New()
+	}
+	var n [20]byte
 	for _, s := range ss {
-		fmt.Fprintf(&d.b, "%d:", len(s))
-		d.b.WriteString(s)
+		d.h.Write(strconv.AppendInt(n[:0], int64(len(s)), 10))
+		d.h.Write([]byte{':'})
+		_, _ = io.WriteString(d.h, s) // a hash takes every write
 	}
 }
 
 func (d *digest) sum() string {
-	s := sha256.Sum256(d.b.Bytes())
-	return hex.EncodeToString(s[:])
+	if d.h == nil {
+		d.h = sha256.New()
+	}
+	return hex.EncodeToString(d.h.Sum(nil))
 }
 
 func flag(b bool) string {
