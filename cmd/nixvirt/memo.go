@@ -79,8 +79,32 @@ func (m *memoRun) connector(dial apply.Connector) apply.Connector {
 			m.spoil()
 			return h, err
 		}
+		if !directCapabilities(h) {
+			// Wrapped, it would seem to have them: not recorded.
+			m.spoil()
+			return h, nil
+		}
 		return &recordingHost{Host: h, run: m}, nil
 	}
+}
+
+// directCapabilities reports whether h has every capability package apply
+// asks a host for by a type assertion rather than through Unwrap (a
+// running listing, live changes, re-attaching interfaces), which
+// recordingHost has too: wrapped, a host keeps what it can do, no more
+// and no less (TestRecordingHostCapabilities).
+func directCapabilities(h apply.Host) bool {
+	_, lists := h.(interface {
+		ListWithRunning(compiler.Kind) ([]apply.Live, error)
+	})
+	_, live := h.(interface {
+		RunningXML(compiler.Kind, string) (string, error)
+		ApplyLive(compiler.Kind, string, live.Change) error
+	})
+	_, reattaches := h.(interface {
+		Reattach(domainUUID, network, bridge string) error
+	})
+	return lists && live && reattaches
 }
 
 // read records one read of a host; a failed read, or one answered
@@ -132,7 +156,7 @@ func (m *memoRun) write(stateDir string, ok bool, f *hostFlags, wanted *apply.De
 	case f.inputs == nil:
 		return "not written: the configuration has no compile record (stdin, embedded files, a cloud-init seed, or files changed while compiling)"
 	case !memoable(wanted):
-		return "not written: a secret's value is read at every run"
+		return "not written: a secret's value, or a volume's content file without its sha256, is read at every run"
 	}
 	build, found := noopmemo.Identify(handover.Self())
 	if !found {
@@ -192,12 +216,18 @@ func stateDigest(uris ...string) string {
 
 // memoable reports whether a configuration's plan depends only on what a
 // memo records: a secret's value is read from a file or the environment
-// at every plan.
+// at every plan, and so is a volume's content file whose digest the
+// configuration does not give.
 func memoable(d *apply.Desired) bool {
 	for _, ws := range d.Objects {
 		for _, w := range ws {
 			if w.SecretValue != nil {
 				return false
+			}
+			for _, v := range w.Volumes {
+				if c := v.Content; c != nil && c.File != "" && c.SHA256 == "" {
+					return false
+				}
 			}
 		}
 	}
@@ -303,6 +333,20 @@ func (h *recordingHost) RunningXML(k compiler.Kind, uuid string) (string, error)
 	x, err := r.RunningXML(k, uuid)
 	h.run.read(h.URI(), noopmemo.MethodRunning, k, uuid, noopmemo.SumString(x), err)
 	return x, err
+}
+
+// Reattach re-attaches a running domain's interfaces (a write, which
+// leaves no memo): apply asks the host for it directly, so a wrapper
+// without it would stop and start the domains of a restarted network.
+func (h *recordingHost) Reattach(domainUUID, network, bridge string) error {
+	r, ok := h.Host.(interface {
+		Reattach(domainUUID, network, bridge string) error
+	})
+	if !ok {
+		h.run.spoil()
+		return errors.New("this connection cannot re-attach interfaces")
+	}
+	return r.Reattach(domainUUID, network, bridge)
 }
 
 func (h *recordingHost) HostCPUs() (string, error) {

@@ -3,7 +3,12 @@
 package main
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os"
+	"reflect"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,6 +78,33 @@ type freshWrites struct {
 }
 
 func (f freshWrites) Writes() int64 { return f.keepOpen.Writes() - f.base }
+
+// The capabilities of the libvirt host it keeps open, which a memo's
+// recording host passes on (directCapabilities).
+
+func (f freshWrites) ListWithRunning(k compiler.Kind) ([]apply.Live, error) {
+	return f.Host.(interface {
+		ListWithRunning(compiler.Kind) ([]apply.Live, error)
+	}).ListWithRunning(k)
+}
+
+func (f freshWrites) RunningXML(k compiler.Kind, uuid string) (string, error) {
+	return f.Host.(interface {
+		RunningXML(compiler.Kind, string) (string, error)
+	}).RunningXML(k, uuid)
+}
+
+func (f freshWrites) ApplyLive(k compiler.Kind, uuid string, c live.Change) error {
+	return f.Host.(interface {
+		ApplyLive(compiler.Kind, string, live.Change) error
+	}).ApplyLive(k, uuid, c)
+}
+
+func (f freshWrites) Reattach(domainUUID, network, bridge string) error {
+	return f.Host.(interface {
+		Reattach(domainUUID, network, bridge string) error
+	}).Reattach(domainUUID, network, bridge)
+}
 
 // memoCase is a configuration applied in-process to a test driver host
 // that lives for the whole test.
@@ -227,6 +259,15 @@ func TestNoMemo(t *testing.T) {
 		if !memoable(d) {
 			t.Error("a configuration of one domain is not memoable")
 		}
+		pool := &apply.Wanted{Kind: compiler.KindPool, Name: "vms", Volumes: []apply.WantedVolume{{Name: "a.img", Content: &compiler.Content{File: "/srv/a.img"}}}}
+		d.Objects["qemu:///system"] = append(d.Objects["qemu:///system"], pool)
+		if memoable(d) {
+			t.Error("a volume whose content file has no sha256 is memoable: the file is hashed at every plan")
+		}
+		pool.Volumes[0].Content.SHA256 = "0000000000000000000000000000000000000000000000000000000000000000"
+		if !memoable(d) {
+			t.Error("a volume whose content file's sha256 is given is not memoable")
+		}
 	})
 	t.Run("read outside the record", func(t *testing.T) {
 		m := &memoRun{reads: map[string]map[memoCallKey]string{}, states: map[string]string{}}
@@ -306,5 +347,87 @@ func TestNoMemoOfTestDriver(t *testing.T) {
 	out, code := mc.run(args...)
 	if code != 0 || mc.memo(args) != nil || !strings.Contains(out, "nixvirt: memo: not written: the front cannot read "+mc.uri) {
 		t.Errorf("a no-op apply on the test driver (exit %d):\n%s", code, out)
+	}
+}
+
+// TestRecordingHostCapabilities: every capability package apply asks a
+// host for by a type assertion (not through hostAs, which finds those of
+// a wrapped host) is one recordingHost has, and one directCapabilities
+// requires of the host it wraps: a capability the wrapper lacked would
+// change what the whole build plans and does (a restarted network's
+// domains stopped instead of re-attached), with or without a memo.
+func TestRecordingHostCapabilities(t *testing.T) {
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, "../../apply", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	interfaces := map[string][]string{} // declared in apply: their methods
+	asserted := map[string]bool{}
+	for _, f := range pkgs["apply"].Files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			if ts, ok := n.(*ast.TypeSpec); ok {
+				if it, ok := ts.Type.(*ast.InterfaceType); ok {
+					for _, m := range it.Methods.List {
+						for _, name := range m.Names {
+							interfaces[ts.Name.Name] = append(interfaces[ts.Name.Name], name.Name)
+						}
+					}
+				}
+			}
+			return true
+		})
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Name.Name == "hostAs" {
+				continue // hostAs is the lookup that honours Unwrap
+			}
+			// A function that also asserts Unwrap looks through a wrapper
+			// itself when the wrapper lacks what it asks for.
+			names, unwraps := map[string]bool{}, false
+			ast.Inspect(fn, func(n ast.Node) bool {
+				ta, ok := n.(*ast.TypeAssertExpr)
+				if !ok {
+					return true
+				}
+				switch typ := ta.Type.(type) {
+				case *ast.Ident:
+					names[typ.Name] = true
+				case *ast.InterfaceType:
+					for _, m := range typ.Methods.List {
+						for _, name := range m.Names {
+							unwraps = unwraps || name.Name == "Unwrap"
+							names["{"+name.Name+"}"] = true
+						}
+					}
+				}
+				return true
+			})
+			if !unwraps {
+				for name := range names {
+					asserted[name] = true
+				}
+			}
+		}
+	}
+	rec := reflect.TypeOf(&recordingHost{})
+	checked := 0
+	for name := range asserted {
+		methods, ok := interfaces[name]
+		if strings.HasPrefix(name, "{") {
+			methods, ok = []string{strings.Trim(name, "{}")}, true
+		}
+		if !ok || len(methods) == 0 {
+			continue // not an interface of apply's (a concrete type, an error)
+		}
+		for _, m := range methods {
+			if _, has := rec.MethodByName(m); !has {
+				t.Errorf("apply asserts %s on a host directly; recordingHost lacks %s (give it the method, and directCapabilities the check)", name, m)
+			}
+			checked++
+		}
+	}
+	if checked < 4 {
+		t.Fatalf("found only %d methods of capabilities asserted directly: the scan misses them", checked)
 	}
 }

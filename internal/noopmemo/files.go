@@ -3,9 +3,11 @@ package noopmemo
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"os"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // FileStat is what stat says of a file. Any change of the file's bytes
@@ -22,12 +24,23 @@ type FileStat struct {
 	Dev   uint64 `json:"dev"`
 }
 
-// FileHash is the hash of a file's bytes, "" when it cannot be read.
-// Read whole, as a configuration's files are small: a copy through a
-// buffer allocated for each of a hundred XML files cost more than the
-// hashing.
+// FileHash is the hash of a regular file's bytes, "" when it cannot be
+// read or is no regular file: a pipe (/dev/fd/63 of a shell's process
+// substitution) has other bytes at every read, and reading a named pipe
+// no one writes to waits for ever. Read whole, as a configuration's files
+// are small: a copy through a buffer allocated for each of a hundred XML
+// files cost more than the hashing.
 func FileHash(name string) string {
-	data, err := os.ReadFile(name)
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return ""
+	}
+	defer func() { _ = f.Close() }() // read only
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return ""
+	}
+	data, err := io.ReadAll(f)
 	if err != nil {
 		return ""
 	}
@@ -63,7 +76,7 @@ func Unchanged(files map[string]string, stats map[string]FileStat, dirs map[stri
 				continue
 			}
 		}
-		if FileHash(name) != sum {
+		if now := FileHash(name); now == "" || now != sum {
 			return false
 		}
 	}

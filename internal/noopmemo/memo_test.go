@@ -124,6 +124,29 @@ func TestUnchanged(t *testing.T) {
 	}
 }
 
+// TestFileHashOfPipe: a pipe is no input a memo or record can stand for
+// (other bytes at every read), and a named pipe no one writes to is not
+// waited for.
+func TestFileHashOfPipe(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "settings.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip(err)
+	}
+	done := make(chan string)
+	go func() { done <- FileHash(fifo) }()
+	select {
+	case sum := <-done:
+		if sum != "" {
+			t.Errorf("a named pipe has a hash: %s", sum)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("FileHash waits on a named pipe")
+	}
+	if Unchanged(map[string]string{fifo: ""}, nil, nil) {
+		t.Error("a pipe is unchanged")
+	}
+}
+
 func TestStateDigest(t *testing.T) {
 	root := t.TempDir()
 	state, owners, other := filepath.Join(root, "state"), filepath.Join(root, "owners"), filepath.Join(root, "other")
@@ -159,6 +182,11 @@ func TestStateDigest(t *testing.T) {
 			write(filepath.Join(owners, "qemu____system.json"), `{"claims": {"pool/1": {"stateDir": "`+other+`", "owner": "p"}}}`)
 		}, true},
 		{"the mode of the state directory", func() { _ = os.Chmod(state, 0o755) }, true},
+		{"the owners directory moved behind a link", func() {
+			_ = os.Rename(owners, owners+"-real")
+			_ = os.Symlink(owners+"-real", owners)
+		}, true},
+		{"the mode of where the link leads", func() { _ = os.Chmod(owners+"-real", 0o777) }, true},
 	} {
 		tc.change()
 		now := digest()
@@ -252,8 +280,12 @@ func TestTrusted(t *testing.T) {
 	if err := os.Symlink(dir, link); err != nil {
 		t.Fatal(err)
 	}
+	if !Trusted(link) {
+		t.Error("a symbolic link to this user's state directory is not trusted, as apply trusts it")
+	}
+	_ = os.Chmod(dir, 0o777)
 	if Trusted(link) {
-		t.Error("a symbolic link is trusted as a state directory")
+		t.Error("a symbolic link to a state directory anyone can write in is trusted")
 	}
 }
 

@@ -120,10 +120,11 @@ func LockConnection(stateDir, uri string) (unlock func(), ok bool) {
 }
 
 // Trusted reports whether the state directory is one package apply
-// trusts: this user's (or root's, for root) and writable by no one else.
-// A memo in any other could have been written by someone else.
+// trusts: this user's (or root's, for root) and writable by no one else,
+// judged, through a symbolic link, by where it leads, as package apply
+// judges it. A memo in any other could have been written by someone else.
 func Trusted(stateDir string) bool {
-	fi, err := os.Lstat(stateDir)
+	fi, err := os.Stat(stateDir)
 	if err != nil || !fi.IsDir() {
 		return false
 	}

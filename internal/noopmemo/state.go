@@ -100,18 +100,23 @@ func StateDigest(stateDir string, ownersDirs []string, uris []string) string {
 	return d.sum()
 }
 
-// dirStat adds a directory's path, owner and mode, or that it is missing.
+// dirStat adds a directory's path, owner and mode, or that it is missing:
+// of the path itself and, through a symbolic link, of where it leads
+// (which package apply judges).
 func dirStat(d *digest, dir string) {
-	fi, err := os.Lstat(dir)
-	if err != nil {
-		d.add(dir, "missing")
-		return
+	d.add(dir)
+	for _, stat := range []func(string) (os.FileInfo, error){os.Lstat, os.Stat} {
+		fi, err := stat(dir)
+		if err != nil {
+			d.add("missing")
+			continue
+		}
+		uid := "?"
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			uid = strconv.FormatUint(uint64(st.Uid), 10)
+		}
+		d.add(fi.Mode().String(), uid)
 	}
-	uid := "?"
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		uid = strconv.FormatUint(uint64(st.Uid), 10)
-	}
-	d.add(dir, fi.Mode().String(), uid)
 }
 
 // fileDigest adds a file's path and the hash of its bytes (or that it
