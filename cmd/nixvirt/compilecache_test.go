@@ -220,7 +220,7 @@ func TestCompileCacheMisses(t *testing.T) {
 		}},
 		{"package overlaid in cue.mod/usr", func() *cacheCase {
 			return newCacheCase(t, map[string]string{
-				"cue.mod/module.cue":              "module: \"example.com/site@v0\"\nlanguage: version: \"v0.17.0\"\n",
+				"cue.mod/module.cue":               "module: \"example.com/site@v0\"\nlanguage: version: \"v0.17.0\"\n",
 				"cue.mod/pkg/ext.test/foo/foo.cue": "package foo\n\nauto: *false | bool\n",
 				"host/host.cue": `package host
 
