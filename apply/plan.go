@@ -360,6 +360,8 @@ func (p *Plan) Problems() int {
 		if c.Problem != nil {
 			n++
 		}
+		// A pool's volumes that cannot be planned fail its apply too.
+		n += len(c.VolumeProblems)
 	}
 	return n
 }

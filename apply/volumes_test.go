@@ -77,6 +77,10 @@ func TestVolumeCloneThenNothing(t *testing.T) {
 	if !strings.Contains(text.String(), `! volume "copy.img" in pool "store" cannot be planned: the declared content differs from what the volume holds (clone:store/base.img); apply never overwrites a volume: add replace: true`) {
 		t.Fatalf("plan:\n%s", text.String())
 	}
+	// plan fails for it as apply does, rather than saying "No changes".
+	if p.Problems() != 1 || !strings.Contains(text.String(), "Plan incomplete: 1 object(s) cannot be planned") {
+		t.Errorf("%d problems; plan:\n%s", p.Problems(), text.String())
+	}
 	res := Apply(context.Background(), th.wanted(other), th.connect, Options{State: th.st}, func(Outcome) {})
 	if len(res.Failed) != 1 || res.Failed[0].Kind != compiler.KindVolume || res.Failed[0].Name != "store/copy.img" {
 		t.Fatalf("failures: %v", res.Failed)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"cuelang.org/go/cue/build"
 )
@@ -72,6 +73,15 @@ func instanceInputs(inst *build.Instance, root string) Inputs {
 		}
 		for _, imp := range i.Imports {
 			walk(imp)
+			// An imported package is made of the .cue files of its
+			// directories in cue.mod/pkg, cue.mod/usr and cue.mod/gen
+			// together: one of them gaining a file (a usr overlay
+			// added) changes it, though none held a file before.
+			if path := importDir(imp.ImportPath); path != "" {
+				for _, under := range []string{"pkg", "usr", "gen"} {
+					dirs[filepath.Join(root, "cue.mod", under, path)] = true
+				}
+			}
 		}
 	}
 	walk(inst)
@@ -79,6 +89,18 @@ func instanceInputs(inst *build.Instance, root string) Inputs {
 		files[mod] = true
 	}
 	return Inputs{Files: sortedKeys(files), Dirs: sortedKeys(dirs), Opaque: opaque}
+}
+
+// importDir is where in cue.mod's pkg, usr and gen an import path's
+// package lives: the path without a package qualifier (":name") or a
+// major version ("@v0"); "" for a path that cannot be one.
+func importDir(importPath string) string {
+	p, _, _ := strings.Cut(importPath, ":")
+	p, _, _ = strings.Cut(p, "@")
+	if p == "" || strings.Contains(p, "..") || filepath.IsAbs(p) {
+		return ""
+	}
+	return filepath.FromSlash(p)
 }
 
 func within(d, root string) bool {

@@ -281,13 +281,15 @@ let
             flags = lib.optionalString (!cfg.connections.${uri}.prune) " --no-prune"
               + " --owner ${lib.escapeShellArg cfg.owner}"
               + lib.optionalString cfg.takeOver " --take-over";
-            # nixvirt-libvirt is the build of nixvirt that links libvirt, to
-            # which nixvirt itself hands plan and apply: calling it directly
-            # saves a process start.
+            # nixvirt answers an apply that would change nothing from the
+            # memo the last such apply left (while the host, the files and
+            # nixvirt's records are as they were), without loading CUE or
+            # libvirt's library; otherwise it hands the command line to
+            # nixvirt-libvirt, the build that plans and applies.
             # apply reports one line per object; verbose shows the plan,
             # with each change's diff and reason, before it.
             plan = lib.optionalString cfg.verbose ''
-              nixvirt-libvirt plan${flags} --connect ${lib.escapeShellArg uri} ${file} || true
+              nixvirt plan${flags} --connect ${lib.escapeShellArg uri} ${file} || true
             '';
           in
           ''
@@ -298,7 +300,7 @@ let
           ''
           + plan
           + ''
-            if ! nixvirt-libvirt apply --yes${flags} --connect ${lib.escapeShellArg uri} ${file}; then
+            if ! nixvirt apply --yes${flags} --connect ${lib.escapeShellArg uri} ${file}; then
               echo "nixvirt: applying ${uri} failed (see above); the rest of the activation goes on" >&2
               status=1
             fi

@@ -14,7 +14,7 @@ buildGoModule {
 
   # The NAR hash of `go mod vendor`; nix/vendor-hash.sh computes it and CI
   # checks that it is current.
-  vendorHash = "sha256-uuF8DCRQmoIJWcPAQxKimtuO30zEgMb6vXuyGLXlpcw=";
+  vendorHash = "sha256-ZZL4wM2xZ7U0u+MFmwcZPLe8JjOpvAXXBfXEEfDNjLY=";
 
   subPackages = [ "cmd/nixvirt" "cmd/nixvirt-front" ];
 

@@ -12,6 +12,12 @@
 // cost a process 25 to 35 ms before main runs, more than checking and
 // writing one domain; the JSON path needs none of it (package gocheck).
 //
+// It also answers a plan or apply that the whole build ran last and that
+// changed nothing, from the memo that run left, while nothing the run
+// depended on changed (package noopmemo, which it checks over libvirt's
+// RPC protocol without libvirt's library, package rpcread): what the Nix
+// modules' activation of an unchanged system runs.
+//
 // It answers a command line itself only when it is sure to do exactly
 // what the whole build would: the flags in their plain forms (--kind K
 // and --kind=K), one JSON file, and the Go checker accepting it. Anything
@@ -33,7 +39,7 @@ import (
 )
 
 func main() {
-	if run(os.Args[1:]) {
+	if run(os.Args[1:]) || fromMemo(os.Args[1:]) {
 		os.Exit(0)
 	}
 	os.Exit(handOver(os.Args[1:]))

@@ -52,66 +52,76 @@ configuration names to its owner.`,
   nixvirt apply --yes ./host                             # do not ask
   nixvirt apply --connect qemu:///system settings.json   # what the Nix modules run`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f.record = !dryRun
-			connect, release := dialEarly(f.connect, connector())
-			defer release()
-			wanted, err := f.wanted(c, args)
-			if err != nil {
-				return f.configError(c, err)
-			}
-			if dryRun {
-				p := apply.MakePlan(wanted, connect, f.options())
-				if err := f.renderPlan(c, p); err != nil {
-					return err
+			memo := startMemo(c)
+			var wanted *apply.Desired
+			noop := false
+			err := func() error {
+				var err error
+				f.record = !dryRun
+				connect, release := dialEarly(f.connect, memo.connector(connector()))
+				defer release()
+				wanted, err = f.wanted(c, args)
+				if err != nil {
+					return f.configError(c, err)
 				}
-				return planFailure(c, p)
-			}
-			// Only a terminal is asked: an activation plans once.
-			var approve func(*apply.Plan) error
-			if !yes && isTTY(c.stdin) {
-				p := apply.MakePlan(wanted, connect, f.options())
-				if !confirm(c, p) {
+				if dryRun {
+					p := apply.MakePlan(wanted, connect, f.options())
+					if err := f.renderPlan(c, p); err != nil {
+						return err
+					}
+					return planFailure(c, p)
+				}
+				// Only a terminal is asked: an activation plans once.
+				var approve func(*apply.Plan) error
+				if !yes && isTTY(c.stdin) {
+					p := apply.MakePlan(wanted, connect, f.options())
+					if !confirm(c, p) {
+						return errPrinted
+					}
+					approve = sameDisruptions(p)
+				}
+				// Results go to stdout (as text only), failures and waits to
+				// stderr; with several connections each line names its own.
+				var results io.Writer
+				if f.output == "text" {
+					results = c.stdout
+				}
+				prog := newProgress(results, c.stderr, len(wanted.Objects) > 1)
+				sig := catchInterrupts(func() {
+					what := cmp.Or(prog.Begun(), "what has begun")
+					prog.Say("Interrupted: finishing " + what + "; Ctrl-C again to stop waiting for shutdowns.")
+				}, func(s os.Signal) {
+					prog.Say(fmt.Sprintf("%s: no longer waiting for shutdowns; what is left as it was, the next apply finishes.", signalName(s)))
+				})
+				res := apply.ApplyWith(wanted, connect, f.options(), apply.Controls{
+					Finish: sig.finish, Abandon: sig.abandon,
+					Began: prog.Began, Outcome: prog.Outcome, Waiting: prog.Waiting, Approve: approve,
+				})
+				sig.stop()
+				prog.Done()
+				for _, e := range res.Plan.Errors {
+					fmt.Fprintln(c.stderr, "error:", e)
+				}
+				if f.output == "json" {
+					if err := apply.RenderResultJSON(c.stdout, res); err != nil {
+						return err
+					}
+				} else {
+					fmt.Fprintf(c.stdout, "Apply complete: %d added, %d changed, %d destroyed, %d failed.\n",
+						res.Added, res.Changed, res.Destroyed, len(res.Failed))
+				}
+				if code := sig.exitCode(); code != 0 {
+					return exitCode(code)
+				}
+				if len(res.Failed) > 0 {
 					return errPrinted
 				}
-				approve = sameDisruptions(p)
-			}
-			// Results go to stdout (as text only), failures and waits to
-			// stderr; with several connections each line names its own.
-			var results io.Writer
-			if f.output == "text" {
-				results = c.stdout
-			}
-			prog := newProgress(results, c.stderr, len(wanted.Objects) > 1)
-			sig := catchInterrupts(func() {
-				what := cmp.Or(prog.Begun(), "what has begun")
-				prog.Say("Interrupted: finishing " + what + "; Ctrl-C again to stop waiting for shutdowns.")
-			}, func(s os.Signal) {
-				prog.Say(fmt.Sprintf("%s: no longer waiting for shutdowns; what is left as it was, the next apply finishes.", signalName(s)))
-			})
-			res := apply.ApplyWith(wanted, connect, f.options(), apply.Controls{
-				Finish: sig.finish, Abandon: sig.abandon,
-				Began: prog.Began, Outcome: prog.Outcome, Waiting: prog.Waiting, Approve: approve,
-			})
-			sig.stop()
-			prog.Done()
-			for _, e := range res.Plan.Errors {
-				fmt.Fprintln(c.stderr, "error:", e)
-			}
-			if f.output == "json" {
-				if err := apply.RenderResultJSON(c.stdout, res); err != nil {
-					return err
-				}
-			} else {
-				fmt.Fprintf(c.stdout, "Apply complete: %d added, %d changed, %d destroyed, %d failed.\n",
-					res.Added, res.Changed, res.Destroyed, len(res.Failed))
-			}
-			if code := sig.exitCode(); code != 0 {
-				return exitCode(code)
-			}
-			if len(res.Failed) > 0 {
-				return errPrinted
-			}
-			return nil
+				noop = res.Writes == 0 && res.Added+res.Changed+res.Destroyed == 0 &&
+					len(res.Plan.Errors) == 0 && len(res.Addresses) == 0
+				return nil
+			}()
+			memo.finish(err == nil && noop, &f, wanted)
+			return err
 		},
 	}
 	f.add(cmd)

@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"nixvirt.dev/nixvirt/apply"
 	"nixvirt.dev/nixvirt/compiler"
+	"nixvirt.dev/nixvirt/internal/noopmemo"
 )
 
 // The compile cache lets plan and apply skip compiling a configuration
@@ -55,19 +55,12 @@ type compileRecord struct {
 	Stats map[string]fileStat `json:"stats,omitempty"`
 }
 
-// fileStat is what stat says of a file. Any change of the file's bytes
-// sets its change time (ctime) to the time of the change, which no one
-// can set otherwise, and a file replaced has another inode: so a file
-// whose stat is all as recorded has the bytes it had, provided it had not
-// changed in the moment before it was recorded, when a change could come
-// within the same tick of the clock (settled).
-type fileStat struct {
-	Size  int64  `json:"size"`
-	Mtime int64  `json:"mtime"`
-	Ctime int64  `json:"ctime"`
-	Ino   uint64 `json:"ino"`
-	Dev   uint64 `json:"dev"`
-}
+// fileStat is what stat says of a file (noopmemo.FileStat): a settled
+// file whose stat is as recorded has the bytes it had.
+type fileStat = noopmemo.FileStat
+
+// statOf is what stat says of a file; false where it cannot tell.
+func statOf(name string) (fileStat, bool) { return noopmemo.StatOf(name) }
 
 // settled is how long a file must have been unchanged when it is
 // recorded for its stat to stand for its bytes: far longer than a tick
@@ -94,6 +87,16 @@ type compileCache struct {
 	// never read: a record is written only when every file it names last
 	// changed (by its ctime) before began.
 	began time.Time
+	// used is the record taken (load) or written (store).
+	used *compileRecord
+}
+
+// recorded is the record taken or written, nil for none.
+func (cc *compileCache) recorded() *compileRecord {
+	if cc == nil {
+		return nil
+	}
+	return cc.used
 }
 
 // compileStarted is the clock of began; a variable for the tests.
@@ -158,6 +161,7 @@ func (cc *compileCache) load() (*apply.Desired, []compiler.Object, bool) {
 		}
 	}
 	compileCacheHits.Add(1)
+	cc.used = &rec
 	var notes []compiler.Object
 	for _, n := range rec.Notes {
 		notes = append(notes, compiler.Object{Kind: n.Kind, XMLName: n.XMLName, Reported: n.Reported})
@@ -211,7 +215,9 @@ func (cc *compileCache) store(cfg *compiler.Config, d *apply.Desired, read compi
 	if len(rec.Files) == 0 {
 		return
 	}
-	_ = cc.state.WriteCompiled(cc.key, rec, docs) // best effort, as above
+	if cc.state.WriteCompiled(cc.key, rec, docs) == nil { // best effort, as above
+		cc.used = &rec
+	}
 }
 
 // The definitions of a record's objects (each one's XML, Definition and
@@ -289,33 +295,10 @@ func joinDocs(d *apply.Desired, docs string, lengths []int) bool {
 var filesHashed atomic.Int64
 
 // fileHash is the hash of a file's bytes, "" when it cannot be read.
-// Read whole, as the configuration's files are small: a copy through a
-// buffer allocated for each of a hundred XML files cost more than the
-// hashing.
 func fileHash(name string) string {
 	filesHashed.Add(1)
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return ""
-	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
+	return noopmemo.FileHash(name)
 }
 
-// dirHash is the hash of the names of a directory's .cue files (and of
-// a cue.mod in it): what decides which files a package is made of.
-func dirHash(dir string) string {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return "unreadable"
-	}
-	var names []string
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".cue") || e.Name() == "cue.mod" {
-			names = append(names, e.Name())
-		}
-	}
-	sort.Strings(names)
-	sum := sha256.Sum256([]byte(strings.Join(names, "\x00")))
-	return hex.EncodeToString(sum[:])
-}
+// dirHash is the hash of the names of a package directory's .cue files.
+func dirHash(dir string) string { return noopmemo.DirHash(dir) }

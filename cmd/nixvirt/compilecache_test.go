@@ -218,6 +218,28 @@ func TestCompileCacheMisses(t *testing.T) {
 				t.Error("restart is not read anew")
 			}
 		}},
+		{"package overlaid in cue.mod/usr", func() *cacheCase {
+			return newCacheCase(t, map[string]string{
+				"cue.mod/module.cue":               "module: \"example.com/site@v0\"\nlanguage: version: \"v0.17.0\"\n",
+				"cue.mod/pkg/ext.test/foo/foo.cue": "package foo\n\nauto: *false | bool\n",
+				"host/host.cue": `package host
+
+import "ext.test/foo"
+
+connections: "test:///default": domains: web: {
+	definition: {type: "test", uuid: "7e2e0000-0000-4000-8000-0000000000c1", memory: {count: 64, unit: "MiB"}, os: type: "hvm"}
+	autostart: foo.auto
+}
+`,
+			}, "host")
+		}, func(cc *cacheCase) {
+			// CUE takes the package from pkg and usr together.
+			write(t, filepath.Join(cc.dir, "cue.mod/usr/ext.test/foo/more.cue"), "package foo\n\nauto: true\n")
+		}, func(t *testing.T, d *apply.Desired) {
+			if w := domain(t, d); w.Autostart == nil || !*w.Autostart {
+				t.Error("the overlay's value is not read")
+			}
+		}},
 		{"nixvirt build", func() *cacheCase { return cueCase(t, "host") }, func(cc *cacheCase) {
 			old := buildIdentity
 			buildIdentity = func() string { return old() + " rebuilt" }

@@ -25,6 +25,9 @@ type hostFlags struct {
 	// record: the command records its compiled configuration for the
 	// next run (apply does; see compilecache.go).
 	record bool
+	// inputs is the compile record the configuration came from (taken
+	// or written by this run), for a memo (memo.go); nil for none.
+	inputs *compileRecord
 }
 
 func (f *hostFlags) add(cmd *cobra.Command) {
@@ -53,6 +56,7 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 	cache := f.compileCache(c, in)
 	if d, notes, ok := cache.load(); ok {
 		noteReported(c.stderr, notes)
+		f.inputs = cache.used
 		return d, nil
 	}
 	if !f.record {
@@ -80,6 +84,7 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 					read = compiler.FileInputs(in.Dir, in.Args)
 				}
 				cache.store(cfg, d, read)
+				f.inputs = cache.recorded()
 			}
 			return d, err
 		}
@@ -112,6 +117,7 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 		compiled = cfg.Objects
 		if wanted, err = apply.Build(s, cfg); err == nil {
 			cache.store(cfg, wanted, read)
+			f.inputs = cache.recorded()
 		}
 		return err
 	})
@@ -125,5 +131,9 @@ func (f *hostFlags) options() apply.Options {
 	return apply.Options{Prune: !f.noPrune, TakeOver: f.takeOver, State: apply.OpenState(apply.StateDir())}
 }
 
+// dial opens a libvirt connection; the tests give one that keeps a test
+// driver's host (which lives only as long as its connection).
+var dial apply.Connector = apply.Connect
+
 // connector opens libvirt connections.
-func connector() apply.Connector { return apply.Connect }
+func connector() apply.Connector { return dial }

@@ -29,21 +29,22 @@ read in parallel.`,
   nixvirt plan --owner lab ./host
   nixvirt plan --connect qemu:///system settings.json   # NixVirt's settings file`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			memo := startMemo(c)
 			wanted, err := f.wanted(c, args)
 			if err != nil {
+				memo.finish(false, &f, nil)
 				return f.configError(c, err)
 			}
-			p := apply.MakePlan(wanted, connector(), f.options())
-			if err := f.renderPlan(c, p); err != nil {
-				return err
+			p := apply.MakePlan(wanted, memo.connector(connector()), f.options())
+			err = f.renderPlan(c, p)
+			if err == nil {
+				err = planFailure(c, p)
 			}
-			if err := planFailure(c, p); err != nil {
-				return err
+			if err == nil && detailed && p.HasChanges() {
+				err = exitCode(2)
 			}
-			if detailed && p.HasChanges() {
-				return exitCode(2)
-			}
-			return nil
+			memo.finish(err == nil && !p.HasChanges(), &f, wanted)
+			return err
 		},
 	}
 	f.add(cmd)

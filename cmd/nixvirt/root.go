@@ -20,6 +20,9 @@ type Command struct {
 	stderr io.Writer
 	stdin  io.Reader
 	dir    string
+	// args is the command line run (after the program's name), for the
+	// memo of a plan or apply that changed nothing (memo.go).
+	args []string
 }
 
 // exitCode is a command's exit status other than 0 and 1, such as plan's 2
@@ -103,6 +106,7 @@ func Main() int {
 // execute runs the command line args and returns the exit code.
 func (c *Command) execute(args []string) int {
 	c.root.SetArgs(args)
+	c.args = append([]string{}, args...)
 	if err := c.root.Execute(); err != nil {
 		var code exitCode
 		if errors.As(err, &code) {

@@ -11,13 +11,25 @@ import (
 // driver answers for. A character device is not enough: /dev/null, the
 // standard input of a systemd service, is one too.
 func isTTY(rw any) bool {
-	f, ok := rw.(*os.File)
-	return ok && ttyFile(f)
+	f := fileOf(rw)
+	return f != nil && ttyFile(f)
+}
+
+// fileOf is the file r or w is, or writes through to (teeWriter); nil
+// when it is none.
+func fileOf(rw any) *os.File {
+	switch f := rw.(type) {
+	case *os.File:
+		return f
+	case interface{ File() *os.File }:
+		return f.File()
+	}
+	return nil
 }
 
 // terminalWidth is w's width in columns, 80 when it cannot say.
 func terminalWidth(w io.Writer) int {
-	if f, ok := w.(*os.File); ok {
+	if f := fileOf(w); f != nil {
 		if cols := ttyColumns(f); cols > 0 {
 			return cols
 		}

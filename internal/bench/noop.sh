@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Whole-process benchmark of a no-op apply: nixvirt applies N typical
-# domains (internal/cmd/noopinput) that the host already has, from NixVirt's
-# settings file as the Nix modules write it (each definition an XML file),
-# from the same settings with the definitions inline (JSON), and from a CUE
-# #Config, beside NixVirt's own module helper applying another N domains of
-# its own from its settings file, when a NixVirt tree and python3 with
-# libvirt, lxml and xmldiff are there.
+# Whole-process benchmark of a no-op apply: nixvirt, installed as its three
+# builds, applies N typical domains (internal/cmd/noopinput) that the host
+# already has, from NixVirt's settings file as the Nix modules write it
+# (each definition an XML file), from the same settings with the
+# definitions inline (JSON), and from a CUE #Config, beside NixVirt's own
+# module helper applying another N domains of its own from its settings
+# file, when a NixVirt tree and python3 with libvirt, lxml and xmldiff are
+# there. `nixvirt` answers these from the memo of the run before
+# (internal/noopmemo); the whole build, nixvirt-libvirt, run directly for
+# the settings file, shows what a run without one costs.
 #
 #   URI=qemu:///system PREFIX=nvxbench bash internal/bench/noop.sh [RUNS] [N]
 #   NIXVIRT_TREE=/path/to/NixVirt ...    # NixVirt's checkout (tool/ in it)
@@ -53,7 +56,10 @@ if [ ! -x /usr/bin/time ]; then
 	echo "noop.sh: needs GNU time (apt-get install time)" >&2
 	exit 1
 fi
-go build -o "$work/nixvirt" ./cmd/nixvirt
+go build -o "$work/nixvirt-libvirt" ./cmd/nixvirt
+go build -tags nolibvirt -o "$work/nixvirt-cue" ./cmd/nixvirt
+go build -o "$work/nixvirt" ./cmd/nixvirt-front
+mkdir "$work/times"
 go run ./internal/cmd/noopinput -n "$n" -prefix "$prefix" -dir "$work" -uri "$uri"
 # The Nix modules' files are in the Nix store, long unchanged: nixvirt's
 # compile record trusts the stat of a file that had not changed for 5 s
@@ -65,7 +71,8 @@ if [ -n "$tree" ] && [ -f "$tree/tool/nixvirt-module-helper" ] &&
 	have_helper=1
 fi
 
-# run NAME CMD...: one run; appends "microseconds kilobytes" to $work/NAME.
+# run NAME CMD...: one run; appends "microseconds kilobytes" to
+# $work/times/NAME.
 run() {
 	local name=$1
 	shift
@@ -78,7 +85,7 @@ run() {
 	}
 	end=$(date +%s%N)
 	case $name in
-	nixvirt* | before*)
+	nixvirt* | whole* | before*)
 		grep -q '^Apply complete: 0 added, 0 changed, 0 destroyed, 0 failed.$' "$work/out" || {
 			echo "noop.sh: $name was not a no-op:" >&2
 			cat "$work/out" >&2
@@ -86,11 +93,11 @@ run() {
 		}
 		;;
 	esac
-	echo "$(((end - start) / 1000)) $(tail -1 "$work/mem")" >>"$work/$name"
+	echo "$(((end - start) / 1000)) $(tail -1 "$work/mem")" >>"$work/times/$name"
 }
 
 median() {
-	sort -n "$work/$1" | awk '{t[NR]=$1; m[NR]=$2} END {i=int((NR+1)/2); printf "%.3f %.0f", t[i]/1e6, m[i]/1024}'
+	sort -n "$work/times/$1" | awk '{t[NR]=$1; m[NR]=$2} END {i=int((NR+1)/2); printf "%.3f %.0f", t[i]/1e6, m[i]/1024}'
 }
 
 forms="settings inline cue"
@@ -102,12 +109,13 @@ args() {
 	esac
 }
 
-# Define both sets, then one untimed run of each command (nixvirt records
-# each input's compiled configuration on its first apply).
+# Define both sets, then two untimed runs of each command (nixvirt records
+# each input's compiled configuration on its first apply, and leaves a memo
+# of the first that changes nothing).
 "$work/nixvirt" apply --yes --owner "$owner" $(args settings) >/dev/null
 helper=(/usr/bin/python3 internal/bench/nixvirt-helper-scoped.py "$tree" "$prefix-n-" --connect "$uri" "$work/nixvirt-settings.json")
 [ -n "$have_helper" ] && "${helper[@]}"
-for f in $forms; do
+for f in $forms $forms; do
 	"$work/nixvirt" apply --yes --owner "$owner" $(args "$f") >/dev/null
 	[ -n "${BEFORE:-}" ] && "${before[@]}" apply --yes --owner "$owner" $(args "$f") >/dev/null
 done
@@ -117,6 +125,7 @@ for i in $(seq "$runs"); do
 		run "nixvirt-$f" "$work/nixvirt" apply --yes --owner "$owner" $(args "$f")
 		[ -n "${BEFORE:-}" ] && run "before-$f" "${before[@]}" apply --yes --owner "$owner" $(args "$f")
 	done
+	run whole-settings "$work/nixvirt-libvirt" apply --yes --owner "$owner" $(args settings)
 	[ -n "$have_helper" ] && run helper "${helper[@]}"
 done
 
@@ -125,9 +134,10 @@ helper_m=-
 [ -n "$have_helper" ] && read -r helper_t helper_m <<<"$(median helper)"
 printf '%-42s %8s %7s %7s\n' "no-op apply of $n domains" seconds MB ratio
 [ -n "$have_helper" ] && printf '%-42s %8s %7s %7s\n' "NixVirt's module helper" "$helper_t" "$helper_m" 1
-for who in nixvirt before; do
+for who in nixvirt whole before; do
 	[ "$who" = before ] && [ -z "${BEFORE:-}" ] && continue
 	for f in $forms; do
+		[ -f "$work/times/$who-$f" ] || continue
 		case $f in
 		settings) what="settings file, XML files" ;;
 		inline) what="settings file, inline JSON" ;;
@@ -136,6 +146,8 @@ for who in nixvirt before; do
 		read -r t m <<<"$(median "$who-$f")"
 		ratio=-
 		[ -n "$have_helper" ] && ratio=$(awk -v a="$t" -v b="$helper_t" 'BEGIN {printf "%.2f", a/b}')
-		printf '%-42s %8s %7s %7s\n' "$who, $what" "$t" "$m" "$ratio"
+		label=$who
+		[ "$who" = whole ] && label="nixvirt-libvirt (no memo)"
+		printf '%-42s %8s %7s %7s\n' "$label, $what" "$t" "$m" "$ratio"
 	done
 done
