@@ -17,10 +17,11 @@ import (
 )
 
 // cueDocument compiles a CUE file of one document as the CUE path does
-// (Run: the fast schema variant, then the exact one, which decides).
-func cueDocument(in Input, k Kind) (string, error) {
+// (Run: the fast schema variant, then the exact one, which decides), with
+// a worker's schemas.
+func cueDocument(w *testWorker, in Input, k Kind) (string, error) {
 	var out string
-	err := Run(func(s *Schema) error {
+	err := w.run(func(s *Schema) error {
 		v, err := s.Load(in, "")
 		if err != nil {
 			return err
@@ -81,47 +82,18 @@ func TestCUEValuesMatchSchema(t *testing.T) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	dir := t.TempDir()
-	rng := rand.New(rand.NewSource(2))
-	compared, fast, light := 0, 0, 0
-	compare := func(name string, k Kind, data []byte, mutated, wrap bool) {
-		t.Helper()
-		x, err := cuejson.Extract("doc.json", data)
-		if err != nil {
-			return
-		}
-		src, err := FormatCUE(x, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if wrap {
-			name += " (schemas." + k.Definition() + " & {…})"
-			src = []byte("package doc\n\nimport \"nixvirt.dev/nixvirt/schemas\"\n\nschemas." + k.Definition() + " & {\n" + string(src) + "}\n")
-		}
-		if err := os.WriteFile(filepath.Join(dir, "doc.cue"), src, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		in := Input{Dir: dir, Args: []string{"doc.cue"}}
-		got, ok := FastDocument(in, k)
-		want, werr := cueDocument(in, k)
-		compared++
-		if ok {
-			fast++
-			if wrap {
-				light++
-			}
-		}
-		switch {
-		case ok && werr != nil:
-			t.Errorf("%s: the fast path accepts it, the schema does not (%v):\n%s", name, werr, src)
-		case ok && got != want:
-			t.Errorf("%s: the XML differs:\nGo:\n%s\nCUE:\n%s", name, got, want)
-		case !ok && werr == nil && !mutated && !strings.Contains(string(data), "null"):
-			// A mutation the schema still accepts (a field added where
-			// the schema is open) may go the CUE way: only slower.
-			t.Errorf("%s: the schema accepts it, the fast path leaves it to the schema:\n%s", name, src)
-		}
+	// What is compared is listed first, mutations drawn in the
+	// documents' order, so that it is the same whichever worker takes it.
+	type comparison struct {
+		name          string
+		k             Kind
+		data          []byte
+		mutated, wrap bool
+		fast, light   bool // what it found
+		compared      bool
 	}
+	var jobs []comparison
+	rng := rand.New(rand.NewSource(2))
 	corpus := os.Getenv("NIXVIRT_CORPUS")
 	for i, name := range names {
 		// TestGoCheckerMatchesSchema takes every corpus document; this
@@ -132,17 +104,65 @@ func TestCUEValuesMatchSchema(t *testing.T) {
 		}
 		k, data := docs[name].kind, docs[name].data
 		wrap := i%3 == 0
-		compare(name, k, data, false, false)
+		jobs = append(jobs, comparison{name: name, k: k, data: data})
 		if wrap {
-			compare(name, k, data, false, true)
+			jobs = append(jobs, comparison{name: name, k: k, data: data, wrap: true})
 		}
 		for j := 0; j < 2; j++ {
 			if m, what := mutate(rng, data); m != nil {
-				compare(fmt.Sprintf("%s (%s)", name, what), k, m, true, false)
+				mname := fmt.Sprintf("%s (%s)", name, what)
+				jobs = append(jobs, comparison{name: mname, k: k, data: m, mutated: true})
 				if wrap {
-					compare(fmt.Sprintf("%s (%s)", name, what), k, m, true, true)
+					jobs = append(jobs, comparison{name: mname, k: k, data: m, mutated: true, wrap: true})
 				}
 			}
+		}
+	}
+	inWorkers(t, len(jobs), func(w *testWorker, i int, f *failures) {
+		c := &jobs[i]
+		name, k, data, mutated, wrap := c.name, c.k, c.data, c.mutated, c.wrap
+		x, err := cuejson.Extract("doc.json", data)
+		if err != nil {
+			return
+		}
+		src, err := FormatCUE(x, "")
+		if err != nil {
+			f.Errorf("%s: %v", name, err)
+			return
+		}
+		if wrap {
+			name += " (schemas." + k.Definition() + " & {…})"
+			src = []byte("package doc\n\nimport \"nixvirt.dev/nixvirt/schemas\"\n\nschemas." + k.Definition() + " & {\n" + string(src) + "}\n")
+		}
+		if err := os.WriteFile(filepath.Join(w.dir, "doc.cue"), src, 0o644); err != nil {
+			f.Errorf("%v", err)
+			return
+		}
+		in := Input{Dir: w.dir, Args: []string{"doc.cue"}}
+		got, ok := FastDocument(in, k)
+		want, werr := cueDocument(w, in, k)
+		c.compared, c.fast, c.light = true, ok, ok && wrap
+		switch {
+		case ok && werr != nil:
+			f.Errorf("%s: the fast path accepts it, the schema does not (%v):\n%s", name, werr, src)
+		case ok && got != want:
+			f.Errorf("%s: the XML differs:\nGo:\n%s\nCUE:\n%s", name, got, want)
+		case !ok && werr == nil && !mutated && !strings.Contains(string(data), "null"):
+			// A mutation the schema still accepts (a field added where
+			// the schema is open) may go the CUE way: only slower.
+			f.Errorf("%s: the schema accepts it, the fast path leaves it to the schema:\n%s", name, src)
+		}
+	})
+	compared, fast, light := 0, 0, 0
+	for _, c := range jobs {
+		if c.compared {
+			compared++
+		}
+		if c.fast {
+			fast++
+		}
+		if c.light {
+			light++
 		}
 	}
 	t.Logf("%d documents compared, %d taken by the fast path, %d of them with the light schema", compared, fast, light)

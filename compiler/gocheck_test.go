@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	cuejson "cuelang.org/go/encoding/json"
@@ -20,8 +21,25 @@ import (
 // equivalenceDocs are the documents the Go checker is compared with the
 // exact CUE schema on: every XML document of the testscript goldens and,
 // when NIXVIRT_CORPUS is set, of libvirt's test corpus, imported and
-// written as JSON; and the benchmark's typical domain.
+// written as JSON; and the benchmark's typical domain. They are read once
+// per test process: importing the whole corpus is not free, and two tests
+// take them (neither changes them).
 func equivalenceDocs(t *testing.T, s *Schema) map[string]jsonDoc {
+	t.Helper()
+	equivalence.once.Do(func() { equivalence.docs, equivalence.err = readEquivalenceDocs(s) })
+	if equivalence.err != nil {
+		t.Fatal(equivalence.err)
+	}
+	return equivalence.docs
+}
+
+var equivalence struct {
+	once sync.Once
+	docs map[string]jsonDoc
+	err  error
+}
+
+func readEquivalenceDocs(s *Schema) (map[string]jsonDoc, error) {
 	docs := map[string]jsonDoc{}
 	one, _ := json.Marshal(testconfig.Domain(0))
 	docs["testconfig.Domain(0)"] = jsonDoc{KindDomain, one}
@@ -30,7 +48,7 @@ func equivalenceDocs(t *testing.T, s *Schema) map[string]jsonDoc {
 	for _, g := range goldens {
 		data, err := os.ReadFile(g)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		for name, body := range txtarFiles(data) {
 			if strings.HasSuffix(name, ".xml") {
@@ -47,11 +65,11 @@ func equivalenceDocs(t *testing.T, s *Schema) map[string]jsonDoc {
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		addImported(s, docs, f, data)
 	}
-	return docs
+	return docs, nil
 }
 
 // txtarFiles splits a txtar archive into its files (enough of the format
@@ -117,7 +135,7 @@ func cueVerdict(s *Schema, k Kind, data []byte) (string, error) {
 
 // compareVerdicts fails unless the Go checker and the exact schema agree
 // on a document: both refuse it, or both accept it with the same XML.
-func compareVerdicts(t *testing.T, exact *Schema, k Kind, name string, data []byte) bool {
+func compareVerdicts(t reporter, exact *Schema, k Kind, name string, data []byte) bool {
 	t.Helper()
 	want, cerr := cueVerdict(exact, k, data)
 	var got string
@@ -145,35 +163,44 @@ func compareVerdicts(t *testing.T, exact *Schema, k Kind, name string, data []by
 // Two mutations a document keep the test within CI's time (FuzzGoChecker
 // mutates further for a bounded time).
 func TestGoCheckerMatchesSchema(t *testing.T) {
-	s := mustSchema(t)
-	exact, err := s.Precise()
-	if err != nil {
-		t.Fatal(err)
-	}
-	docs := equivalenceDocs(t, s)
+	docs := equivalenceDocs(t, mustSchema(t))
 	names := make([]string, 0, len(docs))
 	for n := range docs {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	// The mutations are drawn first, in the documents' order, so that
+	// they are the same whichever worker checks them.
+	type mutant struct {
+		name string
+		data []byte
+	}
 	rng := rand.New(rand.NewSource(1))
-	checked, mutants := 0, 0
-	for _, name := range names {
-		k, data := docs[name].kind, docs[name].data
-		checked++
-		if !compareVerdicts(t, exact, k, name, data) {
-			continue
-		}
-		for i := 0; i < 2; i++ {
-			m, what := mutate(rng, data)
-			if m == nil {
-				continue
+	mutants := make([][]mutant, len(names))
+	for i, name := range names {
+		for j := 0; j < 2; j++ {
+			if m, what := mutate(rng, docs[name].data); m != nil {
+				mutants[i] = append(mutants[i], mutant{fmt.Sprintf("%s (%s)", name, what), m})
 			}
-			mutants++
-			compareVerdicts(t, exact, k, fmt.Sprintf("%s (%s)", name, what), m)
 		}
 	}
-	t.Logf("%d documents and %d mutations compared", checked, mutants)
+	// A document the two disagree on has its mutations left out.
+	compared := make([]int, len(names))
+	inWorkers(t, len(names), func(w *testWorker, i int, f *failures) {
+		k, data := docs[names[i]].kind, docs[names[i]].data
+		if !compareVerdicts(f, w.exact, k, names[i], data) {
+			return
+		}
+		for _, m := range mutants[i] {
+			compareVerdicts(f, w.exact, k, m.name, m.data)
+		}
+		compared[i] = len(mutants[i])
+	})
+	checked, mutated := len(names), 0
+	for _, n := range compared {
+		mutated += n
+	}
+	t.Logf("%d documents and %d mutations compared", checked, mutated)
 	if checked < 10 {
 		t.Fatalf("only %d documents to compare", checked)
 	}

@@ -270,9 +270,7 @@ func TestE2EKilledRestartConverges(t *testing.T) {
 	removeDrift(uri, "")
 	t.Cleanup(func() { removeDrift(uri, "") })
 	bin := filepath.Join(dir, "nixvirt")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	copyFile(t, builtBinary(t, "."), bin)
 	config := func(mem int, active string) {
 		src := fmt.Sprintf(`connections: %q: domains: "nvxdrift-k": {
 	definition: {type: "qemu", cpu: mode: "maximum", memory: {count: %d, unit: "MiB"}, os: type: "hvm", devices: graphics: []}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,16 +20,9 @@ func buildThree(t *testing.T) (dir string) {
 		t.Skip("builds nixvirt three times")
 	}
 	dir = t.TempDir()
-	for _, b := range [][]string{
-		{"-o", filepath.Join(dir, "nixvirt"), "../nixvirt-front"},
-		{"-tags", "nolibvirt", "-o", filepath.Join(dir, "nixvirt-cue"), "."},
-		{"-o", filepath.Join(dir, libvirtBuildName), "."},
-	} {
-		cmd := exec.Command("go", append([]string{"build"}, b...)...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", strings.Join(b, " "), err, out)
-		}
-	}
+	copyFile(t, builtBinary(t, "../nixvirt-front"), filepath.Join(dir, "nixvirt"))
+	copyFile(t, builtBinary(t, "-tags", "nolibvirt", "."), filepath.Join(dir, "nixvirt-cue"))
+	copyFile(t, builtBinary(t, "."), filepath.Join(dir, libvirtBuildName))
 	return dir
 }
 

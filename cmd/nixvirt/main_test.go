@@ -26,6 +26,7 @@ func TestMain(m *testing.M) {
 type ownOwnersDir struct{ m *testing.M }
 
 func (o ownOwnersDir) Run() int {
+	defer removeTestBuilds()
 	if os.Getenv("NIXVIRT_OWNERS_DIR") != "" {
 		return o.m.Run()
 	}
