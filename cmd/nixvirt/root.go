@@ -10,13 +10,14 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"nixvirt.dev/nixvirt/compiler"
+	"nixvirt.dev/nixvirt/internal/stdout"
 )
 
 // Command holds what every subcommand shares: its streams and working
 // directory. Tests build a fresh tree per run; there are no globals.
 type Command struct {
 	root   *cobra.Command
-	stdout io.Writer
+	stdout *outputWriter
 	stderr io.Writer
 	stdin  io.Reader
 	dir    string
@@ -32,7 +33,7 @@ func (e exitCode) Error() string { return "exit" }
 var errPrinted = errors.New("error already printed")
 
 func newRootCmd(stdout, stderr io.Writer, dir string) *Command {
-	c := &Command{stdout: stdout, stderr: stderr, stdin: os.Stdin, dir: dir}
+	c := &Command{stdout: &outputWriter{w: stdout}, stderr: stderr, stdin: os.Stdin, dir: dir}
 	c.root = &cobra.Command{
 		Use:   "nixvirt",
 		Short: "declare libvirt machines, networks, pools and volumes in CUE",
@@ -49,7 +50,7 @@ Arguments are .cue files, package directories (default ".") or .json files.`,
 		RunE: func(*cobra.Command, []string) error { return pflag.ErrHelp },
 		Args: rootArgs,
 	}
-	c.root.SetOut(stdout)
+	c.root.SetOut(c.stdout)
 	c.root.SetErr(stderr)
 	c.root.AddCommand(newVetCmd(c), newExportCmd(c), newImportCmd(c), newVersionCmd(c))
 	c.root.AddCommand(connectingCmds(c)...)
@@ -97,13 +98,41 @@ func Main() int {
 		fmt.Fprintln(os.Stderr, "nixvirt:", err)
 		return 1
 	}
-	return newRootCmd(os.Stdout, os.Stderr, dir).execute(os.Args[1:])
+	return newRootCmd(stdout.Writer(), os.Stderr, dir).execute(os.Args[1:])
+}
+
+// outputWriter is a command's stdout, which keeps its first failure: a
+// command that printed only part of its results has failed, whether or
+// not the code that printed them looked at the error.
+type outputWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (o *outputWriter) Write(p []byte) (int, error) {
+	if o.err != nil {
+		return 0, o.err
+	}
+	n, err := o.w.Write(p)
+	if err != nil {
+		o.err = fmt.Errorf("writing the output: %w", err)
+	}
+	return n, o.err
 }
 
 // execute runs the command line args and returns the exit code.
 func (c *Command) execute(args []string) int {
 	c.root.SetArgs(args)
-	if err := c.root.Execute(); err != nil {
+	err := c.root.Execute()
+	if c.stdout.err != nil && !errors.Is(err, c.stdout.err) {
+		// The output is incomplete, whatever the command went on to do.
+		if err != nil && err != errPrinted && !errors.As(err, new(exitCode)) {
+			c.printError(err)
+		}
+		c.printError(c.stdout.err)
+		return 1
+	}
+	if err != nil {
 		var code exitCode
 		if errors.As(err, &code) {
 			return int(code)

@@ -11,6 +11,9 @@ import (
 // driver answers for. A character device is not enough: /dev/null, the
 // standard input of a systemd service, is one too.
 func isTTY(rw any) bool {
+	if o, ok := rw.(*outputWriter); ok {
+		rw = o.w
+	}
 	f, ok := rw.(*os.File)
 	return ok && ttyFile(f)
 }
