@@ -21,6 +21,10 @@ type Command struct {
 	stderr io.Writer
 	stdin  io.Reader
 	dir    string
+	// running is the command being run and runningArgs its arguments,
+	// for advice that restates the command line.
+	running     *cobra.Command
+	runningArgs []string
 }
 
 // exitCode is a command's exit status other than 0 and 1, such as plan's 2
@@ -49,6 +53,9 @@ Arguments are .cue files, package directories (default ".") or .json files.`,
 		// show its help for `nixvirt -- apply` and exit 0.
 		RunE: func(*cobra.Command, []string) error { return pflag.ErrHelp },
 		Args: rootArgs,
+		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+			c.running, c.runningArgs = cmd, args
+		},
 	}
 	c.root.SetOut(c.stdout)
 	c.root.SetErr(stderr)
