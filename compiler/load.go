@@ -15,6 +15,7 @@ import (
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/load"
+	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
 	"cuelang.org/go/encoding/json"
 
@@ -434,6 +435,9 @@ func (s *Schema) cueInstance(in Input) (*build.Instance, error) {
 		return nil, fmt.Errorf("%d packages given; give one package or a list of files of one package", len(insts))
 	}
 	if err := insts[0].Err; err != nil {
+		if msg := noPackageLine(insts[0], err, in.Dir); msg != nil {
+			return nil, msg
+		}
 		return nil, err
 	}
 	if in.Read != nil {
@@ -441,6 +445,58 @@ func (s *Schema) cueInstance(in Input) (*build.Instance, error) {
 		in.Read.Opaque = in.Read.Opaque || len(in.Streams) > 0
 	}
 	return insts[0], nil
+}
+
+// noPackageLine says, in nixvirt's words, why a directory whose CUE files
+// have no package clause loads as no package at all: cue leaves such files
+// out of a directory's package (err is its "no files" error then), since
+// only files named one by one may have none.
+func noPackageLine(inst *build.Instance, err error, cwd string) error {
+	var noFiles *load.NoFilesError
+	if !errors.As(err, &noFiles) {
+		return nil
+	}
+	var names []string
+	for _, f := range inst.IgnoredFiles {
+		if strings.HasPrefix(filepath.Base(f.Filename), "_") {
+			continue
+		}
+		src, rerr := os.ReadFile(f.Filename)
+		if rerr != nil {
+			return nil
+		}
+		syntax, perr := parser.ParseFile(f.Filename, src, parser.PackageClauseOnly)
+		if perr != nil || syntax.PackageName() != "" {
+			return nil
+		}
+		names = append(names, f.Filename)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	dir := relativeName(inst.Dir, cwd)
+	var bases, paths []string
+	for _, n := range names {
+		bases = append(bases, filepath.Base(n))
+		paths = append(paths, relativeName(n, cwd))
+	}
+	have := bases[0] + " has"
+	if len(bases) > 1 {
+		have = strings.Join(bases[:len(bases)-1], ", ") + " and " + bases[len(bases)-1] + " have"
+	}
+	return fmt.Errorf("%s: %s no package line: the .cue files of a directory load as one package, so start each with the same line, such as `package host`, or name the files themselves (%s)", dir, have, strings.Join(paths, " "))
+}
+
+// relativeName is name as cue prints a position's file: relative to cwd
+// with a leading ./ when it is below it.
+func relativeName(name, cwd string) string {
+	if rel, err := filepath.Rel(cwd, name); err == nil && !strings.HasPrefix(rel, "..") {
+		if rel == "." {
+			return "."
+		}
+		return "./" + rel
+	}
+	return name
 }
 
 // templateFiles are the embedded templates, read once.
