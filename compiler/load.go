@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
@@ -212,6 +213,9 @@ func (s *Schema) loadJSON(in Input) (cue.Value, error) {
 		}
 		// Positions use the argument as given, so messages do not depend
 		// on where the command ran.
+		if err := invalidUTF8(a, data); err != nil {
+			return v, err
+		}
 		x, err := json.Extract(a, data)
 		if err != nil {
 			return v, err
@@ -240,6 +244,9 @@ func (s *Schema) LoadSettings(in Input, expr string) (cue.Value, error) {
 	file := in.Args[0]
 	data, err := in.readArg(file)
 	if err != nil {
+		return cue.Value{}, err
+	}
+	if err := invalidUTF8(file, data); err != nil {
 		return cue.Value{}, err
 	}
 	x, err := json.Extract(file, data)
@@ -273,6 +280,25 @@ func (s *Schema) LoadSettings(in Input, expr string) (cue.Value, error) {
 		v = v.LookupPath(cue.ParsePath(expr))
 	}
 	return v, v.Err()
+}
+
+// invalidUTF8 says where a JSON file is not UTF-8, which JSON must be:
+// cue's decoder reports it with no reason at all.
+func invalidUTF8(name string, data []byte) error {
+	if utf8.Valid(data) {
+		return nil
+	}
+	off := 0
+	for off < len(data) {
+		r, n := utf8.DecodeRune(data[off:])
+		if r == utf8.RuneError && n <= 1 {
+			break
+		}
+		off += n
+	}
+	f := token.NewFile(name, -1, len(data))
+	f.SetLinesForContent(data)
+	return errors.Newf(f.Pos(off, token.NoRelPos), "invalid UTF-8: byte 0x%02x at byte offset %d; JSON text must be UTF-8 (convert it, e.g. with iconv -t UTF-8)", data[off], off)
 }
 
 // fileDir is the directory of the file v is written in, for the paths it

@@ -284,3 +284,34 @@ func TestFileError(t *testing.T) {
 		t.Errorf("a directory named .json: %v", err)
 	}
 }
+
+// TestInvalidUTF8JSON: JSON that is not UTF-8 is refused with the reason
+// and where, for a document as for a settings file (cue's decoder gives
+// no reason at all).
+func TestInvalidUTF8JSON(t *testing.T) {
+	s := mustSchema(t)
+	dir := writeTree(t, t.TempDir(), map[string]string{
+		"web.json":      "{\"type\": \"kvm\",\n \"name\": \"caf\xe9\"}\n",
+		"settings.json": "{\"domains\": [{\"definition\": \"\xff.xml\"}]}",
+	})
+	for _, c := range []struct {
+		load func(Input) error
+		file string
+		want string
+	}{
+		{func(in Input) error { _, err := s.Load(in, ""); return err }, "web.json",
+			"invalid UTF-8: byte 0xe9 at byte offset 29; JSON text must be UTF-8 (convert it, e.g. with iconv -t UTF-8):\n    ./web.json:2:14\n"},
+		{func(in Input) error { _, err := s.LoadSettings(in, ""); return err }, "settings.json",
+			"invalid UTF-8: byte 0xff at byte offset 29; JSON text must be UTF-8 (convert it, e.g. with iconv -t UTF-8):\n    ./settings.json:1:30\n"},
+	} {
+		in, err := ReadInput(dir, []string{c.file}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		PrintError(&out, c.load(in), dir)
+		if out.String() != c.want {
+			t.Errorf("%s:\n%s\nwant\n%s", c.file, out.String(), c.want)
+		}
+	}
+}
