@@ -78,6 +78,14 @@ func TestImportMistakes(t *testing.T) {
 		{"children in a text element", "<domain type=\"kvm\">\n<name>x<y/></name>\n</domain>", "doc.xml:2:", "<name>"},
 		{"not libvirt", "<node>\n<domain/></node>", "doc.xml:1:", "<node>"},
 		{"not XML", "<domain type=\"kvm\">\n  <name>x</name\n</domain>", "doc.xml:3:", "not XML"},
+		// A value of the wrong type is refused, not written as text that
+		// would not vet: numbers, yes/no, words of a set, wrapped text.
+		{"text for a number", "<domain type=\"kvm\">\n<name>x</name>\n<memory unit=\"KiB\">lots</memory>\n</domain>", "doc.xml:3:", `<memory> is "lots": it takes a whole number (domain/memory)`},
+		{"text for a number in a lifted child", "<domain type=\"kvm\">\n<name>x</name>\n<vcpu placement=\"static\">two</vcpu>\n</domain>", "doc.xml:3:", `<vcpu> is "two": it takes a whole number (domain/vcpu)`},
+		{"text for a wrapped number", "<domain type=\"kvm\">\n<name>x</name>\n<iothreads>many</iothreads>\n</domain>", "doc.xml:3:", `<iothreads> is "many": it takes a whole number`},
+		{"a number attribute", "<network>\n<name>n</name>\n<mtu size=\"big\"/>\n</network>", "doc.xml:3:", `attribute "size" of <mtu> is "big": it takes a whole number (network/mtu)`},
+		{"yes/no", "<domain type=\"kvm\">\n<name>x</name>\n<clock offset=\"utc\">\n<timer name=\"rtc\" present=\"maybe\"/>\n</clock>\n</domain>", "doc.xml:4:", `attribute "present" of <timer> is "maybe": it takes yes or no (domain/clock/timer)`},
+		{"a word outside the set", "<domain type=\"kvm\">\n<name>x</name>\n<vcpu placement=\"sometimes\">2</vcpu>\n</domain>", "doc.xml:3:", `attribute "placement" of <vcpu> is "sometimes": invalid value "sometimes"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := s.Import("doc.xml", []byte(tc.xml))
