@@ -2,10 +2,12 @@ package compiler
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/iotest"
 
@@ -313,5 +315,50 @@ func TestInvalidUTF8JSON(t *testing.T) {
 		if out.String() != c.want {
 			t.Errorf("%s:\n%s\nwant\n%s", c.file, out.String(), c.want)
 		}
+	}
+}
+
+// TestReadInputPipe: a named pipe is read once, by ReadInput, and every
+// load after it (the Go checker's, the CUE path's, the exact schema's
+// retry) reads the bytes kept; a pipe whose name says neither .json nor
+// .cue is read as stdin is.
+func TestReadInputPipe(t *testing.T) {
+	dir := t.TempDir()
+	feed := func(name, body string) {
+		t.Helper()
+		if err := syscall.Mkfifo(filepath.Join(dir, name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			// Opened once: a second reader would wait for ever.
+			f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY, 0)
+			if err == nil {
+				_, _ = f.WriteString(body) // the test reads what arrived
+				f.Close()
+			}
+		}()
+	}
+	feed("web.json", `{"name": "web"}`)
+	feed("fd63", `name: "db"`)
+	in, err := ReadInput(dir, []string{"web.json"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mustSchema(t)
+	for i := 0; i < 2; i++ {
+		v, err := s.Load(in, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name, _ := v.LookupPath(cue.ParsePath("name")).String(); name != "web" {
+			t.Errorf("load %d: name %q", i, name)
+		}
+	}
+	in, err = ReadInput(dir, []string{"fd63"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in.Args, []string{"-"}) || string(in.Stdin) != `name: "db"` {
+		t.Errorf("a pipe of no language: %+v", in)
 	}
 }
