@@ -18,13 +18,31 @@ import (
 // Import turns a libvirt XML document into CUE in nixvirt's vocabulary,
 // unifiable with the kind's definition; name is used in error messages.
 // Whatever the schema has no field for is an error naming the element's
-// line: nothing is dropped.
+// line: nothing is dropped. A document the schema refuses is an error
+// too, at the XML file's lines: the CUE written must vet.
 func (s *Schema) Import(name string, data []byte) (Kind, ast.Expr, error) {
 	root, err := ParseXML(name, data)
 	if err != nil {
 		return "", nil, err
 	}
-	return s.ImportElement(name, root)
+	k, x, err := s.ImportElement(name, root)
+	if err != nil {
+		return k, x, err
+	}
+	exact, err := s.Precise()
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := exact.Check(exact.ctx.BuildExpr(x), k); err != nil {
+		// Again with the XML file's lines as positions, for the error.
+		_, placed, perr := exact.importAt(name, name, data, root)
+		if perr != nil {
+			return k, nil, perr
+		}
+		_, err = exact.Check(exact.ctx.BuildExpr(placed), k)
+		return k, nil, err
+	}
+	return k, x, nil
 }
 
 // ParseXML reads a libvirt XML document; name is used in error messages,
@@ -300,44 +318,29 @@ func (im *importer) value(key string, f *fieldInfo, s string) ast.Expr {
 	return ast.NewString(s)
 }
 
-// typed is value, refusing a value the field does not take (text where
-// the grammar wants a number, yes or no, or one of a set of words): the
-// CUE written would not vet. what names the attribute or element in
-// e, path is where e is in the document.
+// typed is value, refusing text where the field takes no text at all (a
+// number, a boolean): what it would write could not vet, and the text is
+// best named as the XML has it. A field that takes some text (a word of
+// a set, a pattern, or any arm of a struct whose arms differ, such as a
+// <controller>'s model by its type) is the schema's to judge, as Import
+// and vet do, at the XML file's line.
 func (im *importer) typed(e *xmldoc.Element, what, key string, f *fieldInfo, s string, path string) (ast.Expr, error) {
 	v := im.value(key, f, s)
-	if lit, ok := v.(*ast.BasicLit); !ok || lit.Kind != token.STRING || im.accept(key, f, s) {
+	if lit, ok := v.(*ast.BasicLit); !ok || lit.Kind != token.STRING {
 		return v, nil
 	}
-	// Only a field of one scalar kind is judged here: a field of a
-	// struct whose arms differ (a <controller>'s model by its type) is
-	// the whole struct's to judge, and vet does.
 	k := f.elem.IncompleteKind()
-	if k&^(cue.StringKind|cue.NumberKind|cue.BoolKind|cue.NullKind) != 0 || k == cue.BottomKind {
+	if k&^(cue.NumberKind|cue.BoolKind|cue.NullKind) != 0 || k&(cue.NumberKind|cue.BoolKind) == 0 {
 		return v, nil
 	}
 	var want string
 	switch {
-	case f.spec.Style == "yesno":
-		want = "it takes yes or no"
-	case f.spec.Style == "onoff":
-		want = "it takes on or off"
-	case k&cue.StringKind != 0:
-		// A word outside the set, or a pattern it does not match: cue's
-		// message says which.
-		err := f.elem.Unify(im.schema.ctx.Encode(s)).Validate(cue.Concrete(true))
-		if errs := errors.Errors(err); len(errs) > 0 {
-			format, args := errs[0].Msg()
-			want = fmt.Sprintf(format, args...)
-		} else {
-			want = "libvirt's grammar does not take it"
-		}
-	case k&cue.IntKind != 0 && k&cue.FloatKind == 0:
+	case k&cue.BoolKind != 0:
+		want = "it takes true or false"
+	case k&cue.FloatKind == 0:
 		want = "it takes a whole number"
-	case k&cue.NumberKind != 0:
-		want = "it takes a number"
 	default:
-		want = "it takes " + k.String()
+		want = "it takes a number"
 	}
 	return nil, im.errorf(e, "%s is %q: %s (%s)", what, s, want, path)
 }
