@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,7 +76,7 @@ type Host interface {
 func Connect(uri string) (Host, error) {
 	c, err := libvirt.NewConnect(uri)
 	if err != nil {
-		return nil, fmt.Errorf("cannot connect to %s: %s (check the URI, that libvirtd runs there, and that this user may use it)", uri, libvirtMessage(err))
+		return nil, connectError(uri, libvirtMessage(err))
 	}
 	return &libvirtHost{uri: uri, conn: c}, nil
 }
@@ -97,6 +98,20 @@ func (h *libvirtHost) Writes() int64 { return h.writes.Load() }
 func (h *libvirtHost) Close() error {
 	_, err := h.conn.Close()
 	return err
+}
+
+// connectError words a failure to connect as one sentence that names the
+// URI, with libvirt's message (itself often two joined, "Failed to connect
+// socket to '/x': No such file or directory") quoted as its own. Over ssh
+// libvirt's message is ssh's complaint wrapped in its own, ending with
+// the "Connection reset by peer" that follows it: ssh's part is what the
+// user can act on.
+func connectError(uri, msg string) error {
+	if _, after, ok := strings.Cut(msg, "ssh: "); ok && strings.Contains(uri, "+ssh") {
+		after = strings.TrimSuffix(after, ": Connection reset by peer")
+		return fmt.Errorf("cannot connect to %s: ssh failed (%q); check the host name, that it is reachable, and that ssh to it works without a password prompt", uri, after)
+	}
+	return fmt.Errorf("cannot connect to %s: libvirt says %q; check the URI, that libvirtd runs there, and that this user may use it", uri, strings.TrimSuffix(msg, "."))
 }
 
 // libvirtMessage is libvirt's own message, not virError(Code=…).

@@ -12,7 +12,7 @@ import "nixvirt.dev/nixvirt/compiler/gocheck"
 // FastDocument compiles a single document of kind k (`--kind`), or
 // reports false.
 func FastDocument(in Input, k Kind) (string, bool) {
-	root, ok := gocheck.ReadJSON(in.Dir, in.Args, in.Stdin, false)
+	root, ok := readFastJSON(in, false)
 	if !ok {
 		root, ok = readFastCUE(in, k)
 	}
@@ -27,7 +27,7 @@ func FastDocument(in Input, k Kind) (string, bool) {
 // (Object.Compiled); it reports false when it is not sure, including for
 // definitions that are XML files.
 func FastConfig(in Input, uri string) (*Config, bool) {
-	root, ok := gocheck.ReadJSON(in.Dir, in.Args, in.Stdin, uri != "")
+	root, ok := readFastJSON(in, uri != "")
 	if !ok && uri == "" {
 		root, ok = readFastCUE(in, "")
 	}
@@ -43,4 +43,22 @@ func FastConfig(in Input, uri string) (*Config, bool) {
 		cfg.Objects = append(cfg.Objects, Object{Connection: o.Connection, Kind: o.Kind, Name: o.Name, Pool: o.Pool, Entry: o.Entry, Compiled: o.Compiled})
 	}
 	return cfg, true
+}
+
+// readFastJSON is gocheck.ReadJSON, reading a stream's kept bytes
+// (Input.Streams) rather than the stream again.
+func readFastJSON(in Input, settings bool) (*gocheck.Value, bool) {
+	if len(in.Args) == 1 {
+		if data, ok := in.Streams[in.Args[0]]; ok {
+			if !settings && !allJSON(in.Args) {
+				return nil, false
+			}
+			v, ok := gocheck.ParseJSON(data)
+			if ok {
+				gocheck.DropNulls(v)
+			}
+			return v, ok
+		}
+	}
+	return gocheck.ReadJSON(in.Dir, in.Args, in.Stdin, settings)
 }

@@ -78,11 +78,41 @@ func TestImportMistakes(t *testing.T) {
 		{"children in a text element", "<domain type=\"kvm\">\n<name>x<y/></name>\n</domain>", "doc.xml:2:", "<name>"},
 		{"not libvirt", "<node>\n<domain/></node>", "doc.xml:1:", "<node>"},
 		{"not XML", "<domain type=\"kvm\">\n  <name>x</name\n</domain>", "doc.xml:3:", "not XML"},
+		// Text where the field takes none is refused, not written as
+		// text that would not vet: numbers, wrapped numbers, attributes.
+		{"text for a number", "<domain type=\"kvm\">\n<name>x</name>\n<memory unit=\"KiB\">lots</memory>\n</domain>", "doc.xml:3:", `<memory> is "lots": it takes a whole number (domain/memory)`},
+		{"text for a number in a lifted child", "<domain type=\"kvm\">\n<name>x</name>\n<vcpu placement=\"static\">two</vcpu>\n</domain>", "doc.xml:3:", `<vcpu> is "two": it takes a whole number (domain/vcpu)`},
+		{"text for a wrapped number", "<domain type=\"kvm\">\n<name>x</name>\n<iothreads>many</iothreads>\n</domain>", "doc.xml:3:", `<iothreads> is "many": it takes a whole number`},
+		{"a number attribute", "<network>\n<name>n</name>\n<mtu size=\"big\"/>\n</network>", "doc.xml:3:", `attribute "size" of <mtu> is "big": it takes a whole number (network/mtu)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := s.Import("doc.xml", []byte(tc.xml))
 			if err == nil || !strings.HasPrefix(err.Error(), tc.line) || !strings.Contains(err.Error(), tc.names) {
 				t.Errorf("error %v, want %s … %s", err, tc.line, tc.names)
+			}
+		})
+	}
+}
+
+// TestImportRefusesWhatDoesNotVet: a value the schema refuses, a word
+// outside a set, a yes/no that is neither, is an error at the XML file's
+// line, as vet says it of an XML definition: import never writes CUE that
+// does not vet.
+func TestImportRefusesWhatDoesNotVet(t *testing.T) {
+	s := mustSchema(t)
+	for _, tc := range []struct{ name, xml, want string }{
+		{"yes/no", "<domain type=\"kvm\">\n<name>x</name>\n<memory>1</memory>\n<os><type>hvm</type></os>\n<clock offset=\"utc\">\n<timer name=\"rtc\" present=\"maybe\"/>\n</clock>\n</domain>", "./doc.xml:6:"},
+		{"a word outside the set", "<domain type=\"kvm\">\n<name>x</name>\n<memory>1</memory>\n<os><type>hvm</type></os>\n<vcpu placement=\"sometimes\">2</vcpu>\n</domain>", "./doc.xml:5:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, x, err := s.Import("doc.xml", []byte(tc.xml))
+			if err == nil {
+				t.Fatalf("imported: %v", x)
+			}
+			var out strings.Builder
+			PrintError(&out, err, t.TempDir())
+			if !strings.Contains(out.String(), tc.want) {
+				t.Errorf("error\n%s\nnames no %s", out.String(), tc.want)
 			}
 		})
 	}

@@ -1,7 +1,6 @@
 package compiler
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"strconv"
@@ -9,6 +8,7 @@ import (
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/format"
 	"cuelang.org/go/cue/token"
 
@@ -18,13 +18,31 @@ import (
 // Import turns a libvirt XML document into CUE in nixvirt's vocabulary,
 // unifiable with the kind's definition; name is used in error messages.
 // Whatever the schema has no field for is an error naming the element's
-// line: nothing is dropped.
+// line: nothing is dropped. A document the schema refuses is an error
+// too, at the XML file's lines: the CUE written must vet.
 func (s *Schema) Import(name string, data []byte) (Kind, ast.Expr, error) {
 	root, err := ParseXML(name, data)
 	if err != nil {
 		return "", nil, err
 	}
-	return s.ImportElement(name, root)
+	k, x, err := s.ImportElement(name, root)
+	if err != nil {
+		return k, x, err
+	}
+	exact, err := s.Precise()
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := exact.Check(exact.ctx.BuildExpr(x), k); err != nil {
+		// Again with the XML file's lines as positions, for the error.
+		_, placed, perr := exact.importAt(name, name, data, root)
+		if perr != nil {
+			return k, nil, perr
+		}
+		_, err = exact.Check(exact.ctx.BuildExpr(placed), k)
+		return k, nil, err
+	}
+	return k, x, nil
 }
 
 // ParseXML reads a libvirt XML document; name is used in error messages,
@@ -135,7 +153,11 @@ func (im *importer) element(e *xmldoc.Element, sch cue.Value, key, path string) 
 		if f == nil {
 			return nil, im.errorf(e, "attribute %q of <%s> is not in nixvirt's schema (%s)", a.Name.Local, e.Name, path)
 		}
-		add(f.name, im.value(key, f, a.Value), e.Line)
+		v, err := im.typed(e, fmt.Sprintf("attribute %q of <%s>", a.Name.Local, e.Name), key, f, a.Value, path)
+		if err != nil {
+			return nil, err
+		}
+		add(f.name, v, e.Line)
 	}
 	if t := e.Text; strings.TrimSpace(t) != "" && len(e.Children) == 0 {
 		// Text is kept as it is, spaces and all: libvirt keeps it so.
@@ -143,7 +165,11 @@ func (im *importer) element(e *xmldoc.Element, sch cue.Value, key, path string) 
 		if f == nil {
 			return nil, im.errorf(e, "<%s> has text %q, which nixvirt's schema has no field for (%s)", e.Name, t, path)
 		}
-		add(f.name, im.value(key, f, t), e.Line)
+		v, err := im.typed(e, fmt.Sprintf("<%s>", e.Name), key, f, t, path)
+		if err != nil {
+			return nil, err
+		}
+		add(f.name, v, e.Line)
 	}
 	// Children, repeated ones gathered into a list where they first occur.
 	lists := map[string]*ast.ListLit{}
@@ -157,14 +183,22 @@ func (im *importer) element(e *xmldoc.Element, sch cue.Value, key, path string) 
 				if f == nil {
 					return nil, im.errorf(c, "attribute %q of <%s> is not in nixvirt's schema (%s/%s)", a.Name.Local, c.Name, path, c.Name)
 				}
-				add(f.name, im.value(key, f, a.Value), c.Line)
+				v, err := im.typed(c, fmt.Sprintf("attribute %q of <%s>", a.Name.Local, c.Name), key, f, a.Value, path+"/"+c.Name)
+				if err != nil {
+					return nil, err
+				}
+				add(f.name, v, c.Line)
 			}
 			if t := strings.TrimSpace(c.Text); t != "" {
 				f := l.find(func(f *fieldInfo) bool { return f.spec.Kind == "text" && f.spec.Child == c.Name })
 				if f == nil {
 					return nil, im.errorf(c, "<%s> has text nixvirt's schema has no field for", c.Name)
 				}
-				add(f.name, im.value(key, f, t), c.Line)
+				v, err := im.typed(c, fmt.Sprintf("<%s>", c.Name), key, f, t, path+"/"+c.Name)
+				if err != nil {
+					return nil, err
+				}
+				add(f.name, v, c.Line)
 			}
 			continue
 		}
@@ -234,12 +268,16 @@ func (im *importer) child(c *xmldoc.Element, f *fieldInfo, path string) (ast.Exp
 		}
 		// Typed as the field takes it: <iothreads>2</iothreads> is
 		// iothreads: count: 2, the schema taking no text there.
-		return &ast.StructLit{Elts: []ast.Decl{&ast.Field{Label: fieldLabel(wf.name), Value: im.value(path, wf, c.Text)}}}, nil
+		v, err := im.typed(c, fmt.Sprintf("<%s>", c.Name), path, wf, c.Text, path)
+		if err != nil {
+			return nil, err
+		}
+		return &ast.StructLit{Elts: []ast.Decl{&ast.Field{Label: fieldLabel(wf.name), Value: v}}}, nil
 	}
 	if len(c.Attrs) > 0 || len(c.Children) > 0 {
 		return nil, im.errorf(c, "<%s> takes only text in nixvirt's schema (%s)", c.Name, path)
 	}
-	return im.value(f.name, f, c.Text), nil
+	return im.typed(c, fmt.Sprintf("<%s>", c.Name), f.name, f, c.Text, path)
 }
 
 // wrapperField reports whether a text-only element is written as a struct
@@ -274,7 +312,37 @@ func (im *importer) value(key string, f *fieldInfo, s string) ast.Expr {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil && strconv.FormatInt(n, 10) == s && !im.accept(key, f, "nixvirt: free text?") && im.accept(key, f, n) {
 		return &ast.BasicLit{Kind: token.INT, Value: s}
 	}
+	if x, err := strconv.ParseFloat(s, 64); err == nil && !im.accept(key, f, "nixvirt: free text?") && !im.accept(key, f, int64(0)) && im.accept(key, f, x) {
+		return &ast.BasicLit{Kind: token.FLOAT, Value: strconv.FormatFloat(x, 'g', -1, 64)}
+	}
 	return ast.NewString(s)
+}
+
+// typed is value, refusing text where the field takes no text at all (a
+// number, a boolean): what it would write could not vet, and the text is
+// best named as the XML has it. A field that takes some text (a word of
+// a set, a pattern, or any arm of a struct whose arms differ, such as a
+// <controller>'s model by its type) is the schema's to judge, as Import
+// and vet do, at the XML file's line.
+func (im *importer) typed(e *xmldoc.Element, what, key string, f *fieldInfo, s string, path string) (ast.Expr, error) {
+	v := im.value(key, f, s)
+	if lit, ok := v.(*ast.BasicLit); !ok || lit.Kind != token.STRING {
+		return v, nil
+	}
+	k := f.elem.IncompleteKind()
+	if k&^(cue.NumberKind|cue.BoolKind|cue.NullKind) != 0 || k&(cue.NumberKind|cue.BoolKind) == 0 {
+		return v, nil
+	}
+	var want string
+	switch {
+	case k&cue.BoolKind != 0:
+		want = "it takes true or false"
+	case k&cue.FloatKind == 0:
+		want = "it takes a whole number"
+	default:
+		want = "it takes a number"
+	}
+	return nil, im.errorf(e, "%s is %q: %s (%s)", what, s, want, path)
 }
 
 func (im *importer) accept(key string, f *fieldInfo, v any) bool {

@@ -55,7 +55,13 @@ func instanceInputs(inst *build.Instance, root string) Inputs {
 			if f.Filename == "-" {
 				continue
 			}
-			if _, err := os.Stat(f.Filename); err != nil {
+			fi, err := os.Stat(f.Filename)
+			if err != nil {
+				continue
+			}
+			if !fi.Mode().IsRegular() {
+				// A pipe (Input.Streams): read once, and by the loader.
+				opaque = true
 				continue
 			}
 			files[f.Filename] = true

@@ -9,12 +9,14 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/load"
+	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
 	"cuelang.org/go/encoding/json"
 
@@ -30,6 +32,12 @@ type Input struct {
 	Dir   string
 	Args  []string
 	Stdin []byte
+	// Streams are the bytes of the arguments that can be read only once
+	// (a named pipe, a character device), read by ReadInput and keyed by
+	// the argument as given: the Go checker's path, then the CUE path and
+	// its retry all read these bytes, where reading the pipe again would
+	// wait for ever.
+	Streams map[string][]byte
 	// Read, when not nil, is set to what Load or LoadSettings read from
 	// disk (XML files that definitions name are read later, by Compile:
 	// they are the Objects' XMLFile).
@@ -47,6 +55,26 @@ func ReadInput(dir string, args []string, r io.Reader) (Input, error) {
 			return in, err
 		}
 		if !isStdin(a) {
+			data, stream, err := readStream(dir, a)
+			if err != nil {
+				return in, err
+			}
+			switch ext := filepath.Ext(a); {
+			case !stream:
+				continue
+			case ext == ".json" || ext == ".cue":
+				if in.Streams == nil {
+					in.Streams = map[string][]byte{}
+				}
+				in.Streams[a] = data
+				continue
+			case in.Stdin != nil:
+				return in, fmt.Errorf("%s: give one input that is read as stdin (-, or a pipe such as <(…) whose name says neither .json nor .cue)", a)
+			}
+			// A pipe with no name to tell its language, as bash's <(…)
+			// gives, is read as stdin is: CUE, of which JSON is part.
+			in.Stdin = data
+			in.Args[i] = "-"
 			continue
 		}
 		if in.Stdin == nil {
@@ -59,6 +87,59 @@ func ReadInput(dir string, args []string, r io.Reader) (Input, error) {
 		in.Args[i] = "-"
 	}
 	return in, nil
+}
+
+// readStream reads argument a, relative to dir, when it is a named pipe,
+// a socket or a device, which give their bytes once; it reports false,
+// reading nothing, for files, directories and what does not exist (the
+// loaders read and word those).
+func readStream(dir, a string) ([]byte, bool, error) {
+	name := a
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(dir, name)
+	}
+	fi, err := os.Stat(name)
+	if err != nil || fi.Mode().IsRegular() || fi.IsDir() {
+		return nil, false, nil
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, true, fileError(a, err)
+	}
+	return data, true, nil
+}
+
+// fileInputs are FileInputs of args, Opaque when a stream is among them:
+// a pipe's bytes are gone once read, so nothing can tell later whether it
+// would give the same again.
+func (in Input) fileInputs(args []string) Inputs {
+	read := FileInputs(in.Dir, args)
+	for _, a := range args {
+		if _, ok := in.Streams[a]; ok {
+			read.Opaque = true
+		}
+	}
+	return read
+}
+
+// readArg reads argument a: stdin's bytes for "-", a stream's kept bytes,
+// else the file, relative to in.Dir.
+func (in Input) readArg(a string) ([]byte, error) {
+	if a == "-" {
+		return in.Stdin, nil
+	}
+	if data, ok := in.Streams[a]; ok {
+		return data, nil
+	}
+	name := a
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(in.Dir, name)
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fileError(a, err)
+	}
+	return data, nil
 }
 
 // notDirectory refuses a file named as a directory ("host.json/"): cue
@@ -95,9 +176,9 @@ func (s *Schema) Load(in Input, expr string) (cue.Value, error) {
 	var v cue.Value
 	var err error
 	if allJSON(in.Args) {
-		v, err = s.loadJSON(in.Dir, in.Args)
+		v, err = s.loadJSON(in)
 		if in.Read != nil {
-			*in.Read = FileInputs(in.Dir, in.Args)
+			*in.Read = in.fileInputs(in.Args)
 		}
 	} else {
 		v, err = s.loadCUE(in)
@@ -120,22 +201,21 @@ func (s *Schema) Load(in Input, expr string) (cue.Value, error) {
 
 func allJSON(args []string) bool { return gocheck.AllJSON(args) }
 
-func (s *Schema) loadJSON(dir string, args []string) (cue.Value, error) {
+func (s *Schema) loadJSON(in Input) (cue.Value, error) {
 	// The first document is the value itself, not unified with top, so
 	// that it keeps its position: a field missing from the whole document
 	// is reported at the document's start.
 	var v cue.Value
-	for i, a := range args {
-		name := a
-		if !filepath.IsAbs(name) {
-			name = filepath.Join(dir, name)
-		}
-		data, err := os.ReadFile(name)
+	for i, a := range in.Args {
+		data, err := in.readArg(a)
 		if err != nil {
-			return v, fileError(a, err)
+			return v, err
 		}
 		// Positions use the argument as given, so messages do not depend
 		// on where the command ran.
+		if err := invalidUTF8(a, data); err != nil {
+			return v, err
+		}
 		x, err := json.Extract(a, data)
 		if err != nil {
 			return v, err
@@ -162,23 +242,19 @@ func (s *Schema) loadJSON(dir string, args []string) (cue.Value, error) {
 // positions).
 func (s *Schema) LoadSettings(in Input, expr string) (cue.Value, error) {
 	file := in.Args[0]
-	data := in.Stdin
-	if file != "-" {
-		name := file
-		if !filepath.IsAbs(name) {
-			name = filepath.Join(in.Dir, name)
-		}
-		var err error
-		if data, err = os.ReadFile(name); err != nil {
-			return cue.Value{}, fileError(file, err)
-		}
+	data, err := in.readArg(file)
+	if err != nil {
+		return cue.Value{}, err
+	}
+	if err := invalidUTF8(file, data); err != nil {
+		return cue.Value{}, err
 	}
 	x, err := json.Extract(file, data)
 	if err != nil {
 		return cue.Value{}, err
 	}
 	if in.Read != nil && file != "-" {
-		*in.Read = FileInputs(in.Dir, in.Args[:1])
+		*in.Read = in.fileInputs(in.Args[:1])
 	}
 	if st, ok := x.(*ast.StructLit); ok && s.precise {
 		// A kind the module writes as null is not managed: absent. The
@@ -204,6 +280,25 @@ func (s *Schema) LoadSettings(in Input, expr string) (cue.Value, error) {
 		v = v.LookupPath(cue.ParsePath(expr))
 	}
 	return v, v.Err()
+}
+
+// invalidUTF8 says where a JSON file is not UTF-8, which JSON must be:
+// cue's decoder reports it with no reason at all.
+func invalidUTF8(name string, data []byte) error {
+	if utf8.Valid(data) {
+		return nil
+	}
+	off := 0
+	for off < len(data) {
+		r, n := utf8.DecodeRune(data[off:])
+		if r == utf8.RuneError && n <= 1 {
+			break
+		}
+		off += n
+	}
+	f := token.NewFile(name, -1, len(data))
+	f.SetLinesForContent(data)
+	return errors.Newf(f.Pos(off, token.NoRelPos), "invalid UTF-8: byte 0x%02x at byte offset %d; JSON text must be UTF-8 (convert it, e.g. with iconv -t UTF-8)", data[off], off)
 }
 
 // fileDir is the directory of the file v is written in, for the paths it
@@ -352,18 +447,82 @@ func (s *Schema) cueInstance(in Input) (*build.Instance, error) {
 	for name, src := range templateFiles() {
 		overlay[filepath.Join(embedDir, "templates", name)] = load.FromBytes(src)
 	}
+	// A pipe given as a .cue file is not read again: the loader reads the
+	// bytes ReadInput kept.
+	for a, data := range in.Streams {
+		if !filepath.IsAbs(a) {
+			a = filepath.Join(in.Dir, a)
+		}
+		overlay[a] = load.FromBytes(data)
+	}
 	cfg := &load.Config{Dir: root, ModuleRoot: root, Overlay: overlay, Stdin: bytes.NewReader(in.Stdin)}
 	insts := load.Instances(args, cfg)
 	if len(insts) != 1 {
 		return nil, fmt.Errorf("%d packages given; give one package or a list of files of one package", len(insts))
 	}
 	if err := insts[0].Err; err != nil {
+		if msg := noPackageLine(insts[0], err, in.Dir); msg != nil {
+			return nil, msg
+		}
 		return nil, err
 	}
 	if in.Read != nil {
 		*in.Read = instanceInputs(insts[0], root)
+		in.Read.Opaque = in.Read.Opaque || len(in.Streams) > 0
 	}
 	return insts[0], nil
+}
+
+// noPackageLine says, in nixvirt's words, why a directory whose CUE files
+// have no package clause loads as no package at all: cue leaves such files
+// out of a directory's package (err is its "no files" error then), since
+// only files named one by one may have none.
+func noPackageLine(inst *build.Instance, err error, cwd string) error {
+	var noFiles *load.NoFilesError
+	if !errors.As(err, &noFiles) {
+		return nil
+	}
+	var names []string
+	for _, f := range inst.IgnoredFiles {
+		if strings.HasPrefix(filepath.Base(f.Filename), "_") {
+			continue
+		}
+		src, rerr := os.ReadFile(f.Filename)
+		if rerr != nil {
+			return nil
+		}
+		syntax, perr := parser.ParseFile(f.Filename, src, parser.PackageClauseOnly)
+		if perr != nil || syntax.PackageName() != "" {
+			return nil
+		}
+		names = append(names, f.Filename)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	dir := relativeName(inst.Dir, cwd)
+	var bases, paths []string
+	for _, n := range names {
+		bases = append(bases, filepath.Base(n))
+		paths = append(paths, relativeName(n, cwd))
+	}
+	have := bases[0] + " has"
+	if len(bases) > 1 {
+		have = strings.Join(bases[:len(bases)-1], ", ") + " and " + bases[len(bases)-1] + " have"
+	}
+	return fmt.Errorf("%s: %s no package line: the .cue files of a directory load as one package, so start each with the same line, such as `package host`, or name the files themselves (%s)", dir, have, strings.Join(paths, " "))
+}
+
+// relativeName is name as cue prints a position's file: relative to cwd
+// with a leading ./ when it is below it.
+func relativeName(name, cwd string) string {
+	if rel, err := filepath.Rel(cwd, name); err == nil && !strings.HasPrefix(rel, "..") {
+		if rel == "." {
+			return "."
+		}
+		return "./" + rel
+	}
+	return name
 }
 
 // templateFiles are the embedded templates, read once.

@@ -2,10 +2,12 @@ package compiler
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/iotest"
 
@@ -282,5 +284,81 @@ func TestFileError(t *testing.T) {
 	_, err := s.Load(Input{Dir: dir, Args: []string{"d.json"}}, "")
 	if err == nil || err.Error() != "d.json: is a directory" {
 		t.Errorf("a directory named .json: %v", err)
+	}
+}
+
+// TestInvalidUTF8JSON: JSON that is not UTF-8 is refused with the reason
+// and where, for a document as for a settings file (cue's decoder gives
+// no reason at all).
+func TestInvalidUTF8JSON(t *testing.T) {
+	s := mustSchema(t)
+	dir := writeTree(t, t.TempDir(), map[string]string{
+		"web.json":      "{\"type\": \"kvm\",\n \"name\": \"caf\xe9\"}\n",
+		"settings.json": "{\"domains\": [{\"definition\": \"\xff.xml\"}]}",
+	})
+	for _, c := range []struct {
+		load func(Input) error
+		file string
+		want string
+	}{
+		{func(in Input) error { _, err := s.Load(in, ""); return err }, "web.json",
+			"invalid UTF-8: byte 0xe9 at byte offset 29; JSON text must be UTF-8 (convert it, e.g. with iconv -t UTF-8):\n    ./web.json:2:14\n"},
+		{func(in Input) error { _, err := s.LoadSettings(in, ""); return err }, "settings.json",
+			"invalid UTF-8: byte 0xff at byte offset 29; JSON text must be UTF-8 (convert it, e.g. with iconv -t UTF-8):\n    ./settings.json:1:30\n"},
+	} {
+		in, err := ReadInput(dir, []string{c.file}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		PrintError(&out, c.load(in), dir)
+		if out.String() != c.want {
+			t.Errorf("%s:\n%s\nwant\n%s", c.file, out.String(), c.want)
+		}
+	}
+}
+
+// TestReadInputPipe: a named pipe is read once, by ReadInput, and every
+// load after it (the Go checker's, the CUE path's, the exact schema's
+// retry) reads the bytes kept; a pipe whose name says neither .json nor
+// .cue is read as stdin is.
+func TestReadInputPipe(t *testing.T) {
+	dir := t.TempDir()
+	feed := func(name, body string) {
+		t.Helper()
+		if err := syscall.Mkfifo(filepath.Join(dir, name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			// Opened once: a second reader would wait for ever.
+			f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY, 0)
+			if err == nil {
+				_, _ = f.WriteString(body) // the test reads what arrived
+				f.Close()
+			}
+		}()
+	}
+	feed("web.json", `{"name": "web"}`)
+	feed("fd63", `name: "db"`)
+	in, err := ReadInput(dir, []string{"web.json"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mustSchema(t)
+	for i := 0; i < 2; i++ {
+		v, err := s.Load(in, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name, _ := v.LookupPath(cue.ParsePath("name")).String(); name != "web" {
+			t.Errorf("load %d: name %q", i, name)
+		}
+	}
+	in, err = ReadInput(dir, []string{"fd63"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in.Args, []string{"-"}) || string(in.Stdin) != `name: "db"` {
+		t.Errorf("a pipe of no language: %+v", in)
 	}
 }

@@ -35,6 +35,7 @@ import (
 	"nixvirt.dev/nixvirt/compiler/gocheck"
 	"nixvirt.dev/nixvirt/internal/handover"
 	"nixvirt.dev/nixvirt/internal/jsondoc"
+	"nixvirt.dev/nixvirt/internal/stdout"
 	"nixvirt.dev/nixvirt/internal/xmlfiles"
 )
 
@@ -120,11 +121,22 @@ func isStdin(a string) bool {
 	return a == "-" || a == "/dev/stdin" || a == "/proc/self/fd/0" || a == "/dev/fd/0"
 }
 
+// regularFile reports whether name is a file that can be read twice: a
+// named pipe (bash's <(…) too) or a device is the other build's to read,
+// once, since the front would hand it over having read it when the Go
+// checker is not sure of it.
+func regularFile(name string) bool {
+	fi, err := os.Stat(name)
+	return err != nil || fi.Mode().IsRegular()
+}
+
 // run runs a command line the front is sure of and reports true, or
 // reports false having written nothing.
 func run(args []string) bool {
 	r, ok := parse(args)
-	if !ok || isStdin(r.file) {
+	// A stdout closed at start-up is the other build's to refuse (Go's
+	// runtime has put /dev/null there; handover.Exec closes it again).
+	if !ok || isStdin(r.file) || stdout.WasClosed() || !regularFile(r.file) {
 		return false
 	}
 	switch r.command {

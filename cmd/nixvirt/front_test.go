@@ -2,11 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"nixvirt.dev/nixvirt/internal/testconfig"
 )
@@ -45,6 +48,7 @@ func frontFixtures(t *testing.T) map[string]string {
 		"bad.json":         `{"type": "kvm", "name": "web", "memory": {"count": "x"}}`,
 		"typo.json":        `{"type": "kvm", "name": "web", "memroy": {"count": 1, "unit": "GiB"}}`,
 		"notjson.json":     `{"type": "kvm",`,
+		"latin1.json":      "{\"type\": \"kvm\", \"name\": \"caf\xe9\"}",
 		"host.json":        string(testconfig.DomainsJSON(3)),
 		"web.cue":          `type: "kvm", name: "web", memory: {count: 1, unit: "GiB"}, os: type: "hvm"` + "\n",
 		"settings.json":    `{"domains": [{"active": true, "definition": {"type": "kvm", "name": "web", "memory": {"count": 1, "unit": "GiB"}, "os": {"type": "hvm"}}, "restart": null}], "networks": null, "pools": [{"active": true, "definition": {"type": "dir", "name": "vms", "target": {"path": "/var/lib/nvxfront"}}, "volumes": [{"definition": {"name": "a.img", "capacity": {"count": 1, "unit": "GiB"}}, "name": null, "present": true}, {"definition": null, "name": "old.img", "present": false}]}]}`,
@@ -80,6 +84,19 @@ type frontCase struct {
 	// byFront: the front runs it itself (it must, alone, give the same
 	// result); otherwise it may hand it over.
 	byFront bool
+}
+
+// streamCase is a command line whose input or output is not a plain
+// file, which the front hands over.
+type streamCase struct {
+	args []string
+	// fifo names a fixture that is given as a named pipe, its bytes
+	// written once.
+	fifo string
+	// closedStdout runs the command with its stdout closed (>&-).
+	closedStdout bool
+	// code is the exit code wanted.
+	code int
 }
 
 // TestFrontMatchesWholeBuild runs command lines through the front, as
@@ -127,6 +144,7 @@ func TestFrontMatchesWholeBuild(t *testing.T) {
 		frontCase{[]string{"vet", "--kind", "domain", "bad.json", "--output", "json"}, false},
 		frontCase{[]string{"vet", "--kind", "domain", "typo.json"}, false},
 		frontCase{[]string{"vet", "--kind", "domain", "notjson.json"}, false},
+		frontCase{[]string{"vet", "--kind", "domain", "latin1.json"}, false},
 		frontCase{[]string{"vet", "--kind", "network", "domain.json"}, false},
 		frontCase{[]string{"vet", "--kind", "machine", "domain.json"}, false},
 		frontCase{[]string{"vet", "--kind", "domain", "nosuchfile.json"}, false},
@@ -193,6 +211,43 @@ func TestFrontMatchesWholeBuild(t *testing.T) {
 			os.RemoveAll(filepath.Join(outside, "out"))
 		})
 	}
+	streams := []streamCase{
+		// A pipe gives its bytes once: whoever reads it keeps them
+		// (invalid JSON was read again, and waited for ever).
+		{args: []string{"vet", "--kind", "domain", "notjson.json"}, fifo: "notjson.json", code: 1},
+		{args: []string{"vet", "--kind", "domain", "bad.json"}, fifo: "bad.json", code: 1},
+		{args: []string{"export", "--kind", "domain", "domain.json"}, fifo: "domain.json", code: 0},
+		{args: []string{"vet", "--kind", "domain", "web.cue"}, fifo: "web.cue", code: 0},
+		{args: []string{"vet", "--connect", "test:///default", "badsettings.json"}, fifo: "badsettings.json", code: 1},
+		{args: []string{"export", "--out", "out", "host.json"}, fifo: "host.json", code: 0},
+		{args: []string{"vet", "--kind", "domain", "settings"}, fifo: "settings", code: 1},
+		// A closed stdout fails the command that writes to it.
+		{args: []string{"export", "--kind", "domain", "domain.json"}, closedStdout: true, code: 1},
+		{args: []string{"export", "--kind", "domain", "web.cue"}, closedStdout: true, code: 1},
+		{args: []string{"vet", "--kind", "domain", "domain.json", "--output", "json"}, closedStdout: true, code: 1},
+		{args: []string{"vet", "--kind", "domain", "domain.json"}, closedStdout: true, code: 0},
+		{args: []string{"import", "web.xml"}, closedStdout: true, code: 1},
+		{args: []string{"version"}, closedStdout: true, code: 1},
+	}
+	for _, c := range streams {
+		what := "pipe " + c.fifo
+		if c.closedStdout {
+			what = "stdout closed"
+		}
+		t.Run(what+" "+strings.Join(c.args, " "), func(t *testing.T) {
+			want, wantFiles := runStreamInCopy(t, whole, fixtures, env, c)
+			got, gotFiles := runStreamInCopy(t, front, fixtures, env, c)
+			if got != want {
+				t.Errorf("through the front:\n%+v\nthe whole build:\n%+v", got, want)
+			}
+			if gotFiles != wantFiles {
+				t.Errorf("files through the front:\n%s\nthe whole build's:\n%s", gotFiles, wantFiles)
+			}
+			if want.code != c.code {
+				t.Errorf("exit %d, want %d: %+v", want.code, c.code, want)
+			}
+		})
+	}
 }
 
 // runInCopy runs bin in a fresh directory holding the fixtures, and
@@ -201,14 +256,34 @@ func TestFrontMatchesWholeBuild(t *testing.T) {
 // with their contents.
 func runInCopy(t *testing.T, bin string, fixtures map[string]string, env []string, args []string) (ran, string) {
 	t.Helper()
+	return runStreamInCopy(t, bin, fixtures, env, streamCase{args: args})
+}
+
+// runStreamInCopy is runInCopy with c's pipe and closed stdout.
+func runStreamInCopy(t *testing.T, bin string, fixtures map[string]string, env []string, c streamCase) (ran, string) {
+	t.Helper()
+	args := c.args
 	dir := t.TempDir()
 	for name, body := range fixtures {
+		if name == c.fifo {
+			continue
+		}
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+	if c.fifo != "" {
+		stop := feedFIFO(t, filepath.Join(dir, c.fifo), fixtures[c.fifo])
+		defer stop()
+	}
 	// A state directory of its own: apply keeps records there.
-	r := runBinary(t, bin, dir, append(env, "NIXVIRT_STATE_DIR="+filepath.Join(dir, ".state")), args...)
+	env = append(env, "NIXVIRT_STATE_DIR="+filepath.Join(dir, ".state"))
+	var r ran
+	if c.fifo != "" || c.closedStdout {
+		r = runStreams(t, bin, dir, env, c.closedStdout, args...)
+	} else {
+		r = runBinary(t, bin, dir, env, args...)
+	}
 	r.stdout = strings.ReplaceAll(r.stdout, dir, "WORK")
 	r.stderr = strings.ReplaceAll(r.stderr, dir, "WORK")
 	var files strings.Builder
@@ -240,6 +315,98 @@ func runInCopy(t *testing.T, bin string, fixtures map[string]string, env []strin
 		}
 	}
 	return r, files.String()
+}
+
+// feedFIFO makes name a named pipe and writes body to it once, for the
+// one reader that opens it; stop ends the writer if none did.
+func feedFIFO(t *testing.T, name, body string) (stop func()) {
+	t.Helper()
+	if err := syscall.Mkfifo(name, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f, err := os.OpenFile(name, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		_, _ = f.WriteString(body) // a reader that stops early is its own failure
+	}()
+	return func() {
+		select {
+		case <-done:
+		default:
+			// Nobody opened it: a reader unblocks the writer.
+			if f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+				<-done
+				f.Close()
+			}
+		}
+	}
+}
+
+// runStreams runs bin as runBinary does, with its stdout closed as the
+// shell's >&- closes it when closedStdout, and fails the test when it runs
+// for more than a minute (a command waiting on a pipe read twice).
+func runStreams(t *testing.T, bin, dir string, env []string, closedStdout bool, args ...string) ran {
+	t.Helper()
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	files := []*os.File{devnull, nil, nil}
+	var readers []*os.File
+	for i := 1; i <= 2; i++ {
+		if i == 1 && closedStdout {
+			continue
+		}
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		defer w.Close()
+		files[i] = w
+		readers = append(readers, r)
+	}
+	p, err := os.StartProcess(bin, append([]string{bin}, args...), &os.ProcAttr{Dir: dir, Env: append(os.Environ(), env...), Files: files})
+	for _, f := range files[1:] {
+		if f != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(time.Minute, func() { _ = p.Kill() })
+	defer timer.Stop()
+	outs := make([]chan string, len(readers))
+	for i, r := range readers {
+		outs[i] = make(chan string, 1)
+		go func(r *os.File, out chan<- string) {
+			data, _ := io.ReadAll(r)
+			out <- string(data)
+		}(r, outs[i])
+	}
+	var got []string
+	for _, out := range outs {
+		got = append(got, <-out)
+	}
+	st, err := p.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Exited() {
+		t.Fatalf("%s %s: %v (did it wait on a pipe read twice?)", bin, strings.Join(args, " "), st)
+	}
+	stdout, stderr := "", got[len(got)-1]
+	if !closedStdout {
+		stdout = got[0]
+	}
+	return ran{stdout, strings.ReplaceAll(stderr, bin, "BIN"), st.ExitCode()}
 }
 
 func copyFile(t *testing.T, src, dst string) {

@@ -9,6 +9,7 @@ import (
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/token"
+	"github.com/spf13/pflag"
 
 	"nixvirt.dev/nixvirt/compiler"
 )
@@ -94,15 +95,40 @@ func likelyKind(s *compiler.Schema, v cue.Value, labels []string) compiler.Kind 
 }
 
 // settingsFileError explains a --connect input that is not NixVirt's
-// settings file (JSON): a CUE file or package names its connections itself.
+// settings file (JSON): a CUE file or package names its connections
+// itself, so the advice is the same command line without --connect.
 func settingsFileError(c *Command, uri string, arg string) error {
 	p := arg
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(c.dir, p)
 	}
 	fi, err := os.Stat(p)
-	if strings.HasSuffix(arg, ".cue") || (err == nil && fi.IsDir()) {
-		return fmt.Errorf("--connect %s takes NixVirt's per-connection settings file, which is JSON; a CUE configuration names its connections itself: nixvirt plan %s", uri, arg)
+	if !strings.HasSuffix(arg, ".cue") && (err != nil || !fi.IsDir()) {
+		return nil
 	}
-	return nil
+	what := arg + " is CUE"
+	if err == nil && fi.IsDir() {
+		what = arg + " is a CUE package"
+	}
+	return fmt.Errorf("--connect %s takes NixVirt's per-connection settings file, which is JSON, and %s, which names its connections itself (connections: %q: domains: …): leave --connect out: %s", uri, what, uri, c.withoutConnect())
+}
+
+// withoutConnect is the command line being run, in its plain form, with
+// --connect left out.
+func (c *Command) withoutConnect() string {
+	cmd := c.running
+	if cmd == nil {
+		return "nixvirt"
+	}
+	words := []string{cmd.CommandPath()}
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		switch {
+		case f.Name == "connect":
+		case f.Value.Type() == "bool":
+			words = append(words, "--"+f.Name)
+		default:
+			words = append(words, "--"+f.Name, f.Value.String())
+		}
+	})
+	return strings.Join(append(words, c.runningArgs...), " ")
 }

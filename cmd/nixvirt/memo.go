@@ -53,8 +53,10 @@ func startMemo(c *Command) *memoRun {
 	if c.args == nil {
 		m.spoiled = true // run as a library, not a command line
 	}
-	m.stdout, m.stderr = &teeWriter{w: c.stdout}, &teeWriter{w: c.stderr}
-	c.stdout, c.stderr = m.stdout, m.stderr
+	// The copy of stdout is taken under the writer that keeps its first
+	// failure, which finish looks at.
+	m.stdout, m.stderr = &teeWriter{w: c.stdout.w}, &teeWriter{w: c.stderr}
+	c.stdout.w, c.stderr = m.stdout, m.stderr
 	return m
 }
 
@@ -151,6 +153,8 @@ func (m *memoRun) write(stateDir string, ok bool, f *hostFlags, wanted *apply.De
 	switch {
 	case !ok:
 		return "not written: the run changed something, or failed"
+	case m.c.stdout.err != nil:
+		return "not written: the output could not be written"
 	case m.spoiled:
 		return "not written: a read of the host failed, changed during the run, or is not one a memo repeats"
 	case f.inputs == nil:

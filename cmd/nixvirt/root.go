@@ -10,19 +10,24 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"nixvirt.dev/nixvirt/compiler"
+	"nixvirt.dev/nixvirt/internal/stdout"
 )
 
 // Command holds what every subcommand shares: its streams and working
 // directory. Tests build a fresh tree per run; there are no globals.
 type Command struct {
 	root   *cobra.Command
-	stdout io.Writer
+	stdout *outputWriter
 	stderr io.Writer
 	stdin  io.Reader
 	dir    string
 	// args is the command line run (after the program's name), for the
 	// memo of a plan or apply that changed nothing (memo.go).
 	args []string
+	// running is the command being run and runningArgs its arguments,
+	// for advice that restates the command line.
+	running     *cobra.Command
+	runningArgs []string
 }
 
 // exitCode is a command's exit status other than 0 and 1, such as plan's 2
@@ -35,7 +40,7 @@ func (e exitCode) Error() string { return "exit" }
 var errPrinted = errors.New("error already printed")
 
 func newRootCmd(stdout, stderr io.Writer, dir string) *Command {
-	c := &Command{stdout: stdout, stderr: stderr, stdin: os.Stdin, dir: dir}
+	c := &Command{stdout: &outputWriter{w: stdout}, stderr: stderr, stdin: os.Stdin, dir: dir}
 	c.root = &cobra.Command{
 		Use:   "nixvirt",
 		Short: "declare libvirt machines, networks, pools and volumes in CUE",
@@ -51,8 +56,11 @@ Arguments are .cue files, package directories (default ".") or .json files.`,
 		// show its help for `nixvirt -- apply` and exit 0.
 		RunE: func(*cobra.Command, []string) error { return pflag.ErrHelp },
 		Args: rootArgs,
+		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+			c.running, c.runningArgs = cmd, args
+		},
 	}
-	c.root.SetOut(stdout)
+	c.root.SetOut(c.stdout)
 	c.root.SetErr(stderr)
 	c.root.AddCommand(newVetCmd(c), newExportCmd(c), newImportCmd(c), newVersionCmd(c))
 	c.root.AddCommand(connectingCmds(c)...)
@@ -100,14 +108,42 @@ func Main() int {
 		fmt.Fprintln(os.Stderr, "nixvirt:", err)
 		return 1
 	}
-	return newRootCmd(os.Stdout, os.Stderr, dir).execute(os.Args[1:])
+	return newRootCmd(stdout.Writer(), os.Stderr, dir).execute(os.Args[1:])
+}
+
+// outputWriter is a command's stdout, which keeps its first failure: a
+// command that printed only part of its results has failed, whether or
+// not the code that printed them looked at the error.
+type outputWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (o *outputWriter) Write(p []byte) (int, error) {
+	if o.err != nil {
+		return 0, o.err
+	}
+	n, err := o.w.Write(p)
+	if err != nil {
+		o.err = fmt.Errorf("writing the output: %w", err)
+	}
+	return n, o.err
 }
 
 // execute runs the command line args and returns the exit code.
 func (c *Command) execute(args []string) int {
 	c.root.SetArgs(args)
 	c.args = append([]string{}, args...)
-	if err := c.root.Execute(); err != nil {
+	err := c.root.Execute()
+	if c.stdout.err != nil && !errors.Is(err, c.stdout.err) {
+		// The output is incomplete, whatever the command went on to do.
+		if err != nil && err != errPrinted && !errors.As(err, new(exitCode)) {
+			c.printError(err)
+		}
+		c.printError(c.stdout.err)
+		return 1
+	}
+	if err != nil {
 		var code exitCode
 		if errors.As(err, &code) {
 			return int(code)

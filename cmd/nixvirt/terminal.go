@@ -15,12 +15,14 @@ func isTTY(rw any) bool {
 	return f != nil && ttyFile(f)
 }
 
-// fileOf is the file r or w is, or writes through to (teeWriter); nil
-// when it is none.
+// fileOf is the file r or w is, or writes through to (the stdout that
+// keeps its failure, a memo's tee); nil when it is none.
 func fileOf(rw any) *os.File {
 	switch f := rw.(type) {
 	case *os.File:
 		return f
+	case *outputWriter:
+		return fileOf(f.w)
 	case interface{ File() *os.File }:
 		return f.File()
 	}

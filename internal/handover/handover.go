@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"nixvirt.dev/nixvirt/internal/stdout"
 )
 
 // The builds' file names.
@@ -82,6 +84,9 @@ func Exec(path, name string, args []string) error {
 		}
 	}
 	env = append(env, EnvVar+"="+name)
+	// A stdout closed at start-up is closed for the other build too (Go's
+	// runtime has put /dev/null there), so that it refuses to write to it.
+	stdout.Reclose()
 	err := syscall.Exec(path, append([]string{path}, args...), env)
 	return fmt.Errorf("running %s: %w", path, err)
 }
