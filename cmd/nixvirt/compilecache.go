@@ -120,10 +120,11 @@ var buildIdentity = func() string {
 }
 
 // compileCache is the cache of this command line, nil when its input
-// cannot be cached: it comes from stdin.
+// cannot be cached: it comes from stdin or a pipe.
 func (f *hostFlags) compileCache(c *Command, in compiler.Input) *compileCache {
 	for _, a := range in.Args {
-		if a == "-" {
+		// stdin, and pipes (kept in Streams): other bytes at every run.
+		if _, stream := in.Streams[a]; a == "-" || stream {
 			return nil
 		}
 	}
