@@ -1,0 +1,76 @@
+package compiler
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestEntryEveryMistake: every mistake of one entry is reported in one
+// run, each at its path and the user's position, in the order of the
+// file: several in one struct (memory's count and unit), an unknown field
+// beside wrong values, a key its definition's name disagrees with, and an
+// XML file that is not there, also when the schema finds mistakes
+// elsewhere. CUE reports only the first mistake within an alternative of
+// a disjunction (the definition is `#Domain | string`, every optional
+// element `#X | null`), and Objects read the XML files only once the
+// schema's mistakes were fixed: these were reported a round at a time.
+func TestEntryEveryMistake(t *testing.T) {
+	s, err := mustSchema(t).Precise()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const domain = `"type": "kvm", "uuid": "c7a5fdbd-cdaf-9455-926a", "memory": {"count": -4, "unit": "XB"}, "vcpu": {"placement": "static", "count": 0}, "os": {"type": "hvm"}, "bogus": 1`
+	dir := writeTree(t, t.TempDir(), map[string]string{
+		"host.cue": "connections: \"test:///default\": domains: {\n" +
+			"\tweb: definition: {\n" +
+			"\t\ttype: \"kvm\"\n" +
+			"\t\tuuid: \"c7a5fdbd-cdaf-9455-926a\"\n" +
+			"\t\tmemory: {count: -4, unit: \"XB\"}\n" +
+			"\t\tvcpu: {placement: \"static\", count: 0}\n" +
+			"\t\tos: type: \"hvm\"\n" +
+			"\t\tbogus: 1\n" +
+			"\t}\n" +
+			"\tdb: definition: {name: \"other\", type: \"kvm\", os: type: \"hvm\"}\n" +
+			"\tlegacy: definition: \"./legacy.xml\"\n" +
+			"}\n",
+		"host.json":     `{"connections": {"test:///default": {"domains": [{"definition": {"name": "web", ` + domain + `}}, {"definition": "legacy.xml"}]}}}`,
+		"settings.json": `{"domains": [{"definition": {"name": "web", ` + domain + `}}]}`,
+	})
+	web := `connections."test:///default".domains.web.definition.`
+	list := `connections."test:///default".domains.0.definition.`
+	for _, tc := range []struct {
+		file string
+		want []string // path: message: position
+	}{
+		{"host.cue", []string{
+			web + `uuid: "c7a5fdbd-cdaf-9455-926a" is not a UUID: ./host.cue:4:9`,
+			web + `memory.count: invalid value -4 (out of bound >=0): ./host.cue:5:19`,
+			web + `memory.unit: "XB" is not a unit (B, KiB, MiB, GiB, KB, MB…): ./host.cue:5:29`,
+			web + `vcpu.count: invalid value 0 (out of bound >=1): ./host.cue:6:38`,
+			web + `bogus: field not allowed: ./host.cue:8:3`,
+			`connections."test:///default".domains.db.definition.name: conflicting values "db" and "other": ./host.cue:10:25`,
+			`connections."test:///default".domains.legacy.definition: cannot read the domain definition: ./legacy.xml: no such file: ./host.cue:11:10`,
+		}},
+		{"host.json", []string{
+			list + `uuid: "c7a5fdbd-cdaf-9455-926a" is not a UUID: ./host.json:1:104`,
+			list + `memory.count: invalid value -4 (out of bound >=0): ./host.json:1:151`,
+			list + `memory.unit: "XB" is not a unit (B, KiB, MiB, GiB, KB, MB…): ./host.json:1:163`,
+			list + `vcpu.count: invalid value 0 (out of bound >=1): ./host.json:1:211`,
+			list + `bogus: field not allowed: ./host.json:1:239`,
+			`connections."test:///default".domains.1.definition: cannot read the domain definition: legacy.xml: no such file: ./host.json:1:254`,
+		}},
+	} {
+		v, err := s.Load(Input{Dir: dir, Args: []string{tc.file}}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.CheckConfigIn(v, dir)
+		var got []string
+		for _, p := range Report(err, dir) {
+			got = append(got, p.Path+": "+p.Message+": "+strings.Join(p.Positions, " "))
+		}
+		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("%s:\n%s\nwant\n%s", tc.file, strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+		}
+	}
+}
