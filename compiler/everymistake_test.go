@@ -74,3 +74,53 @@ func TestEntryEveryMistake(t *testing.T) {
 		}
 	}
 }
+
+// TestDocumentEveryMistake: a single document's mistakes are all reported
+// in one run too, also several in one struct, in the file's order, also
+// of a value selected with -e (at its paths from the selection, as the
+// first round's); a document with one mistake has it once.
+func TestDocumentEveryMistake(t *testing.T) {
+	s, err := mustSchema(t).Precise()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const doc = "type: \"kvm\"\nname: \"web\"\nmemory: {count: -4, unit: \"XB\"}\nos: {type: \"hvm\", machine: 5}\nbogus: 1\n"
+	dir := writeTree(t, t.TempDir(), map[string]string{
+		"web.cue": doc,
+		"sel.cue": "vms: web: {\n" + doc + "}\n",
+		"one.cue": "type: \"kvm\"\nname: \"web\"\nmemory: {count: -4, unit: \"GiB\"}\n",
+	})
+	for _, tc := range []struct {
+		file, expr string
+		want       []string
+	}{
+		{"web.cue", "", []string{
+			`memory.count: invalid value -4 (out of bound >=0): ./web.cue:3:17`,
+			`memory.unit: "XB" is not a unit (B, KiB, MiB, GiB, KB, MB…): ./web.cue:3:27`,
+			`os.machine: 5 is an int, where a string belongs: ./web.cue:4:28`,
+			`bogus: field not allowed: ./web.cue:5:1`,
+		}},
+		{"sel.cue", "vms.web", []string{
+			`memory.count: invalid value -4 (out of bound >=0): ./sel.cue:4:17`,
+			`memory.unit: "XB" is not a unit (B, KiB, MiB, GiB, KB, MB…): ./sel.cue:4:27`,
+			`os.machine: 5 is an int, where a string belongs: ./sel.cue:5:28`,
+			`bogus: field not allowed: ./sel.cue:6:1`,
+		}},
+		{"one.cue", "", []string{
+			`memory.count: invalid value -4 (out of bound >=0): ./one.cue:3:17`,
+		}},
+	} {
+		v, err := s.Load(Input{Dir: dir, Args: []string{tc.file}}, tc.expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Check(v, KindDomain)
+		var got []string
+		for _, p := range Report(err, dir) {
+			got = append(got, p.Path+": "+p.Message+": "+strings.Join(p.Positions, " "))
+		}
+		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("%s:\n%s\nwant\n%s", tc.file, strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+		}
+	}
+}
