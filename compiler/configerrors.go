@@ -23,7 +23,11 @@ import (
 //
 // So the exact check is split: the configuration with every kind emptied
 // (its connections, owner and anything unknown), then each entry on its
-// own, and each volume of a pool on its own. Before an entry is checked,
+// own, and each volume of a pool on its own; an entry's definition, a
+// struct, apart from the entry, against its document's definition (within
+// the entry it is an alternative of `#Domain | string`, where CUE stops
+// at its first mistake too), in rounds (see checkDefinition). Before an
+// entry is checked,
 // what the Go checker accepts of its definition is left out, field by
 // field and at any depth (never a required field): the exact schema then
 // sees only the parts that are wrong, which are what its messages are
