@@ -239,10 +239,10 @@ func (s *Schema) Compile(o Object) (string, error) {
 // CheckConfig unifies v with #Config and validates it.
 func (s *Schema) CheckConfig(v cue.Value) (cue.Value, error) { return s.CheckConfigIn(v, "") }
 
-// CheckConfigIn is CheckConfig, where dir is the working directory: when
-// v is wrong, the XML files its entries name (relative to the files that
-// name them, or to dir) are read too, so that a missing one is reported
-// with the schema's errors rather than once they are fixed.
+// CheckConfigIn is CheckConfig, where dir is the working directory: the
+// exact variant reads the XML files v's entries name too (relative to the
+// files that name them, or to dir), so that every missing one is reported,
+// with the schema's errors, rather than the first once they are fixed.
 func (s *Schema) CheckConfigIn(v cue.Value, dir string) (cue.Value, error) {
 	if s.precise {
 		// Every mistake, each entry's in its own words; and fast.

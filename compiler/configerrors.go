@@ -38,7 +38,9 @@ import (
 // is checked as the list's first, and its errors are moved to its own
 // path and to the positions of its own values.
 
-// configErrors checks v, a configuration, with the exact schema in parts.
+// configErrors checks v, a configuration, with the exact schema in parts,
+// and reads the XML files its entries name (dir is the working directory;
+// "" reads none).
 // checked reports that it did (v has a shape the parts can be made for)
 // and that no entry names an XML file; then a nil error says that v is
 // valid. (An XML file's errors are placed at the definition as the exact
@@ -102,13 +104,19 @@ func (s *Schema) configErrors(v cue.Value, dir string) (err error, checked bool)
 	for _, check := range entries {
 		check()
 	}
-	if p.errs != nil {
-		// The XML files too: Objects reads them only once the schema's
-		// mistakes are fixed.
-		for _, x := range p.xmlEntries {
-			if _, err := readXMLDefinition(x.def, x.kind, x.name, dir); err != nil {
-				p.errs = errors.Append(p.errs, err)
+	// The XML files too: Objects reads them only once the schema's
+	// mistakes are fixed, and stops at the first it cannot. (Without the
+	// working directory, a JSON file's relative paths cannot be read.)
+	for _, x := range p.xmlEntries {
+		if dir == "" {
+			break
+		}
+		if _, err := readXMLDefinition(x.def, x.kind, x.name, dir); err != nil {
+			// At the file's name, as Objects places it.
+			if at := valuePos(x.def); at.IsValid() {
+				err.pos = at
 			}
+			p.errs = errors.Append(p.errs, err)
 		}
 	}
 	if p.unexplained > 0 {

@@ -49,7 +49,7 @@ func TestEntryEveryMistake(t *testing.T) {
 			web + `vcpu.count: invalid value 0 (out of bound >=1): ./host.cue:6:38`,
 			web + `bogus: field not allowed: ./host.cue:8:3`,
 			`connections."test:///default".domains.db.definition.name: conflicting values "db" and "other": ./host.cue:10:25`,
-			`connections."test:///default".domains.legacy.definition: cannot read the domain definition: ./legacy.xml: no such file: ./host.cue:11:10`,
+			`connections."test:///default".domains.legacy.definition: cannot read the domain definition: ./legacy.xml: no such file: ./host.cue:11:22`,
 		}},
 		{"host.json", []string{
 			list + `uuid: "c7a5fdbd-cdaf-9455-926a" is not a UUID: ./host.json:1:104`,
@@ -57,7 +57,7 @@ func TestEntryEveryMistake(t *testing.T) {
 			list + `memory.unit: "XB" is not a unit (B, KiB, MiB, GiB, KB, MB…): ./host.json:1:163`,
 			list + `vcpu.count: invalid value 0 (out of bound >=1): ./host.json:1:211`,
 			list + `bogus: field not allowed: ./host.json:1:239`,
-			`connections."test:///default".domains.1.definition: cannot read the domain definition: legacy.xml: no such file: ./host.json:1:254`,
+			`connections."test:///default".domains.1.definition: cannot read the domain definition: legacy.xml: no such file: ./host.json:1:267`,
 		}},
 	} {
 		v, err := s.Load(Input{Dir: dir, Args: []string{tc.file}}, "")
@@ -122,5 +122,39 @@ func TestDocumentEveryMistake(t *testing.T) {
 		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
 			t.Errorf("%s:\n%s\nwant\n%s", tc.file, strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 		}
+	}
+}
+
+// TestEveryXMLFile: every XML file of a configuration that cannot be read
+// is reported in one run, not the first only, when the schema finds
+// nothing wrong; a file that is there is no error.
+func TestEveryXMLFile(t *testing.T) {
+	dir := writeTree(t, t.TempDir(), map[string]string{
+		"host.cue":   "connections: \"test:///default\": {\n\tdomains: a: definition: \"a.xml\"\n\tdomains: b: definition: \"b.xml\"\n\tnetworks: n: definition: \"n.xml\"\n}\n",
+		"legacy.xml": legacyXML,
+		"n.xml":      "<network><name>n</name></network>\n",
+	})
+	err := Run(func(s *Schema) error {
+		v, err := s.Load(Input{Dir: dir, Args: []string{"host.cue"}}, "")
+		if err != nil {
+			return err
+		}
+		u, err := s.CheckConfigIn(v, dir)
+		if err != nil {
+			return err
+		}
+		_, err = s.Objects(u, dir)
+		return err
+	})
+	var got []string
+	for _, p := range Report(err, dir) {
+		got = append(got, p.Path+": "+p.Message+": "+strings.Join(p.Positions, " "))
+	}
+	want := []string{
+		`connections."test:///default".domains.a.definition: cannot read the domain definition: a.xml: no such file: ./host.cue:2:26`,
+		`connections."test:///default".domains.b.definition: cannot read the domain definition: b.xml: no such file: ./host.cue:3:26`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
