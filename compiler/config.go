@@ -237,10 +237,16 @@ func (s *Schema) Compile(o Object) (string, error) {
 }
 
 // CheckConfig unifies v with #Config and validates it.
-func (s *Schema) CheckConfig(v cue.Value) (cue.Value, error) {
+func (s *Schema) CheckConfig(v cue.Value) (cue.Value, error) { return s.CheckConfigIn(v, "") }
+
+// CheckConfigIn is CheckConfig, where dir is the working directory: the
+// exact variant reads the XML files v's entries name too (relative to the
+// files that name them, or to dir), so that every missing one is reported,
+// with the schema's errors, rather than the first once they are fixed.
+func (s *Schema) CheckConfigIn(v cue.Value, dir string) (cue.Value, error) {
 	if s.precise {
 		// Every mistake, each entry's in its own words; and fast.
-		err, checked := s.configErrors(v)
+		err, checked := s.configErrors(v, dir)
 		if err != nil {
 			return v, err
 		}
@@ -437,28 +443,14 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string, time
 		}
 		switch def.Kind() {
 		case cue.StringKind:
-			p, _ := def.String()
-			if !filepath.IsAbs(p) {
-				p = filepath.Join(fileDir(def, dir), p)
-			}
-			if _, err := os.Stat(p); err != nil {
-				shown, _ := def.String()
-				return nil, nil, newPathError(def, "cannot read the %s definition: %s: no such file", k, shown)
-			}
-			o.XMLFile = p
-			o.XMLName, _ = def.String()
-			name, reported, err := xmlName(p, o.XMLName, k)
-			o.Reported = reported
+			x, err := readXMLDefinition(def, k, o.Name, dir)
 			if err != nil {
-				return nil, nil, newPathError(def, "%v", err)
+				return nil, nil, err
 			}
-			if k.Info().Unnamed {
-				break
+			o.XMLFile, o.XMLName, o.Reported = x.path, x.shown, x.reported
+			if !k.Info().Unnamed {
+				o.Name = x.name
 			}
-			if o.Name != "" && name != o.Name {
-				return nil, nil, newPathError(def, "%s declares the name %q, but its entry is %q", p, name, o.Name)
-			}
-			o.Name = name
 		case cue.StructKind:
 			if k.Info().Unnamed {
 				o.Definition = def
@@ -491,6 +483,36 @@ func (s *Schema) entries(v cue.Value, uri string, k Kind, pool, dir string, time
 		}
 	}
 	return out, raw, nil
+}
+
+// xmlDefinition is what an entry's definition that names an XML file
+// says.
+type xmlDefinition struct {
+	path, shown string   // the file's path, and as the configuration names it
+	name        string   // the object's name in it ("" for a kind without)
+	reported    []string // see Object.Reported
+}
+
+// readXMLDefinition reads the XML file an entry's definition def names
+// (relative to the file that names it; dir is the working directory),
+// of an object of kind k that the entry names entryName ("" for none).
+func readXMLDefinition(def cue.Value, k Kind, entryName, dir string) (xmlDefinition, *pathError) {
+	shown, _ := def.String()
+	p := shown
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(fileDir(def, dir), p)
+	}
+	if _, err := os.Stat(p); err != nil {
+		return xmlDefinition{}, newPathError(def, "cannot read the %s definition: %s: no such file", k, shown)
+	}
+	name, reported, err := xmlName(p, shown, k)
+	if err != nil {
+		return xmlDefinition{}, newPathError(def, "%v", err)
+	}
+	if !k.Info().Unnamed && entryName != "" && name != entryName {
+		return xmlDefinition{}, newPathError(def, "%s declares the name %q, but its entry is %q", p, name, entryName)
+	}
+	return xmlDefinition{path: p, shown: shown, name: name, reported: reported}, nil
 }
 
 // xmlName reads the name of an object from its XML file, and what of

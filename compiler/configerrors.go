@@ -3,6 +3,7 @@ package compiler
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"cuelang.org/go/cue"
@@ -22,7 +23,11 @@ import (
 //
 // So the exact check is split: the configuration with every kind emptied
 // (its connections, owner and anything unknown), then each entry on its
-// own, and each volume of a pool on its own. Before an entry is checked,
+// own, and each volume of a pool on its own; an entry's definition, a
+// struct, apart from the entry, against its document's definition (within
+// the entry it is an alternative of `#Domain | string`, where CUE stops
+// at its first mistake too), in rounds (see checkDefinition). Before an
+// entry is checked,
 // what the Go checker accepts of its definition is left out, field by
 // field and at any depth (never a required field): the exact schema then
 // sees only the parts that are wrong, which are what its messages are
@@ -33,12 +38,14 @@ import (
 // is checked as the list's first, and its errors are moved to its own
 // path and to the positions of its own values.
 
-// configErrors checks v, a configuration, with the exact schema in parts.
+// configErrors checks v, a configuration, with the exact schema in parts,
+// and reads the XML files its entries name (dir is the working directory;
+// "" reads none).
 // checked reports that it did (v has a shape the parts can be made for)
 // and that no entry names an XML file; then a nil error says that v is
 // valid. (An XML file's errors are placed at the definition as the exact
 // unification has it.)
-func (s *Schema) configErrors(v cue.Value) (err error, checked bool) {
+func (s *Schema) configErrors(v cue.Value, dir string) (err error, checked bool) {
 	base := v.Path().Selectors()
 	for _, sel := range base {
 		if sel.LabelType() != cue.StringLabel && sel.Type() != cue.IndexLabel {
@@ -97,6 +104,21 @@ func (s *Schema) configErrors(v cue.Value) (err error, checked bool) {
 	for _, check := range entries {
 		check()
 	}
+	// The XML files too: Objects reads them only once the schema's
+	// mistakes are fixed, and stops at the first it cannot. (Without the
+	// working directory, a JSON file's relative paths cannot be read.)
+	for _, x := range p.xmlEntries {
+		if dir == "" {
+			break
+		}
+		if _, err := readXMLDefinition(x.def, x.kind, x.name, dir); err != nil {
+			// At the file's name, as Objects places it.
+			if at := valuePos(x.def); at.IsValid() {
+				err.pos = at
+			}
+			p.errs = errors.Append(p.errs, err)
+		}
+	}
 	if p.unexplained > 0 {
 		what := fmt.Sprintf("%d more entries", p.unexplained)
 		if p.unexplained == 1 {
@@ -137,8 +159,10 @@ type configParts struct {
 	// checked are the parts checked so far, by their canonical path and
 	// content.
 	checked map[string]*checkedPart
-	// xmlFiles: an entry the exact schema checked names an XML file.
-	xmlFiles bool
+	// xmlFiles: an entry the exact schema checked names an XML file;
+	// xmlEntries are the definitions that do (of entries present).
+	xmlFiles   bool
+	xmlEntries []xmlEntry
 	// wrongParts counts the parts checked that are wrong; unexplained,
 	// the entries the Go checker refused that were left unchecked once
 	// there were maxWrongParts.
@@ -158,6 +182,14 @@ type checkedPart struct {
 	path []string
 	errs errors.Error
 	user cue.Value // the entry as the user wrote it
+}
+
+// xmlEntry is an entry's definition that names an XML file, of an object
+// of kind kind that the entry names name ("" for none).
+type xmlEntry struct {
+	def  cue.Value
+	kind Kind
+	name string
 }
 
 type placedEntry struct {
@@ -214,7 +246,7 @@ func (p *configParts) checkEntry(path []cue.Selector, e cue.Value, k Kind) {
 		return
 	}
 	entry := p.empty
-	var volumes cue.Value
+	var volumes, definition cue.Value
 	it, err := e.Fields(cue.Definitions(true), cue.Optional(true))
 	if err != nil {
 		p.checkAt(path, e, e)
@@ -230,6 +262,7 @@ func (p *configParts) checkEntry(path []cue.Selector, e cue.Value, k Kind) {
 		key = last.Unquoted()
 	}
 	anyKey := key != ""
+	fields := 0
 	for it.Next() {
 		sel, fv := it.Selector(), it.Value()
 		switch {
@@ -241,6 +274,14 @@ func (p *configParts) checkEntry(path []cue.Selector, e cue.Value, k Kind) {
 		case sel.String() == "definition" && fv.Kind() == cue.StringKind:
 			p.xmlFiles = true
 			anyKey = false
+			p.noteXMLEntry(path[len(path)-1], e, fv, k)
+		case sel.String() == "definition" && fv.Kind() == cue.StructKind:
+			// Checked on its own (checkDefinition), as the document
+			// it is: within the entry it is one alternative of
+			// `#Domain | string`, and CUE reports only the first of
+			// an alternative's mistakes.
+			definition = fv
+			continue
 		case sel.String() == "definition" && fv.IncompleteKind() == cue.StructKind:
 			if n := fv.LookupPath(cue.MakePath(cue.Str("name"))); n.Exists() && !isString(n, key) {
 				anyKey = false
@@ -253,14 +294,45 @@ func (p *configParts) checkEntry(path []cue.Selector, e cue.Value, k Kind) {
 			fv = p.emptyLike(fv)
 		}
 		entry = entry.FillPath(cue.MakePath(sel), fv)
+		fields++
 	}
-	p.checkPart(path, entry, e, anyKey)
+	keyed := path[len(path)-1].LabelType() == cue.StringLabel
+	if fields > 0 || !definition.Exists() || keyed && key == "" {
+		// (An entry of nothing but its definition, under a valid key or
+		// in a list, is a valid entry: every field of one is optional.
+		// Its check would cost as much as the definition's.)
+		p.checkPart(path, entry, e, partCheck{schema: p.s.Def("#Config"), anyKey: anyKey})
+	}
+	if definition.Exists() {
+		// The entry names the object: by its key, or in a list a
+		// volume by its name (as Objects has it).
+		_, nameErr := e.LookupPath(cue.MakePath(cue.Str("name"))).String()
+		named := keyed || k == KindVolume && nameErr == nil
+		p.checkDefinition(path, definition, k, key, named)
+	}
 	if volumes.Exists() {
 		vpath := append(append([]cue.Selector{}, path...), cue.Str("volumes"))
 		for _, ve := range p.entriesOf(volumes, vpath) {
 			p.checkEntry(ve.path, ve.value, KindVolume)
 		}
 	}
+}
+
+// noteXMLEntry notes an entry e, under sel, whose definition def names an
+// XML file, as Objects would read it: not one to delete (present: false,
+// which needs only a name), named by its key or, in a list, a volume's
+// or secret's by its name.
+func (p *configParts) noteXMLEntry(sel cue.Selector, e, def cue.Value, k Kind) {
+	if present, err := e.LookupPath(cue.MakePath(cue.Str("present"))).Bool(); err == nil && !present && k != KindVolume {
+		return
+	}
+	name := ""
+	if sel.LabelType() == cue.StringLabel {
+		name = sel.Unquoted()
+	} else if k == KindVolume || k.Info().Unnamed {
+		name, _ = e.LookupPath(cue.MakePath(cue.Str("name"))).String()
+	}
+	p.xmlEntries = append(p.xmlEntries, xmlEntry{def: def, kind: k, name: name})
 }
 
 // goAccepts reports an entry that the Go checker accepts, definition and
@@ -291,13 +363,96 @@ func isString(v cue.Value, s string) bool {
 // takes the errors of an entry checked before that was the same; user is
 // the entry as the user wrote it, whose values the errors are placed at.
 func (p *configParts) checkAt(path []cue.Selector, entry, user cue.Value) {
-	p.checkPart(path, entry, user, false)
+	p.checkPart(path, entry, user, partCheck{schema: p.s.Def("#Config")})
 }
 
-// checkPart is checkAt; with anyKey, entry is the same part under any
-// key (see checkEntry), and takes the errors of such a part checked
-// under another key.
-func (p *configParts) checkPart(path []cue.Selector, entry, user cue.Value, anyKey bool) {
+// checkDefinition checks an entry's definition, a struct, on its own
+// against its kind's document (the entry is at path, under key when that
+// is a valid name): pruned as checkEntry's parts are, and, when the entry
+// names the object (named), named by it when it has no name of its own,
+// as #Config or Objects would name it.
+//
+// Within a struct that is one alternative of a disjunction (`#Domain |
+// string`, every optional element's `#X | null`) CUE reports only the
+// first mistake it meets. So it is checked in rounds, each without the
+// mistakes the rounds before reported, for as long as the Go checker
+// refuses a value no round has explained yet (at most maxRounds): most
+// definitions take one round, and one with several mistakes in a struct
+// as many rounds as that struct has mistakes.
+func (p *configParts) checkDefinition(path []cue.Selector, def cue.Value, k Kind, key string, named bool) {
+	dpath := append(append([]cue.Selector{}, path...), cue.Str("definition"))
+	doc := gocheck.DefOf(k)
+	how := partCheck{schema: p.place(canonicalPath(dpath), p.s.Def(k.Definition())), reported: map[string]bool{}}
+	before := p.errs
+	p.errs = nil
+	defer func() { p.errs = errors.Append(before, inDocumentOrder(p.errs)) }()
+	for round := 0; round < maxRounds; round++ {
+		pr := &pruning{drop: how.reported}
+		part := p.s.prune(def, doc, key, pr, "")
+		if round > 0 && len(pr.leaves) == 0 {
+			// Every value the Go checker refuses is explained.
+			return
+		}
+		how.anyKey = false
+		if _, hasName := doc.Field("name"); hasName && named && !how.reported["name"] {
+			if name := part.LookupPath(cue.MakePath(cue.Str("name"))); !name.Exists() {
+				// The name is the key's (prune leaves out one that
+				// is), which the part leaves out to be the same under
+				// any key: any valid name stands for it. (A name of
+				// the entry's that is no name is the entry's mistake.)
+				how.anyKey = key != ""
+				part = part.FillPath(cue.MakePath(cue.Str("name")), "x")
+			} else if key != "" {
+				// Another name than the key's: the conflict #Config
+				// has.
+				part = part.FillPath(cue.MakePath(cue.Str("name")), key)
+			}
+		}
+		found := p.checkPart(dpath, part, def, how)
+		progress := false
+		for _, f := range found {
+			if !how.reported[f] {
+				how.reported[f] = true
+				progress = true
+			}
+		}
+		if !progress {
+			return
+		}
+	}
+}
+
+// inDocumentOrder is errs, one definition's from several rounds, in the
+// order of their positions in the user's files, as one round's are; an
+// error without one stays after the one before it.
+func inDocumentOrder(errs errors.Error) errors.Error {
+	all := errors.Errors(errs)
+	at := make(map[errors.Error]token.Pos, len(all))
+	var last token.Pos
+	for _, e := range all {
+		for _, p := range errors.Positions(e) {
+			if p.IsValid() && isUserFile(p.Filename()) {
+				last = p
+				break
+			}
+		}
+		at[e] = last
+	}
+	slices.SortStableFunc(all, func(a, b errors.Error) int { return at[a].Compare(at[b]) })
+	var out errors.Error
+	for _, e := range all {
+		out = errors.Append(out, e)
+	}
+	return out
+}
+
+// maxRounds bounds the rounds of checkDefinition: each costs as much as
+// the first.
+const maxRounds = 4
+
+// canonicalPath is path with every list index 0: an entry of a list is
+// checked as the list's first.
+func canonicalPath(path []cue.Selector) []cue.Selector {
 	canonical := make([]cue.Selector, len(path))
 	for i, sel := range path {
 		if sel.Type() == cue.IndexLabel {
@@ -305,26 +460,54 @@ func (p *configParts) checkPart(path []cue.Selector, entry, user cue.Value, anyK
 		}
 		canonical[i] = sel
 	}
+	return canonical
+}
+
+// partCheck says how checkPart checks a part.
+type partCheck struct {
+	// schema is #Config, or a document's definition placed at the
+	// part's path.
+	schema cue.Value
+	// anyKey: the part is the same under any key (see checkEntry), and
+	// takes the errors of such a part checked under another key.
+	anyKey bool
+	// reported are the paths, from the part, of the mistakes earlier
+	// rounds of its entry reported (see checkDefinition): errors at or
+	// beneath them are not repeated, and the part is no new wrong part.
+	reported map[string]bool
+}
+
+// checkPart is checkAt as how says. It returns the paths, from the part,
+// of the errors it reported that explain a mistake (see explaining).
+func (p *configParts) checkPart(path []cue.Selector, entry, user cue.Value, how partCheck) []string {
+	canonical := canonicalPath(path)
 	keyPath := canonical
-	if anyKey {
-		keyPath = append(canonical[:len(canonical)-1:len(canonical)-1], cue.Str("\x00"))
+	if how.anyKey {
+		// The entry's key: the last selector, or the one before
+		// "definition".
+		at := len(canonical) - 1
+		if canonical[at].String() == "definition" {
+			at--
+		}
+		keyPath = append(append(canonical[:at:at], cue.Str("\x00")), canonical[at+1:]...)
 	}
 	key := cue.MakePath(keyPath...).String() + "\x00" + fmt.Sprint(entry)
 	c, ok := p.checked[key]
-	if !ok && len(path) > 0 && p.wrongParts >= maxWrongParts {
+	later := len(how.reported) > 0
+	if !ok && len(path) > 0 && p.wrongParts >= maxWrongParts && !later {
 		p.unexplained++
-		return
+		return nil
 	}
 	if !ok {
-		errs := p.check(p.place(canonical, entry), p.place(canonical, user))
+		errs := p.check(p.place(canonical, entry), p.place(canonical, user), how.schema)
 		c = &checkedPart{path: pathStrings(append(append([]cue.Selector{}, p.base...), canonical...)), errs: errs, user: user}
 		p.checked[key] = c
-		if errs != nil {
+		if errs != nil && !later {
 			p.wrongParts++
 		}
 	}
 	if c.errs == nil {
-		return
+		return nil
 	}
 	to := pathStrings(append(append([]cue.Selector{}, p.base...), path...))
 	all := errors.Errors(c.errs)
@@ -334,7 +517,16 @@ func (p *configParts) checkPart(path []cue.Selector, entry, user cue.Value, anyK
 			placed[strings.Join(e.Path(), ".")] = true
 		}
 	}
+	var found []string
+	for _, e := range explaining(all) {
+		if path := e.Path(); len(path) >= len(c.path) && slices.Equal(path[:len(c.path)], c.path) {
+			found = append(found, strings.Join(path[len(c.path):], "."))
+		}
+	}
 	for _, e := range all {
+		if path := e.Path(); len(path) >= len(c.path) && reportedAt(how.reported, path[len(c.path):]) {
+			continue
+		}
 		path := e.Path()
 		if len(path) < len(c.path) || !slices.Equal(path[:len(c.path)], c.path) {
 			// About the connection around the entry (its URI): the
@@ -373,6 +565,17 @@ func (p *configParts) checkPart(path []cue.Selector, entry, user cue.Value, anyK
 		}
 		p.errs = errors.Append(p.errs, relocate(e, c.path, to, user, !summary && !own, atValue))
 	}
+	return found
+}
+
+// reportedAt reports a path at or beneath one of reported.
+func reportedAt(reported map[string]bool, path []string) bool {
+	for i := len(path); i > 0; i-- {
+		if reported[strings.Join(path[:i], ".")] {
+			return true
+		}
+	}
+	return false
 }
 
 func pathStrings(sels []cue.Selector) []string {
@@ -469,12 +672,13 @@ func (p *configParts) place(path []cue.Selector, x cue.Value) cue.Value {
 	return x.LookupPath(cue.MakePath(p.base...))
 }
 
-// check unifies one part with #Config; its errors are in the user's
-// terms, placed at the values of user, which has the part's paths.
-func (p *configParts) check(part, user cue.Value) errors.Error {
-	u := part.Unify(p.s.Def("#Config"))
+// check unifies one part with schema (#Config, or a document's definition
+// placed at the part's path); its errors are in the user's terms, placed
+// at the values of user, which has the part's paths.
+func (p *configParts) check(part, user, schema cue.Value) errors.Error {
+	u := part.Unify(schema)
 	if err := u.Validate(cue.Concrete(true)); err != nil {
-		return detached(userErrorsIn(err, user, u, p.s.Def("#Config")))
+		return detached(userErrorsIn(err, user, u, schema))
 	}
 	return nil
 }
@@ -544,6 +748,33 @@ func (e *frozenError) Msg() (string, []interface{}) { return e.format, e.args }
 // With name set, a field "name" whose value is that string is left out
 // too (checkEntry: #Config gives it from the entry's key).
 func (s *Schema) pruned(v cue.Value, def gocheck.Def, name string) cue.Value {
+	return s.prune(v, def, name, &pruning{}, "")
+}
+
+// pruning is what one pruned walk finds and leaves out. Its leaves are
+// the values the Go checker refuses that hold no refused value of their
+// own: a wrong scalar, an unknown field, a struct or list refused whole.
+// Each is a mistake CUE's messages are to explain.
+type pruning struct {
+	leaves []string        // paths from the document, as errorPathKey writes them
+	drop   map[string]bool // fields to leave out, by path: mistakes reported already
+	// dropped counts the fields left out as in drop: a struct is not
+	// refused whole for a mistake inside it that was reported.
+	dropped int
+}
+
+// errorPathKey is a path from a document, as a map key: its selectors
+// as an error's path has them, joined by dots.
+func errorPathKey(at string, sel string) string {
+	if at == "" {
+		return sel
+	}
+	return at + "." + sel
+}
+
+// prune is pruned, noting its leaves in pr; at is v's path from the
+// document.
+func (s *Schema) prune(v cue.Value, def gocheck.Def, name string, pr *pruning, at string) cue.Value {
 	if def.IsZero() {
 		return v
 	}
@@ -568,7 +799,12 @@ func (s *Schema) pruned(v cue.Value, def gocheck.Def, name string) cue.Value {
 		if name != "" && f.sel.String() == "name" && isString(f.v, name) {
 			continue
 		}
-		if x, keep := s.prunedField(f.sel, f.v, def, present); keep {
+		path := errorPathKey(at, f.sel.String())
+		if pr.drop[path] {
+			pr.dropped++
+			continue
+		}
+		if x, keep := s.prunedField(f.sel, f.v, def, present, pr, path); keep {
 			out = out.FillPath(cue.MakePath(f.sel), x)
 		}
 	}
@@ -576,13 +812,15 @@ func (s *Schema) pruned(v cue.Value, def gocheck.Def, name string) cue.Value {
 }
 
 // prunedField is a field's value as pruned keeps it; false when the field
-// is left out.
-func (s *Schema) prunedField(sel cue.Selector, fv cue.Value, def gocheck.Def, present map[string]bool) (cue.Value, bool) {
+// is left out. path is the field's.
+func (s *Schema) prunedField(sel cue.Selector, fv cue.Value, def gocheck.Def, present map[string]bool, pr *pruning, path string) (cue.Value, bool) {
 	if sel.IsDefinition() || sel.LabelType() != cue.StringLabel {
 		return fv, true
 	}
 	f, ok := def.Field(sel.Unquoted())
 	if !ok {
+		// Not allowed: a mistake.
+		pr.leaves = append(pr.leaves, path)
 		return fv, true
 	}
 	if f.Alias() != "" && present[f.Alias()] {
@@ -595,6 +833,9 @@ func (s *Schema) prunedField(sel cue.Selector, fv cue.Value, def gocheck.Def, pr
 	}
 	if fv.IsNull() {
 		// Absent, to an optional field.
+		if f.Required() {
+			pr.leaves = append(pr.leaves, path)
+		}
 		return fv, f.Required()
 	}
 	j, plain := cueData(fv, true)
@@ -605,29 +846,35 @@ func (s *Schema) prunedField(sel cue.Selector, fv cue.Value, def gocheck.Def, pr
 		// Accepted: what the exact schema accepts too.
 		return fv, f.Required()
 	}
+	inside, dropped := len(pr.leaves), pr.dropped
+	x := fv
 	switch j.Type {
 	case gocheck.ObjectValue:
 		if d, ok := f.StructDef(); ok {
-			return s.pruned(fv, d, ""), true
+			x = s.prune(fv, d, "", pr, path)
 		}
 	case gocheck.ArrayValue:
 		d, ok := f.ItemDef()
 		if !ok {
-			return fv, true
+			break
 		}
 		it, err := fv.List()
 		if err != nil {
-			return fv, true
+			break
 		}
 		var items []cue.Value
-		for it.Next() {
+		for i := 0; it.Next(); i++ {
 			x := it.Value()
 			if x.IncompleteKind() == cue.StructKind {
-				x = s.pruned(x, d, "")
+				x = s.prune(x, d, "", pr, errorPathKey(path, strconv.Itoa(i)))
 			}
 			items = append(items, x)
 		}
-		return s.ctx.NewList(items...), true
+		x = s.ctx.NewList(items...)
 	}
-	return fv, true
+	if len(pr.leaves) == inside && pr.dropped == dropped {
+		// Refused, with nothing refused inside: refused whole.
+		pr.leaves = append(pr.leaves, path)
+	}
+	return x, true
 }

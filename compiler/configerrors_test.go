@@ -227,7 +227,7 @@ func TestExplainingReleasesEvaluation(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	err, _ = s.configErrors(v)
+	err, _ = s.configErrors(v, "")
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	if n := len(Report(err, "")); n != 12 {

@@ -341,7 +341,7 @@ func (s *Schema) lightConfigErrors(in Input) (error, bool) {
 	if v.Err() != nil || v.Validate() != nil || !marksPlaced(v, nil, false) {
 		return nil, false
 	}
-	err, _ = s.configErrors(v)
+	err, _ = s.configErrors(v, in.Dir)
 	return err, err != nil
 }
 

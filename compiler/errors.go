@@ -9,8 +9,13 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/literal"
+	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
+
+	"nixvirt.dev/nixvirt/compiler/gocheck"
 )
 
 // schemaFilePrefix marks positions inside the embedded schemas.
@@ -66,6 +71,9 @@ func Report(err error, cwd string) []Problem {
 	seen := map[string]bool{}
 	for _, e := range explaining(all) {
 		p := Problem{Path: strings.Join(e.Path(), "."), Message: message(e, cwd)}
+		if said, ok := patternMessage(e); ok {
+			p.Message = said
+		}
 		shown := map[string]bool{}
 		for _, pos := range userPositions(errors.Positions(e)) {
 			if rel := relPos(pos, cwd); !shown[rel] {
@@ -709,6 +717,72 @@ func errorPath(path []string) cue.Path {
 	}
 	return cue.MakePath(sels...)
 }
+
+// patternMessage says that a value does not match one of the schema's
+// patterns in words ("is not an IP address", from the grammar's name of
+// the pattern's type), where CUE prints the whole regular expression (1300
+// characters for an IP address); a pattern the grammar gives no words is
+// shown, shortened when it is long. It reads the error's arguments, a
+// value and the bound it is out of, as CUE writes them (=~"…"); false for
+// any other error.
+func patternMessage(e errors.Error) (string, bool) {
+	_, args := e.Msg()
+	if len(args) != 2 {
+		return "", false
+	}
+	bound := fmt.Sprint(args[1])
+	x, err := parser.ParseExpr("", bound)
+	if err != nil {
+		return "", false
+	}
+	u, ok := x.(*ast.UnaryExpr)
+	if !ok || u.Op != token.MAT {
+		return "", false
+	}
+	lit, ok := u.X.(*ast.BasicLit)
+	if !ok || lit.Kind != token.STRING {
+		return "", false
+	}
+	re, err := literal.Unquote(lit.Value)
+	if err != nil {
+		return "", false
+	}
+	value := fmt.Sprint(args[0])
+	if words, ok := gocheck.PatternWords(re); ok {
+		return value + " is not " + words, true
+	}
+	if len(bound) <= maxPatternShown || wordList(re) {
+		// A list of the words allowed says what is wanted, however long.
+		return "", false
+	}
+	cut := []rune(bound)[:maxPatternShown]
+	return value + " does not match " + string(cut) + "…", true
+}
+
+// wordList reports a pattern that is a list of words (`^(?:kvm|qemu)$`,
+// a word's special characters escaped): libvirt's enumerations.
+func wordList(re string) bool {
+	body, ok := strings.CutPrefix(re, "^(?:")
+	if !ok {
+		return false
+	}
+	if body, ok = strings.CutSuffix(body, ")$"); !ok {
+		return false
+	}
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c == '\\':
+			i++
+		case strings.IndexByte("()[]{}*+?.^$", c) >= 0:
+			return false
+		}
+	}
+	return true
+}
+
+// maxPatternShown is the length of the longest pattern an error shows
+// whole (enumerations are patterns too: `=~"^(?:default|none|…)$"`).
+const maxPatternShown = 160
 
 // message is what e says, without its path, written by cue's own error
 // writer: that follows wrapped errors and names the positions among its

@@ -7,7 +7,7 @@ package schemas
 
 import "embed"
 
-//go:generate sh -c "go run ../internal/cmd/schemagen -rng \"$(sh ../internal/cmd/schemagen/libvirt-rng.sh)\" -out ."
+//go:generate sh -c "go run ../internal/cmd/schemagen -rng \"$(sh ../internal/cmd/schemagen/libvirt-rng.sh)\" -out . -words ../compiler/gocheck/patternwords_gen.go"
 //go:generate go run ../internal/cmd/gocheck -in . -out ../compiler/gocheck/gocheck_gen.go
 //go:generate go run ../internal/cmd/fastschema -in . -out ../compiler/fastschema
 

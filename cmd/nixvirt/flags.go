@@ -43,7 +43,7 @@ func (f *inputFlags) load(c *Command, s *compiler.Schema, in compiler.Input) (ch
 		if err != nil {
 			return checked{}, err
 		}
-		u, err := s.CheckConfig(v)
+		u, err := s.CheckConfigIn(v, c.dir)
 		return checked{value: u}, err
 	}
 	v, err := s.Load(in, f.expr)
@@ -51,7 +51,7 @@ func (f *inputFlags) load(c *Command, s *compiler.Schema, in compiler.Input) (ch
 		return checked{}, err
 	}
 	if k == "" {
-		u, err := s.CheckConfig(v)
+		u, err := s.CheckConfigIn(v, c.dir)
 		return checked{value: u}, withHint(s, v, "", true, err)
 	}
 	u, err := s.Check(v, k)

@@ -100,7 +100,7 @@ func (f *hostFlags) wanted(c *Command, args []string) (*apply.Desired, error) {
 		} else if v, err = s.Load(in, f.expr); err != nil {
 			return err
 		}
-		u, err := s.CheckConfig(v)
+		u, err := s.CheckConfigIn(v, c.dir)
 		if err != nil {
 			return withHint(s, v, "", false, err)
 		}

@@ -81,18 +81,20 @@ var nsPrefix = regexp.MustCompile(`/schemas/[a-z]+/([a-z]+)/[0-9.]+$`)
 
 // Generate returns the CUE source of one kind's definitions, from the
 // grammars in dir; from names them in the header ("libvirt 11.3.0-2").
-func Generate(dir, from string, k Kind) ([]byte, error) {
+// words says what each of its patterns matches, in words, by the regular
+// expression (see PatternWordsGo).
+func Generate(dir, from string, k Kind) (src []byte, words map[string]string, err error) {
 	g, err := rng.Load(dir + "/" + k.Grammar)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	w := &walker{g: g, contents: map[*rng.Node]*content{}}
 	start := w.pattern(g.Start, false, false)
 	if len(start.children) != 1 {
-		return nil, fmt.Errorf("%s: start has %d root elements, want 1", k.Grammar, len(start.children))
+		return nil, nil, fmt.Errorf("%s: start has %d root elements, want 1", k.Grammar, len(start.children))
 	}
 	root := start.children[0]
-	e := &emitter{w: w, kind: k, shapes: map[string]*shape{}, names: map[string]bool{},
+	e := &emitter{w: w, kind: k, words: map[string]string{}, shapes: map[string]*shape{}, names: map[string]bool{},
 		refl: &reflector{shapes: map[reflect.Type]*xshape{}}}
 	rs := w.shapeOf(root.name, root.ns, root.nodes, e.shapes)
 	e.addNewer(rs, docTypes[k.Def], map[*shape]bool{}, root.name)
@@ -114,12 +116,15 @@ func Generate(dir, from string, k Kind) ([]byte, error) {
 	}
 	out, err := format.Source(buf.Bytes())
 	if err != nil {
-		return buf.Bytes(), fmt.Errorf("%s: generated CUE does not format: %v", k.Grammar, err)
+		return buf.Bytes(), nil, fmt.Errorf("%s: generated CUE does not format: %v", k.Grammar, err)
 	}
-	return out, nil
+	return out, e.words, nil
 }
 
 type emitter struct {
+	// words are what the schema's patterns match, in words, by the
+	// regular expression as the schema writes it (patternWords).
+	words  map[string]string
 	w      *walker
 	kind   Kind
 	shapes map[string]*shape
@@ -127,6 +132,15 @@ type emitter struct {
 	order  []*shape
 	refl   *reflector
 	added  additions
+}
+
+// valueExpr is valueExpr, noting what its pattern matches in words.
+func (e *emitter) valueExpr(vt *valueType) (expr, style string) {
+	expr, style = valueExpr(vt)
+	if re, words := patternWords(vt); re != "" && strings.Contains(expr, "=~"+strconv.Quote(re)) {
+		e.words[re] = MergeWords(e.words, re, words)
+	}
+	return expr, style
 }
 
 // LibvirtxmlVersion is the libvirtxml module the additions come from.
@@ -257,7 +271,7 @@ func (e *emitter) emitShape(buf *bytes.Buffer, s *shape) {
 	if s.text != nil {
 		name := e.textName(s, s.text)
 		claim(name, "the text")
-		expr, style := valueExpr(s.text)
+		expr, style := e.valueExpr(s.text)
 		spec := xmlspec.Spec{Kind: xmlspec.Text, Style: style}
 		if ct, cspec := clash(name); ct != "" {
 			expr = paren(expr) + " | " + ct
@@ -274,7 +288,7 @@ func (e *emitter) emitShape(buf *bytes.Buffer, s *shape) {
 			}
 			if cs.text != nil {
 				claim(ch.name, "the text of <"+ch.name+">")
-				expr, style := valueExpr(cs.text)
+				expr, style := e.valueExpr(cs.text)
 				spec := xmlspec.Spec{Kind: xmlspec.Text, Style: style, Child: ch.name}
 				fmt.Fprintf(buf, "\t%s%s: %s %s\n", label(ch.name), opt(ch.required), orNull(expr, ch.required), spec.Attribute())
 			}
@@ -301,7 +315,7 @@ func (e *emitter) emitAttr(buf *bytes.Buffer, elem string, a *attrUse, child, cl
 		withInt.intText = true
 		vt = &withInt
 	}
-	expr, style := valueExpr(vt)
+	expr, style := e.valueExpr(vt)
 	spec := xmlspec.Spec{Kind: xmlspec.Attr, Style: style, Child: child, NS: a.ns}
 	if clashType != "" {
 		expr = paren(expr) + " | " + clashType
@@ -339,7 +353,7 @@ func (e *emitter) childTypeSpec(parent *shape, ch *childUse) (string, xmlspec.Sp
 	case cs.empty():
 		return "#Empty", xmlspec.Spec{Kind: xmlspec.Empty}
 	case cs.textOnly():
-		expr, style := valueExpr(cs.text)
+		expr, style := e.valueExpr(cs.text)
 		if name, ok := textNames[parent.elemName+"/"+ch.name]; ok {
 			text := xmlspec.Spec{Kind: xmlspec.Text, Style: style}
 			return fmt.Sprintf("{%s?: %s %s}", label(name), orNull(expr, false), text.Attribute()), xmlspec.Spec{Kind: xmlspec.Elem}
@@ -508,12 +522,53 @@ func valueExpr(vt *valueType) (expr, style string) {
 		return strings.Join(alts, " | "), style
 	}
 	if len(res) > 0 {
-		alts = append(alts, "string & =~"+strconv.Quote("^(?:"+strings.Join(res, "|")+")$"))
+		alts = append(alts, "string & =~"+strconv.Quote(stringPattern(res)))
 	}
 	if len(alts) == 0 {
 		return "string", ""
 	}
 	return strings.Join(alts, " | "), style
+}
+
+// stringPattern is the one regular expression of a value set's string
+// alternatives.
+func stringPattern(alts []string) string { return "^(?:" + strings.Join(alts, "|") + ")$" }
+
+// patternWords says in words what the regular expression valueExpr writes
+// for vt matches ("an IP address", `"auto" or a CPU set`), from the
+// grammar's names of its patterns' types (typeWords); "" when vt has no
+// pattern, or one whose type has no words.
+func patternWords(vt *valueType) (re, words string) {
+	if len(vt.patterns) == 0 || vt.anyString || vt.boolStyle() != "" {
+		return "", ""
+	}
+	var res, said []string
+	for _, en := range vt.enums {
+		res = append(res, regexp.QuoteMeta(en))
+		said = append(said, strconv.Quote(en))
+	}
+	for _, p := range vt.patterns {
+		if _, err := regexp.Compile(p); err != nil {
+			return "", ""
+		}
+		res = append(res, "(?:"+p+")")
+		w, ok := typeWords[vt.typeNames[p]]
+		if !ok {
+			return "", ""
+		}
+		if !contains(said, w) {
+			said = append(said, w)
+		}
+	}
+	if vt.emptyOK {
+		res = append(res, "")
+		said = append(said, "empty")
+	}
+	words = said[len(said)-1]
+	if len(said) > 1 {
+		words = strings.Join(said[:len(said)-1], ", ") + " or " + words
+	}
+	return stringPattern(res), words
 }
 
 // decimalPatterns are libvirt's patterns for integers in decimal digits,

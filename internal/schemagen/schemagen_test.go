@@ -52,7 +52,7 @@ func TestGenerate(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "domain.rng"), []byte(grammar), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := Generate(dir, "libvirt test", Kind{"domain.rng", "#Domain"})
+	out, _, err := Generate(dir, "libvirt test", Kind{"domain.rng", "#Domain"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestIncludeAndCombine(t *testing.T) {
 </grammar>`
 	os.WriteFile(filepath.Join(dir, "common.rng"), []byte(common), 0o644)
 	os.WriteFile(filepath.Join(dir, "network.rng"), []byte(top), 0o644)
-	out, err := Generate(dir, "libvirt test", Kind{"network.rng", "#Network"})
+	out, _, err := Generate(dir, "libvirt test", Kind{"network.rng", "#Network"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,10 @@ type valueType struct {
 	anyString bool
 	enums     []string
 	patterns  []string
+	// typeNames name each pattern by the grammar's type (the <define>)
+	// it came from, the outermost where types nest (ipAddr, not the
+	// ipv4Addr inside it): what an error says the value is not.
+	typeNames map[string]string
 	ints      []intRange
 	// patternInts are the ranges of the integer data types given by a
 	// pattern of digits (libvirt's unsignedLong is `[0-9]+` of type
@@ -70,9 +74,33 @@ func (v *valueType) union(o *valueType) {
 		if !contains(v.patterns, p) {
 			v.patterns = append(v.patterns, p)
 		}
+		if n, ok := o.typeNames[p]; ok && v.typeNames[p] == "" {
+			v.nameType(p, n)
+		}
 	}
 	v.ints = addRanges(v.ints, o.ints)
 	v.patternInts = addRanges(v.patternInts, o.patternInts)
+}
+
+// nameType names pattern p after the grammar's type it came from.
+func (v *valueType) nameType(p, name string) {
+	if v.typeNames == nil {
+		v.typeNames = map[string]string{}
+	}
+	v.typeNames[p] = name
+}
+
+// namedAs names every pattern of v after type name, which v is the
+// value of: an enclosing type's name replaces the names of the types it
+// is made of, when it has words of its own (typeWords; pciBus, a uint8,
+// has none, and is said as one).
+func (v *valueType) namedAs(name string) {
+	if _, ok := typeWords[name]; !ok {
+		return
+	}
+	for _, p := range v.patterns {
+		v.nameType(p, name)
+	}
 }
 
 func addRanges(to, from []intRange) []intRange {
@@ -345,6 +373,10 @@ func (w *walker) pattern(n *rng.Node, optional, multiple bool) *content {
 		if c.text != nil && isPathName(n.Attr("name")) {
 			c.text.path = true
 		}
+		if c.text != nil && len(c.attrs) == 0 && len(c.children) == 0 {
+			// A type of text (<element name="uuid"><ref name="UUID"/>).
+			c.text.namedAs(n.Attr("name"))
+		}
 		return c
 	case "optional":
 		return w.seq(n.Children, true, multiple)
@@ -458,6 +490,7 @@ func (w *walker) value(n *rng.Node, refs map[string]bool) *valueType {
 		}
 		refs[name] = true
 		vt.union(w.value(w.g.Defines[name], refs))
+		vt.namedAs(name)
 		if isPathName(name) {
 			vt.path = true
 		}
