@@ -65,15 +65,23 @@ func answerFromMemo(args []string) string {
 	for _, h := range memo.Hosts {
 		uris = append(uris, h.URI)
 	}
-	// An apply holds each connection's lock while its host is read, as an
-	// apply holds it, and reads the records under it; the connections are
-	// taken one after another, never two locks at once.
-	for _, h := range memo.Hosts {
-		if why := sameHost(stateDir, h, args[0] == "apply"); why != "" {
+	// For an apply, each connection's lock is held while its host is
+	// read, as an apply holds it, and the records are read under the
+	// last one, meanwhile; the connections are taken one after another,
+	// never two locks at once.
+	var state string
+	for i, h := range memo.Hosts {
+		var meanwhile func()
+		if i == len(memo.Hosts)-1 {
+			meanwhile = func() {
+				state = noopmemo.StateDigest(stateDir, []string{noopmemo.OwnersDir(), noopmemo.SystemOwnersDir}, uris)
+			}
+		}
+		if why := sameHost(stateDir, h, args[0] == "apply", meanwhile); why != "" {
 			return why
 		}
 	}
-	if noopmemo.StateDigest(stateDir, []string{noopmemo.OwnersDir(), noopmemo.SystemOwnersDir}, uris) != memo.State {
+	if len(memo.Hosts) == 0 || state != memo.State {
 		return "nixvirt's records or claims changed"
 	}
 	// What the run printed, on the streams it printed it on.
@@ -85,8 +93,9 @@ func answerFromMemo(args []string) string {
 }
 
 // sameHost returns "" when a host answers every recorded read as it did,
-// or why not; with lock, holding the connection's lock meanwhile.
-func sameHost(stateDir string, h noopmemo.Host, lock bool) string {
+// or why not; with lock, holding the connection's lock meanwhile. It
+// runs meanwhile, if any, while the host answers.
+func sameHost(stateDir string, h noopmemo.Host, lock bool, meanwhile func()) string {
 	if lock {
 		unlock, ok := noopmemo.LockConnection(stateDir, h.URI)
 		if !ok {
@@ -99,7 +108,16 @@ func sameHost(stateDir string, h noopmemo.Host, lock bool) string {
 		return fmt.Sprintf("cannot read %s over RPC: %v", h.URI, err)
 	}
 	defer func() { _ = conn.Close() }() // read only
-	if !noopmemo.Same(conn, h.Calls) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if meanwhile != nil {
+			meanwhile()
+		}
+	}()
+	same := noopmemo.Same(conn, h.Calls)
+	<-done
+	if !same {
 		return h.URI + " changed"
 	}
 	return ""
