@@ -46,6 +46,7 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 go vet ./...
+go vet -tags nolibvirt ./cmd/nixvirt
 
 # Linters at pinned versions, fetched through the Go module proxy.
 # errcheck's exceptions, each with its reason, are in .errcheck-excludes.

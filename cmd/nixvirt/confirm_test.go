@@ -1,3 +1,5 @@
+//go:build !nolibvirt
+
 package main
 
 import (
