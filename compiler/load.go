@@ -298,7 +298,7 @@ func invalidUTF8(name string, data []byte) error {
 	}
 	f := token.NewFile(name, -1, len(data))
 	f.SetLinesForContent(data)
-	return errors.Newf(f.Pos(off, token.NoRelPos), "invalid UTF-8: byte 0x%02x at byte offset %d; JSON text must be UTF-8 (convert it, e.g. with iconv -t UTF-8)", data[off], off)
+	return errors.Newf(f.Pos(off, token.NoRelPos), "invalid UTF-8: byte 0x%02x at byte offset %d; JSON text must be UTF-8 (convert it from its encoding, e.g. iconv -f LATIN1 -t UTF-8)", data[off], off)
 }
 
 // fileDir is the directory of the file v is written in, for the paths it

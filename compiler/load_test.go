@@ -302,9 +302,9 @@ func TestInvalidUTF8JSON(t *testing.T) {
 		want string
 	}{
 		{func(in Input) error { _, err := s.Load(in, ""); return err }, "web.json",
-			"invalid UTF-8: byte 0xe9 at byte offset 29; JSON text must be UTF-8 (convert it, e.g. with iconv -t UTF-8):\n    ./web.json:2:14\n"},
+			"invalid UTF-8: byte 0xe9 at byte offset 29; JSON text must be UTF-8 (convert it from its encoding, e.g. iconv -f LATIN1 -t UTF-8):\n    ./web.json:2:14\n"},
 		{func(in Input) error { _, err := s.LoadSettings(in, ""); return err }, "settings.json",
-			"invalid UTF-8: byte 0xff at byte offset 29; JSON text must be UTF-8 (convert it, e.g. with iconv -t UTF-8):\n    ./settings.json:1:30\n"},
+			"invalid UTF-8: byte 0xff at byte offset 29; JSON text must be UTF-8 (convert it from its encoding, e.g. iconv -f LATIN1 -t UTF-8):\n    ./settings.json:1:30\n"},
 	} {
 		in, err := ReadInput(dir, []string{c.file}, nil)
 		if err != nil {

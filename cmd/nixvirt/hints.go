@@ -37,6 +37,8 @@ func withHint(s *compiler.Schema, v cue.Value, k compiler.Kind, hasKind bool, er
 	}
 	var hint string
 	switch {
+	case looksLikeSettings(v, labels):
+		hint = "this looks like NixVirt's settings file for one connection (domains, networks, pools): give its connection with --connect URI, e.g. --connect qemu:///system"
 	case k == "" && !v.LookupPath(cue.ParsePath("connections")).Exists():
 		lk := likelyKind(s, v, labels)
 		hint = fmt.Sprintf("this looks like a single %s document, not a whole-host configuration (it has no connections): use --kind %s", lk, lk)
@@ -54,6 +56,23 @@ func withHint(s *compiler.Schema, v cue.Value, k compiler.Kind, hasKind bool, er
 		return err
 	}
 	return errors.Append(errors.Promote(err, ""), errors.Newf(token.NoPos, "hint: %s", hint))
+}
+
+// looksLikeSettings reports whether v is shaped as NixVirt's settings file
+// for one connection: only its lists of domains, networks and pools.
+func looksLikeSettings(v cue.Value, labels []string) bool {
+	lists := 0
+	for _, l := range labels {
+		switch l {
+		case "domains", "networks", "pools":
+			if f := v.LookupPath(cue.ParsePath(l)); f.IncompleteKind() == cue.ListKind {
+				lists++
+			}
+		default:
+			return false
+		}
+	}
+	return lists > 0
 }
 
 // noneAllowed reports whether the definition has a field for none of the

@@ -152,7 +152,7 @@ func (m *memoRun) finish(ok bool, f *hostFlags, wanted *apply.Desired) {
 func (m *memoRun) write(stateDir string, ok bool, f *hostFlags, wanted *apply.Desired) string {
 	switch {
 	case !ok:
-		return "not written: the run changed something, or failed"
+		return "not written: the run changed something, planned changes, or failed"
 	case m.c.stdout.err != nil:
 		return "not written: the output could not be written"
 	case m.spoiled:
