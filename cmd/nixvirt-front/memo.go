@@ -4,11 +4,14 @@ import (
 	"cmp"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	"nixvirt.dev/nixvirt/internal/handover"
 	"nixvirt.dev/nixvirt/internal/noopmemo"
 	"nixvirt.dev/nixvirt/internal/rpcread"
+	"nixvirt.dev/nixvirt/internal/stdout"
 )
 
 // fromMemo answers a plan or apply from the memo the whole build left of
@@ -17,10 +20,26 @@ import (
 // It prints nothing otherwise (but with NIXVIRT_MEMO_TRACE set, why): the
 // command line is handed over.
 func fromMemo(args []string) bool {
-	if len(args) == 0 || args[0] != "plan" && args[0] != "apply" || handover.HandedAs() != "" {
+	// A closed stdout is the whole build's to report (package stdout).
+	if len(args) == 0 || args[0] != "plan" && args[0] != "apply" || handover.HandedAs() != "" || stdout.WasClosed() {
 		return false
 	}
+	// Ctrl-C or SIGTERM while the memo is checked (waiting for another
+	// apply's lock, say) ends the command as the whole build's would
+	// end one that had begun nothing: 130 or 143.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-signals
+		name, code := "Interrupted", 130
+		if s == syscall.SIGTERM {
+			name, code = "Terminated", 143
+		}
+		fmt.Fprintf(os.Stderr, "%s: nothing was begun.\n", name)
+		os.Exit(code)
+	}()
 	why := answerFromMemo(args)
+	signal.Stop(signals)
 	if os.Getenv(noopmemo.TraceVar) != "" {
 		fmt.Fprintln(os.Stderr, "nixvirt: memo:", cmp.Or(why, "answered from the memo"))
 	}
@@ -97,7 +116,7 @@ func answerFromMemo(args []string) string {
 // runs meanwhile, if any, while the host answers.
 func sameHost(stateDir string, h noopmemo.Host, lock bool, meanwhile func()) string {
 	if lock {
-		unlock, ok := noopmemo.LockConnection(stateDir, h.URI)
+		unlock, ok := noopmemo.LockConnection(stateDir, noopmemo.OwnersDir(), h.URI)
 		if !ok {
 			return "cannot take the lock of " + h.URI
 		}

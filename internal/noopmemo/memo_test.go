@@ -182,6 +182,13 @@ func TestStateDigest(t *testing.T) {
 			write(filepath.Join(owners, "qemu____system.json"), `{"claims": {"pool/1": {"stateDir": "`+other+`", "owner": "p"}}}`)
 		}, true},
 		{"the mode of the state directory", func() { _ = os.Chmod(state, 0o755) }, true},
+		{"the owner of the claims", func() {
+			if os.Geteuid() == 0 {
+				_ = os.Chown(filepath.Join(owners, "qemu____system.json"), 65534, -1)
+			} else {
+				_ = os.Chmod(filepath.Join(owners, "qemu____system.json"), 0o640) // a user cannot give a file away
+			}
+		}, true},
 		{"the owners directory moved behind a link", func() {
 			_ = os.Rename(owners, owners+"-real")
 			_ = os.Symlink(owners+"-real", owners)
@@ -292,9 +299,12 @@ func TestTrusted(t *testing.T) {
 // TestLockConnection: the memo is checked only once an apply holding the
 // connection's lock has ended.
 func TestLockConnection(t *testing.T) {
-	dir := t.TempDir()
-	if _, ok := LockConnection(dir, "qemu:///system"); ok {
+	dir, owners := t.TempDir(), t.TempDir()
+	if _, ok := LockConnection(dir, owners, "qemu:///system"); ok {
 		t.Fatal("a lock was taken where no apply ever ran")
+	}
+	if err := os.WriteFile(filepath.Join(owners, "qemu____system.lock"), nil, 0o600); err != nil {
+		t.Fatal(err)
 	}
 	name := filepath.Join(dir, "qemu____system.lock")
 	f, err := os.Create(name)
@@ -307,7 +317,7 @@ func TestLockConnection(t *testing.T) {
 	}
 	taken := make(chan func())
 	go func() {
-		unlock, _ := LockConnection(dir, "qemu:///system")
+		unlock, _ := LockConnection(dir, owners, "qemu:///system")
 		taken <- unlock
 	}()
 	select {
@@ -315,7 +325,22 @@ func TestLockConnection(t *testing.T) {
 		t.Fatal("the lock was taken while an apply held it")
 	case <-time.After(100 * time.Millisecond):
 	}
+	// Then another state directory's apply holds the owners' lock.
+	o, err := os.Open(filepath.Join(owners, "qemu____system.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	if err := syscall.Flock(int(o.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
 	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	select {
+	case <-taken:
+		t.Fatal("the lock was taken while another state directory's apply held the owners' lock")
+	case <-time.After(100 * time.Millisecond):
+	}
+	_ = syscall.Flock(int(o.Fd()), syscall.LOCK_UN)
 	select {
 	case unlock := <-taken:
 		unlock()

@@ -101,22 +101,33 @@ func answer(r Reader, c Call) string {
 	return ""
 }
 
-// LockConnection takes the lock package apply holds on a connection for
-// the whole of an apply, in the state directory, so that a memo is not
-// checked against a host that an apply is changing: it waits for that
-// apply to end, as an apply would. It creates nothing: without the lock
-// file (no apply ever ran) there is nothing to wait for, and the memo
-// could not be there either.
-func LockConnection(stateDir, uri string) (unlock func(), ok bool) {
-	f, err := os.OpenFile(filepath.Join(stateDir, gocheck.ConnectionFileName(uri)+".lock"), os.O_RDWR|syscall.O_NOFOLLOW, 0)
-	if err != nil {
-		return nil, false
+// LockConnection takes the locks package apply holds on a connection for
+// the whole of an apply, in the same order: the state directory's, then
+// the one of this user's owners directory (which applies from other
+// state directories take), so that a memo is not checked against a host
+// that an apply is changing: it waits for that apply to end, as an apply
+// would. It creates nothing: without a lock file (no apply ever ran
+// there) it reports false, and the whole build runs.
+func LockConnection(stateDir, ownersDir, uri string) (unlock func(), ok bool) {
+	var held []*os.File
+	release := func() {
+		for _, f := range held {
+			_ = f.Close() // closing releases the lock
+		}
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		_ = f.Close()
-		return nil, false
+	for _, dir := range []string{stateDir, ownersDir} {
+		f, err := os.OpenFile(filepath.Join(dir, gocheck.ConnectionFileName(uri)+".lock"), os.O_RDWR|syscall.O_NOFOLLOW, 0)
+		if err != nil {
+			release()
+			return nil, false
+		}
+		held = append(held, f)
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+			release()
+			return nil, false
+		}
 	}
-	return func() { _ = f.Close() }, true // closing releases the lock
+	return release, true
 }
 
 // Trusted reports whether the state directory is one package apply

@@ -119,14 +119,19 @@ func dirStat(d *digest, dir string) {
 	}
 }
 
-// fileDigest adds a file's path and the hash of its bytes (or that it
-// cannot be read), and whether it is a symbolic link (which nixvirt
-// refuses to follow).
+// fileDigest adds a file's path, mode and owner (package apply trusts a
+// claims file by both), whether it is a symbolic link (which nixvirt
+// refuses to follow), and the hash of its bytes (or that it cannot be
+// read).
 func fileDigest(d *digest, name string) {
 	fi, err := os.Lstat(name)
 	if err != nil {
 		d.add(name, "missing")
 		return
 	}
-	d.add(name, fi.Mode().String(), FileHash(name))
+	uid := "?"
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		uid = strconv.FormatUint(uint64(st.Uid), 10)
+	}
+	d.add(name, fi.Mode().String(), uid, FileHash(name))
 }
