@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"nixvirt.dev/nixvirt/internal/cpuset"
+
 	"libvirt.org/go/libvirt"
 	"libvirt.org/go/libvirtxml"
 )
@@ -198,32 +200,9 @@ func hostCPUs(dom *libvirt.Domain) ([]bool, error) {
 	return cpus, nil
 }
 
-// CPUSet writes a map of host CPUs in libvirt's cpuset syntax, as libvirt
-// writes one: ranges and single CPUs, in order ("0-3,6").
-func CPUSet(cpus map[int]bool) string {
-	highest := -1
-	for n, on := range cpus {
-		if on {
-			highest = max(highest, n)
-		}
-	}
-	var parts []string
-	for n := 0; n <= highest; n++ {
-		if !cpus[n] {
-			continue
-		}
-		first := n
-		for n < highest && cpus[n+1] {
-			n++
-		}
-		if first == n {
-			parts = append(parts, strconv.Itoa(n))
-		} else {
-			parts = append(parts, strconv.Itoa(first)+"-"+strconv.Itoa(n))
-		}
-	}
-	return strings.Join(parts, ",")
-}
+// CPUSet writes a map of host CPUs in libvirt's cpuset syntax
+// (cpuset.Format).
+func CPUSet(cpus map[int]bool) string { return cpuset.Format(cpus) }
 
 // cpuMap reads a cpuset in libvirt's syntax (comma-separated CPUs and
 // ranges, "^N" taking one out: "0-3,^2,6") into the map of host CPUs the

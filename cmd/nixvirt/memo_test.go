@@ -321,20 +321,6 @@ func TestMemoStateDirs(t *testing.T) {
 	_ = os.Getenv
 }
 
-// TestCPUSetAlike: the front writes a host's CPUs as package live does,
-// so that a recorded set reads the same.
-func TestCPUSetAlike(t *testing.T) {
-	for seed := 0; seed < 200; seed++ {
-		set := map[int]bool{}
-		for n := 0; n < seed%40; n++ {
-			set[n] = (seed*7+n*13)%5 != 0
-		}
-		if got, want := rpcread.CPUSet(set), live.CPUSet(set); got != want {
-			t.Fatalf("%v: rpcread %q, live %q", set, got, want)
-		}
-	}
-}
-
 // TestNoMemoOfTestDriver: a connection the front cannot read without
 // libvirt's library (the test driver lives in the process) gets no memo.
 func TestNoMemoOfTestDriver(t *testing.T) {

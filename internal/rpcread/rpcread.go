@@ -18,13 +18,13 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	golibvirt "github.com/digitalocean/go-libvirt"
 
+	"nixvirt.dev/nixvirt/internal/cpuset"
 	"nixvirt.dev/nixvirt/internal/noopmemo"
 )
 
@@ -363,34 +363,7 @@ func (c *Conn) HostCPUs() (string, error) {
 	for i := 0; i < int(n) && i/8 < len(cpumap); i++ {
 		online[i] = cpumap[i/8]&(1<<(i%8)) != 0
 	}
-	return CPUSet(online), nil
-}
-
-// CPUSet writes CPUs in libvirt's cpuset syntax as package live does
-// ("0-3,6"): the same set must read the same.
-func CPUSet(cpus map[int]bool) string {
-	highest := -1
-	for n, on := range cpus {
-		if on {
-			highest = max(highest, n)
-		}
-	}
-	var parts []string
-	for n := 0; n <= highest; n++ {
-		if !cpus[n] {
-			continue
-		}
-		first := n
-		for n < highest && cpus[n+1] {
-			n++
-		}
-		if first == n {
-			parts = append(parts, strconv.Itoa(n))
-		} else {
-			parts = append(parts, strconv.Itoa(first)+"-"+strconv.Itoa(n))
-		}
-	}
-	return strings.Join(parts, ",")
+	return cpuset.Format(online), nil
 }
 
 // Libvirt's domain state and the reason of a running one.
@@ -402,11 +375,7 @@ const (
 // Resumed reports whether a domain runs restored from a state file, as
 // package apply's Resumed does.
 func (c *Conn) Resumed(uuid string) (bool, error) {
-	u, err := parseUUID(uuid)
-	if err != nil {
-		return false, err
-	}
-	d, err := c.l.DomainLookupByUUID(u)
+	d, err := c.domain(uuid)
 	if err != nil {
 		return false, err
 	}
@@ -414,13 +383,18 @@ func (c *Conn) Resumed(uuid string) (bool, error) {
 	return state == domainRunning && reason == domainRunningRestored, err
 }
 
-// HasManagedSave reports whether a domain has a managed save image.
-func (c *Conn) HasManagedSave(uuid string) (bool, error) {
+// domain looks a domain up by its UUID.
+func (c *Conn) domain(uuid string) (golibvirt.Domain, error) {
 	u, err := parseUUID(uuid)
 	if err != nil {
-		return false, err
+		return golibvirt.Domain{}, err
 	}
-	d, err := c.l.DomainLookupByUUID(u)
+	return c.l.DomainLookupByUUID(u)
+}
+
+// HasManagedSave reports whether a domain has a managed save image.
+func (c *Conn) HasManagedSave(uuid string) (bool, error) {
+	d, err := c.domain(uuid)
 	if err != nil {
 		return false, err
 	}
